@@ -1,0 +1,57 @@
+# The whole set-up: `make demo` and `make test` (see README.md).
+# build/      Release: every test, the CLI, the benchmarks
+# build-san/  Debug + ASan + UBSan: the fast test subset (ctest label `fast`)
+# build-fuzz/ clang + libFuzzer: a short bounded fuzzing run of parser + checker
+JOBS ?= $(shell nproc)
+CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+FUZZ_SECONDS ?= 60
+
+.PHONY: demo test deps build build-san build-fuzz test-release test-san fuzz fuzz-long bench clean
+
+deps:
+	@tools/install-deps.sh
+
+build: deps
+	@test -f build/CMakeCache.txt || cmake -S . -B build $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+	cmake --build build -j $(JOBS)
+
+build-san: deps
+	@test -f build-san/CMakeCache.txt || cmake -S . -B build-san $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DVIREO_SANITIZE=ON -DVIREO_BENCH=OFF
+	cmake --build build-san -j $(JOBS)
+
+build-fuzz: deps
+	@test -f build-fuzz/CMakeCache.txt || CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIREO_FUZZ=ON -DVIREO_BENCH=OFF
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_frontend
+
+demo: build
+	./build/cli/vireo check examples/eight_schools.vireo
+	./build/cli/vireo graph examples/eight_schools.vireo > build/eight_schools.dot
+	dot -Tpng build/eight_schools.dot -o build/eight_schools.png
+	@echo "drawn: build/eight_schools.png"
+
+test-release: build
+	cd build && ctest --output-on-failure -j $(JOBS) -LE long
+
+test-san: build-san
+	cd build-san && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -L fast
+
+fuzz: build-fuzz
+	mkdir -p build-fuzz/corpus
+	cp examples/*.vireo build-fuzz/corpus/ 2>/dev/null || true
+	./build-fuzz/tests/lang/fuzz/fuzz_frontend -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 build-fuzz/corpus
+
+# The longer fuzzing run the README describes (one hour).
+fuzz-long:
+	$(MAKE) fuzz FUZZ_SECONDS=3600
+
+test: test-release test-san fuzz
+
+# Long suites (statistical and benchmark-sized runs) that `make test` leaves out.
+test-long: build
+	cd build && ctest --output-on-failure -j $(JOBS) -L long
+
+bench: build
+	./build/bench/vireo_bench
+
+clean:
+	rm -rf build build-san build-fuzz
