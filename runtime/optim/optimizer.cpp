@@ -1,0 +1,182 @@
+#include "runtime/optim/optimizer.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace vireo::optim {
+
+Optimizer::Slot& Optimizer::slot(const std::string& name, Eigen::Index size) {
+  Slot& s = slots_[name];
+  if (s.m.size() != size) {  // first sight of this parameter (or its shape changed on load)
+    s.step = 0;
+    s.m = Eigen::ArrayXd::Zero(size);
+    s.v = Eigen::ArrayXd::Zero(size);
+  }
+  return s;
+}
+
+nlohmann::json Optimizer::state() const {
+  nlohmann::json j;
+  j["lr"] = lr_;
+  nlohmann::json slots = nlohmann::json::object();
+  for (const auto& [name, s] : slots_) {
+    slots[name] = {{"step", s.step},
+                   {"m", std::vector<double>(s.m.begin(), s.m.end())},
+                   {"v", std::vector<double>(s.v.begin(), s.v.end())}};
+  }
+  j["slots"] = slots;
+  return j;
+}
+
+void Optimizer::load_state(const nlohmann::json& j) {
+  lr_ = j.at("lr").get<double>();
+  slots_.clear();
+  for (const auto& [name, s] : j.at("slots").items()) {
+    auto m = s.at("m").get<std::vector<double>>();
+    auto v = s.at("v").get<std::vector<double>>();
+    Slot& slot = slots_[name];
+    slot.step = s.at("step").get<long>();
+    slot.m = Eigen::Map<Eigen::ArrayXd>(m.data(), static_cast<Eigen::Index>(m.size()));
+    slot.v = Eigen::Map<Eigen::ArrayXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+  }
+}
+
+namespace {
+
+// SGD with momentum, PyTorch's rule: buf = momentum·buf + g (buf = g at the
+// first step); x -= lr·buf (or lr·(g + momentum·buf) with Nesterov).
+class Sgd final : public Optimizer {
+ public:
+  explicit Sgd(const OptimOptions& o) : Optimizer(o.lr), o_(o) {}
+  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
+    Eigen::ArrayXd g = o_.weight_decay != 0 ? Eigen::ArrayXd(g0 + o_.weight_decay * x) : Eigen::ArrayXd(g0);
+    if (o_.momentum == 0) {
+      x -= lr_ * g;
+      return;
+    }
+    Slot& s = slot(name, x.size());
+    s.m = s.step == 0 ? g : Eigen::ArrayXd(o_.momentum * s.m + g);
+    ++s.step;
+    if (o_.nesterov)
+      x -= lr_ * (g + o_.momentum * s.m);
+    else
+      x -= lr_ * s.m;
+  }
+
+ private:
+  OptimOptions o_;
+};
+
+// Adam (Kingma & Ba 2015, Algorithm 1) as PyTorch computes it:
+// x -= lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t) + eps).
+class Adam final : public Optimizer {
+ public:
+  explicit Adam(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-8 : o.eps) {}
+  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
+    Slot& s = slot(name, x.size());
+    Eigen::ArrayXd g = o_.weight_decay != 0 ? Eigen::ArrayXd(g0 + o_.weight_decay * x) : Eigen::ArrayXd(g0);
+    ++s.step;
+    s.m = o_.beta1 * s.m + (1 - o_.beta1) * g;
+    s.v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
+    double bc1 = 1 - std::pow(o_.beta1, static_cast<double>(s.step));
+    double bc2 = 1 - std::pow(o_.beta2, static_cast<double>(s.step));
+    x -= (lr_ / bc1) * s.m / (s.v.sqrt() / std::sqrt(bc2) + eps_);
+  }
+
+ private:
+  OptimOptions o_;
+  double eps_;
+};
+
+// Pyro's ClippedAdam (pyro/optim/clipped_adam.py). Two traps, kept on purpose
+// for compatibility: `clip_norm` clamps every gradient ELEMENT to ±clip_norm
+// (it is not a norm clip; the stability issue adds true global-norm
+// clipping), and lr is multiplied by lrd before every step, the first included.
+// Its denominator is sqrt(v) + eps with the bias corrections folded into the
+// step size, which differs from torch Adam only in where eps sits.
+class ClippedAdam final : public Optimizer {
+ public:
+  explicit ClippedAdam(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-8 : o.eps) {}
+  void begin_step() override { lr_ *= o_.lrd; }
+  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
+    Slot& s = slot(name, x.size());
+    Eigen::ArrayXd g = g0.max(-o_.clip_norm).min(o_.clip_norm);
+    if (o_.weight_decay != 0) g += o_.weight_decay * x;
+    ++s.step;
+    s.m = o_.beta1 * s.m + (1 - o_.beta1) * g;
+    s.v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
+    double bc1 = 1 - std::pow(o_.beta1, static_cast<double>(s.step));
+    double bc2 = 1 - std::pow(o_.beta2, static_cast<double>(s.step));
+    double step_size = lr_ * std::sqrt(bc2) / bc1;
+    x -= step_size * s.m / (s.v.sqrt() + eps_);
+  }
+
+ private:
+  OptimOptions o_;
+  double eps_;
+};
+
+// Adagrad (Duchi et al. 2011), PyTorch's rule: sum += g²; x -= lr·g/(sqrt(sum) + eps).
+class Adagrad final : public Optimizer {
+ public:
+  explicit Adagrad(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-10 : o.eps) {}
+  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
+    Slot& s = slot(name, x.size());
+    Eigen::ArrayXd g = o_.weight_decay != 0 ? Eigen::ArrayXd(g0 + o_.weight_decay * x) : Eigen::ArrayXd(g0);
+    ++s.step;
+    s.v += g.square();
+    x -= lr_ * g / (s.v.sqrt() + eps_);
+  }
+
+ private:
+  OptimOptions o_;
+  double eps_;
+};
+
+// RMSprop (Tieleman & Hinton 2012), PyTorch's rule: v = α·v + (1−α)·g²;
+// x -= lr·g/(sqrt(v) + eps), with optional momentum on that step.
+class RmsProp final : public Optimizer {
+ public:
+  explicit RmsProp(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-8 : o.eps) {}
+  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
+    Slot& s = slot(name, x.size());
+    Eigen::ArrayXd g = o_.weight_decay != 0 ? Eigen::ArrayXd(g0 + o_.weight_decay * x) : Eigen::ArrayXd(g0);
+    ++s.step;
+    s.v = o_.alpha * s.v + (1 - o_.alpha) * g.square();
+    Eigen::ArrayXd step = g / (s.v.sqrt() + eps_);
+    if (o_.momentum > 0) {
+      s.m = o_.momentum * s.m + step;
+      x -= lr_ * s.m;
+    } else {
+      x -= lr_ * step;
+    }
+  }
+
+ private:
+  OptimOptions o_;
+  double eps_;
+};
+
+}  // namespace
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimOptions& o) {
+  if (!(o.lr > 0) || !std::isfinite(o.lr))
+    throw std::invalid_argument("optimizer: lr must be a positive finite number; got " + std::to_string(o.lr));
+  if (o.name == "adam") return std::make_unique<Adam>(o);
+  if (o.name == "clipped_adam") {
+    if (!(o.clip_norm > 0)) throw std::invalid_argument("clipped_adam: clip_norm must be positive");
+    if (!(o.lrd > 0 && o.lrd <= 1)) throw std::invalid_argument("clipped_adam: lrd must be in (0, 1]");
+    return std::make_unique<ClippedAdam>(o);
+  }
+  if (o.name == "sgd") return std::make_unique<Sgd>(o);
+  if (o.name == "adagrad") return std::make_unique<Adagrad>(o);
+  if (o.name == "rmsprop") return std::make_unique<RmsProp>(o);
+  if (o.name == "lbfgs")
+    throw std::invalid_argument(
+        "lbfgs is refused for SVI: its curvature estimate (differences of successive gradients) and its line "
+        "search assume exact gradients, and the ELBO's gradients are stochastic estimates, so the curvature it "
+        "builds is noise; use adam or clipped_adam");
+  throw std::invalid_argument("unknown optimizer '" + o.name + "'; choose adam, clipped_adam, sgd, adagrad or rmsprop");
+}
+
+}  // namespace vireo::optim

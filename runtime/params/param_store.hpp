@@ -1,0 +1,57 @@
+// The parameter store: every learnable parameter of a fit (the model's and
+// guide's `param` statements, and the automatic guides' parameters), kept in
+// the unconstrained space where the optimizer works, with the constraint that
+// maps it to its constrained value. One store belongs to one fit; there is no
+// global store (Pyro's global store let two models share parameters by accident).
+// It is saved to and loaded from JSON atomically, together with the optimizer
+// state, so that training resumes where it stopped.
+#pragma once
+#include <Eigen/Core>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vireo::params {
+
+struct Entry {
+  std::string name;
+  std::vector<std::int64_t> shape;  // row-major; empty = scalar
+  std::string constraint;           // e.g. "real", "positive", "interval(0, 1)"; read by the transform table
+  Eigen::ArrayXd unconstrained;     // flat, row-major, size = product of shape
+};
+
+class ParamStore {
+ public:
+  // The entry called `name`, or nullptr.
+  Entry* find(const std::string& name);
+  const Entry* find(const std::string& name) const;
+  // Adds a new entry; throws std::invalid_argument when the name exists or the
+  // value's size does not match the shape.
+  Entry& add(Entry e);
+  // Entries in the order they were first added (stable across save/load).
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<Entry>& entries() { return entries_; }
+  std::size_t size() const { return entries_.size(); }
+  void clear();
+
+  // JSON form: {"format": "vireo-params", "version": 1, "params": [{"name", "shape",
+  // "constraint", "unconstrained"}...], "optimizer": {...}}. Non-finite values are
+  // refused (no output file ever holds a NaN parameter).
+  nlohmann::json to_json(const nlohmann::json& optimizer_state = nullptr) const;
+  // Replaces the contents from JSON; returns the optimizer state saved with it (or null).
+  // Throws std::runtime_error naming the item that is malformed; the store is unchanged then.
+  nlohmann::json load_json(const nlohmann::json& j);
+
+  void save(const std::filesystem::path& path, const nlohmann::json& optimizer_state = nullptr) const;
+  nlohmann::json load(const std::filesystem::path& path);
+
+ private:
+  std::vector<Entry> entries_;
+  std::map<std::string, std::size_t> index_;
+};
+
+}  // namespace vireo::params

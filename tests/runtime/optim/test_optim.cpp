@@ -1,0 +1,126 @@
+// Optimizers against their update rules written out by hand (PyTorch's and
+// Pyro's formulas), one or two steps at a time.
+#define BOOST_TEST_MODULE optim
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+
+#include "runtime/optim/optimizer.hpp"
+
+using vireo::optim::make_optimizer;
+using vireo::optim::OptimOptions;
+
+namespace {
+Eigen::ArrayXd arr(std::initializer_list<double> v) {
+  Eigen::ArrayXd a(static_cast<Eigen::Index>(v.size()));
+  Eigen::Index i = 0;
+  for (double x : v) a[i++] = x;
+  return a;
+}
+OptimOptions opts(const std::string& name, double lr) {
+  OptimOptions o;
+  o.name = name;
+  o.lr = lr;
+  return o;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(adam_first_two_steps) {
+  auto opt = make_optimizer(opts("adam", 0.1));
+  Eigen::ArrayXd x = arr({1.0, -2.0});
+  Eigen::ArrayXd g1 = arr({0.5, -3.0}), g2 = arr({0.25, 1.0});
+  opt->update("x", x, g1);
+  // Step 1: m = 0.1 g, v = 0.001 g², bias-corrected m̂ = g, v̂ = g², step = lr·sign(g) (up to eps).
+  BOOST_TEST(x[0] == 1.0 - 0.1 * 0.5 / (0.5 + 1e-8), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(x[1] == -2.0 + 0.1 * 3.0 / (3.0 + 1e-8), boost::test_tools::tolerance(1e-12));
+  Eigen::ArrayXd before = x;
+  opt->update("x", x, g2);
+  for (int i = 0; i < 2; ++i) {
+    double m = 0.9 * (0.1 * g1[i]) + 0.1 * g2[i];
+    double v = 0.999 * (0.001 * g1[i] * g1[i]) + 0.001 * g2[i] * g2[i];
+    double bc1 = 1 - 0.81, bc2 = 1 - 0.999 * 0.999;
+    double expected = before[i] - 0.1 / bc1 * m / (std::sqrt(v) / std::sqrt(bc2) + 1e-8);
+    BOOST_TEST(x[i] == expected, boost::test_tools::tolerance(1e-12));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(clipped_adam_clamps_elements_and_decays_lr_before_each_step) {
+  OptimOptions o = opts("clipped_adam", 0.1);
+  o.clip_norm = 1.0;
+  o.lrd = 0.5;
+  auto opt = make_optimizer(o);
+  Eigen::ArrayXd x = arr({0.0, 0.0});
+  opt->begin_step();
+  BOOST_TEST(opt->lr() == 0.05);  // decayed before the first step, as Pyro does
+  opt->update("x", x, arr({100.0, 0.5}));
+  // Element 0 is clamped to 1: m = 0.1, v = 0.001; step = lr·sqrt(bc2)/bc1 · m/(sqrt(v)+eps).
+  double step_size = 0.05 * std::sqrt(0.001) / 0.1;
+  BOOST_TEST(x[0] == -step_size * 0.1 / (std::sqrt(0.001) + 1e-8), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(x[1] == -step_size * 0.05 / (std::sqrt(0.001 * 0.25) + 1e-8), boost::test_tools::tolerance(1e-12));
+  opt->begin_step();
+  BOOST_TEST(opt->lr() == 0.025);
+}
+
+BOOST_AUTO_TEST_CASE(sgd_momentum_follows_pytorch) {
+  OptimOptions o = opts("sgd", 0.1);
+  o.momentum = 0.9;
+  auto opt = make_optimizer(o);
+  Eigen::ArrayXd x = arr({1.0});
+  opt->update("x", x, arr({2.0}));  // buf = 2
+  BOOST_TEST(x[0] == 1.0 - 0.2, boost::test_tools::tolerance(1e-14));
+  opt->update("x", x, arr({1.0}));  // buf = 0.9·2 + 1 = 2.8
+  BOOST_TEST(x[0] == 0.8 - 0.28, boost::test_tools::tolerance(1e-14));
+}
+
+BOOST_AUTO_TEST_CASE(adagrad_and_rmsprop_steps) {
+  auto ada = make_optimizer(opts("adagrad", 0.5));
+  Eigen::ArrayXd x = arr({0.0});
+  ada->update("x", x, arr({2.0}));
+  ada->update("x", x, arr({1.0}));
+  BOOST_TEST(x[0] == -0.5 * 2.0 / (2.0 + 1e-10) - 0.5 * 1.0 / (std::sqrt(5.0) + 1e-10), boost::test_tools::tolerance(1e-12));
+
+  auto rms = make_optimizer(opts("rmsprop", 0.01));
+  Eigen::ArrayXd y = arr({0.0});
+  rms->update("y", y, arr({3.0}));
+  BOOST_TEST(y[0] == -0.01 * 3.0 / (std::sqrt(0.01 * 9.0) + 1e-8), boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(parameters_appearing_later_get_fresh_state) {
+  auto opt = make_optimizer(opts("adam", 0.1));
+  Eigen::ArrayXd a = arr({0.0}), b = arr({0.0});
+  opt->update("a", a, arr({1.0}));
+  opt->update("a", a, arr({1.0}));
+  opt->update("b", b, arr({1.0}));  // first step of b: step ≈ lr
+  BOOST_TEST(b[0] == -0.1 / (1.0 + 1e-8), boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(saved_state_resumes_bit_for_bit) {
+  auto run = [](bool save_midway) {
+    auto opt = make_optimizer(opts("adam", 0.05));
+    Eigen::ArrayXd x = arr({1.0, 2.0});
+    for (int t = 0; t < 5; ++t) {
+      if (save_midway && t == 3) {
+        auto saved = opt->state();
+        opt = make_optimizer(opts("adam", 0.05));
+        opt->load_state(saved);
+      }
+      opt->begin_step();
+      opt->update("x", x, x * x - 1.0);
+    }
+    return x;
+  };
+  Eigen::ArrayXd a = run(false), b = run(true);
+  BOOST_TEST((a == b).all());
+}
+
+BOOST_AUTO_TEST_CASE(lbfgs_is_refused_with_the_reason) {
+  try {
+    make_optimizer(opts("lbfgs", 0.1));
+    BOOST_FAIL("lbfgs was accepted");
+  } catch (const std::invalid_argument& e) {
+    std::string msg = e.what();
+    BOOST_TEST(msg.find("refused for SVI") != std::string::npos);
+    BOOST_TEST(msg.find("stochastic") != std::string::npos);
+  }
+  BOOST_CHECK_THROW(make_optimizer(opts("adamw", 0.1)), std::invalid_argument);
+  BOOST_CHECK_THROW(make_optimizer(opts("adam", -1)), std::invalid_argument);
+}
