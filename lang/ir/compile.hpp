@@ -1,0 +1,20 @@
+// The whole front end in one call: text -> parse -> check -> site graph.
+// Used by the embedding API (runtime/api), the tests and the fuzz target.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "lang/diagnostic.hpp"
+#include "lang/ir/graph.hpp"
+#include "lang/source.hpp"
+
+namespace vireo::ir {
+
+// Parses and checks `file`, reporting into `diags`; lowers it when there are
+// no errors. nullopt when any stage reported an error.
+std::optional<Graph> compile(const lang::SourceFile& file, lang::Diagnostics& diags);
+
+// "dir/eight_schools.vireo" -> "eight_schools"
+std::string stem(const std::string& file_name);
+
+}  // namespace vireo::ir

@@ -1,0 +1,20 @@
+// Lowering: a checked AST -> the site graph (graph.hpp), then the static
+// dependency edges (dependencies.cpp). Run it only on a program that
+// lang::check accepted; on anything else it still returns a graph (unknown
+// names become NaN constants) but that graph means nothing.
+#pragma once
+#include <string>
+
+#include "lang/ast.hpp"
+#include "lang/ir/graph.hpp"
+
+namespace vireo::ir {
+
+// `name` becomes Graph::name (the file's stem, for printers).
+Graph lower(const lang::ast::Program& program, std::string name);
+
+// Fills graph.edges, model_sites and guide_sites, and Body::recursive.
+// lower() calls it; exposed for tests.
+void compute_dependencies(Graph& graph);
+
+}  // namespace vireo::ir

@@ -1,0 +1,151 @@
+// Internal: the two templates every elementwise operation is an instance of.
+//   unary<Op>(x, c):   out = Op::f(x, c),     dx += g * Op::d(x, out, c)
+//   binary<Op>(a, b):  out = Op::f(a, b),     da += g * Op::da(a, b, out), db += g * Op::db(a, b, out)
+// binary broadcasts and sums each gradient back to its input's shape.
+// `c` is a per-node constant (kept in Node::daux), e.g. the 2 of x * 2.
+#pragma once
+
+#include "runtime/ad/broadcast.hpp"
+#include "runtime/ad/tape.hpp"
+
+#include <string>
+
+namespace vireo::ad::detail {
+
+inline Tape& same_tape(Var a, Var b, const char* op) {
+  if (!a.valid() || !b.valid()) throw std::invalid_argument(std::string(op) + ": an empty Var");
+  if (a.tape() != b.tape())
+    throw std::invalid_argument(std::string(op) + ": operands belong to different tapes");
+  a.tape()->check(a, op);
+  a.tape()->check(b, op);
+  return *a.tape();
+}
+
+inline Tape& tape_of(Var x, const char* op) {
+  if (!x.valid()) throw std::invalid_argument(std::string(op) + ": an empty Var");
+  x.tape()->check(x, op);
+  return *x.tape();
+}
+
+inline Shape broadcast_for(const Shape& a, const Shape& b, const char* op) {
+  if (a == b) return a;
+  try {
+    return broadcast_shapes(a, b);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string(op) + ": " + e.what());
+  }
+}
+
+// From this many elements an op may switch to an Eigen-vectorised array
+// form (softplus does); below it the per-call set-up costs more than it saves.
+inline constexpr std::int64_t kVectorMin = 32;
+
+template <class Op>
+void unary_backward(Tape& t, const Node& n) {
+  const Node& nx = t.node(n.in[0]);
+  const double* x = t.val(nx);
+  const double* out = t.val(n);
+  const double* g = t.adj(n);
+  double* gx = t.adj(nx);
+  const double c = n.daux;
+  for (std::int64_t i = 0; i < n.numel; ++i) gx[i] += g[i] * Op::d(x[i], out[i], c);
+}
+
+template <class Op>
+Var unary(Var x, double c = 0.0) {
+  Tape& t = tape_of(x, "elementwise operation");
+  Var r = t.push(t.node(x).shape, &unary_backward<Op>, x.index());
+  t.mutable_node(r).daux = c;
+  const Node& nr = t.node(r);
+  const double* xv = t.val(t.node(x));
+  double* out = t.val(nr);
+  for (std::int64_t i = 0; i < nr.numel; ++i) out[i] = Op::f(xv[i], c);
+  return r;
+}
+
+// sum_i f(i) with four independent accumulators: the compiler may not
+// reassociate one floating-point sum, and a single dependent chain of adds
+// is what a broadcast scalar's gradient would otherwise cost.
+template <class F>
+double sum_of(std::int64_t n, F f) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  std::int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += f(i);
+    s1 += f(i + 1);
+    s2 += f(i + 2);
+    s3 += f(i + 3);
+  }
+  for (; i < n; ++i) s0 += f(i);
+  return (s0 + s1) + (s2 + s3);
+}
+
+template <class Op>
+void binary_backward(Tape& t, const Node& n) {
+  const Node& na = t.node(n.in[0]);
+  const Node& nb = t.node(n.in[1]);
+  const double* a = t.val(na);
+  const double* b = t.val(nb);
+  const double* out = t.val(n);
+  const double* g = t.adj(n);
+  double* ga = na.adj >= 0 ? t.adj(na) : nullptr;
+  double* gb = nb.adj >= 0 ? t.adj(nb) : nullptr;
+  const std::int64_t N = n.numel;
+  if (na.numel == N && nb.numel == N) {
+    if (ga)
+      for (std::int64_t i = 0; i < N; ++i) ga[i] += g[i] * Op::da(a[i], b[i], out[i]);
+    if (gb)
+      for (std::int64_t i = 0; i < N; ++i) gb[i] += g[i] * Op::db(a[i], b[i], out[i]);
+  } else if (na.numel == N && nb.numel == 1) {
+    const double bv = b[0];
+    if (ga)
+      for (std::int64_t i = 0; i < N; ++i) ga[i] += g[i] * Op::da(a[i], bv, out[i]);
+    if (gb) gb[0] += sum_of(N, [&](std::int64_t i) { return g[i] * Op::db(a[i], bv, out[i]); });
+  } else if (na.numel == 1 && nb.numel == N) {
+    const double av = a[0];
+    if (ga) ga[0] += sum_of(N, [&](std::int64_t i) { return g[i] * Op::da(av, b[i], out[i]); });
+    if (gb)
+      for (std::int64_t i = 0; i < N; ++i) gb[i] += g[i] * Op::db(av, b[i], out[i]);
+  } else {
+    broadcast_loop<2>(n.shape, {&na.shape, &nb.shape}, [&](std::int64_t o, const auto& off) {
+      if (ga) ga[off[0]] += g[o] * Op::da(a[off[0]], b[off[1]], out[o]);
+      if (gb) gb[off[1]] += g[o] * Op::db(a[off[0]], b[off[1]], out[o]);
+    });
+  }
+}
+
+// Forward of a broadcasting binary op into the already pushed node `r`.
+template <class F>
+void binary_forward(Tape& t, Var a, Var b, Var r, F f) {
+  const Node& na = t.node(a);
+  const Node& nb = t.node(b);
+  const Node& nr = t.node(r);
+  const double* av = t.val(na);
+  const double* bv = t.val(nb);
+  double* out = t.val(nr);
+  const std::int64_t N = nr.numel;
+  if (na.numel == N && nb.numel == N) {
+    for (std::int64_t i = 0; i < N; ++i) out[i] = f(av[i], bv[i]);
+  } else if (na.numel == N && nb.numel == 1) {
+    const double s = bv[0];
+    for (std::int64_t i = 0; i < N; ++i) out[i] = f(av[i], s);
+  } else if (na.numel == 1 && nb.numel == N) {
+    const double s = av[0];
+    for (std::int64_t i = 0; i < N; ++i) out[i] = f(s, bv[i]);
+  } else {
+    broadcast_loop<2>(nr.shape, {&na.shape, &nb.shape}, [&](std::int64_t o, const auto& off) {
+      out[o] = f(av[off[0]], bv[off[1]]);
+    });
+  }
+}
+
+template <class Op>
+Var binary(Var a, Var b, const char* op) {
+  Tape& t = same_tape(a, b, op);
+  const Shape out = broadcast_for(t.node(a).shape, t.node(b).shape, op);
+  Var r = t.push(out, &binary_backward<Op>, a.index(), b.index());
+  binary_forward(t, a, b, r, [](double x, double y) { return Op::f(x, y); });
+  return r;
+}
+
+}  // namespace vireo::ad::detail

@@ -1,0 +1,155 @@
+// Linear algebra: matmul with NumPy `@` semantics, dot, transpose.
+// Every matmul is a batch of [n, k] @ [k, m] products (a rank-1 left operand
+// is a 1×k row, a rank-1 right operand a k×1 column, squeezed from the
+// result); batch axes broadcast. Products go through Eigen maps over the
+// arena: gemv when n or m is 1, gemm otherwise.
+#include "runtime/ad/ad.hpp"
+#include "runtime/ad/kernels.hpp"
+
+#include <Eigen/Core>
+
+namespace vireo::ad {
+namespace {
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatMap = Eigen::Map<RowMat>;
+using CMatMap = Eigen::Map<const RowMat>;
+using VecMap = Eigen::Map<Eigen::VectorXd>;
+using CVecMap = Eigen::Map<const Eigen::VectorXd>;
+using RowVecMap = Eigen::Map<Eigen::RowVectorXd>;
+using CRowVecMap = Eigen::Map<const Eigen::RowVectorXd>;
+
+struct MatmulDims {
+  std::int64_t n = 1, k = 1, m = 1;
+  Shape batch_a, batch_b, batch_out, out;
+};
+
+MatmulDims matmul_dims(const Shape& a, const Shape& b) {
+  if (a.rank() == 0 || b.rank() == 0)
+    throw std::invalid_argument("matmul: operands must have rank >= 1, got " + to_string(a) +
+                                " @ " + to_string(b));
+  MatmulDims d;
+  const std::int64_t ka = a[a.rank() - 1];
+  const std::int64_t kb = b.rank() == 1 ? b[0] : b[b.rank() - 2];
+  if (ka != kb)
+    throw std::invalid_argument("matmul: inner dimensions differ in " + to_string(a) + " @ " +
+                                to_string(b));
+  d.k = ka;
+  d.n = a.rank() >= 2 ? a[a.rank() - 2] : 1;
+  d.m = b.rank() >= 2 ? b[b.rank() - 1] : 1;
+  for (int i = 0; i + 2 < a.rank(); ++i) d.batch_a.push_back(a[i]);
+  for (int i = 0; i + 2 < b.rank(); ++i) d.batch_b.push_back(b[i]);
+  try {
+    d.batch_out = broadcast_shapes(d.batch_a, d.batch_b);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("matmul: batch axes: ") + e.what());
+  }
+  d.out = d.batch_out;
+  if (a.rank() >= 2) d.out.push_back(d.n);
+  if (b.rank() >= 2) d.out.push_back(d.m);
+  return d;
+}
+
+// C = A B for one batch element.
+void product(const double* A, const double* B, double* C, std::int64_t n, std::int64_t k,
+             std::int64_t m) {
+  if (n == 1 && m == 1) {
+    *C = CVecMap(A, k).dot(CVecMap(B, k));
+  } else if (m == 1) {
+    VecMap(C, n).noalias() = CMatMap(A, n, k) * CVecMap(B, k);
+  } else if (n == 1) {
+    RowVecMap(C, m).noalias() = CRowVecMap(A, k) * CMatMap(B, k, m);
+  } else {
+    MatMap(C, n, m).noalias() = CMatMap(A, n, k) * CMatMap(B, k, m);
+  }
+}
+
+// gA += G B^T, gB += A^T G for one batch element (either may be null).
+void product_backward(const double* A, const double* B, const double* G, double* gA, double* gB,
+                      std::int64_t n, std::int64_t k, std::int64_t m) {
+  if (n == 1 && m == 1) {
+    if (gA) VecMap(gA, k) += *G * CVecMap(B, k);
+    if (gB) VecMap(gB, k) += *G * CVecMap(A, k);
+  } else if (m == 1) {  // A [n,k], b [k], g [n]
+    if (gA) MatMap(gA, n, k).noalias() += CVecMap(G, n) * CRowVecMap(B, k);
+    if (gB) VecMap(gB, k).noalias() += CMatMap(A, n, k).transpose() * CVecMap(G, n);
+  } else if (n == 1) {  // a [k], B [k,m], g [m]
+    if (gA) VecMap(gA, k).noalias() += CMatMap(B, k, m) * CVecMap(G, m);
+    if (gB) MatMap(gB, k, m).noalias() += CVecMap(A, k) * CRowVecMap(G, m);
+  } else {
+    if (gA) MatMap(gA, n, k).noalias() += CMatMap(G, n, m) * CMatMap(B, k, m).transpose();
+    if (gB) MatMap(gB, k, m).noalias() += CMatMap(A, n, k).transpose() * CMatMap(G, n, m);
+  }
+}
+
+void matmul_backward(Tape& t, const Node& nd) {
+  const Node& na = t.node(nd.in[0]);
+  const Node& nb = t.node(nd.in[1]);
+  const MatmulDims d = matmul_dims(na.shape, nb.shape);
+  const double* A = t.val(na);
+  const double* B = t.val(nb);
+  const double* G = t.adj(nd);
+  double* gA = na.adj >= 0 ? t.adj(na) : nullptr;
+  double* gB = nb.adj >= 0 ? t.adj(nb) : nullptr;
+  const std::int64_t sa = d.n * d.k, sb = d.k * d.m, so = d.n * d.m;
+  detail::broadcast_loop<2>(d.batch_out, {&d.batch_a, &d.batch_b},
+                            [&](std::int64_t o, const auto& off) {
+                              product_backward(A + off[0] * sa, B + off[1] * sb, G + o * so,
+                                               gA ? gA + off[0] * sa : nullptr,
+                                               gB ? gB + off[1] * sb : nullptr, d.n, d.k, d.m);
+                            });
+}
+
+void transpose_backward(Tape& t, const Node& nd) {
+  const Node& nx = t.node(nd.in[0]);
+  const std::int64_t r = nd.shape[nd.shape.rank() - 2], c = nd.shape[nd.shape.rank() - 1];
+  const std::int64_t batch = nd.numel / (r * c);
+  const double* g = t.adj(nd);
+  double* gx = t.adj(nx);
+  for (std::int64_t b = 0; b < batch; ++b)
+    MatMap(gx + b * r * c, c, r) += CMatMap(g + b * r * c, r, c).transpose();
+}
+
+}  // namespace
+
+Var matmul(Var a, Var b) {
+  Tape& t = detail::same_tape(a, b, "matmul");
+  const MatmulDims d = matmul_dims(t.node(a).shape, t.node(b).shape);
+  Var r = t.push(d.out, &matmul_backward, a.index(), b.index());
+  const double* A = t.val(t.node(a));
+  const double* B = t.val(t.node(b));
+  double* C = t.val(r);
+  const std::int64_t sa = d.n * d.k, sb = d.k * d.m, so = d.n * d.m;
+  detail::broadcast_loop<2>(d.batch_out, {&d.batch_a, &d.batch_b},
+                            [&](std::int64_t o, const auto& off) {
+                              product(A + off[0] * sa, B + off[1] * sb, C + o * so, d.n, d.k, d.m);
+                            });
+  return r;
+}
+
+Var dot(Var a, Var b) {
+  if (a.rank() != 1 || b.rank() != 1)
+    throw std::invalid_argument("dot: expects two vectors, got " + to_string(a.shape()) + " and " +
+                                to_string(b.shape()));
+  return matmul(a, b);
+}
+
+Var transpose(Var x) {
+  Tape& t = detail::tape_of(x, "transpose");
+  Shape s = t.node(x).shape;
+  if (s.rank() < 2) return x;
+  const int q = s.rank();
+  const std::int64_t r = s[q - 2], c = s[q - 1];
+  Shape out = s;
+  out[q - 2] = c;
+  out[q - 1] = r;
+  Var res = t.push(out, &transpose_backward, x.index());
+  const double* xv = t.val(t.node(x));
+  double* o = t.val(res);
+  const std::int64_t batch = r * c == 0 ? 0 : s.numel() / (r * c);
+  for (std::int64_t b = 0; b < batch; ++b)
+    MatMap(o + b * r * c, c, r) = CMatMap(xv + b * r * c, r, c).transpose();
+  return res;
+}
+
+}  // namespace vireo::ad

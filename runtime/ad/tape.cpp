@@ -1,0 +1,134 @@
+// The tape: node list, value arena, adjoint buffer and the backward sweep.
+#include "runtime/ad/tape.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace vireo::ad {
+
+void Tape::grow_nodes() {
+  nodes_.resize(std::max<std::size_t>(64, 2 * nodes_.size()));
+}
+
+void Tape::grow_vals(std::int64_t needed) {
+  const auto want = static_cast<std::size_t>(num_vals_ + needed);
+  vals_.resize(std::max<std::size_t>({1024, 2 * vals_.size(), want}));
+}
+
+Var Tape::push_after_growing(Shape shape, BackwardFn backward, std::int32_t in0,
+                             std::int32_t in1, std::int32_t in2) {
+  grow_nodes();
+  return push(shape, backward, in0, in1, in2);
+}
+
+Var Tape::push_value_node(const Tensor& value, bool requires_grad) {
+  Var v = push(value.shape(), nullptr);
+  std::copy(value.data(), value.data() + value.numel(), val(v));
+  if (requires_grad) {
+    Node& n = nodes_[num_nodes_ - 1];
+    n.adj = adj_size_;
+    adj_size_ += n.numel;
+  }
+  return v;
+}
+
+Var Tape::leaf(const Tensor& value) { return push_value_node(value, true); }
+Var Tape::constant(const Tensor& value) { return push_value_node(value, false); }
+
+Var Tape::leaf(double value) {
+  Var v = push(Shape{}, nullptr);
+  *val(v) = value;
+  nodes_[num_nodes_ - 1].adj = adj_size_++;
+  return v;
+}
+
+Var Tape::constant(double value) {
+  Var v = push(Shape{}, nullptr);
+  *val(v) = value;
+  return v;
+}
+
+Var Tape::borrow(const Tensor& value) {
+  Var v = push(Shape{}, nullptr);  // no arena space: the value stays where it is
+  Node& n = nodes_[num_nodes_ - 1];
+  n.shape = value.shape();
+  n.numel = value.numel();
+  n.ext = value.data();
+  return v;
+}
+
+void Tape::fail_check(const char* op) {
+  throw std::invalid_argument(std::string(op) +
+                              ": a Var from another tape, or from before tape.clear()");
+}
+
+void Tape::backward(Var root) {
+  check(root, "backward");
+  const Node& r = node(root);
+  if (r.numel != 1)
+    throw std::invalid_argument("backward: the root must have one element, got shape " +
+                                to_string(r.shape));
+  adjs_.assign(static_cast<std::size_t>(adj_size_), 0.0);
+  if (r.adj < 0) return;
+  adjs_[static_cast<std::size_t>(r.adj)] = 1.0;
+  for (std::int32_t i = root.index(); i >= 0; --i) {
+    const Node& n = nodes_[static_cast<std::size_t>(i)];
+    if (n.backward) n.backward(*this, n);
+  }
+}
+
+Tensor Tape::grad(Var v) const {
+  check(v, "grad");
+  const Node& n = node(v);
+  Tensor g(n.shape, 0.0);
+  if (n.adj >= 0 && static_cast<std::size_t>(n.adj + n.numel) <= adjs_.size())
+    std::copy(adjs_.data() + n.adj, adjs_.data() + n.adj + n.numel, g.data());
+  return g;
+}
+
+const double* Tape::grad_data(Var v) const {
+  check(v, "grad_data");
+  const Node& n = node(v);
+  if (n.adj < 0 || static_cast<std::size_t>(n.adj + n.numel) > adjs_.size()) return nullptr;
+  return adjs_.data() + n.adj;
+}
+
+Tensor Tape::value(Var v) const {
+  check(v, "value");
+  const Node& n = node(v);
+  Tensor t(n.shape);
+  std::copy(val(n), val(n) + n.numel, t.data());
+  return t;
+}
+
+void Tape::clear() {
+  num_nodes_ = 0;
+  num_vals_ = 0;
+  adjs_.clear();
+  ints_.clear();
+  adj_size_ = 0;
+}
+
+std::size_t Tape::arena_bytes() const {
+  return nodes_.capacity() * sizeof(Node) + vals_.capacity() * sizeof(double) +
+         adjs_.capacity() * sizeof(double) + ints_.capacity() * sizeof(std::int64_t);
+}
+
+std::int64_t Tape::push_ints(const std::int64_t* data, std::int64_t n) {
+  const auto off = static_cast<std::int64_t>(ints_.size());
+  ints_.insert(ints_.end(), data, data + n);
+  return off;
+}
+
+Tensor Var::value() const { return tape_->value(*this); }
+Tensor Var::grad() const { return tape_->grad(*this); }
+double Var::item() const {
+  const Node& n = tape_->node(*this);
+  if (n.numel != 1)
+    throw std::invalid_argument("item(): Var of shape " + to_string(n.shape) +
+                                " has more than one element");
+  return *tape_->val(n);
+}
+
+}  // namespace vireo::ad

@@ -1,0 +1,190 @@
+// Tape and Var: reverse-mode automatic differentiation over vectorised nodes.
+// One node per array operation. Node values live in a bump-allocated arena
+// of doubles, adjoints in one buffer sized at backward(); clear() rewinds
+// both without freeing, so a repeated step allocates nothing after the first.
+// A tape belongs to its owner (no global tape); a Var is (tape*, node index)
+// and is valid until the tape is cleared or destroyed.
+#pragma once
+
+#include "runtime/ad/tensor.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace vireo::ad {
+
+class Tape;
+struct Node;
+
+// Accumulates the node's adjoint into its inputs' adjoints.
+using BackwardFn = void (*)(Tape& tape, const Node& node);
+
+// One array operation. Kept trivially copyable; per-op extras go in the aux
+// fields (ints and doubles) or in the integer arena (index arrays).
+struct Node {
+  Shape shape;
+  std::int64_t numel = 0;
+  std::int64_t val = 0;       // offset of the value in the value arena
+  std::int64_t adj = -1;      // offset of the adjoint in the adjoint buffer; -1: no gradient
+  std::int32_t in[3] = {-1, -1, -1};  // input node indices
+  BackwardFn backward = nullptr;      // nullptr for leaves and constants
+  std::int64_t iaux[3] = {0, 0, 0};   // op-specific integers (axis, sizes, arena offsets)
+  double daux = 0.0;                  // op-specific number
+  const double* ext = nullptr;        // borrowed value (Tape::borrow) instead of the arena
+};
+
+class Var {
+ public:
+  Var() = default;
+  Var(Tape* tape, std::int32_t index) : tape_(tape), index_(index) {}
+
+  Tape* tape() const { return tape_; }
+  std::int32_t index() const { return index_; }
+  bool valid() const { return tape_ != nullptr; }
+
+  const Shape& shape() const;
+  int rank() const { return shape().rank(); }
+  std::int64_t numel() const;
+  bool requires_grad() const;
+  // Read-only view of the value; invalidated by the next operation on the tape.
+  const double* data() const;
+  Tensor value() const;
+  double item() const;  // the value of a one-element Var
+  Tensor grad() const;  // after tape.backward(): d root / d this (zeros if no gradient)
+
+  Var operator[](std::int64_t i) const;         // x[i] on the leading axis
+  Var operator[](const IntTensor& idx) const;   // x[z]: gather rows by an int tensor
+
+ private:
+  Tape* tape_ = nullptr;
+  std::int32_t index_ = -1;
+};
+
+class Tape {
+ public:
+  Tape() = default;
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+  // Vars point at their tape, so a tape never moves.
+  Tape(Tape&&) = delete;
+  Tape& operator=(Tape&&) = delete;
+
+  // Parameters: gradients flow to these.
+  Var leaf(const Tensor& value);
+  Var leaf(double value);
+  // Data: no gradient.
+  Var constant(const Tensor& value);
+  Var constant(double value);
+  // Data without a copy: a constant whose value is `value`'s storage. `value`
+  // must stay alive and unchanged until clear() — for data reused every step.
+  Var borrow(const Tensor& value);
+
+  // Fills the adjoints of every node that requires a gradient with
+  // d root / d node; `root` must have one element. May be called again
+  // (adjoints are reset each time).
+  void backward(Var root);
+  Tensor grad(Var v) const;
+  Tensor value(Var v) const;
+  // The gradient without a copy (numel(v) doubles, valid until the next
+  // backward() or clear()); nullptr if v has none. For optimizers that must
+  // not allocate per step.
+  const double* grad_data(Var v) const;
+
+  // Rewinds: drops every node, keeps the memory. Vars of this tape become invalid.
+  void clear();
+
+  std::size_t num_nodes() const { return num_nodes_; }
+  // Bytes reserved by the arenas and the node list (capacity, not use):
+  // constant across clear() + an identical step.
+  std::size_t arena_bytes() const;
+
+  // ---- for operation implementations (runtime/ad/*.cpp) ----
+  const Node& node(std::int32_t i) const { return nodes_[static_cast<std::size_t>(i)]; }
+  const Node& node(Var v) const { return nodes_[static_cast<std::size_t>(v.index())]; }
+  // Value of a node; ops never write through it except into the node they push.
+  double* val(const Node& n) { return n.ext ? const_cast<double*>(n.ext) : vals_.data() + n.val; }
+  const double* val(const Node& n) const { return n.ext ? n.ext : vals_.data() + n.val; }
+  double* val(Var v) { return val(node(v)); }
+  // Adjoint of a node; only for nodes with adj >= 0, during backward().
+  double* adj(const Node& n) { return adjs_.data() + n.adj; }
+  // Appends a node of `shape` whose value buffer is uninitialised; the node
+  // requires a gradient iff `backward` is set and some input requires one.
+  Var push(const Shape& shape, BackwardFn backward, std::int32_t in0 = -1, std::int32_t in1 = -1,
+           std::int32_t in2 = -1);
+  Node& mutable_node(Var v) { return nodes_[static_cast<std::size_t>(v.index())]; }
+  // Extra doubles for an op's own use (intermediates its backward reuses),
+  // bump-allocated in the value arena until clear(); returns an offset.
+  std::int64_t push_scratch(std::int64_t n) {
+    if (num_vals_ + n > static_cast<std::int64_t>(vals_.size())) grow_vals(n);
+    const std::int64_t off = num_vals_;
+    num_vals_ += n;
+    return off;
+  }
+  double* scratch(std::int64_t offset) { return vals_.data() + offset; }
+  // Integer scratch kept alive with the tape (index arrays); returns an offset.
+  std::int64_t push_ints(const std::int64_t* data, std::int64_t n);
+  const std::int64_t* ints(std::int64_t offset) const { return ints_.data() + offset; }
+  // Throws unless v is a Var of this tape recorded since the last clear().
+  void check(Var v, const char* op) const {
+    if (v.tape() != this || v.index() < 0 || static_cast<std::size_t>(v.index()) >= num_nodes_)
+      fail_check(op);
+  }
+
+ private:
+  Var push_value_node(const Tensor& value, bool requires_grad);
+  [[noreturn]] static void fail_check(const char* op);
+  void grow_nodes();
+  void grow_vals(std::int64_t needed);
+  Var push_after_growing(Shape shape, BackwardFn backward, std::int32_t in0, std::int32_t in1,
+                         std::int32_t in2);
+  // Nodes and values are kept at their high-water size; the counters below
+  // say how much is in use, so pushing a node writes it without
+  // value-initialising anything (and clear() is two stores).
+  std::vector<Node> nodes_;
+  std::size_t num_nodes_ = 0;
+  std::vector<double> vals_;
+  std::int64_t num_vals_ = 0;
+  std::vector<double> adjs_;
+  std::vector<std::int64_t> ints_;
+  std::int64_t adj_size_ = 0;
+};
+
+// Inline: this is the whole per-node bookkeeping of the scalar path.
+inline Var Tape::push(const Shape& shape, BackwardFn backward, std::int32_t in0, std::int32_t in1,
+                      std::int32_t in2) {
+  // `shape` may refer into nodes_; the slow path copies it before growing.
+  if (num_nodes_ == nodes_.size()) return push_after_growing(shape, backward, in0, in1, in2);
+  const std::int64_t numel = shape.numel();
+  if (num_vals_ + numel > static_cast<std::int64_t>(vals_.size())) grow_vals(numel);
+  Node& n = nodes_[num_nodes_];
+  n.shape = shape;
+  n.numel = numel;
+  n.val = num_vals_;
+  num_vals_ += numel;
+  n.adj = -1;
+  n.in[0] = in0;
+  n.in[1] = in1;
+  n.in[2] = in2;
+  n.backward = nullptr;
+  n.iaux[0] = n.iaux[1] = n.iaux[2] = 0;
+  n.daux = 0.0;
+  n.ext = nullptr;
+  if (backward && ((in0 >= 0 && nodes_[in0].adj >= 0) || (in1 >= 0 && nodes_[in1].adj >= 0) ||
+                   (in2 >= 0 && nodes_[in2].adj >= 0))) {
+    n.backward = backward;
+    n.adj = adj_size_;
+    adj_size_ += numel;
+  }
+  return Var(this, static_cast<std::int32_t>(num_nodes_++));
+}
+
+inline const Shape& Var::shape() const { return tape_->node(*this).shape; }
+inline std::int64_t Var::numel() const { return tape_->node(*this).numel; }
+inline bool Var::requires_grad() const { return tape_->node(*this).adj >= 0; }
+inline const double* Var::data() const {
+  const Tape& t = *tape_;
+  return t.val(t.node(*this));
+}
+
+}  // namespace vireo::ad

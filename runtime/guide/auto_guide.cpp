@@ -1,0 +1,206 @@
+// The automatic guides' shared machinery and the per-site families
+// (AutoNormal, AutoDelta, and the discrete per-site guides).
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "runtime/guide/guide.hpp"
+#include "runtime/interp/interpreter.hpp"
+#include "stdlib/constraints/biject_to.hpp"
+#include "stdlib/dist/registry.hpp"
+
+namespace vireo::guide {
+
+using handlers::Message;
+using handlers::MsgType;
+
+void AutoGuide::run(interp::Context& ctx) {
+  ctx_ = &ctx;
+  handlers::HandlerStack::Scoped scope(ctx.handlers(), *this);
+  interp::Interpreter(ctx).run(graph_.model);
+}
+
+void AutoGuide::process(Message& msg) {
+  // The guide's trace holds latent sites only: observed and deterministic
+  // sites are hidden from the handlers outside (the ELBO's guide trace).
+  if (msg.type == MsgType::Deterministic || (msg.type == MsgType::Sample && msg.is_observed)) {
+    msg.stop = true;
+    return;
+  }
+  if (msg.type != MsgType::Sample || msg.done) return;
+  if (msg.fn->is_discrete())
+    discrete_site(*ctx_, msg);
+  else
+    continuous_site(*ctx_, msg);
+  msg.has_value = true;
+  msg.done = true;
+  msg.value.plates.clear();
+  for (const auto& f : msg.frames) msg.value.plates.push_back(f.plate);
+}
+
+bool AutoGuide::has_param(interp::Context& ctx, const std::string& name) const { return ctx.store().find(name) != nullptr; }
+
+ad::Var AutoGuide::param(interp::Context& ctx, const std::string& name, const ad::Tensor& unconstrained_init,
+                         const std::string& constraint) {
+  if (!ctx.store().find(name)) {
+    params::Entry e;
+    e.name = name;
+    e.shape = unconstrained_init.shape().to_vector();
+    e.constraint = constraint;
+    e.unconstrained =
+        Eigen::Map<const Eigen::ArrayXd>(unconstrained_init.data(), static_cast<Eigen::Index>(unconstrained_init.numel()));
+    ctx.store().add(std::move(e));
+  }
+  return ctx.param_leaf(name);
+}
+
+ad::Tensor AutoGuide::initial_value(interp::Context& ctx, const Message& msg) {
+  return guide::initial_value(opts_.init, msg, ctx.rng());
+}
+
+namespace {
+
+// A site's parameters span the full plate; under a subsampled plate the
+// guide uses the rows of this step's indices. Only the outermost plate of a
+// site may be subsampled (its axis 0).
+struct Subsampling {
+  bool active = false;
+  std::int64_t full = 0;
+  ad::IntTensor idx;
+};
+
+Subsampling subsampling(interp::Context& ctx, const Message& msg) {
+  Subsampling s;
+  for (std::size_t k = 0; k < msg.frames.size(); ++k) {
+    const auto& f = msg.frames[k];
+    if (f.subsample == f.size) continue;
+    if (k != 0)
+      throw std::runtime_error(fmt::format(
+          "automatic guides support subsampling only in a site's outermost plate; site '{}' is subsampled in plate '{}'",
+          msg.name, f.name));
+    s.active = true;
+    s.full = f.size;
+    s.idx = ctx.subsample_indices().at(f.plate);
+  }
+  return s;
+}
+
+// Tiles a minibatch-shaped initial value over the full plate (row i of the
+// full array takes row i mod B).
+ad::Tensor tile_rows(const ad::Tensor& t, std::int64_t full) {
+  ad::Shape s = t.shape();
+  std::int64_t b = s[0], row = t.numel() / std::max<std::int64_t>(b, 1);
+  s[0] = full;
+  ad::Tensor out(s);
+  for (std::int64_t i = 0; i < full; ++i)
+    for (std::int64_t j = 0; j < row; ++j) out[i * row + j] = t[(i % b) * row + j];
+  return out;
+}
+
+double inverse_softplus(double y) { return y > 20 ? y : std::log(std::expm1(y)); }
+
+}  // namespace
+
+void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
+  ad::Tape& tape = ctx.tape();
+  constraints::TransformPtr t = constraints::biject_to(msg.fn->support());
+  Subsampling sub = subsampling(ctx, msg);
+  const std::string loc_name = "auto.loc." + msg.name, scale_name = "auto.scale." + msg.name;
+  if (!has_param(ctx, loc_name)) {
+    ad::Tensor y0 = initial_value(ctx, msg);
+    ad::Tensor u0 = t->inverse(tape.constant(y0)).value();
+    if (sub.active) u0 = tile_rows(u0, sub.full);
+    param(ctx, loc_name, u0, "real");
+    param(ctx, scale_name, ad::Tensor(u0.shape(), inverse_softplus(opts_.init_scale)), "softplus_positive");
+  }
+  ad::Var loc = ctx.param_leaf(loc_name);
+  ad::Var scale = ad::softplus(ctx.param_leaf(scale_name));
+  if (sub.active) {
+    loc = ad::gather(loc, sub.idx);
+    scale = ad::gather(scale, sub.idx);
+  }
+  dist::DistributionPtr q = dist::make_distribution("Normal", tape, {{"loc", loc}, {"scale", scale}});
+  ad::Var u = q->rsample(*msg.rng);
+  ad::Var y = t->forward(u);
+  ad::Var lq = q->log_prob(u);
+  for (int i = 0; i < t->unconstrained_event_dim(); ++i) lq = ad::sum(lq, -1);
+  msg.value.var = y;
+  msg.value.kind = interp::Kind::Real;
+  msg.log_prob = lq - t->log_abs_det_jacobian(u, y);
+  msg.reparameterized = true;
+}
+
+void AutoDelta::continuous_site(interp::Context& ctx, Message& msg) {
+  ad::Tape& tape = ctx.tape();
+  constraints::TransformPtr t = constraints::biject_to(msg.fn->support());
+  Subsampling sub = subsampling(ctx, msg);
+  const std::string name = "auto.value." + msg.name;
+  if (!has_param(ctx, name)) {
+    ad::Tensor u0 = t->inverse(tape.constant(initial_value(ctx, msg))).value();
+    if (sub.active) u0 = tile_rows(u0, sub.full);
+    param(ctx, name, u0, "real");
+  }
+  ad::Var u = ctx.param_leaf(name);
+  if (sub.active) u = ad::gather(u, sub.idx);
+  msg.value.var = t->forward(u);
+  msg.value.kind = interp::Kind::Real;
+  ad::Shape plates;
+  for (const auto& f : msg.frames) plates.push_back(f.subsample);
+  msg.log_prob = ad::zeros(tape, plates);  // a point mass: log q = 0 at its own value
+  msg.reparameterized = true;
+}
+
+void AutoGuide::discrete_site(interp::Context& ctx, Message& msg) {
+  ad::Tape& tape = ctx.tape();
+  std::string family(msg.fn->name());
+  Subsampling sub = subsampling(ctx, msg);
+  const std::string name = "auto.logits." + msg.name;
+  if (!has_param(ctx, name)) {
+    // Start at the prior's parameters, probabilities clipped to [1e-3, 1 − 1e-3].
+    ad::Tensor init;
+    if (family == "Poisson") {
+      init = ad::log(ad::clamp(msg.fn->param("rate"), 1e-3, 1e300)).value();
+    } else {
+      ad::Var p = ad::clamp(msg.fn->param("probs"), 1e-3, 1 - 1e-3);
+      init = (family == "Categorical" ? ad::log(p) : ad::logit(p)).value();
+    }
+    if (sub.active) init = tile_rows(init, sub.full);
+    param(ctx, name, init, "real");
+  }
+  ad::Var l = ctx.param_leaf(name);
+  if (sub.active) l = ad::gather(l, sub.idx);
+  dist::Params ps;
+  if (family == "Bernoulli" || family == "Categorical") {
+    ps = {{"logits", l}};
+  } else if (family == "Binomial") {
+    ps = {{"total_count", msg.fn->param("total_count")}, {"logits", l}};
+  } else if (family == "Geometric") {
+    ps = {{"probs", ad::sigmoid(l)}};
+  } else if (family == "NegativeBinomial") {
+    ps = {{"total_count", msg.fn->param("total_count")}, {"probs", ad::sigmoid(l)}};
+  } else if (family == "Poisson") {
+    ps = {{"rate", ad::exp(l)}};
+  } else {
+    throw std::runtime_error(fmt::format("site '{}': no automatic guide for the discrete family {}", msg.name, family));
+  }
+  dist::DistributionPtr q = dist::make_distribution(family, tape, ps);
+  ad::Var z = tape.constant(q->sample(*msg.rng));
+  msg.value.var = z;
+  msg.value.kind = interp::Kind::Int;
+  msg.log_prob = q->log_prob(z);
+  msg.reparameterized = false;
+}
+
+std::unique_ptr<Guide> make_guide(const GuideOptions& o, const ir::Graph& graph) {
+  if (o.kind == "custom") {
+    if (graph.guide == ir::none)
+      throw std::invalid_argument("--guide custom: the file has no guide block; choose an automatic guide such as auto_normal");
+    return std::make_unique<CustomGuide>(graph);
+  }
+  if (o.kind == "auto_normal") return std::make_unique<AutoNormal>(graph, o);
+  if (o.kind == "auto_delta") return std::make_unique<AutoDelta>(graph, o);
+  throw std::invalid_argument("unknown guide '" + o.kind +
+                              "'; choose auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_delta or custom");
+}
+
+}  // namespace vireo::guide

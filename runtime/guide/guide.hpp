@@ -1,0 +1,105 @@
+// Guides: the variational families. A guide runs once per particle and gives
+// every latent site of the model a value with its log q, through the
+// context's handler stack (the ELBO records them with a trace).
+//   CustomGuide   the file's own `guide { … }` block
+//   AutoGuide     the model's own program run with each latent site drawn
+//                 from a guide distribution instead of its prior
+//                 (LANGUAGE.md, "An automatic guide is run as the model's own
+//                 program …"); per-site families create a site's parameters
+//                 the first time its name appears.
+#pragma once
+#include <memory>
+#include <set>
+#include <string>
+
+#include "runtime/guide/init.hpp"
+#include "runtime/handlers/handler.hpp"
+#include "runtime/interp/context.hpp"
+
+namespace vireo::guide {
+
+class Guide {
+ public:
+  virtual ~Guide() = default;
+  virtual std::string name() const = 0;
+  // One draw of every latent site, through ctx.handlers().
+  virtual void run(interp::Context& ctx) = 0;
+};
+
+struct GuideOptions {
+  std::string kind = "auto_normal";  // auto_normal | auto_delta | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | custom
+  InitStrategy init;
+  double init_scale = 0.1;  // initial standard deviation in the unconstrained space (Pyro's default since 1.4)
+  int rank = 0;             // auto_lowrank_mvn: 0 = about sqrt(latent dimension)
+};
+
+// The guide `o.kind` for `graph`; throws std::invalid_argument for an unknown
+// kind, or "custom" when the file has no guide block.
+std::unique_ptr<Guide> make_guide(const GuideOptions& o, const ir::Graph& graph);
+
+// Runs the file's guide block.
+class CustomGuide final : public Guide {
+ public:
+  explicit CustomGuide(const ir::Graph& g) : graph_(g) {}
+  std::string name() const override { return "custom"; }
+  void run(interp::Context& ctx) override;
+
+ private:
+  const ir::Graph& graph_;
+};
+
+// Base of the automatic guides: runs the model's program; at each latent
+// sample site asks the subclass for a value and its log q; hides observed and
+// deterministic sites from the guide's trace. Discrete latent sites get a
+// per-site guide of their own family (discrete_site) under every subclass.
+class AutoGuide : public Guide, private handlers::Handler {
+ public:
+  explicit AutoGuide(const ir::Graph& g, GuideOptions o) : graph_(g), opts_(std::move(o)) {}
+  void run(interp::Context& ctx) override;
+
+ protected:
+  // Sets msg.value (constrained), msg.log_prob (log q per element of the
+  // site's plates, or finer) and msg.reparameterized for a continuous latent site.
+  virtual void continuous_site(interp::Context& ctx, handlers::Message& msg) = 0;
+  // The per-site guide of a discrete site: the same family with learned
+  // logits (or rate), starting at the prior's parameters clipped to [1e-3, 1 − 1e-3].
+  void discrete_site(interp::Context& ctx, handlers::Message& msg);
+  // Creates the store entry `name` from a constrained initial value (first
+  // appearance of a site) unless it exists; returns its leaf on this step's tape.
+  ad::Var param(interp::Context& ctx, const std::string& name, const ad::Tensor& unconstrained_init,
+                const std::string& constraint);
+  bool has_param(interp::Context& ctx, const std::string& name) const;
+  // The site's value shape and its constrained initial value.
+  ad::Tensor initial_value(interp::Context& ctx, const handlers::Message& msg);
+
+  const ir::Graph& graph_;
+  GuideOptions opts_;
+
+ private:
+  void process(handlers::Message& msg) override;
+  interp::Context* ctx_ = nullptr;
+  bool noted_subsample_ = false;
+};
+
+// AutoNormal: an independent Normal per unconstrained coordinate, loc at the
+// init strategy's value, scale = softplus(ρ) starting at init_scale.
+class AutoNormal final : public AutoGuide {
+ public:
+  using AutoGuide::AutoGuide;
+  std::string name() const override { return "auto_normal"; }
+
+ protected:
+  void continuous_site(interp::Context& ctx, handlers::Message& msg) override;
+};
+
+// AutoDelta: a point mass per site (MAP estimation); log q = 0.
+class AutoDelta final : public AutoGuide {
+ public:
+  using AutoGuide::AutoGuide;
+  std::string name() const override { return "auto_delta"; }
+
+ protected:
+  void continuous_site(interp::Context& ctx, handlers::Message& msg) override;
+};
+
+}  // namespace vireo::guide

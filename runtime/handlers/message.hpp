@@ -1,0 +1,56 @@
+// The Message: what the interpreter sends through the handler stack at every
+// site (sample, observe, param, deterministic, and the choice of a plate's
+// subsample indices). Handlers read and rewrite it; the interpreter then
+// uses msg.value. This is Pyro's poutine message, typed.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/ad/ad.hpp"
+#include "runtime/interp/value.hpp"
+#include "runtime/rng/generator.hpp"
+#include "stdlib/dist/distribution.hpp"
+
+namespace vireo::handlers {
+
+// One enclosing plate of a site, as seen at run time.
+struct Frame {
+  ir::PlateId plate = ir::none;
+  std::string name;
+  std::int64_t size = 0;       // the plate's full size
+  std::int64_t subsample = 0;  // the size inside (= size without subsampling)
+  double scale() const { return subsample > 0 ? static_cast<double>(size) / static_cast<double>(subsample) : 1.0; }
+};
+
+enum class MsgType : std::uint8_t {
+  Sample,         // a `~` site (latent, or observed when is_observed)
+  Param,          // a learnable parameter; value is its constrained value
+  Deterministic,  // a recorded binding
+  Subsample,      // the indices of a subsampled plate; value holds them (Int)
+};
+
+struct Message {
+  MsgType type = MsgType::Sample;
+  std::string name;                 // the run-time name: `x`, `flips[3]`, `flip#2`
+  const ir::Site* site = nullptr;   // the statement (nullptr for guide-internal sites)
+  dist::DistributionPtr fn;         // the distribution (Sample)
+  interp::Value value;              // set by a handler, the default behaviour, or the data (observed)
+  bool has_value = false;
+  bool is_observed = false;
+  bool reparameterized = false;     // value carries the pathwise derivative
+  std::vector<Frame> frames;        // enclosing plates, outermost first
+  double scale = 1.0;               // product of plate subsample factors and `scale` blocks
+  bool mask = true;                 // false: the site contributes no log-density
+  rng::Generator* rng = nullptr;    // where the default behaviour draws from (seed replaces it)
+  ad::Tape* tape = nullptr;         // the step's tape, for values the default behaviour makes
+  // A log-density supplied together with the value (automatic guides draw in
+  // the unconstrained space and know log q including the Jacobian); when set
+  // the trace uses it instead of fn->log_prob(value). Per element of the
+  // site's plates, unscaled.
+  std::optional<ad::Var> log_prob;
+  bool stop = false;  // set by block: handlers further out do not see it
+  bool done = false;  // the value is final; the default behaviour draws nothing
+};
+
+}  // namespace vireo::handlers

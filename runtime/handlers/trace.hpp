@@ -1,0 +1,71 @@
+// A Trace: the record of one execution, site by site in program order —
+// name, kind, distribution, value, log-density, plate frames, whether the
+// value is reparameterised, and its scale. Filled by TraceHandler.
+#pragma once
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/handlers/handler.hpp"
+
+namespace vireo::handlers {
+
+struct TraceSite {
+  Message msg;
+  // Per element of the site's plates (shape = the frames' inner sizes),
+  // unscaled and unmasked; valid after Trace::compute_log_probs() for
+  // Sample sites.
+  ad::Var log_prob;
+  bool has_log_prob = false;
+};
+
+class Trace {
+ public:
+  // Appends a site; throws std::runtime_error when the name is taken (two
+  // statements produced the same site name in one execution).
+  void add(const Message& msg);
+  const TraceSite* find(const std::string& name) const;
+  TraceSite* find(const std::string& name);
+  const std::vector<TraceSite>& sites() const { return sites_; }
+  std::vector<TraceSite>& sites() { return sites_; }
+  std::size_t size() const { return sites_.size(); }
+  void clear();
+
+  // Computes every Sample site's log_prob: msg.log_prob when the value came
+  // with one, else fn->log_prob(value), summed over the dimensions past the
+  // site's plates. Throws std::runtime_error naming the site if it fails.
+  void compute_log_probs();
+  // Σ over Sample sites of scale · mask · Σ log_prob (a scalar Var); sites
+  // where `include` returns false are left out.
+  template <class Pred>
+  ad::Var log_prob_sum(ad::Tape& tape, Pred include) const;
+  ad::Var log_prob_sum(ad::Tape& tape) const {
+    return log_prob_sum(tape, [](const TraceSite&) { return true; });
+  }
+
+ private:
+  std::vector<TraceSite> sites_;
+  std::unordered_map<std::string, std::size_t> index_;
+};
+
+template <class Pred>
+ad::Var Trace::log_prob_sum(ad::Tape& tape, Pred include) const {
+  ad::Var total = tape.constant(0.0);
+  for (const auto& s : sites_) {
+    if (s.msg.type != MsgType::Sample || !s.has_log_prob || !s.msg.mask || !include(s)) continue;
+    total = total + ad::sum(s.log_prob) * s.msg.scale;
+  }
+  return total;
+}
+
+// Records every message that reaches it.
+class TraceHandler final : public Handler {
+ public:
+  explicit TraceHandler(Trace& trace) : trace_(trace) {}
+  void postprocess(Message& msg) override { trace_.add(msg); }
+
+ private:
+  Trace& trace_;
+};
+
+}  // namespace vireo::handlers

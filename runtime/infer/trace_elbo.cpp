@@ -1,0 +1,121 @@
+#include "runtime/infer/trace_elbo.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "runtime/handlers/replay.hpp"
+#include "runtime/interp/interpreter.hpp"
+
+namespace vireo::infer {
+
+using handlers::MsgType;
+using handlers::TraceSite;
+
+namespace {
+
+bool latent(const TraceSite& s) { return s.msg.type == MsgType::Sample && !s.msg.is_observed; }
+
+// Sums the plate dimensions of `lp` (laid out as `have`, outermost first)
+// that `want` lacks, then inserts size-1 axes for the plates of `want` that
+// `have` lacks, so the result broadcasts against `want`'s layout.
+ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want) {
+  ad::Var x = lp;
+  for (int k = static_cast<int>(have.size()) - 1; k >= 0; --k) {
+    bool kept = false;
+    for (const auto& w : want) kept = kept || w.plate == have[static_cast<std::size_t>(k)].plate;
+    if (!kept) x = ad::sum(x, k);
+  }
+  ad::Shape shape;
+  std::size_t j = 0;
+  std::vector<ir::PlateId> remaining;
+  for (const auto& h : have)
+    for (const auto& w : want)
+      if (w.plate == h.plate) remaining.push_back(h.plate);
+  for (const auto& w : want) {
+    if (j < remaining.size() && remaining[j] == w.plate) {
+      shape.push_back(x.shape()[static_cast<int>(j)]);
+      ++j;
+    } else {
+      shape.push_back(1);
+    }
+  }
+  return ad::reshape(x, shape);
+}
+
+}  // namespace
+
+void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out) {
+  out.guide.clear();
+  out.model.clear();
+  {
+    handlers::TraceHandler trace(out.guide);
+    handlers::HandlerStack::Scoped s(ctx.handlers(), trace);
+    guide.run(ctx);
+  }
+  {
+    handlers::TraceHandler trace(out.model);
+    handlers::ReplayHandler replay(out.guide);
+    handlers::HandlerStack::Scoped s1(ctx.handlers(), trace);
+    handlers::HandlerStack::Scoped s2(ctx.handlers(), replay);
+    interp::Interpreter(ctx).run(ctx.graph().model);
+  }
+  for (const auto& s : out.model.sites())
+    if (latent(s) && !out.guide.find(s.msg.name))
+      throw std::runtime_error(fmt::format(
+          "site '{}' is latent in the model but the guide has no site '{}'; add `{} ~ …` to the guide", s.msg.name,
+          s.msg.name, s.msg.name));
+  for (const auto& s : out.guide.sites()) {
+    if (!latent(s)) continue;
+    const TraceSite* m = out.model.find(s.msg.name);
+    if (!m || !latent(*m))
+      throw std::runtime_error(fmt::format("the guide samples '{}', which is not a latent site of the model", s.msg.name));
+  }
+  out.guide.compute_log_probs();
+  out.model.compute_log_probs();
+}
+
+ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames) {
+  ad::Var cost = tape.constant(0.0);
+  auto add = [&](const TraceSite& s, double sign) {
+    if (s.msg.type != MsgType::Sample || !s.has_log_prob || !s.msg.mask) return;
+    cost = cost + sum_to_frames(s.log_prob, s.msg.frames, frames) * (sign * s.msg.scale);
+  };
+  for (const auto& s : t.model.sites()) add(s, 1.0);
+  for (const auto& s : t.guide.sites())
+    if (latent(s)) add(s, -1.0);
+  return cost;
+}
+
+TraceElbo::TraceElbo(int particles) : particles_(particles) {
+  if (particles < 1) throw std::invalid_argument("--particles must be at least 1");
+}
+
+ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
+  ad::Tape& tape = ctx.tape();
+  ElboEstimate est;
+  ad::Var total = tape.constant(0.0);
+  double elbo_sum = 0;
+  ParticleTraces t;
+  for (int p = 0; p < particles_; ++p) {
+    run_particle(ctx, guide, t);
+    ad::Var elbo = t.model.log_prob_sum(tape) - t.guide.log_prob_sum(tape, [](const TraceSite& s) { return latent(s); });
+    elbo_sum += elbo.item();
+    ad::Var surrogate = elbo;
+    for (const auto& s : t.guide.sites()) {
+      if (!latent(s) || s.msg.reparameterized || !s.has_log_prob || !s.msg.mask) continue;
+      if (s.msg.site && s.msg.site->baseline.given && note_.empty())
+        note_ = fmt::format("note: Trace_ELBO ignores `with baseline(...)` (site '{}'); use --elbo tracegraph to use it",
+                            s.msg.name);
+      // Score term, Rao-Blackwellised per plate element.
+      ad::Var cost = ad::detach(downstream_cost(tape, t, s.msg.frames));
+      surrogate = surrogate + ad::sum(s.log_prob * cost);
+    }
+    total = total + surrogate;
+  }
+  est.loss = -total / static_cast<double>(particles_);
+  est.elbo = elbo_sum / particles_;
+  return est;
+}
+
+}  // namespace vireo::infer

@@ -1,0 +1,90 @@
+// The state one SVI step (or one `vireo trace` execution) shares between the
+// guide's run and the model's run: the tape, the handler stack, the random
+// generator, the data as tape constants, the parameter leaves of this step,
+// and the plates currently open. Owned by a session; nothing here is global.
+#pragma once
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lang/ir/graph.hpp"
+#include "runtime/ad/ad.hpp"
+#include "runtime/handlers/handler.hpp"
+#include "runtime/interp/value.hpp"
+#include "runtime/params/param_store.hpp"
+#include "runtime/rng/generator.hpp"
+
+namespace vireo::interp {
+
+// Validated data values, one per Graph::data entry (runtime/data loads them).
+struct DataSet {
+  std::vector<ad::Tensor> values;
+  std::vector<Kind> kinds;
+};
+
+// An error while running a program, at a place in its source.
+class RunError : public std::runtime_error {
+ public:
+  RunError(lang::Span span, const std::string& message, std::string hint = {})
+      : std::runtime_error(message), span_(span), hint_(std::move(hint)) {}
+  lang::Span span() const { return span_; }
+  const std::string& hint() const { return hint_; }
+
+ private:
+  lang::Span span_;
+  std::string hint_;
+};
+
+class Context {
+ public:
+  Context(const ir::Graph& graph, const DataSet& data, params::ParamStore& store, rng::Generator& rng)
+      : graph_(graph), data_(data), store_(store), rng_(&rng), order_{&graph} {}
+
+  const ir::Graph& graph() const { return graph_; }
+  const DataSet& data() const { return data_; }
+  params::ParamStore& store() { return store_; }
+  ad::Tape& tape() { return tape_; }
+  handlers::HandlerStack& handlers() { return handlers_; }
+  rng::Generator& rng() { return *rng_; }
+  const PlateOrder& plate_order() const { return order_; }
+
+  // Starts a new step: clears the tape (keeping its memory) and the caches of
+  // tape values.
+  void begin_step();
+
+  // Data item `index` as a constant on this step's tape (borrowed, not copied).
+  Value data_value(int index);
+
+  // The unconstrained leaf of store entry `name` on this step's tape, created
+  // on first use in the step.
+  ad::Var param_leaf(const std::string& name);
+  // Every leaf made this step, by parameter name (for reading gradients).
+  const std::unordered_map<std::string, ad::Var>& param_leaves() const { return leaves_; }
+
+  // Plates open right now (outermost first), with their sizes; mirrors the
+  // PlateHandlers the interpreter has pushed.
+  std::vector<handlers::Frame>& open_plates() { return open_plates_; }
+  // The indices a subsampled plate chose in this execution (set when the
+  // plate opens), for guides whose parameters span the full plate.
+  std::unordered_map<ir::PlateId, ad::IntTensor>& subsample_indices() { return subsample_indices_; }
+
+  // Recursion limit for fn calls: deep enough for any sensible sub-model,
+  // shallow enough to stop long before the C++ stack (8 MB) runs out.
+  static constexpr int max_call_depth = 200;
+
+ private:
+  const ir::Graph& graph_;
+  const DataSet& data_;
+  params::ParamStore& store_;
+  rng::Generator* rng_;
+  PlateOrder order_;
+  ad::Tape tape_;
+  handlers::HandlerStack handlers_;
+  std::vector<ad::Var> data_vars_;
+  std::vector<bool> data_ready_;
+  std::unordered_map<std::string, ad::Var> leaves_;
+  std::vector<handlers::Frame> open_plates_;
+  std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
+};
+
+}  // namespace vireo::interp

@@ -1,0 +1,197 @@
+// Expression evaluation: every operation of the language on Values, with the
+// plate alignment of value.hpp for binary operations.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "runtime/interp/interpreter.hpp"
+
+namespace vireo::interp {
+
+namespace {
+bool is_scalar(const Value& v) { return v.var.numel() == 1 && v.var.rank() == 0; }
+}  // namespace
+
+Value Interpreter::eval(Frame& f, ir::ExprId id) {
+  const ir::Body& b = *f.body;
+  const ir::Expr& e = b.expr(id);
+  ad::Tape& tape = ctx_.tape();
+  using O = ir::Op;
+  switch (e.op) {
+    case O::Number:
+      return Value{tape.constant(e.number), e.ref == 1 ? Kind::Int : Kind::Real, {}};
+    case O::Bool:
+      return Value{tape.constant(e.number), Kind::Bool, {}};
+    case O::Slot: {
+      auto i = static_cast<std::size_t>(e.ref);
+      if (!f.bound[i])
+        throw RunError(e.span, fmt::format("'{}' has no value here", b.slot_names[i]),
+                       "give it a value on every path before this use");
+      return f.slots[i];
+    }
+    case O::Data:
+      return ctx_.data_value(e.ref);
+    case O::Neg: {
+      Value a = eval(f, b.operand(e, 0));
+      return Value{-a.var, a.kind == Kind::Bool ? Kind::Int : a.kind, a.plates};
+    }
+    case O::Not: {
+      Value a = eval(f, b.operand(e, 0));
+      return Value{ad::operator==(a.var, 0.0), Kind::Bool, a.plates};
+    }
+    case O::CallBuiltin:
+      return call_builtin(f, e);
+    case O::CallFn:
+      return call_fn(f, e);
+    case O::Index:
+      return eval_index(f, e);
+    case O::Vector:
+      return eval_vector(f, e);
+    case O::Slice:
+      throw RunError(e.span, "a slice `a:b` can only appear inside brackets");
+    default:
+      return eval_binary(f, e);
+  }
+}
+
+Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
+  const ir::Body& b = *f.body;
+  Value x = eval(f, b.operand(e, 0));
+  Value y = eval(f, b.operand(e, 1));
+  using O = ir::Op;
+  try {
+    if (e.op == O::MatMul) {
+      if (!x.plain() && !y.plain())
+        throw RunError(e.span, "`@` between two plate-indexed values is not supported",
+                       "compute it outside the plate, or with elementwise * and sum");
+      if (!y.plain() && !is_scalar(x))
+        throw RunError(e.span, "`@` with a plate-indexed right operand is not supported",
+                       "write it with the plate-indexed value on the left");
+      ad::Var r = ad::matmul(x.var, y.var);
+      std::vector<ir::PlateId> plates = x.plain() ? std::vector<ir::PlateId>{} : x.plates;
+      if (r.rank() < static_cast<int>(plates.size())) plates.clear();
+      return Value{r, arithmetic_kind(x.kind, y.kind), plates};
+    }
+    std::vector<ir::PlateId> plates = union_plates(ctx_.plate_order(), {&x, &y});
+    int ev = std::max(x.plain() ? 0 : x.event_rank(), y.plain() ? 0 : y.event_rank());
+    ad::Var a = align(x, plates, ev), c = align(y, plates, ev);
+    switch (e.op) {
+      case O::Add: return Value{a + c, arithmetic_kind(x.kind, y.kind), plates};
+      case O::Sub: return Value{a - c, arithmetic_kind(x.kind, y.kind), plates};
+      case O::Mul: return Value{a * c, arithmetic_kind(x.kind, y.kind), plates};
+      case O::Div: return Value{a / c, Kind::Real, plates};
+      case O::Pow: return Value{ad::pow(a, c), arithmetic_kind(x.kind, y.kind), plates};
+      case O::Lt: return Value{a < c, Kind::Bool, plates};
+      case O::Le: return Value{a <= c, Kind::Bool, plates};
+      case O::Gt: return Value{a > c, Kind::Bool, plates};
+      case O::Ge: return Value{a >= c, Kind::Bool, plates};
+      case O::Eq: return Value{a == c, Kind::Bool, plates};
+      case O::Ne: return Value{a != c, Kind::Bool, plates};
+      case O::And: return Value{(a != 0.0) * (c != 0.0), Kind::Bool, plates};
+      case O::Or: return Value{ad::maximum(a != 0.0, c != 0.0), Kind::Bool, plates};
+      default: break;
+    }
+  } catch (const RunError&) {
+    throw;
+  } catch (const std::exception& ex) {
+    throw RunError(e.span, fmt::format("`{}` on shapes {} and {}: {}", ir::spelling(e.op), ad::to_string(x.var.shape()),
+                                       ad::to_string(y.var.shape()), ex.what()));
+  }
+  throw RunError(e.span, fmt::format("operator `{}` is not supported here", ir::spelling(e.op)));
+}
+
+Value Interpreter::eval_vector(Frame& f, const ir::Expr& e) {
+  const ir::Body& b = *f.body;
+  std::vector<ad::Var> parts;
+  Kind kind = Kind::Int;
+  for (std::uint32_t i = 0; i < e.count; ++i) {
+    Value v = eval(f, b.operand(e, i));
+    if (!v.plain()) throw RunError(b.expr(b.operand(e, i)).span, "a vector literal's elements cannot be plate-indexed");
+    if (v.kind == Kind::Real) kind = Kind::Real;
+    parts.push_back(v.var);
+  }
+  if (parts.empty()) return Value{ctx_.tape().constant(ad::Tensor(ad::Shape{0})), Kind::Real, {}};
+  try {
+    return Value{ad::stack(parts, 0), kind, {}};
+  } catch (const std::exception& ex) {
+    throw RunError(e.span, fmt::format("the elements of a vector literal must have one shape: {}", ex.what()));
+  }
+}
+
+Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
+  const ir::Body& b = *f.body;
+  Value base = eval(f, b.operand(e, 0));
+  ad::Var x = base.var;
+  int axis = base.plain() ? 0 : static_cast<int>(base.plates.size());  // index the event part of a plate-indexed value
+  std::vector<ir::PlateId> plates = base.plates;
+  for (std::uint32_t k = 1; k < e.count; ++k) {
+    const ir::Expr& sub = b.expr(b.operand(e, k));
+    if (axis >= x.rank())
+      throw RunError(sub.span, fmt::format("too many subscripts for a value of shape {}", ad::to_string(base.var.shape())));
+    std::int64_t n = x.shape()[axis];
+    if (sub.op == ir::Op::Slice) {
+      ir::ExprId lo_id = b.operand(sub, 0), hi_id = b.operand(sub, 1);
+      std::int64_t lo = lo_id == ir::no_expr ? 0 : eval_int(f, lo_id, "a slice bound");
+      std::int64_t hi = hi_id == ir::no_expr ? n : eval_int(f, hi_id, "a slice bound");
+      if (lo < 0) lo += n;
+      if (hi < 0) hi += n;
+      if (lo < 0 || hi > n || lo > hi)
+        throw RunError(sub.span, fmt::format("slice {}:{} is outside 0:{} (dimension {} of shape {})", lo, hi, n, axis,
+                                             ad::to_string(x.shape())));
+      x = ad::slice(x, axis, lo, hi);
+      ++axis;
+      continue;
+    }
+    Value idx = eval(f, b.operand(e, k));
+    if (idx.var.rank() == 0) {
+      std::int64_t i = to_ints(idx.var, sub.span, "an index")[0];
+      if (i < -n || i >= n)
+        throw RunError(sub.span, fmt::format("index {} is out of range for dimension {} of size {}", i, axis, n));
+      if (i < 0) i += n;
+      ad::Var s = ad::slice(x, axis, i, i + 1);
+      ad::Shape out;
+      for (int d = 0; d < s.rank(); ++d)
+        if (d != axis) out.push_back(s.shape()[d]);
+      x = ad::reshape(s, out);
+      continue;
+    }
+    // Gathering by an integer array: x[z].
+    if (axis != 0 || !base.plain() || k != 1)
+      throw RunError(sub.span, "gathering by an integer array works on the first subscript of a plain array",
+                     "index a data item, a param or a value computed outside plates: `loc[z]`, `x[idx]`");
+    ad::IntTensor z = to_ints(idx.var, sub.span, "an index");
+    for (std::int64_t j = 0; j < z.numel(); ++j)
+      if (z[j] < 0 || z[j] >= n)
+        throw RunError(sub.span, fmt::format("index {} is out of range for dimension 0 of size {}", z[j], n));
+    x = ad::gather(x, z);
+    plates = idx.plates;
+    axis = idx.var.rank();
+  }
+  if (x.rank() < static_cast<int>(plates.size())) plates.clear();
+  return Value{x, base.kind, plates};
+}
+
+Value Interpreter::call_fn(Frame& f, const ir::Expr& e) {
+  const ir::Body& callee = ctx_.graph().body(e.ref);
+  if (depth_ >= Context::max_call_depth)
+    throw RunError(e.span, fmt::format("recursion deeper than {} calls of '{}'", Context::max_call_depth, callee.name),
+                   "make sure the recursion ends: a stochastic stopping rule should stop with probability 1 quickly");
+  Frame g;
+  g.body = &callee;
+  g.slots.resize(callee.slot_names.size());
+  g.bound.assign(callee.slot_names.size(), false);
+  for (std::uint32_t i = 0; i < e.count && i < callee.param_count; ++i) {
+    g.slots[i] = eval(f, f.body->operand(e, i));
+    g.bound[i] = true;
+  }
+  ++depth_;
+  struct Down {
+    int& d;
+    ~Down() { --d; }
+  } down{depth_};
+  if (exec_block(g, callee.stmts) != Flow::Return)
+    throw RunError(e.span, fmt::format("'{}' ended without returning a value", callee.name), "end every path with `return`");
+  return g.ret;
+}
+
+}  // namespace vireo::interp

@@ -1,0 +1,234 @@
+#include "runtime/interp/interpreter.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "runtime/handlers/plate.hpp"
+#include "runtime/handlers/scale.hpp"
+#include "stdlib/signatures/signature.hpp"
+
+namespace vireo::interp {
+
+using handlers::Message;
+using handlers::MsgType;
+
+ad::IntTensor to_ints(const ad::Var& v, lang::Span span, const char* what) {
+  const double* p = v.data();
+  std::vector<std::int64_t> out(static_cast<std::size_t>(v.numel()));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    double x = p[i];
+    if (!(std::floor(x) == x) || std::abs(x) > 9.0e15)
+      throw RunError(span, fmt::format("{} must be a whole number; got {}", what, x));
+    out[i] = static_cast<std::int64_t>(x);
+  }
+  return ad::IntTensor(v.shape(), std::move(out));
+}
+
+void Interpreter::run(ir::BodyId body) {
+  occurrences_.clear();
+  depth_ = 0;
+  Frame f;
+  f.body = &ctx_.graph().body(body);
+  f.slots.resize(f.body->slot_names.size());
+  f.bound.assign(f.body->slot_names.size(), false);
+  exec_block(f, f.body->stmts);
+}
+
+Value Interpreter::eval_data_expr(ir::ExprId e) {
+  Frame f;
+  f.body = &ctx_.graph().body(ctx_.graph().data_body);
+  f.slots.resize(f.body->slot_names.size());
+  f.bound.assign(f.body->slot_names.size(), false);
+  return eval(f, e);
+}
+
+Interpreter::Flow Interpreter::exec_block(Frame& f, const std::vector<ir::Stmt>& stmts) {
+  for (const auto& s : stmts)
+    if (exec(f, s) == Flow::Return) return Flow::Return;
+  return Flow::Next;
+}
+
+Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
+  using K = ir::StmtKind;
+  switch (s.kind) {
+    case K::Sample:
+    case K::Observe:
+    case K::Deterministic:
+      exec_site(f, s);
+      return Flow::Next;
+    case K::Param:
+      exec_param(f, s);
+      return Flow::Next;
+    case K::Let:
+    case K::Assign:
+      f.slots[static_cast<std::size_t>(s.slot)] = eval(f, s.value);
+      f.bound[static_cast<std::size_t>(s.slot)] = true;
+      return Flow::Next;
+    case K::Plate:
+      return exec_plate(f, s);
+    case K::For: {
+      std::int64_t lo = eval_int(f, s.value, "a loop bound");
+      std::int64_t hi = eval_int(f, s.value2, "a loop bound");
+      for (std::int64_t i = lo; i < hi; ++i) {
+        f.slots[static_cast<std::size_t>(s.slot)] = Value{ctx_.tape().constant(static_cast<double>(i)), Kind::Int, {}};
+        f.bound[static_cast<std::size_t>(s.slot)] = true;
+        if (exec_block(f, s.body) == Flow::Return) return Flow::Return;
+      }
+      return Flow::Next;
+    }
+    case K::If: {
+      Value c = eval(f, s.value);
+      if (c.var.numel() != 1)
+        throw RunError(f.body->expr(s.value).span,
+                       fmt::format("an `if` condition must be one value; this one has shape {}", ad::to_string(c.var.shape())),
+                       "use `where`-style arithmetic for per-element choices, or reduce with sum/min/max");
+      if (c.var.item() != 0) return exec_block(f, s.body);
+      if (s.has_else) return exec_block(f, s.else_body);
+      return Flow::Next;
+    }
+    case K::Return:
+      f.ret = eval(f, s.value);
+      return Flow::Return;
+    case K::Scale: {
+      double w = eval_number(f, s.value, "a scale weight");
+      if (!(w >= 0) || !std::isfinite(w))
+        throw RunError(s.span, fmt::format("a scale weight must be finite and non-negative; got {}", w));
+      handlers::ScaleHandler h(w);
+      handlers::HandlerStack::Scoped scope(ctx_.handlers(), h);
+      return exec_block(f, s.body);
+    }
+  }
+  return Flow::Next;
+}
+
+std::string Interpreter::site_name(Frame& f, const ir::Site& site) {
+  std::string name = site.name;
+  for (ir::SlotId loop : site.loops) {
+    const Value& v = f.slots[static_cast<std::size_t>(loop)];
+    name += fmt::format("[{}]", static_cast<std::int64_t>(v.var.item()));
+  }
+  std::string key = std::to_string(site.id) + "|" + name;
+  int k = occurrences_[key]++;
+  if (k > 0) name += fmt::format("#{}", k);
+  return name;
+}
+
+void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
+  const ir::Site& site = ctx_.graph().site(s.site);
+  Message msg;
+  msg.name = site_name(f, site);
+  msg.site = &site;
+  msg.rng = &ctx_.rng();
+  msg.tape = &ctx_.tape();
+  if (site.kind == ir::SiteKind::Deterministic) {
+    msg.type = MsgType::Deterministic;
+    msg.value = eval(f, site.value);
+    msg.has_value = true;
+    msg.done = true;
+  } else {
+    msg.type = MsgType::Sample;
+    msg.fn = site_distribution(f, site);
+    if (site.kind == ir::SiteKind::Observe) {
+      msg.value = eval(f, site.value);
+      msg.has_value = true;
+      msg.is_observed = true;
+      msg.done = true;
+    }
+  }
+  try {
+    ctx_.handlers().apply(msg);
+  } catch (const RunError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw RunError(site.span, fmt::format("at site '{}': {}", msg.name, e.what()));
+  }
+  if (site.slot == ir::none) return;
+  Value v = msg.value;
+  if (msg.type == MsgType::Sample) {
+    v.kind = msg.fn->is_discrete() ? Kind::Int : Kind::Real;
+    v.plates.clear();
+    const auto& open = ctx_.open_plates();
+    if (v.var.rank() >= static_cast<int>(open.size()))
+      for (const auto& fr : open) v.plates.push_back(fr.plate);
+  }
+  f.slots[static_cast<std::size_t>(site.slot)] = v;
+  f.bound[static_cast<std::size_t>(site.slot)] = true;
+}
+
+Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
+  const ir::Plate& plate = ctx_.graph().plate(s.plate);
+  std::int64_t size = eval_int(f, plate.size, "a plate size");
+  if (size < 0) throw RunError(plate.span, fmt::format("plate '{}' has a negative size ({})", plate.name, size));
+  std::int64_t inner = size;
+  if (plate.subsample != ir::no_expr) {
+    inner = eval_int(f, plate.subsample, "a subsample size");
+    if (inner < 1 || inner > size)
+      throw RunError(plate.span, fmt::format("plate '{}': subsample = {} must be between 1 and the size {}", plate.name, inner, size));
+  }
+  handlers::Frame frame{plate.id, plate.name, size, inner};
+  handlers::PlateHandler h(frame);
+  handlers::HandlerStack::Scoped scope(ctx_.handlers(), h);
+  ctx_.open_plates().push_back(frame);
+  struct Pop {
+    Context& c;
+    ~Pop() { c.open_plates().pop_back(); }
+  } pop{ctx_};
+
+  // The indices of a subsampled plate are a site of their own, so that the
+  // guide chooses them and the model, replayed against the guide, reuses them.
+  Value idx;
+  if (plate.subsample != ir::no_expr) {
+    Message msg;
+    msg.type = MsgType::Subsample;
+    msg.name = plate.name;
+    msg.rng = &ctx_.rng();
+    msg.tape = &ctx_.tape();
+    ctx_.handlers().apply(msg);
+    idx = msg.value;
+    ctx_.subsample_indices()[plate.id] = to_ints(idx.var, plate.span, "a subsample index");
+  } else if (plate.index_slot != ir::none) {
+    idx = Value{ad::arange(ctx_.tape(), static_cast<double>(size)), Kind::Int, {}};
+  }
+  if (plate.index_slot != ir::none) {
+    idx.kind = Kind::Int;
+    idx.plates = {plate.id};
+    f.slots[static_cast<std::size_t>(plate.index_slot)] = idx;
+    f.bound[static_cast<std::size_t>(plate.index_slot)] = true;
+  }
+  Flow flow = exec_block(f, s.body);
+  // Names bound in the plate stay visible after it as plain arrays whose
+  // leading dimensions are the plate's.
+  for (auto& v : f.slots) {
+    auto it = std::find(v.plates.begin(), v.plates.end(), plate.id);
+    if (it != v.plates.end()) v.plates.erase(it);
+  }
+  return flow;
+}
+
+std::vector<std::int64_t> Interpreter::eval_dims(Frame& f, const std::vector<ir::ExprId>& dims) {
+  std::vector<std::int64_t> out;
+  for (ir::ExprId d : dims) {
+    std::int64_t n = eval_int(f, d, "a dimension");
+    if (n < 0) throw RunError(f.body->expr(d).span, fmt::format("a dimension must not be negative; got {}", n));
+    out.push_back(n);
+  }
+  return out;
+}
+
+std::int64_t Interpreter::eval_int(Frame& f, ir::ExprId e, const char* what) {
+  Value v = eval(f, e);
+  if (v.var.numel() != 1)
+    throw RunError(f.body->expr(e).span, fmt::format("{} must be one number; this has shape {}", what, ad::to_string(v.var.shape())));
+  return to_ints(v.var, f.body->expr(e).span, what)[0];
+}
+
+double Interpreter::eval_number(Frame& f, ir::ExprId e, const char* what) {
+  Value v = eval(f, e);
+  if (v.var.numel() != 1)
+    throw RunError(f.body->expr(e).span, fmt::format("{} must be one number; this has shape {}", what, ad::to_string(v.var.shape())));
+  return v.var.item();
+}
+
+}  // namespace vireo::interp

@@ -1,0 +1,66 @@
+// The interpreter: executes a Body of the site graph (model, guide, or a fn
+// called from them) on the Context's tape, sending every site through the
+// Context's handler stack. Plates run once, vectorised; `for` loops run
+// sequentially and suffix site names with the loop index; a statement run
+// again in one execution gets `#k`; fn calls recurse up to a depth limit.
+// Errors are RunError with the Span of the statement or expression.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/interp/context.hpp"
+
+namespace vireo::interp {
+
+class Interpreter {
+ public:
+  explicit Interpreter(Context& ctx) : ctx_(ctx) {}
+
+  // Runs the model (or guide) body once. Site occurrence counts start afresh.
+  void run(ir::BodyId body);
+
+  // Evaluates an expression of the data body (sizes and bounds of data
+  // declarations), for the data loader.
+  Value eval_data_expr(ir::ExprId e);
+
+ private:
+  struct Frame {
+    const ir::Body* body = nullptr;
+    std::vector<Value> slots;
+    std::vector<bool> bound;
+    Value ret;
+  };
+  enum class Flow { Next, Return };
+
+  Flow exec_block(Frame& f, const std::vector<ir::Stmt>& stmts);
+  Flow exec(Frame& f, const ir::Stmt& s);
+  void exec_site(Frame& f, const ir::Stmt& s);
+  void exec_param(Frame& f, const ir::Stmt& s);
+  Flow exec_plate(Frame& f, const ir::Stmt& s);
+
+  Value eval(Frame& f, ir::ExprId id);
+  Value eval_binary(Frame& f, const ir::Expr& e);
+  Value eval_index(Frame& f, const ir::Expr& e);
+  Value eval_vector(Frame& f, const ir::Expr& e);
+  Value call_fn(Frame& f, const ir::Expr& e);
+  Value call_builtin(Frame& f, const ir::Expr& e);
+
+  // The site's run-time name: base, `[i]` per enclosing loop, `#k` on repeats.
+  std::string site_name(Frame& f, const ir::Site& site);
+  // The distribution of a sample/observe site, its parameters broadcast to
+  // the open plates (and the declared shape).
+  dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site);
+  std::vector<std::int64_t> eval_dims(Frame& f, const std::vector<ir::ExprId>& dims);
+  std::int64_t eval_int(Frame& f, ir::ExprId e, const char* what);
+  double eval_number(Frame& f, ir::ExprId e, const char* what);
+
+  Context& ctx_;
+  std::map<std::string, int> occurrences_;
+  int depth_ = 0;
+};
+
+// Integer view of a Var holding whole numbers; throws RunError at `span` otherwise.
+ad::IntTensor to_ints(const ad::Var& v, lang::Span span, const char* what);
+
+}  // namespace vireo::interp

@@ -1,0 +1,151 @@
+// Sites: building a sample/observe site's distribution with its parameters
+// broadcast to the open plates, and creating/reading `param` sites.
+#include <fmt/format.h>
+
+#include "runtime/interp/interpreter.hpp"
+#include "stdlib/constraints/biject_to.hpp"
+#include "stdlib/dist/registry.hpp"
+#include "stdlib/signatures/signature.hpp"
+
+namespace vireo::interp {
+
+namespace {
+
+// How many trailing dimensions of parameter `param` make up one draw's
+// parameters (0 for scalar parameters; 1 for probs/logits of a Categorical,
+// the loc of a MultivariateNormal, a Dirichlet's concentration; 2 for matrices).
+int param_event_rank(const sig::Signature& s, std::string_view param) {
+  switch (s.shape) {
+    case sig::ShapeRule::CategoricalBatch:
+      return 1;
+    case sig::ShapeRule::VectorEvent:
+      return param == "loc" ? 1 : 2;
+    case sig::ShapeRule::SimplexEvent:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& site) {
+  const ir::Body& b = *f.body;
+  const ir::Expr& call = b.expr(site.dist_call);
+  const sig::Signature& s = sig::get(call.ref);
+  const auto& open = ctx_.open_plates();
+
+  // The batch shape the site must have: the open plates' sizes, then the
+  // declared shape without the distribution's own event dimensions.
+  bool shaped = !open.empty();
+  std::vector<ir::PlateId> plates;
+  ad::Shape batch;
+  for (const auto& fr : open) {
+    plates.push_back(fr.plate);
+    batch.push_back(fr.subsample);
+  }
+  if (site.type.given && !site.type.dims.empty()) {
+    std::vector<std::int64_t> dims = eval_dims(f, site.type.dims);
+    int keep = static_cast<int>(dims.size()) - s.event_rank;
+    for (int i = 0; i < keep; ++i) batch.push_back(dims[static_cast<std::size_t>(i)]);
+    shaped = true;
+  }
+
+  dist::Params params;
+  for (std::size_t i = 0; i < s.params.size() && i < call.count; ++i) {
+    ir::ExprId op = b.operand(call, static_cast<std::uint32_t>(i));
+    if (op == ir::no_expr) continue;
+    std::string_view pname = s.params[i].name;
+    Value v = eval(f, op);
+    ad::Var var = v.var;
+    if (shaped) {
+      int pe = param_event_rank(s, pname);
+      int own_event = v.plain() ? v.var.rank() : v.event_rank();
+      if (own_event < pe)
+        throw RunError(b.expr(op).span, fmt::format("{}'s {} needs at least {} dimension(s); it has shape {}", s.name,
+                                                    pname, pe, ad::to_string(v.var.shape())));
+      ad::Shape target = batch;
+      for (int d = v.var.rank() - pe; d < v.var.rank(); ++d) target.push_back(v.var.shape()[d]);
+      try {
+        var = ad::broadcast_to(align(v, plates, own_event), target);
+      } catch (const std::exception&) {
+        std::string where = open.empty() ? std::string("the declared shape")
+                                         : fmt::format("plate '{}' of size {}", open.back().name, open.back().subsample);
+        throw RunError(b.expr(op).span,
+                       fmt::format("{}'s {} has shape {}, which does not fit {} (site shape {})", s.name, pname,
+                                   ad::to_string(v.var.shape()), where, ad::to_string(batch)),
+                       "inside a plate, a parameter has one element per plate index or broadcasts to it");
+      }
+    }
+    params.emplace(std::string(pname), var);
+  }
+  try {
+    return dist::make_distribution(s.name, ctx_.tape(), params);
+  } catch (const std::exception& e) {
+    throw RunError(call.span, fmt::format("at site '{}': {}", site.name, e.what()));
+  }
+}
+
+void Interpreter::exec_param(Frame& f, const ir::Stmt& stmt) {
+  const ir::Site& site = ctx_.graph().site(stmt.site);
+  const ir::TypeDecl& t = site.type;
+  using lang::ast::BaseType;
+  if (t.base == BaseType::Int || t.base == BaseType::Bool)
+    throw RunError(site.span, fmt::format("param '{}' must be real-valued", site.name), "declare it `real` (with bounds if needed)");
+
+  // 1. The constraint from the declared type.
+  constraints::Constraint c = constraints::real();
+  if (t.base == BaseType::Simplex) {
+    c = constraints::simplex();
+  } else if (t.lower != ir::no_expr && t.upper != ir::no_expr) {
+    c = constraints::interval(eval(f, t.lower).var.value(), eval(f, t.upper).var.value());
+  } else if (t.lower != ir::no_expr) {
+    double lo = eval_number(f, t.lower, "a lower bound");
+    c = lo == 0 ? constraints::positive() : constraints::greater_than(ad::Tensor(lo));
+  } else if (t.upper != ir::no_expr) {
+    c = constraints::less_than(eval(f, t.upper).var.value());
+  }
+  constraints::TransformPtr transform = constraints::biject_to(c);
+
+  // 2. First use: evaluate the initial value, check it, store it unconstrained.
+  const std::string& name = site.name;  // params are named by their statement
+  if (!ctx_.store().find(name)) {
+    Value init = eval(f, site.value);
+    ad::Shape shape(eval_dims(f, t.dims));
+    ad::Tensor y;
+    try {
+      y = ad::broadcast_to(init.var, shape).value();
+    } catch (const std::exception&) {
+      throw RunError(site.span, fmt::format("param '{}': the initial value of shape {} does not fit the declared shape {}",
+                                            name, ad::to_string(init.var.shape()), ad::to_string(shape)));
+    }
+    ad::Tensor ok = c.check(y);
+    for (std::int64_t i = 0; i < ok.numel(); ++i)
+      if (ok[i] == 0)
+        throw RunError(site.span, fmt::format("param '{}': the initial value is outside its support ({})", name, c.name()),
+                       "choose an initial value that satisfies the declared bounds");
+    ad::Tensor x = transform->inverse(ctx_.tape().constant(y)).value();
+    params::Entry e;
+    e.name = name;
+    e.shape = x.shape().to_vector();
+    e.constraint = c.name();
+    e.unconstrained = Eigen::Map<const Eigen::ArrayXd>(x.data(), static_cast<Eigen::Index>(x.numel()));
+    ctx_.store().add(std::move(e));
+  }
+
+  // 3. This step's value: the constrained image of the unconstrained leaf.
+  handlers::Message msg;
+  msg.type = handlers::MsgType::Param;
+  msg.name = name;
+  msg.site = &site;
+  msg.rng = &ctx_.rng();
+  msg.tape = &ctx_.tape();
+  msg.value = Value{transform->forward(ctx_.param_leaf(name)), Kind::Real, {}};
+  msg.has_value = true;
+  msg.done = true;
+  ctx_.handlers().apply(msg);
+  f.slots[static_cast<std::size_t>(site.slot)] = msg.value;
+  f.bound[static_cast<std::size_t>(site.slot)] = true;
+}
+
+}  // namespace vireo::interp

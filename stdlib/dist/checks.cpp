@@ -1,0 +1,88 @@
+// checks.cpp — see checks.hpp.
+#include "stdlib/dist/checks.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+
+#include "stdlib/constraints/broadcast_values.hpp"
+
+namespace vireo::dist {
+namespace {
+
+// Throws for the first element failing `ok`.
+template <class Ok>
+void check_each(std::string_view dist, std::string_view param, ad::Var v, std::string_view must, Ok ok) {
+  const ad::Tensor t = v.value();
+  for (std::int64_t i = 0; i < t.numel(); ++i) {
+    if (ok(t[i])) continue;
+    std::string where = t.numel() > 1 ? fmt::format(" at flat index {}", i) : "";
+    throw ParameterError(fmt::format("{}: {} must be {}; got {}{}", dist, param, must, t[i], where));
+  }
+}
+
+}  // namespace
+
+void check_finite(std::string_view dist, std::string_view param, ad::Var v) {
+  check_each(dist, param, v, "finite", [](double x) { return std::isfinite(x); });
+}
+void check_positive(std::string_view dist, std::string_view param, ad::Var v) {
+  check_each(dist, param, v, "positive", [](double x) { return x > 0 && !std::isnan(x); });
+}
+void check_nonnegative(std::string_view dist, std::string_view param, ad::Var v) {
+  check_each(dist, param, v, "non-negative", [](double x) { return x >= 0; });
+}
+void check_probability(std::string_view dist, std::string_view param, ad::Var v) {
+  check_each(dist, param, v, "in [0, 1]", [](double x) { return x >= 0 && x <= 1; });
+}
+void check_nonnegative_integer(std::string_view dist, std::string_view param, ad::Var v) {
+  check_each(dist, param, v, "a non-negative integer",
+             [](double x) { return x >= 0 && std::isfinite(x) && std::floor(x) == x; });
+}
+
+void check_less(std::string_view dist, std::string_view low_name, ad::Var low, std::string_view high_name,
+                ad::Var high) {
+  const ad::Shape s = ad::broadcast_shapes(low.shape(), high.shape());
+  const ad::Tensor lo = constraints::broadcast_values(low.value(), s);
+  const ad::Tensor hi = constraints::broadcast_values(high.value(), s);
+  for (std::int64_t i = 0; i < lo.numel(); ++i) {
+    if (lo[i] < hi[i]) continue;
+    std::string where = lo.numel() > 1 ? fmt::format(" at flat index {}", i) : "";
+    throw ParameterError(fmt::format("{}: {} must be less than {}; got {} = {} and {} = {}{}", dist, low_name,
+                                     high_name, low_name, lo[i], high_name, hi[i], where));
+  }
+}
+
+void check_vector(std::string_view dist, std::string_view param, ad::Var v) {
+  if (v.rank() < 1 || v.shape()[v.rank() - 1] < 1)
+    throw ParameterError(fmt::format("{}: {} must be a non-empty vector; got shape {}", dist, param,
+                                     ad::to_string(v.shape())));
+}
+
+void check_square(std::string_view dist, std::string_view param, ad::Var v, std::int64_t d) {
+  if (v.rank() != 2 || v.shape()[0] != d || v.shape()[1] != d)
+    throw ParameterError(fmt::format("{}: {} must be a {}x{} matrix (one matrix, matching loc); got shape {}",
+                                     dist, param, d, d, ad::to_string(v.shape())));
+}
+
+void check_lower_cholesky(std::string_view dist, std::string_view param, ad::Var v) {
+  const ad::Tensor t = v.value();
+  const std::int64_t d = t.shape()[t.rank() - 1];
+  for (std::int64_t i = 0; i < t.numel(); ++i) {
+    const std::int64_t r = (i / d) % d, c = i % d;
+    if (c > r && t[i] != 0.0)
+      throw ParameterError(fmt::format("{}: {} must be lower triangular; got {} at ({}, {})", dist, param, t[i], r, c));
+    if (c == r && !(t[i] > 0.0))
+      throw ParameterError(fmt::format("{}: {} must have a positive diagonal; got {} at ({}, {})", dist, param,
+                                       t[i], r, c));
+  }
+}
+
+void check_one_of(std::string_view dist, std::string_view a, bool has_a, std::string_view b, bool has_b) {
+  if (has_a == has_b)
+    throw ParameterError(fmt::format("{}: give exactly one of {} and {}; got {}", dist, a, b,
+                                     has_a ? "both" : "neither"));
+}
+
+}  // namespace vireo::dist

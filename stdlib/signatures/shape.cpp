@@ -1,0 +1,222 @@
+// Shape rules of the builtin table over symbolic dimensions (shape.hpp).
+#include "stdlib/signatures/shape.hpp"
+
+#include <algorithm>
+
+namespace vireo::sig {
+
+std::string Dim::str() const {
+  switch (kind) {
+    case Kind::Fixed: return std::to_string(size);
+    case Kind::Symbol: return symbol;
+    case Kind::Unknown: break;
+  }
+  return "?";
+}
+
+bool conflicts(const Dim& a, const Dim& b) {
+  if (a.kind == Dim::Kind::Fixed && b.kind == Dim::Kind::Fixed) return a.size != b.size;
+  if (a.kind == Dim::Kind::Symbol && b.kind == Dim::Kind::Symbol) return a.symbol != b.symbol;
+  return false;
+}
+
+bool same(const Dim& a, const Dim& b) {
+  if (a.kind != b.kind || a.kind == Dim::Kind::Unknown) return false;
+  return a.kind == Dim::Kind::Fixed ? a.size == b.size : a.symbol == b.symbol;
+}
+
+std::string Shape::str() const {
+  if (dims.empty()) return "scalar";
+  std::string out = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + dims[i].str();
+  return out + "]";
+}
+
+namespace {
+
+// The more informative of two compatible dimensions, keeping any tag.
+Dim pick(const Dim& a, const Dim& b) {
+  Dim d = a.kind == Dim::Kind::Unknown || (a.is_one() && !b.is_one()) ? b : a;
+  if (b.is_one() && !a.is_one() && a.kind != Dim::Kind::Unknown) d = a;
+  d.tag = a.tag >= 0 ? a.tag : b.tag;
+  return d;
+}
+
+ShapeOutcome plain_broadcast(const Shape& a, const Shape& b) {
+  Shape out;
+  std::size_t n = std::max(a.rank(), b.rank());
+  out.dims.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Dim* da = i < a.rank() ? &a.dims[a.rank() - 1 - i] : nullptr;
+    const Dim* db = i < b.rank() ? &b.dims[b.rank() - 1 - i] : nullptr;
+    Dim& d = out.dims[n - 1 - i];
+    if (!da) d = *db;
+    else if (!db) d = *da;
+    else if (da->is_one()) d = pick(*db, *da);
+    else if (db->is_one()) d = pick(*da, *db);
+    else if (conflicts(*da, *db))
+      return {std::nullopt, "shapes " + a.str() + " and " + b.str() + " do not broadcast (" + da->str() + " vs " +
+                                db->str() + ")"};
+    else d = pick(*da, *db);
+  }
+  return {out, {}};
+}
+
+bool has_tags(const Shape& s) {
+  return std::any_of(s.dims.begin(), s.dims.end(), [](const Dim& d) { return d.tag >= 0; });
+}
+
+Shape drop_last(const Shape& s, std::size_t n) {
+  Shape out = s;
+  out.dims.resize(s.rank() >= n ? s.rank() - n : 0);
+  return out;
+}
+
+}  // namespace
+
+ShapeOutcome broadcast(const MaybeShape& a, const MaybeShape& b) {
+  if (!a || !b) return {};
+  if (!has_tags(*a) || !has_tags(*b)) return plain_broadcast(*a, *b);
+  // Both plate-indexed: plate dims align by tag, the rest right-aligned.
+  std::vector<Dim> tagged;
+  Shape ra, rb;
+  for (const Dim& d : a->dims) (d.tag >= 0 ? tagged : ra.dims).push_back(d);
+  for (const Dim& d : b->dims) {
+    if (d.tag < 0) {
+      rb.dims.push_back(d);
+    } else if (std::none_of(tagged.begin(), tagged.end(), [&](const Dim& t) { return t.tag == d.tag; })) {
+      tagged.push_back(d);
+    }
+  }
+  std::stable_sort(tagged.begin(), tagged.end(), [](const Dim& x, const Dim& y) { return x.tag < y.tag; });
+  ShapeOutcome rest = plain_broadcast(ra, rb);
+  if (!rest.shape) return rest;
+  Shape out;
+  out.dims = tagged;
+  out.dims.insert(out.dims.end(), rest.shape->dims.begin(), rest.shape->dims.end());
+  return {out, {}};
+}
+
+ShapeOutcome matmul(const MaybeShape& a, const MaybeShape& b) {
+  if (!a || !b) return {};
+  if (a->rank() == 0 || b->rank() == 0)
+    return {std::nullopt, "`@` needs vectors or matrices on both sides; got " + a->str() + " @ " + b->str()};
+  auto mismatch = [&](const Dim& x, const Dim& y) -> ShapeOutcome {
+    return {std::nullopt, "`@` of " + a->str() + " and " + b->str() + ": inner dimensions differ (" + x.str() +
+                              " vs " + y.str() + ")"};
+  };
+  const Dim& ak = a->dims.back();
+  const Dim& bk = b->rank() == 1 ? b->dims[0] : b->dims[b->rank() - 2];
+  if (conflicts(ak, bk)) return mismatch(ak, bk);
+  if (a->rank() == 1 && b->rank() == 1) return {Shape{}, {}};
+  if (b->rank() == 1) return {drop_last(*a, 1), {}};
+  if (a->rank() == 1) {
+    Shape out = drop_last(*b, 2);
+    out.dims.push_back(b->dims.back());
+    return {out, {}};
+  }
+  ShapeOutcome batch = broadcast(drop_last(*a, 2), drop_last(*b, 2));
+  if (!batch.shape) return batch;
+  batch.shape->dims.push_back(a->dims[a->rank() - 2]);
+  batch.shape->dims.push_back(b->dims.back());
+  return batch;
+}
+
+ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& args) {
+  auto arg = [&](std::size_t i) -> const ShapeArg* {
+    return i < args.size() && args[i].present ? &args[i] : nullptr;
+  };
+  auto dim_of = [&](std::size_t i) { return arg(i) && arg(i)->as_dim ? *arg(i)->as_dim : Dim::unknown(); };
+  const std::string name(sig.name);
+  switch (sig.shape) {
+    case ShapeRule::Elementwise:
+    case ShapeRule::Batch: {
+      ShapeOutcome acc{Shape{}, {}};
+      for (const auto& a : args) {
+        if (!a.present) continue;
+        acc = broadcast(acc.shape, a.shape);
+        if (!acc.error.empty()) {
+          acc.error = "arguments of " + name + " do not fit together: " + acc.error;
+          return acc;
+        }
+        if (!acc.shape) return acc;
+      }
+      return acc;
+    }
+    case ShapeRule::Reduce:
+    case ShapeRule::Size: return {Shape{}, {}};
+    case ShapeRule::ReduceOrElementwise:
+      if (arg(1)) return broadcast(args[0].shape, args[1].shape);
+      return {Shape{}, {}};
+    case ShapeRule::SameAsFirst: return {arg(0) ? args[0].shape : std::nullopt, {}};
+    case ShapeRule::Dot: {
+      if (!arg(0) || !arg(1) || !args[0].shape || !args[1].shape) return {Shape{}, {}};
+      if (args[0].shape->rank() != 1 || args[1].shape->rank() != 1)
+        return {std::nullopt, "dot needs two vectors; got " + args[0].shape->str() + " and " + args[1].shape->str()};
+      if (conflicts(args[0].shape->dims[0], args[1].shape->dims[0]))
+        return {std::nullopt, "dot of vectors of different lengths: " + args[0].shape->str() + " and " +
+                                  args[1].shape->str()};
+      return {Shape{}, {}};
+    }
+    case ShapeRule::Transpose: {
+      if (!arg(0) || !args[0].shape) return {};
+      if (args[0].shape->rank() != 2) return {std::nullopt, "transpose needs a matrix; got " + args[0].shape->str()};
+      Shape s = *args[0].shape;
+      std::swap(s.dims[0], s.dims[1]);
+      return {s, {}};
+    }
+    case ShapeRule::OneHot: {
+      if (!arg(0) || !args[0].shape) return {};
+      Shape s = *args[0].shape;
+      s.dims.push_back(dim_of(1));
+      return {s, {}};
+    }
+    case ShapeRule::SizeArgs:
+    case ShapeRule::Fill: {
+      Shape s;
+      for (std::size_t i = sig.params.size(); i < args.size(); ++i) s.dims.push_back(dim_of(i));
+      return {s, {}};
+    }
+    case ShapeRule::Arange: {
+      if (!arg(1)) return {Shape{{dim_of(0)}}, {}};
+      Dim lo = dim_of(0), hi = dim_of(1);
+      if (lo.kind == Dim::Kind::Fixed && hi.kind == Dim::Kind::Fixed)
+        return {Shape{{Dim::fixed(std::max<std::int64_t>(0, hi.size - lo.size))}}, {}};
+      if (lo.kind == Dim::Kind::Fixed && lo.size == 0) return {Shape{{hi}}, {}};
+      return {Shape{{Dim::unknown()}}, {}};
+    }
+    case ShapeRule::CategoricalBatch: {
+      const ShapeArg* p = arg(0) ? arg(0) : arg(1);
+      if (!p || !p->shape) return {};
+      if (p->shape->rank() == 0)
+        return {std::nullopt, name + "'s probabilities need a last dimension of categories; got a scalar"};
+      return {drop_last(*p->shape, 1), {}};
+    }
+    case ShapeRule::VectorEvent: {
+      const ShapeArg* loc = arg(0);
+      const ShapeArg* mat = arg(1) ? arg(1) : arg(2);
+      if (!loc || !mat || !loc->shape || !mat->shape) return {};
+      if (loc->shape->rank() == 0) return {std::nullopt, name + "'s loc must be a vector; got a scalar"};
+      if (mat->shape->rank() < 2) return {std::nullopt, name + " needs a matrix; got " + mat->shape->str()};
+      const Dim& d = loc->shape->dims.back();
+      const Dim& r = mat->shape->dims[mat->shape->rank() - 2];
+      const Dim& c = mat->shape->dims.back();
+      if (conflicts(r, c)) return {std::nullopt, name + " needs a square matrix; got " + mat->shape->str()};
+      if (conflicts(d, c))
+        return {std::nullopt, name + ": loc " + loc->shape->str() + " does not fit the matrix " + mat->shape->str()};
+      ShapeOutcome batch = broadcast(drop_last(*loc->shape, 1), drop_last(*mat->shape, 2));
+      if (!batch.shape) return batch;
+      batch.shape->dims.push_back(d);
+      return batch;
+    }
+    case ShapeRule::SimplexEvent: {
+      if (!arg(0) || !args[0].shape) return {};
+      if (args[0].shape->rank() == 0)
+        return {std::nullopt, name + "'s concentration must be a vector; got a scalar"};
+      return {args[0].shape, {}};
+    }
+  }
+  return {};
+}
+
+}  // namespace vireo::sig

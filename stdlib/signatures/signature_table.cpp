@@ -1,0 +1,131 @@
+// The rows of the builtin table: LANGUAGE.md's standard library, functions
+// first, then distributions (parameter names as in PyTorch/Pyro).
+#include "stdlib/signatures/signature.hpp"
+
+namespace vireo::sig {
+namespace {
+
+using C = Callable;
+using K = ValueKind;
+using R = ShapeRule;
+using S = Support;
+
+Parameter req(std::string_view n) { return {n, true, {}, -1}; }
+Parameter opt(std::string_view n, std::string_view def = {}) { return {n, false, def, -1}; }
+Parameter alt(std::string_view n, int group) { return {n, false, {}, group}; }
+
+Signature fn(std::string_view name, std::vector<Parameter> ps, K kind, R shape, std::string_view summary) {
+  Signature s;
+  s.name = name;
+  s.callable = C::Function;
+  s.params = std::move(ps);
+  s.kind = kind;
+  s.shape = shape;
+  s.summary = summary;
+  return s;
+}
+
+Signature unary(std::string_view name, std::string_view summary, K kind = K::Real) {
+  return fn(name, {req("x")}, kind, R::Elementwise, summary);
+}
+
+Signature variadic(Signature s, int min, std::string_view what) {
+  s.variadic_min = min;
+  s.variadic_name = what;
+  return s;
+}
+
+Signature dist(std::string_view name, std::vector<Parameter> ps, S support, bool discrete, bool reparam,
+               std::string_view summary, R shape = R::Batch, int event_rank = 0) {
+  Signature s;
+  s.name = name;
+  s.callable = C::Distribution;
+  s.params = std::move(ps);
+  s.kind = discrete ? K::Int : K::Real;
+  s.shape = shape;
+  s.support = support;
+  s.discrete = discrete;
+  s.event_rank = event_rank;
+  s.reparameterized = reparam;
+  s.summary = summary;
+  return s;
+}
+
+std::vector<Signature> make_table() {
+  std::vector<Signature> t = {
+      // ---- elementwise functions
+      unary("exp", "e^x"),
+      unary("log", "natural logarithm"),
+      unary("log1p", "log(1 + x), accurate near 0"),
+      unary("expm1", "e^x - 1, accurate near 0"),
+      unary("sqrt", "square root"),
+      unary("abs", "absolute value", K::SameAsFirst),
+      fn("pow", {req("x"), req("y")}, K::Real, R::Elementwise, "x^y"),
+      unary("sin", "sine"),
+      unary("cos", "cosine"),
+      unary("tanh", "hyperbolic tangent"),
+      unary("sigmoid", "1 / (1 + e^-x)"),
+      unary("logit", "log(x / (1 - x))"),
+      unary("softplus", "log(1 + e^x)"),
+      unary("relu", "max(x, 0)"),
+      // ---- along the last dimension / reductions
+      fn("softmax", {req("x")}, K::Real, R::SameAsFirst, "exp(x) normalised over the last dimension"),
+      fn("log_softmax", {req("x")}, K::Real, R::SameAsFirst, "log of softmax(x)"),
+      fn("logsumexp", {req("x")}, K::Real, R::Reduce, "log of the sum of exp(x)"),
+      fn("sum", {req("x")}, K::SameAsFirst, R::Reduce, "sum of all elements"),
+      fn("mean", {req("x")}, K::Real, R::Reduce, "mean of all elements"),
+      fn("min", {req("x"), opt("y")}, K::SameAsFirst, R::ReduceOrElementwise,
+         "smallest element of x, or the elementwise minimum of x and y"),
+      fn("max", {req("x"), opt("y")}, K::SameAsFirst, R::ReduceOrElementwise,
+         "largest element of x, or the elementwise maximum of x and y"),
+      fn("dot", {req("x"), req("y")}, K::Real, R::Dot, "inner product of two vectors"),
+      fn("transpose", {req("x")}, K::SameAsFirst, R::Transpose, "a matrix's transpose"),
+      // ---- construction
+      variadic(fn("zeros", {}, K::Real, R::SizeArgs, "an array of zeros of the given dims"), 1, "dims"),
+      variadic(fn("ones", {}, K::Real, R::SizeArgs, "an array of ones of the given dims"), 1, "dims"),
+      variadic(fn("fill", {req("value")}, K::SameAsFirst, R::Fill, "an array of the given dims filled with value"), 1,
+               "dims"),
+      fn("arange", {req("start"), opt("stop")}, K::Int, R::Arange,
+         "the integers start, …, stop-1 (one argument: 0, …, start-1)"),
+      fn("one_hot", {req("x"), req("num_classes")}, K::Int, R::OneHot, "indicator vectors of integer classes"),
+      fn("size", {req("x"), opt("dim", "0")}, K::Int, R::Size, "length of a dimension (the first by default)"),
+      fn("detach", {req("x")}, K::SameAsFirst, R::SameAsFirst, "x with no gradient flowing through it"),
+
+      // ---- distributions
+      dist("Normal", {req("loc"), req("scale")}, S::Real, false, true, "Gaussian"),
+      dist("HalfNormal", {req("scale")}, S::Positive, false, true, "|Normal(0, scale)|"),
+      dist("LogNormal", {req("loc"), req("scale")}, S::Positive, false, true, "exp of a Normal"),
+      dist("Cauchy", {req("loc"), req("scale")}, S::Real, false, true, "Cauchy"),
+      dist("HalfCauchy", {req("scale")}, S::Positive, false, true, "|Cauchy(0, scale)|"),
+      dist("StudentT", {req("df"), req("loc"), req("scale")}, S::Real, false, true, "Student's t"),
+      dist("Laplace", {req("loc"), req("scale")}, S::Real, false, true, "double exponential"),
+      dist("Exponential", {req("rate")}, S::Positive, false, true, "exponential"),
+      dist("Gamma", {req("concentration"), req("rate")}, S::Positive, false, true, "gamma"),
+      dist("InverseGamma", {req("concentration"), req("rate")}, S::Positive, false, true, "inverse gamma"),
+      dist("Beta", {req("concentration1"), req("concentration0")}, S::UnitInterval, false, true, "beta"),
+      dist("Uniform", {req("low"), req("high")}, S::Interval, false, true, "uniform on (low, high)"),
+      dist("Bernoulli", {alt("probs", 0), alt("logits", 0)}, S::Boolean, true, false, "a coin flip"),
+      dist("Binomial", {req("total_count"), alt("probs", 0), alt("logits", 0)}, S::IntegerUpToCount, true, false,
+           "number of successes in total_count trials"),
+      dist("Categorical", {alt("probs", 0), alt("logits", 0)}, S::Category, true, false,
+           "one of K categories (the last dimension)", R::CategoricalBatch),
+      dist("Poisson", {req("rate")}, S::NonNegativeInteger, true, false, "Poisson counts"),
+      dist("Geometric", {req("probs")}, S::NonNegativeInteger, true, false, "failures before the first success"),
+      dist("NegativeBinomial", {req("total_count"), req("probs")}, S::NonNegativeInteger, true, false,
+           "failures before total_count successes"),
+      dist("MultivariateNormal", {req("loc"), alt("covariance_matrix", 0), alt("scale_tril", 0)}, S::RealVector,
+           false, true, "Gaussian vector", R::VectorEvent, 1),
+      dist("Dirichlet", {req("concentration")}, S::Simplex, false, true, "a point on the simplex", R::SimplexEvent, 1),
+  };
+  for (std::size_t i = 0; i < t.size(); ++i) t[i].id = static_cast<BuiltinId>(i);
+  return t;
+}
+
+}  // namespace
+
+const std::vector<Signature>& signatures() {
+  static const std::vector<Signature> table = make_table();  // immutable after first use
+  return table;
+}
+
+}  // namespace vireo::sig

@@ -1,0 +1,78 @@
+// matmul in every NumPy `@` form, dot, transpose: values against Eigen and gradients.
+#include "helpers.hpp"
+
+using namespace vireo::ad;
+using namespace vireo::ad::test;
+
+BOOST_AUTO_TEST_SUITE(linalg)
+
+BOOST_AUTO_TEST_CASE(matmul_forms_gradients) {
+  const std::vector<std::pair<Shape, Shape>> forms = {
+      {Shape{4}, Shape{4}},             // vector · vector
+      {Shape{3, 4}, Shape{4}},          // matrix · vector
+      {Shape{4}, Shape{4, 2}},          // vector · matrix
+      {Shape{3, 4}, Shape{4, 2}},       // matrix · matrix
+      {Shape{2, 3, 4}, Shape{4, 2}},    // batch · matrix
+      {Shape{2, 3, 4}, Shape{2, 4, 5}}, // batch · batch
+      {Shape{2, 1, 3, 4}, Shape{3, 4, 2}},  // broadcast batch axes
+      {Shape{2, 3, 4}, Shape{4}},       // batch · vector
+      {Shape{4}, Shape{2, 4, 3}},       // vector · batch
+      {Shape{1, 1}, Shape{1, 1}},
+  };
+  for (const auto& [sa, sb] : forms) {
+    BOOST_TEST_CONTEXT(to_string(sa) << " @ " << to_string(sb)) {
+      VIREO_CHECK_GRAD([](Tape&, const std::vector<Var>& v) { return matmul(v[0], v[1]); },
+                       {uniform(sa, -1, 1, 21), uniform(sb, -1, 1, 22)});
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(matmul_values) {
+  const Tensor a = uniform(Shape{3, 4}, -1, 1, 1), b = uniform(Shape{4, 2}, -1, 1, 2);
+  const Tensor v = uniform(Shape{4}, -1, 1, 3);
+  Tape tape;
+  Var A = tape.constant(a), B = tape.constant(b), V = tape.constant(v);
+  const Eigen::MatrixXd ab = a.matrix() * b.matrix();
+  Tensor c = matmul(A, B).value();
+  BOOST_TEST((c.shape() == Shape{3, 2}));
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 2; ++j)
+      BOOST_TEST(c.at({i, j}) == ab(i, j), boost::test_tools::tolerance(1e-14));
+  Tensor av = matmul(A, V).value();
+  BOOST_TEST((av.shape() == Shape{3}));
+  const Eigen::VectorXd avr = a.matrix() * v.map().matrix();
+  for (int i = 0; i < 3; ++i) BOOST_TEST(av[i] == avr(i), boost::test_tools::tolerance(1e-14));
+  Tensor vb = matmul(V, B).value();
+  BOOST_TEST((vb.shape() == Shape{2}));
+  BOOST_TEST(dot(V, V).item() == v.map().square().sum(), boost::test_tools::tolerance(1e-14));
+  BOOST_TEST((matmul(tape.constant(uniform(Shape{5, 3, 4}, -1, 1)), B).shape() == Shape{5, 3, 2}));
+  // Batched with a broadcast batch axis: [2, 1, 3, 4] @ [5, 4, 2] → [2, 5, 3, 2].
+  const Tensor ba = uniform(Shape{2, 1, 3, 4}, -1, 1, 8), bb = uniform(Shape{5, 4, 2}, -1, 1, 9);
+  Tensor bc = matmul(tape.constant(ba), tape.constant(bb)).value();
+  BOOST_TEST((bc.shape() == Shape{2, 5, 3, 2}));
+  for (int p = 0; p < 2; ++p)
+    for (int q = 0; q < 5; ++q)
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 2; ++j) {
+          double ref = 0;
+          for (int k = 0; k < 4; ++k) ref += ba.at({p, 0, i, k}) * bb.at({q, k, j});
+          BOOST_TEST(bc.at({p, q, i, j}) == ref, boost::test_tools::tolerance(1e-13));
+        }
+  BOOST_CHECK_THROW(matmul(A, A), std::invalid_argument);
+  BOOST_CHECK_THROW(dot(A, V), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(transpose_values_and_gradients) {
+  Tape tape;
+  Var x = tape.constant(Tensor(Shape{2, 3}, {1, 2, 3, 4, 5, 6}));
+  Tensor t = transpose(x).value();
+  BOOST_TEST((t.shape() == Shape{3, 2}));
+  BOOST_TEST(t.values() == std::vector<double>({1, 4, 2, 5, 3, 6}));
+  BOOST_TEST((transpose(tape.constant(Tensor::vector({1, 2}))).shape() == Shape{2}));
+  VIREO_CHECK_GRAD([](Tape&, const std::vector<Var>& v) { return transpose(v[0]); },
+                   {uniform(Shape{2, 3, 4}, -1, 1, 4)});
+  VIREO_CHECK_GRAD([](Tape&, const std::vector<Var>& v) { return dot(v[0], v[1]); },
+                   {uniform(Shape{6}, -1, 1, 5), uniform(Shape{6}, -1, 1, 6)});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
