@@ -1,0 +1,177 @@
+// The effect handlers, alone and composed, and the interpreter's site
+// naming, plates and recursion limit, observed through traces.
+#define BOOST_TEST_MODULE handlers
+#include <boost/test/unit_test.hpp>
+
+#include "runtime/handlers/block.hpp"
+#include "runtime/handlers/condition.hpp"
+#include "runtime/handlers/mask.hpp"
+#include "runtime/handlers/replay.hpp"
+#include "runtime/handlers/scale.hpp"
+#include "runtime/handlers/seed.hpp"
+#include "runtime/handlers/substitute.hpp"
+#include "runtime/interp/interpreter.hpp"
+#include "support/fit.hpp"
+
+using namespace vireo;
+using handlers::HandlerStack;
+using handlers::Trace;
+using handlers::TraceHandler;
+
+namespace {
+
+const char* kModel = R"(data { N: int  y: real[N] }
+model {
+  param s: real<lower=0> = 1.5
+  mu ~ Normal(0, 10)
+  plate data(N) { observe y ~ Normal(mu, s) }
+})";
+
+test::Fit make_fit(const char* text = kModel) {
+  return test::Fit(text, test::dataset({{ad::Tensor(4.0), interp::Kind::Int},
+                                        {ad::Tensor::vector({1.0, 2.0, 3.0, 4.0}), interp::Kind::Real}}));
+}
+
+// Runs the model once under `extra` handlers (outermost first) and a trace outside them all.
+Trace run(test::Fit& fit, std::vector<handlers::Handler*> extra = {}) {
+  fit.ctx->begin_step();
+  Trace t;
+  TraceHandler th(t);
+  HandlerStack& hs = fit.ctx->handlers();
+  hs.push(&th);
+  for (auto* h : extra) hs.push(h);
+  interp::Interpreter(*fit.ctx).run(fit.graph.model);
+  for (std::size_t i = 0; i < extra.size() + 1; ++i) hs.pop();
+  t.compute_log_probs();
+  return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(trace_records_every_site_with_frames_and_log_prob) {
+  auto fit = make_fit();
+  Trace t = run(fit);
+  BOOST_REQUIRE(t.find("mu") && t.find("y") && t.find("s"));
+  BOOST_TEST(!t.find("mu")->msg.is_observed);
+  BOOST_TEST(t.find("mu")->msg.reparameterized);
+  BOOST_TEST(t.find("y")->msg.is_observed);
+  BOOST_REQUIRE(t.find("y")->msg.frames.size() == 1u);
+  BOOST_TEST(t.find("y")->msg.frames[0].name == "data");
+  BOOST_TEST(t.find("y")->log_prob.numel() == 4);  // one per plate element
+  BOOST_TEST(t.find("s")->msg.value.var.item() == 1.5, boost::test_tools::tolerance(1e-12));
+  // log N(y | mu, 1.5) summed, computed by hand.
+  double mu = t.find("mu")->msg.value.var.item(), want = 0;
+  for (double y : {1.0, 2.0, 3.0, 4.0}) want += -0.5 * std::pow((y - mu) / 1.5, 2) - std::log(1.5) - 0.5 * std::log(2 * M_PI);
+  BOOST_TEST(ad::sum(t.find("y")->log_prob).item() == want, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(condition_makes_a_latent_site_observed) {
+  auto fit = make_fit();
+  handlers::ConditionHandler cond(fit.ctx->tape(), {{"mu", ad::Tensor(2.5)}});
+  // The tape is cleared by begin_step inside run, so the condition handler makes its constant per message.
+  Trace t = run(fit, {&cond});
+  BOOST_TEST(t.find("mu")->msg.is_observed);
+  BOOST_TEST(t.find("mu")->msg.value.var.item() == 2.5);
+}
+
+BOOST_AUTO_TEST_CASE(block_hides_sites_from_outer_handlers) {
+  auto fit = make_fit();
+  handlers::BlockHandler all;
+  BOOST_TEST(run(fit, {&all}).size() == 0u);
+  handlers::BlockHandler only_mu([](const handlers::Message& m) { return m.name == "mu"; });
+  Trace t = run(fit, {&only_mu});
+  BOOST_TEST(!t.find("mu"));
+  BOOST_TEST(t.find("y"));
+}
+
+BOOST_AUTO_TEST_CASE(scale_and_mask_change_the_weighted_log_density) {
+  auto fit = make_fit();
+  handlers::SeedHandler seed1(7), seed2(7), seed3(7);
+  Trace plain = run(fit, {&seed1});
+  double base = plain.log_prob_sum(fit.ctx->tape()).item();
+  handlers::ScaleHandler half(0.5);
+  Trace scaled = run(fit, {&seed2, &half});
+  BOOST_TEST(scaled.log_prob_sum(fit.ctx->tape()).item() == 0.5 * base, boost::test_tools::tolerance(1e-12));
+  handlers::MaskHandler off(false);
+  Trace masked = run(fit, {&seed3, &off});
+  BOOST_TEST(masked.log_prob_sum(fit.ctx->tape()).item() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(seed_makes_draws_reproducible) {
+  auto fit = make_fit();
+  handlers::SeedHandler a(42), b(42);
+  double x = run(fit, {&a}).find("mu")->msg.value.var.item();
+  double y = run(fit, {&b}).find("mu")->msg.value.var.item();
+  double z = run(fit).find("mu")->msg.value.var.item();
+  BOOST_TEST(x == y);
+  BOOST_TEST(x != z);
+}
+
+BOOST_AUTO_TEST_CASE(substitute_replaces_a_param_and_replay_reuses_values) {
+  auto fit = make_fit();
+  handlers::SubstituteHandler sub(fit.ctx->tape(), {{"s", ad::Tensor(0.25)}});
+  Trace t = run(fit, {&sub});
+  BOOST_TEST(t.find("s")->msg.value.var.item() == 0.25);
+  double mu = t.find("mu")->msg.value.var.item();
+  // Replay the recorded mu into a fresh run (values are copied out of the old tape first).
+  Trace first = run(fit);
+  double mu1 = first.find("mu")->msg.value.var.item();
+  fit.ctx->begin_step();
+  Trace recorded;
+  {
+    handlers::TraceHandler th(recorded);
+    HandlerStack::Scoped s(fit.ctx->handlers(), th);
+    interp::Interpreter(*fit.ctx).run(fit.graph.model);
+  }
+  Trace replayed;
+  {
+    handlers::TraceHandler th(replayed);
+    handlers::ReplayHandler rp(recorded);
+    HandlerStack::Scoped s1(fit.ctx->handlers(), th);
+    HandlerStack::Scoped s2(fit.ctx->handlers(), rp);
+    interp::Interpreter(*fit.ctx).run(fit.graph.model);
+  }
+  BOOST_TEST(replayed.find("mu")->msg.value.var.item() == recorded.find("mu")->msg.value.var.item());
+  BOOST_TEST(mu != mu1);  // independent draws differ
+}
+
+BOOST_AUTO_TEST_CASE(language_scale_block_and_subsampled_plate) {
+  auto fit = make_fit(R"(data { N: int  y: real[N] }
+model {
+  mu ~ Normal(0, 10)
+  scale 0.25 { plate data(N, subsample = 2) as idx { observe y[idx] ~ Normal(mu, 1) } }
+})");
+  Trace t = run(fit);
+  const auto& y = *t.find("y");
+  BOOST_TEST(y.msg.scale == 0.25 * 4.0 / 2.0);  // the block's weight times size / subsample
+  BOOST_TEST(y.log_prob.numel() == 2);
+  const auto* idx = t.find("data");
+  BOOST_REQUIRE(idx);
+  BOOST_TEST(idx->msg.value.var.numel() == 2);
+  BOOST_TEST(idx->msg.value.var.data()[0] != idx->msg.value.var.data()[1]);
+}
+
+BOOST_AUTO_TEST_CASE(site_names_for_loops_and_repeats) {
+  auto fit = make_fit(R"(fn f(a) { u ~ Normal(a, 1)  return u }
+data { N: int  y: real[N] }
+model {
+  let x = 0.0
+  for t in 0..3 { x ~ Normal(x, 1) }
+  let a = f(0)
+  let b = f(1)
+})");
+  Trace t = run(fit);
+  for (const char* n : {"x[0]", "x[1]", "x[2]", "u", "u#1"}) BOOST_TEST(t.find(n), "missing site " << n);
+}
+
+BOOST_AUTO_TEST_CASE(recursion_limit_is_a_clear_error) {
+  auto fit = make_fit(R"(fn down(n) { return down(n + 1) }
+data { N: int  y: real[N] }
+model { let z = down(0)  mu ~ Normal(z, 1) })");
+  try {
+    run(fit);
+    BOOST_FAIL("no error");
+  } catch (const interp::RunError& e) {
+    BOOST_TEST(std::string(e.what()).find("recursion deeper than") != std::string::npos);
+  }
+}
