@@ -49,6 +49,11 @@ struct Message {
   // the trace uses it instead of fn->log_prob(value). Per element of the
   // site's plates, unscaled.
   std::optional<ad::Var> log_prob;
+  // The values of the enclosing `for` loops' variables, outermost first (the
+  // `[i]` suffixes of the name), for relating instances of statements.
+  std::vector<std::int64_t> loop_index;
+  // `with baseline(value = e)` / `baseline(net = e)`: e evaluated at the site.
+  std::optional<interp::Value> baseline_value, baseline_input;
   bool stop = false;  // set by block: handlers further out do not see it
   bool done = false;  // the value is final; the default behaviour draws nothing
 };

@@ -23,7 +23,7 @@ struct StepResult {
 
 class Svi {
  public:
-  Svi(interp::Context& ctx, guide::Guide& guide, optim::Optimizer& optimizer, TraceElbo& elbo)
+  Svi(interp::Context& ctx, guide::Guide& guide, optim::Optimizer& optimizer, Elbo& elbo)
       : ctx_(ctx), guide_(guide), optim_(optimizer), elbo_(elbo) {}
 
   StepResult step();
@@ -35,7 +35,7 @@ class Svi {
   interp::Context& ctx_;
   guide::Guide& guide_;
   optim::Optimizer& optim_;
-  TraceElbo& elbo_;
+  Elbo& elbo_;
   long steps_ = 0;
 };
 

@@ -12,9 +12,11 @@ namespace vireo::infer {
 using handlers::MsgType;
 using handlers::TraceSite;
 
-namespace {
+bool is_latent(const TraceSite& s) { return s.msg.type == MsgType::Sample && !s.msg.is_observed; }
 
-bool latent(const TraceSite& s) { return s.msg.type == MsgType::Sample && !s.msg.is_observed; }
+namespace {
+bool latent(const TraceSite& s) { return is_latent(s); }
+}  // namespace
 
 // Sums the plate dimensions of `lp` (laid out as `have`, outermost first)
 // that `want` lacks, then inserts size-1 axes for the plates of `want` that
@@ -43,7 +45,9 @@ ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& hav
   return ad::reshape(x, shape);
 }
 
-}  // namespace
+ad::Var particle_elbo(ad::Tape& tape, const ParticleTraces& t) {
+  return t.model.log_prob_sum(tape) - t.guide.log_prob_sum(tape, [](const TraceSite& s) { return latent(s); });
+}
 
 void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out) {
   out.guide.clear();
@@ -99,7 +103,7 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   ParticleTraces t;
   for (int p = 0; p < particles_; ++p) {
     run_particle(ctx, guide, t);
-    ad::Var elbo = t.model.log_prob_sum(tape) - t.guide.log_prob_sum(tape, [](const TraceSite& s) { return latent(s); });
+    ad::Var elbo = particle_elbo(tape, t);
     elbo_sum += elbo.item();
     ad::Var surrogate = elbo;
     for (const auto& s : t.guide.sites()) {

@@ -42,19 +42,38 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
 // `frames` are summed, plates of `frames` the term lacks are broadcast.
 ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames);
 
-class TraceElbo {
+// An ELBO estimator: builds a surrogate loss whose gradient estimates −∇ELBO.
+class Elbo {
+ public:
+  virtual ~Elbo() = default;
+  // Builds the loss on ctx's tape; call ctx.begin_step() first.
+  virtual ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) = 0;
+  virtual std::string name() const = 0;
+  // A remark for the user, printed once (empty when none).
+  const std::string& note() const { return note_; }
+
+ protected:
+  std::string note_;
+};
+
+class TraceElbo final : public Elbo {
  public:
   explicit TraceElbo(int particles = 1);
   int particles() const { return particles_; }
-  // Builds the loss on ctx's tape; call ctx.begin_step() first.
-  ElboEstimate loss(interp::Context& ctx, guide::Guide& guide);
-  // Set when a site carries `with baseline(...)`, which this estimator ignores
-  // (TraceGraph_ELBO uses it); the caller prints it once.
-  const std::string& note() const { return note_; }
+  ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) override;
+  std::string name() const override { return "trace"; }
 
  private:
   int particles_;
-  std::string note_;
 };
+
+// Σ of scale·log p over the model trace minus Σ of scale·log q over the
+// guide trace's latent sites: one particle's ELBO (a scalar Var).
+ad::Var particle_elbo(ad::Tape& tape, const ParticleTraces& t);
+// The latent (non-observed sample) sites of a trace.
+bool is_latent(const handlers::TraceSite& s);
+// Sums the plate dimensions of a term that `want` lacks and adds size-1 axes
+// for the plates of `want` the term lacks: the term, aligned with `want`.
+ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want);
 
 }  // namespace vireo::infer

@@ -103,11 +103,13 @@ Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
   return Flow::Next;
 }
 
-std::string Interpreter::site_name(Frame& f, const ir::Site& site) {
+std::string Interpreter::site_name(Frame& f, const ir::Site& site, std::vector<std::int64_t>* loop_index) {
   std::string name = site.name;
   for (ir::SlotId loop : site.loops) {
     const Value& v = f.slots[static_cast<std::size_t>(loop)];
-    name += fmt::format("[{}]", static_cast<std::int64_t>(v.var.item()));
+    auto i = static_cast<std::int64_t>(v.var.item());
+    name += fmt::format("[{}]", i);
+    if (loop_index) loop_index->push_back(i);
   }
   std::string key = std::to_string(site.id) + "|" + name;
   int k = occurrences_[key]++;
@@ -118,8 +120,10 @@ std::string Interpreter::site_name(Frame& f, const ir::Site& site) {
 void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   const ir::Site& site = ctx_.graph().site(s.site);
   Message msg;
-  msg.name = site_name(f, site);
+  msg.name = site_name(f, site, &msg.loop_index);
   msg.site = &site;
+  if (site.baseline.value != ir::no_expr) msg.baseline_value = eval(f, site.baseline.value);
+  if (site.baseline.net != ir::no_expr) msg.baseline_input = eval(f, site.baseline.net);
   msg.rng = &ctx_.rng();
   msg.tape = &ctx_.tape();
   if (site.kind == ir::SiteKind::Deterministic) {

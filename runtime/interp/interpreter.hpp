@@ -47,7 +47,7 @@ class Interpreter {
   Value call_builtin(Frame& f, const ir::Expr& e);
 
   // The site's run-time name: base, `[i]` per enclosing loop, `#k` on repeats.
-  std::string site_name(Frame& f, const ir::Site& site);
+  std::string site_name(Frame& f, const ir::Site& site, std::vector<std::int64_t>* loop_index = nullptr);
   // The distribution of a sample/observe site, its parameters broadcast to
   // the open plates (and the declared shape).
   dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site);

@@ -1,0 +1,186 @@
+#include "runtime/infer/tracegraph_elbo.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace vireo::infer {
+
+using handlers::TraceSite;
+
+TraceGraphElbo::TraceGraphElbo(const ir::Graph& graph, TraceGraphOptions o) : graph_(graph), opts_(std::move(o)) {
+  if (opts_.particles < 1) throw std::invalid_argument("--particles must be at least 1");
+  if (opts_.default_baseline.leave_one_out && opts_.particles < 2)
+    throw std::invalid_argument("a leave-one-out baseline needs --particles 2 or more");
+}
+
+namespace {
+
+ad::Shape frame_shape(const std::vector<handlers::Frame>& frames) {
+  ad::Shape s;
+  for (const auto& f : frames) s.push_back(f.subsample);
+  return s;
+}
+
+}  // namespace
+
+ad::Var TraceGraphElbo::neural_baseline(interp::Context& ctx, const TraceSite& s, const BaselineSpec& spec) {
+  if (!s.msg.baseline_input)
+    throw std::runtime_error(fmt::format("site '{}': a learned baseline needs its input: `with baseline(net = e)`", s.msg.name));
+  ad::Tape& tape = ctx.tape();
+  ad::Shape fs = frame_shape(s.msg.frames);
+  std::int64_t rows = fs.numel();
+  ad::Var x = ad::detach(s.msg.baseline_input->var);  // the input carries no gradient
+  std::int64_t features = x.numel() / std::max<std::int64_t>(rows, 1);
+  if (features * rows != x.numel())
+    throw std::runtime_error(fmt::format("site '{}': the baseline input of shape {} does not have one row per element of the site's plates {}",
+                                         s.msg.name, ad::to_string(x.shape()), ad::to_string(fs)));
+  x = ad::reshape(x, ad::Shape{rows, features});
+  const std::string base = "baseline." + s.msg.site->name + ".";
+  auto make = [&](const std::string& n, ad::Tensor init) {
+    if (!ctx.store().find(base + n)) {
+      params::Entry e{base + n, init.shape().to_vector(), "real",
+                      Eigen::Map<const Eigen::ArrayXd>(init.data(), static_cast<Eigen::Index>(init.numel()))};
+      ctx.store().add(std::move(e));
+    }
+    return ctx.param_leaf(base + n);
+  };
+  if (!ctx.store().find(base + "w1")) {
+    // Uniform(±1/sqrt(features)) first layer; zero last layer so the baseline starts at 0.
+    ad::Tensor w1(ad::Shape{features, spec.hidden});
+    double r = 1 / std::sqrt(static_cast<double>(features));
+    for (std::int64_t i = 0; i < w1.numel(); ++i) w1[i] = (2 * ctx.rng().uniform() - 1) * r;
+    make("w1", w1);
+  }
+  ad::Var w1 = make("w1", {}), b1 = make("b1", ad::Tensor(ad::Shape{spec.hidden}, 0.0));
+  ad::Var w2 = make("w2", ad::Tensor(ad::Shape{spec.hidden}, 0.0)), b2 = make("b2", ad::Tensor(0.0));
+  ad::Var h = ad::relu(ad::matmul(x, w1) + b1);
+  return ad::reshape(ad::matmul(h, w2) + b2, fs);
+}
+
+ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
+  ad::Tape& tape = ctx.tape();
+  if (!down_) {
+    guide_runs_model_ = guide.name() != "custom";
+    down_ = std::make_unique<Downstream>(graph_, guide_runs_model_);
+  }
+  const int P = opts_.particles;
+  std::vector<ParticleTraces> traces(static_cast<std::size_t>(P));
+  std::vector<std::vector<SiteCost>> costs(static_cast<std::size_t>(P));
+  std::vector<ad::Var> elbos;
+  double elbo_sum = 0;
+
+  // 1. Every particle's traces and downstream costs.
+  for (int p = 0; p < P; ++p) {
+    auto& t = traces[static_cast<std::size_t>(p)];
+    run_particle(ctx, guide, t);
+    elbos.push_back(particle_elbo(tape, t));
+    elbo_sum += elbos.back().item();
+    const auto& gs = t.guide.sites();
+    for (std::size_t i = 0; i < gs.size(); ++i) {
+      const TraceSite& s = gs[i];
+      if (!is_latent(s) || s.msg.reparameterized || !s.has_log_prob || !s.msg.mask) continue;
+      Downstream::Terms terms = down_->of(t.guide, t.model, i);
+      ad::Shape fs = frame_shape(s.msg.frames);
+      ad::Var cost = ad::zeros(tape, fs);
+      for (std::size_t g : terms.guide) {
+        const TraceSite& u = gs[g];
+        if (u.has_log_prob && u.msg.mask) cost = cost - sum_to_frames(u.log_prob, u.msg.frames, s.msg.frames) * u.msg.scale;
+      }
+      for (std::size_t m : terms.model) {
+        const TraceSite& u = t.model.sites()[m];
+        if (u.has_log_prob && u.msg.mask) cost = cost + sum_to_frames(u.log_prob, u.msg.frames, s.msg.frames) * u.msg.scale;
+      }
+      cost = ad::broadcast_to(cost, fs);
+      costs[static_cast<std::size_t>(p)].push_back({i, cost, cost.value()});
+    }
+  }
+
+  // 2. Surrogates with baselines.
+  ad::Var total = tape.constant(0.0), baseline_loss = tape.constant(0.0);
+  for (int p = 0; p < P; ++p) {
+    auto& t = traces[static_cast<std::size_t>(p)];
+    ad::Var surrogate = elbos[static_cast<std::size_t>(p)];
+    for (const SiteCost& c : costs[static_cast<std::size_t>(p)]) {
+      const TraceSite& s = t.guide.sites()[c.index];
+      const std::string& name = s.msg.name;
+      BaselineSpec spec = s.msg.site && s.msg.site->baseline.given ? BaselineSpec::from_site(s.msg.site->baseline)
+                                                                    : opts_.default_baseline;
+      ad::Tensor b(c.value.shape(), 0.0);
+      if (spec.average) {
+        auto it = averages_.find(name);
+        ad::Tensor old = it != averages_.end() && it->second.shape() == b.shape() ? it->second : ad::Tensor(b.shape(), 0.0);
+        ad::Tensor updated(b.shape());
+        for (std::int64_t k = 0; k < b.numel(); ++k) {
+          b[k] += old[k];  // this step uses the average before its own update
+          updated[k] = spec.beta * old[k] + (1 - spec.beta) * c.value[k];
+        }
+        averages_[name] = updated;
+      }
+      if (spec.leave_one_out && P > 1) {
+        // The mean cost of the other particles that have this site.
+        ad::Tensor sum(b.shape(), 0.0);
+        int n = 0;
+        for (int q = 0; q < P; ++q) {
+          if (q == p) continue;
+          for (const SiteCost& o : costs[static_cast<std::size_t>(q)])
+            if (traces[static_cast<std::size_t>(q)].guide.sites()[o.index].msg.name == name && o.value.shape() == b.shape()) {
+              for (std::int64_t k = 0; k < b.numel(); ++k) sum[k] += o.value[k];
+              ++n;
+            }
+        }
+        if (n > 0)
+          for (std::int64_t k = 0; k < b.numel(); ++k) b[k] += sum[k] / n;
+      }
+      ad::Var bvar = tape.constant(b);
+      bool trained = false;
+      if (spec.value) {
+        bvar = bvar + (s.msg.baseline_value ? s.msg.baseline_value->var : tape.constant(spec.fixed));
+        trained = true;
+      }
+      if (spec.net) {
+        bvar = bvar + neural_baseline(ctx, s, spec);
+        trained = true;
+      }
+      bvar = ad::broadcast_to(bvar, c.value.shape());
+      if (trained) baseline_loss = baseline_loss + ad::sum(ad::square(ad::detach(c.cost) - bvar));
+      surrogate = surrogate + ad::sum(s.log_prob * ad::detach(c.cost - bvar));
+    }
+    total = total + surrogate;
+  }
+  ElboEstimate est;
+  est.loss = (baseline_loss - total) / static_cast<double>(P);
+  est.elbo = elbo_sum / P;
+  return est;
+}
+
+std::map<std::string, double> gradient_variance(interp::Context& ctx, guide::Guide& guide, Elbo& elbo, int draws) {
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> acc;  // Σg, Σg² per entry
+  for (int i = 0; i < draws; ++i) {
+    ctx.begin_step();
+    ElboEstimate est = elbo.loss(ctx, guide);
+    ctx.tape().backward(est.loss);
+    for (const auto& [name, leaf] : ctx.param_leaves()) {
+      ad::Tensor g = ctx.tape().grad(leaf);
+      auto& [s1, s2] = acc[name];
+      s1.resize(static_cast<std::size_t>(g.numel()), 0.0);
+      s2.resize(static_cast<std::size_t>(g.numel()), 0.0);
+      for (std::int64_t k = 0; k < g.numel(); ++k) {
+        s1[static_cast<std::size_t>(k)] += g[k];
+        s2[static_cast<std::size_t>(k)] += g[k] * g[k];
+      }
+    }
+  }
+  std::map<std::string, double> out;
+  for (const auto& [name, sums] : acc) {
+    double v = 0;
+    for (std::size_t k = 0; k < sums.first.size(); ++k) {
+      double m = sums.first[k] / draws;
+      v += (sums.second[k] / draws - m * m) * draws / std::max(1, draws - 1);
+    }
+    out[name] = v;
+  }
+  return out;
+}
+
+}  // namespace vireo::infer

@@ -1,0 +1,57 @@
+// TraceGraph_ELBO: Trace_ELBO whose score-function terms are weighted only
+// by the costs downstream of each site, minus a baseline (Schulman et al.
+// 2015, "Gradient Estimation Using Stochastic Computation Graphs", §3;
+// Pyro's tracegraph_elbo.py). Per non-reparameterised guide site s:
+//   1. cost_s = Σ of the downstream terms (dependencies.hpp), each scaled and
+//      summed down to s's plates (element n of s gets plate slice n);
+//   2. b_s = the site's baseline (baseline.hpp): `with baseline(...)` on the
+//      site, else the estimator's default (decaying average, β = 0.9);
+//   3. surrogate += Σ_n log q_s[n] · detach(cost_s[n] − b_s[n]); log q is
+//      unscaled and the cost carries the scale, so a subsample or `scale`
+//      factor is counted once;
+//   4. learned and fixed baselines add Σ (detach(cost_s) − b_s)² to the loss,
+//      which reaches only the baseline's own parameters.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include "runtime/infer/baseline.hpp"
+#include "runtime/infer/dependencies.hpp"
+#include "runtime/infer/trace_elbo.hpp"
+
+namespace vireo::infer {
+
+struct TraceGraphOptions {
+  int particles = 1;
+  BaselineSpec default_baseline = BaselineSpec::parse("avg");  // for sites without `with baseline(...)`
+};
+
+class TraceGraphElbo final : public Elbo {
+ public:
+  TraceGraphElbo(const ir::Graph& graph, TraceGraphOptions o);
+  ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) override;
+  std::string name() const override { return "tracegraph"; }
+  const TraceGraphOptions& options() const { return opts_; }
+
+ private:
+  struct SiteCost {
+    std::size_t index;  // in the guide trace
+    ad::Var cost;       // not detached
+    ad::Tensor value;   // its value, for averages and leave-one-out
+  };
+  ad::Var neural_baseline(interp::Context& ctx, const handlers::TraceSite& s, const BaselineSpec& spec);
+
+  const ir::Graph& graph_;
+  TraceGraphOptions opts_;
+  std::unique_ptr<Downstream> down_;
+  bool guide_runs_model_ = false;
+  std::map<std::string, ad::Tensor> averages_;  // decaying averages, per site instance
+};
+
+// The variance of each parameter's gradient estimate over `draws` evaluations
+// at the current parameters (nothing is updated), summed over the
+// parameter's entries: what a baseline buys, in numbers.
+std::map<std::string, double> gradient_variance(interp::Context& ctx, guide::Guide& guide, Elbo& elbo, int draws);
+
+}  // namespace vireo::infer
