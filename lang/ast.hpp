@@ -4,6 +4,7 @@
 // Span of text it came from so that any later stage can report a location.
 // The parser (lang/parse.hpp) builds it; the checker (lang/check/) reads it.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,10 @@ struct VectorLit { std::vector<Expr> elements; };
 struct Expr {
   std::variant<NumberLit, BoolLit, NameRef, Unary, Binary, Call, Index, VectorLit> node;
   Span span;
+  // Height of the operator tree under this node (1 for a leaf), kept by the
+  // parser so that a chain like `1+1+…+1` cannot grow a tree deeper than the
+  // later stages' recursion can walk (State::max_chain).
+  std::uint32_t height = 1;
 };
 
 // ---- types ----------------------------------------------------------------

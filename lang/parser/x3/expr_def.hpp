@@ -15,6 +15,7 @@
 #pragma once
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -30,7 +31,10 @@ inline ast::Expr make(auto node, Span span) { return ast::Expr{std::move(node), 
 
 inline ast::Expr binary(ast::BinaryOp op, ast::Expr lhs, ast::Expr rhs, Span op_span) {
   Span s = join(lhs.span, rhs.span);
-  return make(ast::Binary{op, std::move(lhs), std::move(rhs), op_span}, s);
+  std::uint32_t h = std::max(lhs.height, rhs.height) + 1;
+  ast::Expr e = make(ast::Binary{op, std::move(lhs), std::move(rhs), op_span}, s);
+  e.height = h;
+  return e;
 }
 
 inline ast::BinaryOp binary_op(Tok k) {
@@ -85,18 +89,31 @@ inline ast::Expr number(State& s, const Token& t) {
 
 // ---- actions
 inline const auto set = [](State&, Match, ast::Expr& v, ast::Expr& a) { v = std::move(a); };
+// A left-associative chain deepens the tree by one per operator without any
+// nesting in the text, so its height is checked here (State::max_chain).
+inline void check_height(State& s, Match m, const ast::Expr& v) {
+  if (v.height > State::max_chain)
+    s.fail(m.begin, m.begin->span,
+           fmt::format("this expression is more than {} operators deep", State::max_chain),
+           "split it into parts with `let`");
+}
 inline auto fold(ast::BinaryOp op) {
-  return [op](State&, Match m, ast::Expr& v, ast::Expr& rhs) {
+  return [op](State& s, Match m, ast::Expr& v, ast::Expr& rhs) {
     v = binary(op, std::move(v), std::move(rhs), m.begin->span);
+    check_height(s, m, v);
   };
 }
 // The operator is the first token matched.
-inline const auto fold_by_token = [](State&, Match m, ast::Expr& v, ast::Expr& rhs) {
+inline const auto fold_by_token = [](State& s, Match m, ast::Expr& v, ast::Expr& rhs) {
   v = binary(binary_op(m.begin->kind), std::move(v), std::move(rhs), m.begin->span);
+  check_height(s, m, v);
 };
 inline auto prefix(ast::UnaryOp op) {
-  return [op](State&, Match m, ast::Expr& v, ast::Expr& operand) {
+  return [op](State& s, Match m, ast::Expr& v, ast::Expr& operand) {
+    std::uint32_t h = operand.height + 1;
     v = make(ast::Unary{op, std::move(operand)}, m.span());
+    v.height = h;
+    check_height(s, m, v);
   };
 }
 

@@ -30,6 +30,11 @@ class State {
   // Debug build and 5-6 MB under ASan (measured), inside the main thread's
   // 8 MB; no sensible model nests a tenth as deep.
   static constexpr int max_depth = 256;
+  // Height of an operator tree: chains (`a + b + …`) deepen the AST without
+  // nesting in the text. The checker, lowering and destructors recurse over
+  // the tree, 1000 levels take well under 1 MB of stack; the checker's own
+  // limit is the same number.
+  static constexpr std::uint32_t max_chain = 1000;
 
   // ---- tokens
   // The token before `it`, or `it` itself at the start.

@@ -147,3 +147,16 @@ BOOST_AUTO_TEST_CASE(large_clean_input_is_linear) {
   Result r = parse_text("model {\n" + repeat("  x ~ Normal(0, 1); observe y[i] ~ Normal(x, 1)\n", 10000) + "}\n");
   BOOST_TEST(!r.diags.has_errors());
 }
+
+BOOST_AUTO_TEST_CASE(long_operator_chains) {
+  // `1+1+…+1` nests nothing in the text but deepens a left-leaning tree by one
+  // per operator; 10^5 of them must end in a diagnostic, not a stack overflow
+  // in a later recursive walk or in the tree's destructor.
+  for (const char* op : {"+", "*", " and ", " or ", "-", "/", "@"}) {
+    Result r = parse_text("model { x ~ Normal(" + repeat(std::string("1") + op, deep) + "1, 1) }");
+    BOOST_TEST(has_error(r, "more than 1000 operators deep"), op << ": " << r.rendered.substr(0, 300));
+  }
+  // A long but reasonable chain still parses.
+  Result ok = parse_text("model { x ~ Normal(" + repeat("1+", 900) + "1, 1) }");
+  BOOST_TEST(ok.diags.error_count() == 0, ok.rendered.substr(0, 300));
+}
