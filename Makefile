@@ -28,6 +28,9 @@ demo: build
 	./build/cli/vireo graph examples/eight_schools.vireo > build/eight_schools.dot
 	dot -Tpng build/eight_schools.dot -o build/eight_schools.png
 	@echo "drawn: build/eight_schools.png"
+	./build/cli/vireo run examples/eight_schools.vireo --data examples/eight_schools.json --seed 1 \
+		--draws build/eight_schools_draws.csv --summary build/eight_schools_summary.json
+	@echo "written: build/eight_schools_draws.csv, build/eight_schools_summary.json"
 
 test-release: build
 	cd build && ctest --output-on-failure -j $(JOBS) -LE long

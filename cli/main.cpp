@@ -1,10 +1,17 @@
 // The `vireo` command: a thin host of include/vireo (nothing else).
 //   vireo check FILE                         parse + check; errors with file:line:col
 //   vireo graph FILE [--guide] [--format dot|text]
-// Exit status: 0 on success, 1 when the model has errors or cannot be read,
-// 2 on a command-line mistake.
+//   vireo run   FILE --data DATA [fit options] [--draws CSV] [--summary JSON] [--save-params F] [--load-params F]
+//   vireo trace FILE --data DATA [--seed S]  one execution, site by site
+// Exit status: 0 on success, 1 when the model, the data, the fit or an
+// output fails (nothing is written then), 2 on a command-line mistake.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -17,8 +24,104 @@ int report(const vireo::Error& e) {
   std::size_t errors = 0;
   for (const auto& d : e.diagnostics())
     if (d.severity == vireo::Diagnostic::Severity::Error) ++errors;
-  if (errors > 1) std::cerr << errors << " errors\n";
+  if (errors > 1 && e.kind() == vireo::Error::Kind::Model) std::cerr << errors << " errors\n";
   return 1;
+}
+
+// Refuses an output path whose folder does not exist before the fit starts,
+// rather than after minutes of work. The write itself is atomic (vireo::write_files_atomically).
+void check_output(const std::string& path, const char* option) {
+  if (path.empty()) return;
+  std::filesystem::path p(path);
+  std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec) || std::filesystem::is_directory(p, ec)) {
+    vireo::Diagnostic d;
+    d.file = path;
+    d.message = std::string(option) + ": cannot write '" + path + "': " +
+                (std::filesystem::is_directory(p, ec) ? "it is a folder" : "the folder does not exist");
+    throw vireo::Error(path + ": error: " + d.message + "\n", {d}, vireo::Error::Kind::Io);
+  }
+}
+
+std::string fixed(double x, int digits = 4) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+// Progress on stderr: a bar redrawn in place on a terminal, a plain line at
+// every 10% otherwise (logs and CI).
+class Progress {
+ public:
+  explicit Progress(long total) : total_(total), tty_(::isatty(STDERR_FILENO) == 1) {}
+  void operator()(long step, long total, double elbo) {
+    if (tty_) {
+      auto now = std::chrono::steady_clock::now();
+      if (step != total && now - last_ < std::chrono::milliseconds(100)) return;
+      last_ = now;
+      const int width = 30;
+      int filled = static_cast<int>(width * step / std::max(1L, total));
+      std::cerr << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+                << std::string(static_cast<std::size_t>(width - filled), '.') << "] " << step << "/" << total
+                << "  elbo " << fixed(elbo, 3) << "   " << std::flush;
+      if (step == total) std::cerr << "\n";
+    } else {
+      long every = std::max(1L, total / 10);
+      if (step % every == 0 || step == total)
+        std::cerr << "step " << step << "/" << total << "  elbo " << fixed(elbo, 3) << "\n";
+    }
+  }
+
+ private:
+  long total_;
+  bool tty_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+struct RunArgs {
+  std::string model, data;
+  vireo::FitOptions fit;
+  long steps = 2000;
+  long num_draws = 1000;
+  std::string draws, summary, save_params, load_params;
+};
+
+int run(const RunArgs& a) {
+  check_output(a.draws, "--draws");
+  check_output(a.summary, "--summary");
+  check_output(a.save_params, "--save-params");
+  vireo::Model model = vireo::Model::from_file(a.model);
+  std::cerr << model.rendered_warnings();
+  vireo::Data data = vireo::Data::from_json_file(model, a.data);
+  std::cerr << data.rendered_warnings();
+  vireo::Fit fit(model, data, a.fit);
+  if (!a.load_params.empty()) fit.load_params(a.load_params);
+
+  std::cerr << "fitting " << a.model << ": guide " << fit.guide_name() << ", Trace_ELBO (" << a.fit.particles
+            << " particle" << (a.fit.particles == 1 ? "" : "s") << "), " << a.fit.optim << " lr " << a.fit.lr << ", "
+            << a.steps << " steps, seed " << a.fit.seed << "\n";
+  Progress progress(a.steps);
+  fit.run(a.steps, [&](long step, long total, double elbo) { progress(step, total, elbo); });
+  if (!fit.notes().empty()) std::cerr << fit.notes() << "\n";
+  if (fit.rejected_steps() > 0)
+    std::cerr << "warning: " << fit.rejected_steps() << " of " << a.steps
+              << " steps were not applied (non-finite); the last because " << fit.last_rejection() << "\n";
+  if (a.steps > 0 && !std::isfinite(fit.running_elbo())) {
+    std::cerr << "error: the fit failed: no step gave a finite ELBO (" << fit.last_rejection() << ")\n"
+              << "  hint: try a smaller --lr, another --init, or check the model's scales; nothing was written\n";
+    return 1;
+  }
+
+  vireo::DrawTable draws = fit.draws(a.num_draws);
+  vireo::Summary summary = fit.summarize(draws);
+  std::vector<std::pair<std::string, std::string>> outputs;
+  if (!a.draws.empty()) outputs.emplace_back(a.draws, draws.to_csv());
+  if (!a.summary.empty()) outputs.emplace_back(a.summary, summary.to_json());
+  if (!a.save_params.empty()) outputs.emplace_back(a.save_params, fit.params_json());
+  vireo::write_files_atomically(outputs);
+  std::cout << summary.to_table();
+  return 0;
 }
 
 }  // namespace
@@ -39,10 +142,47 @@ int main(int argc, char** argv) {
   graph->add_flag("--guide", with_guide, "also draw the guide's sites");
   graph->add_option("--format", format, "dot (default) or text")->check(CLI::IsMember({"dot", "text"}));
 
-  if (argc >= 2 && argv[1][0] != '-' && std::string(argv[1]) != "check" && std::string(argv[1]) != "graph") {
-    std::cerr << "vireo: unknown command '" << argv[1] << "'\n"
-              << "  the commands are: check, graph (see `vireo --help`)\n";
-    return 2;
+  RunArgs ra;
+  CLI::App* run_cmd = app.add_subcommand("run", "Fit a model to data by stochastic variational inference");
+  run_cmd->add_option("FILE", ra.model, "the .vireo file")->required();
+  run_cmd->add_option("--data", ra.data, "the data, a JSON object keyed by data names")->required();
+  run_cmd->add_option("--guide", ra.fit.guide,
+                      "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_delta | custom "
+                      "(default: custom when the file has a guide block, else auto_normal)");
+  run_cmd->add_option("--elbo", ra.fit.elbo, "trace (default; tracegraph and meanfield are not available yet)");
+  run_cmd->add_option("--optim", ra.fit.optim, "adam (default) | clipped_adam | sgd | adagrad | rmsprop");
+  run_cmd->add_option("--lr", ra.fit.lr, "learning rate (default 0.01)");
+  run_cmd->add_option("--clip-norm", ra.fit.clip_norm, "clipped_adam: gradient elements clamped to ±this (default 10)");
+  run_cmd->add_option("--lrd", ra.fit.lrd, "clipped_adam: lr multiplied by this every step (default 1)");
+  run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--particles", ra.fit.particles, "ELBO particles per step (default 1)");
+  run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
+  run_cmd->add_option("--init", ra.fit.init, "init strategy: median (default) | mean | sample | feasible | uniform(R)");
+  run_cmd->add_option("--init-scale", ra.fit.init_scale, "initial guide scale, unconstrained (default 0.1)");
+  run_cmd->add_option("--draws", ra.draws, "write posterior draws to this CSV (CmdStan column names)");
+  run_cmd->add_option("--num-draws", ra.num_draws, "posterior draws for --draws and the summary (default 1000)")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--summary", ra.summary, "write the posterior summary to this JSON file");
+  run_cmd->add_option("--save-params", ra.save_params, "save parameters and optimizer state (to resume later)");
+  run_cmd->add_option("--load-params", ra.load_params, "start from parameters saved by --save-params");
+
+  std::string trace_file, trace_data, trace_params;
+  vireo::FitOptions trace_options;
+  CLI::App* trace = app.add_subcommand("trace", "One execution (guide draw + model replay): every site, its value and log-density");
+  trace->add_option("FILE", trace_file, "the .vireo file")->required();
+  trace->add_option("--data", trace_data, "the data, a JSON object keyed by data names")->required();
+  trace->add_option("--seed", trace_options.seed, "random seed (default 0)");
+  trace->add_option("--guide", trace_options.guide, "the guide (default as for `vireo run`)");
+  trace->add_option("--init", trace_options.init, "init strategy (default median)");
+  trace->add_option("--load-params", trace_params, "use parameters saved by `vireo run --save-params`");
+
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::string cmd = argv[1];
+    if (cmd != "check" && cmd != "graph" && cmd != "run" && cmd != "trace") {
+      std::cerr << "vireo: unknown command '" << cmd << "'\n"
+                << "  the commands are: check, graph, run, trace (see `vireo --help`)\n";
+      return 2;
+    }
   }
   try {
     app.parse(argc, argv);
@@ -62,6 +202,17 @@ int main(int argc, char** argv) {
       vireo::Model model = vireo::Model::from_file(graph_file);
       std::cerr << model.rendered_warnings();
       std::cout << (format == "text" ? model.graph_text() : model.graph_dot(with_guide));
+      return 0;
+    }
+    if (*run_cmd) return run(ra);
+    if (*trace) {
+      vireo::Model model = vireo::Model::from_file(trace_file);
+      std::cerr << model.rendered_warnings();
+      vireo::Data data = vireo::Data::from_json_file(model, trace_data);
+      std::cerr << data.rendered_warnings();
+      vireo::Fit fit(model, data, trace_options);
+      if (!trace_params.empty()) fit.load_params(trace_params);
+      std::cout << fit.trace().to_text();
       return 0;
     }
   } catch (const vireo::Error& e) {

@@ -1,10 +1,21 @@
 // Vireo's embedding API: the only header a host program (and the `vireo`
-// command) includes. This slice is the front end: load a model from a file
-// or a string — parsed and checked, errors thrown as vireo::Error with every
-// diagnostic — and draw its site graph. Fitting is added to the same classes
-// later; the implementation stays behind a pointer (runtime/api), so this
-// header depends on the standard library only.
+// command) includes. Load a model from a file or a string (parsed and
+// checked), give it data (JSON or the host's arrays), fit a variational
+// guide by stochastic variational inference, and read posterior draws and
+// summaries. Every failure is a vireo::Error carrying its diagnostics. The
+// implementation stays behind pointers (runtime/api), so this header depends
+// on the standard library only.
+//
+//   vireo::Model model = vireo::Model::from_file("eight_schools.vireo");
+//   vireo::Data data = vireo::Data::from_json_file(model, "eight_schools.json");
+//   vireo::Fit fit(model, data, {.optim = "adam", .lr = 0.01, .seed = 1});
+//   for (int i = 0; i < 2000; ++i) fit.step();
+//   vireo::DrawTable draws = fit.draws(1000);
+//   std::cout << fit.summarize(draws).to_json();
 #pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -12,7 +23,7 @@
 
 namespace vireo {
 
-// One message about a place in a .vireo file.
+// One message about a place in a .vireo file (or a data file).
 struct Diagnostic {
   enum class Severity { Error, Warning, Note };
   Severity severity = Severity::Error;
@@ -21,22 +32,39 @@ struct Diagnostic {
   int column = 0;  // 1-based, in bytes
   std::string message;
   std::string hint;  // what to do; may be empty
+  // Data problems only: the data item ("sigma"), the element index ("[3]",
+  // 0-based as the language indexes; empty for the whole item) and the line
+  // of its declaration in the model file (0 when not a declared item).
+  std::string item;
+  std::string index;
+  int declaration_line = 0;
 };
 
-// Thrown when a model cannot be loaded. what() is the rendered report
+// Thrown by every function of this API. what() is the rendered report
 // (file:line:col: error: message, the source line, a caret, the hint) of
-// every diagnostic; diagnostics() has them one by one.
+// every diagnostic; diagnostics() has them one by one; kind() says which
+// stage failed.
 class Error : public std::runtime_error {
  public:
-  Error(const std::string& rendered, std::vector<Diagnostic> diagnostics);
+  enum class Kind {
+    Model,    // the .vireo file cannot be read, parsed or checked
+    Data,     // the data do not match the data block (or cannot be read)
+    Run,      // running the model or guide failed (a site, a shape, a NaN…)
+    Options,  // a fit option is unknown or refused (--optim lbfgs, …)
+    Io,       // an output could not be written, a saved store not read
+  };
+  Error(const std::string& rendered, std::vector<Diagnostic> diagnostics, Kind kind = Kind::Model);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  Kind kind() const { return kind_; }
 
  private:
   std::vector<Diagnostic> diagnostics_;
+  Kind kind_;
 };
 
 // A checked model: its data declarations, model, optional guide and fns,
-// lowered to a site graph.
+// lowered to a site graph. Cheap to move; Data and Fit keep what they need
+// of it alive on their own.
 class Model {
  public:
   // Reads, parses and checks a .vireo file. Throws vireo::Error.
@@ -67,10 +95,192 @@ class Model {
 
   struct Impl;  // runtime/api; opaque to hosts
   const Impl& impl() const { return *impl_; }
+  std::shared_ptr<const Impl> shared_impl() const { return impl_; }
 
  private:
-  explicit Model(std::unique_ptr<Impl> impl);
+  explicit Model(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+// An array from the host: its shape (empty for a scalar) and its values in
+// row-major order (a matrix is a list of rows). Integers and booleans are
+// given as doubles holding whole numbers (0/1 for bool).
+struct Array {
+  std::vector<std::int64_t> shape;
+  std::vector<double> values;
+};
+
+// Data checked against one model's data block: shapes, integer-ness, bounds
+// and finiteness of every item. A mismatch throws vireo::Error (kind Data)
+// with one diagnostic per problem, each naming the item, the index and the
+// declaration's line. Usable only with the model it was loaded for.
+class Data {
+ public:
+  static Data from_json_file(const Model& model, const std::string& path);
+  // `name` names the text in messages.
+  static Data from_json_string(const Model& model, const std::string& json, const std::string& name = "<data>");
+  static Data from_arrays(const Model& model, const std::map<std::string, Array>& arrays);
+
+  Data(Data&&) noexcept;
+  Data& operator=(Data&&) noexcept;
+  ~Data();
+
+  // Keys present in the data but not declared (ignored), as warnings.
+  const std::vector<Diagnostic>& warnings() const;
+  std::string rendered_warnings() const;
+
+  struct Impl;  // runtime/api; opaque to hosts
+  const Impl& impl() const { return *impl_; }
+  explicit Data(std::unique_ptr<Impl> impl);  // for runtime/api
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
+
+// How to fit. Unknown or refused names throw vireo::Error (kind Options)
+// when the Fit is made, with the list of accepted names.
+struct FitOptions {
+  // auto_normal | auto_delta | auto_diagonal_normal | auto_mvn |
+  // auto_lowrank_mvn | custom. Empty: `custom` when the file has a guide
+  // block, else auto_normal.
+  std::string guide;
+  std::string elbo = "trace";  // trace (tracegraph and meanfield are not available yet)
+  std::string optim = "adam";  // adam | clipped_adam | sgd | adagrad | rmsprop
+  double lr = 0.01;
+  double clip_norm = 10;       // clipped_adam: each gradient element clamped to ±clip_norm
+  double lrd = 1;              // clipped_adam: lr multiplied by lrd every step
+  int particles = 1;           // ELBO particles per step
+  std::uint64_t seed = 0;
+  std::string init = "median"; // median | mean | sample | feasible | uniform | uniform(R)
+  double init_scale = 0.1;     // automatic guides' initial scale (unconstrained space)
+};
+
+// Posterior draws as a table: one column per element, named CmdStan's way —
+// the site name, then the 1-based element indices joined by dots (`mu`,
+// `eta.1`, `z.2.3`) in row-major order — and one row per draw. A site absent
+// from a draw (stochastic control flow) leaves NaN in its cells.
+struct DrawTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<double>> rows;
+  // Which columns belong to which site: columns [first_column, first_column
+  // + columns) in row-major order of `shape` (the largest extent seen per
+  // dimension when a site's shape varies between draws).
+  struct Site {
+    std::string name;
+    std::string kind;  // "latent" | "deterministic" | "predicted"
+    std::vector<std::int64_t> shape;
+    std::size_t first_column = 0, columns = 0;
+  };
+  std::vector<Site> sites;  // in order of first appearance
+
+  // CSV: a header line, then one line per row; absent cells are empty;
+  // numbers are written with 17 significant digits (exactly re-readable).
+  std::string to_csv() const;
+};
+
+// Posterior summary of one site, per element (row-major).
+struct SiteSummary {
+  std::string name;
+  std::string kind;  // "latent" | "deterministic" | "predicted"
+  std::vector<std::int64_t> shape;
+  std::vector<double> mean, sd, q05, q50, q95;  // sd: n − 1 in the denominator (0 when n = 1)
+  long n = 0;  // draws in which the site is present
+};
+
+struct Summary {
+  std::vector<SiteSummary> sites;  // program order
+  double elbo = 0;                 // mean ELBO over the last 10% of steps (NaN when no step was taken)
+  long draws = 0;
+
+  // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n"}, …, "elbo": x}
+  std::string to_json() const;
+  // The table printed by `vireo run`: site, element, mean, sd, 5%, 50%, 95%.
+  // At most `max_elements` rows per site (the rest are counted).
+  std::string to_table(int max_elements = 12) const;
+};
+
+// One site of one execution (vireo trace).
+struct TraceEntry {
+  std::string name;
+  std::string kind;          // sample | observe | param | deterministic
+  std::string distribution;  // "Normal", …; empty for param and deterministic
+  std::vector<std::int64_t> shape;
+  std::vector<double> value;  // row-major
+  double log_density = 0;     // Σ log p (model) or log q (guide), scaled; NaN for param/deterministic
+};
+
+struct Execution {
+  std::vector<TraceEntry> guide;  // the guide's draw
+  std::vector<TraceEntry> model;  // the model replayed against it
+  double elbo = 0;                // Σ log p − Σ log q of this execution
+
+  // Site by site: name, kind, distribution, shape, value (abbreviated past
+  // `max_values`), log-density.
+  std::string to_text(int max_values = 6) const;
+};
+
+// A variational fit of one model to one data set. Owns its parameter store,
+// optimizer state and random generator; nothing is shared between fits.
+// Reproducible: the same options, seed and data give the same numbers, bit
+// for bit. Step k draws from a generator derived from (seed, k), so a fit
+// saved after k steps and loaded into a fresh Fit continues exactly as if it
+// had never stopped.
+class Fit {
+ public:
+  Fit(const Model& model, const Data& data, FitOptions options = {});
+  Fit(Fit&&) noexcept;
+  Fit& operator=(Fit&&) noexcept;
+  ~Fit();
+
+  const FitOptions& options() const;
+  // The guide in use ("auto_normal", "custom", …).
+  std::string guide_name() const;
+
+  // One SVI step; returns this step's ELBO estimate. A step whose loss or
+  // gradient is not finite is not applied (counted in rejected_steps()).
+  double step();
+  // `n` steps; `progress(step, n, running_elbo)` after each one (may be empty).
+  void run(long n, const std::function<void(long, long, double)>& progress = {});
+  long steps_taken() const;  // including steps before a load_params
+  long rejected_steps() const;
+  const std::string& last_rejection() const;
+  // ELBO estimates of the steps taken by this Fit, in order.
+  const std::vector<double>& elbo_history() const;
+  // Mean ELBO over the last 10% (at least one) of this Fit's finite steps; NaN before any.
+  double running_elbo() const;
+  // Notes the estimator printed once (e.g. a baseline Trace_ELBO ignores).
+  std::string notes() const;
+
+  // `n` posterior draws of the latent and deterministic sites (and, with
+  // `predictive`, of the observed sites sampled from the model). Draw i uses
+  // a generator derived from (seed, i): independent of how long the fit ran.
+  DrawTable draws(long n, bool predictive = false);
+  // Summaries of the same draws (n draws), and the running ELBO.
+  Summary summarize(long n, bool predictive = false);
+  Summary summarize(const DrawTable& table) const;
+
+  // One execution (guide draw + model replay) with every site.
+  Execution trace();
+
+  // Parameters, optimizer state and step count as JSON text (the file format).
+  std::string params_json() const;
+  // Writes params_json() atomically (temporary file, then rename).
+  void save_params(const std::string& path) const;
+  // Replaces the parameters, optimizer state and step count; throws
+  // vireo::Error (kind Io) and changes nothing when the file is unreadable.
+  void load_params(const std::string& path);
+  // Parameter names and their values (unconstrained), for inspection.
+  std::map<std::string, Array> parameters() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Writes every (path, contents) pair or none: each goes to a temporary file
+// in its target's folder first; only when all are written are they renamed
+// over their targets. Throws vireo::Error (kind Io) naming the path.
+void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace vireo

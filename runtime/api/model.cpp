@@ -32,10 +32,10 @@ Diagnostic convert(const lang::SourceFile& file, const lang::Diagnostic& d) {
 
 }  // namespace
 
-Error::Error(const std::string& rendered, std::vector<Diagnostic> diagnostics)
-    : std::runtime_error(rendered), diagnostics_(std::move(diagnostics)) {}
+Error::Error(const std::string& rendered, std::vector<Diagnostic> diagnostics, Kind kind)
+    : std::runtime_error(rendered), diagnostics_(std::move(diagnostics)), kind_(kind) {}
 
-Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::Model(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
@@ -44,8 +44,10 @@ Model Model::from_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::string why = errno ? std::strerror(errno) : "cannot be read";
-    Diagnostic d{Diagnostic::Severity::Error, path, 0, 0, "cannot open '" + path + "': " + why,
-                 "check the path; model files usually end in .vireo"};
+    Diagnostic d;
+    d.file = path;
+    d.message = "cannot open '" + path + "': " + why;
+    d.hint = "check the path; model files usually end in .vireo";
     throw Error(path + ": error: " + d.message + "\n  hint: " + d.hint + "\n", {d});
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -59,7 +61,7 @@ Model Model::from_string(const std::string& text, const std::string& name) {
   std::vector<Diagnostic> all;
   for (const auto& d : diags.all()) all.push_back(convert(file, d));
   if (!graph) throw Error(diags.render(file), std::move(all));
-  auto impl = std::make_unique<Impl>(Impl{std::move(file), std::move(*graph), {}, {}});
+  auto impl = std::make_shared<Impl>(Impl{std::move(file), std::move(*graph), {}, {}});
   for (const auto& d : diags.all())
     if (d.severity != lang::Severity::Error) {
       impl->warnings.push_back(convert(impl->source, d));

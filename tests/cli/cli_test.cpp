@@ -2,6 +2,8 @@
 #define BOOST_TEST_MODULE vireo_cli
 #include <boost/test/unit_test.hpp>
 
+#include "cli/vireo_process.hpp"
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -11,47 +13,7 @@
 #include <iterator>
 #include <string>
 
-namespace fs = std::filesystem;
-
-namespace {
-
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `vireo ARGS`, capturing stdout and stderr through temporary files.
-Run vireo(const std::string& args) {
-  static int counter = 0;
-  fs::path dir = fs::temp_directory_path();
-  std::string tag = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-  fs::path out = dir / ("vireo_cli_out_" + tag), err = dir / ("vireo_cli_err_" + tag);
-  std::string cmd = std::string("'") + VIREO_EXE + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
-  int raw = std::system(cmd.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  auto slurp = [](const fs::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
-
-fs::path write_temp(const std::string& name, const std::string& text) {
-  fs::path p = fs::temp_directory_path() / (std::to_string(::getpid()) + "_" + name);
-  std::ofstream(p) << text;
-  return p;
-}
-
-bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
-
-const std::string examples = VIREO_SOURCE_DIR "/examples/";
-
-}  // namespace
+using namespace vireo_test;
 
 BOOST_AUTO_TEST_CASE(check_good_file) {
   Run r = vireo("check " + examples + "eight_schools.vireo");

@@ -1,0 +1,22 @@
+// What a vireo::Data holds: the checked values (the interpreter's DataSet)
+// and the model they were checked against. Internal to runtime/api.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/api/model_impl.hpp"
+#include "runtime/interp/context.hpp"
+#include "vireo/vireo.hpp"
+
+namespace vireo {
+
+struct Data::Impl {
+  std::shared_ptr<const Model::Impl> model;
+  std::string name;
+  interp::DataSet set;
+  std::vector<Diagnostic> warnings;
+  std::string rendered_warnings;
+};
+
+}  // namespace vireo

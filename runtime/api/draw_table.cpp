@@ -1,0 +1,250 @@
+// Posterior draws as a table with CmdStan's column names, its CSV form, and
+// the per-site summaries (mean, sd, 5/50/95% quantiles) in JSON and as the
+// table `vireo run` prints.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "runtime/api/fit_impl.hpp"
+
+namespace vireo {
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+const char* kind_name(infer::SiteDraw::Kind k) {
+  switch (k) {
+    case infer::SiteDraw::Kind::Latent: return "latent";
+    case infer::SiteDraw::Kind::Deterministic: return "deterministic";
+    case infer::SiteDraw::Kind::Predicted: return "predicted";
+  }
+  return "latent";
+}
+
+// Shortest text that reads back as the same double.
+std::string number(double x) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, r.ptr);
+}
+
+// "1.2" for the 0-based index {0, 1}; "" for a scalar.
+std::string element_suffix(const std::vector<std::int64_t>& index) {
+  std::string s;
+  for (std::size_t k = 0; k < index.size(); ++k) s += (k ? "." : "") + std::to_string(index[k] + 1);
+  return s;
+}
+
+// Row-major multi-index of flat position `flat` in `shape`.
+std::vector<std::int64_t> unflatten(std::int64_t flat, const std::vector<std::int64_t>& shape) {
+  std::vector<std::int64_t> idx(shape.size());
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    idx[k] = shape[k] ? flat % shape[k] : 0;
+    flat = shape[k] ? flat / shape[k] : 0;
+  }
+  return idx;
+}
+
+std::int64_t numel(const std::vector<std::int64_t>& shape) {
+  std::int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+// Quantile with linear interpolation between order statistics (R's type 7,
+// NumPy's default), of sorted values.
+double quantile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return nan;
+  double h = p * static_cast<double>(sorted.size() - 1);
+  auto lo = static_cast<std::size_t>(std::floor(h));
+  std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+}  // namespace
+
+namespace api {
+
+DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws) {
+  // 1. The sites in order of first appearance, with the largest extent per
+  //    dimension (shapes may vary between draws); a site whose rank varies is
+  //    laid out flat.
+  struct Layout {
+    std::size_t site;
+    bool flat = false;
+  };
+  DrawTable t;
+  std::map<std::string, std::size_t> index;
+  std::vector<bool> flat;
+  for (const auto& d : draws)
+    for (const auto& s : d.sites) {
+      auto shape = s.value.shape().to_vector();
+      auto [it, fresh] = index.emplace(s.name, t.sites.size());
+      if (fresh) {
+        t.sites.push_back({s.name, kind_name(s.kind), shape, 0, 0});
+        flat.push_back(false);
+        continue;
+      }
+      DrawTable::Site& site = t.sites[it->second];
+      if (flat[it->second]) {
+        site.shape[0] = std::max(site.shape[0], static_cast<std::int64_t>(s.value.numel()));
+      } else if (site.shape.size() != shape.size()) {
+        flat[it->second] = true;
+        site.shape = {std::max(numel(site.shape), static_cast<std::int64_t>(s.value.numel()))};
+      } else {
+        for (std::size_t k = 0; k < shape.size(); ++k) site.shape[k] = std::max(site.shape[k], shape[k]);
+      }
+    }
+  // 2. Columns: site name, then 1-based indices joined by dots, row-major.
+  for (auto& site : t.sites) {
+    site.first_column = t.columns.size();
+    site.columns = static_cast<std::size_t>(numel(site.shape));
+    for (std::int64_t e = 0; e < numel(site.shape); ++e) {
+      std::string suffix = element_suffix(unflatten(e, site.shape));
+      t.columns.push_back(suffix.empty() ? site.name : site.name + "." + suffix);
+    }
+  }
+  // 3. Rows: absent cells stay NaN.
+  t.rows.reserve(draws.size());
+  for (const auto& d : draws) {
+    std::vector<double> row(t.columns.size(), nan);
+    for (const auto& s : d.sites) {
+      std::size_t i = index.at(s.name);
+      const DrawTable::Site& site = t.sites[i];
+      auto shape = s.value.shape().to_vector();
+      for (std::int64_t e = 0; e < s.value.numel(); ++e) {
+        std::int64_t col = e;
+        if (!flat[i] && shape != site.shape) {  // place the element in the larger box
+          auto idx = unflatten(e, shape);
+          col = 0;
+          for (std::size_t k = 0; k < idx.size(); ++k) col = col * site.shape[k] + idx[k];
+        }
+        row[site.first_column + static_cast<std::size_t>(col)] = s.value[e];
+      }
+    }
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Summary summarize(const DrawTable& table) {
+  Summary out;
+  out.draws = static_cast<long>(table.rows.size());
+  out.elbo = nan;
+  for (const auto& site : table.sites) {
+    SiteSummary s;
+    s.name = site.name;
+    s.kind = site.kind;
+    s.shape = site.shape;
+    for (const auto& row : table.rows) {
+      bool present = false;
+      for (std::size_t c = 0; c < site.columns && !present; ++c) present = !std::isnan(row[site.first_column + c]);
+      s.n += present;
+    }
+    std::vector<double> v;
+    for (std::size_t c = 0; c < site.columns; ++c) {
+      v.clear();
+      for (const auto& row : table.rows)
+        if (!std::isnan(row[site.first_column + c])) v.push_back(row[site.first_column + c]);
+      std::sort(v.begin(), v.end());
+      double mean = nan, sd = nan;
+      if (!v.empty()) {
+        double sum = 0;
+        for (double x : v) sum += x;
+        mean = sum / static_cast<double>(v.size());
+        double ss = 0;
+        for (double x : v) ss += (x - mean) * (x - mean);
+        sd = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0;
+      }
+      s.mean.push_back(mean);
+      s.sd.push_back(sd);
+      s.q05.push_back(quantile(v, 0.05));
+      s.q50.push_back(quantile(v, 0.50));
+      s.q95.push_back(quantile(v, 0.95));
+    }
+    out.sites.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace api
+
+std::string DrawTable::to_csv() const {
+  std::string out;
+  for (std::size_t c = 0; c < columns.size(); ++c) out += (c ? "," : "") + columns[c];
+  out += '\n';
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) out += ',';
+      if (!std::isnan(row[c])) out += number(row[c]);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string Summary::to_json() const {
+  auto list = [](const std::vector<double>& xs) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (double x : xs) a.push_back(std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr));
+    return a;
+  };
+  // One line per site: readable, and still one JSON object.
+  std::string out = "{\n";
+  for (const auto& s : sites) {
+    nlohmann::ordered_json e;
+    e["shape"] = s.shape;
+    e["mean"] = list(s.mean);
+    e["sd"] = list(s.sd);
+    e["q05"] = list(s.q05);
+    e["q50"] = list(s.q50);
+    e["q95"] = list(s.q95);
+    e["n"] = s.n;
+    out += " " + nlohmann::ordered_json(s.name).dump() + ": " + e.dump() + ",\n";
+  }
+  nlohmann::ordered_json e = std::isfinite(elbo) ? nlohmann::ordered_json(elbo) : nlohmann::ordered_json(nullptr);
+  return out + " \"elbo\": " + e.dump() + "\n}\n";
+}
+
+std::string Summary::to_table(int max_elements) const {
+  auto fmt = [](double x) {
+    if (std::isnan(x)) return std::string("-");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", x);
+    return std::string(buf);
+  };
+  std::vector<std::vector<std::string>> rows = {{"site", "element", "mean", "sd", "5%", "50%", "95%"}};
+  std::vector<std::string> notes;
+  for (const auto& s : sites) {
+    auto shown = std::min<std::size_t>(s.mean.size(), static_cast<std::size_t>(std::max(1, max_elements)));
+    for (std::size_t e = 0; e < shown; ++e) {
+      std::string el = element_suffix(unflatten(static_cast<std::int64_t>(e), s.shape));
+      rows.push_back({s.name, el, fmt(s.mean[e]), fmt(s.sd[e]), fmt(s.q05[e]), fmt(s.q50[e]), fmt(s.q95[e])});
+    }
+    if (shown < s.mean.size())
+      notes.push_back(s.name + ": " + std::to_string(s.mean.size() - shown) + " more elements not shown (see --summary)");
+    if (s.n < draws) notes.push_back(s.name + ": present in " + std::to_string(s.n) + " of " + std::to_string(draws) + " draws");
+  }
+  std::vector<std::size_t> width(7, 0);
+  for (const auto& r : rows)
+    for (std::size_t c = 0; c < 7; ++c) width[c] = std::max(width[c], r[c].size());
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < 7; ++c) {
+      std::string cell = r[c];
+      if (c < 2) line += cell + std::string(width[c] - cell.size() + 2, ' ');
+      else line += std::string(width[c] - std::min(width[c], cell.size()) + (c == 2 ? 0 : 2), ' ') + cell;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  for (const auto& n : notes) out += "note: " + n + "\n";
+  if (std::isfinite(elbo)) out += "elbo (mean of the last 10% of steps): " + fmt(elbo) + "\n";
+  return out;
+}
+
+}  // namespace vireo

@@ -1,0 +1,224 @@
+// vireo::Fit: one SVI fit (runtime/infer) behind the embedding API — its
+// parameter store, guide, optimizer, estimator and random generator.
+//
+// Random numbers: step k runs with a generator derived from (seed, "step",
+// k), posterior draw i with one derived from (seed, "draw", i), a trace with
+// (seed, "trace", k). No generator state outlives a step, so saving the
+// parameters, the optimizer state and k is enough to resume a fit bit for bit.
+#include <cmath>
+#include <limits>
+
+#include "runtime/api/data_impl.hpp"
+#include "runtime/api/errors.hpp"
+#include "runtime/api/fit_impl.hpp"
+#include "runtime/io/atomic_file.hpp"
+
+namespace vireo {
+namespace {
+
+enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3 };
+
+// A generator for (seed, purpose, counter): splitmix64 chained over the three
+// words, so that nearby seeds and counters give unrelated streams.
+rng::Generator derived(std::uint64_t seed, Purpose purpose, std::uint64_t counter) {
+  std::uint64_t s = seed;
+  s = rng::splitmix64(s) ^ (static_cast<std::uint64_t>(purpose) * 0x9E3779B97F4A7C15ULL);
+  s = rng::splitmix64(s) ^ counter;
+  return rng::Generator(rng::splitmix64(s));
+}
+
+std::string default_guide(const Model::Impl& m) { return m.graph.guide != ir::none ? "custom" : "auto_normal"; }
+
+}  // namespace
+
+void Fit::Impl::reseed(int purpose, std::uint64_t counter) {
+  rng = derived(options.seed, static_cast<Purpose>(purpose), counter);
+}
+
+Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::make_unique<Impl>()) {
+  Impl& f = *impl_;
+  f.model = model.shared_impl();
+  if (data.impl().model.get() != f.model.get())
+    api::fail(Error::Kind::Options, "the data were loaded for another model",
+              "load the data with this model: vireo::Data::from_json_file(model, path)");
+  f.data = data.impl().set;
+  if (options.guide.empty()) options.guide = default_guide(*f.model);
+  f.options = options;
+  const std::string& file = f.model->source.name();
+
+  // 1. The estimator: Trace_ELBO only, for now.
+  if (options.elbo == "tracegraph" || options.elbo == "meanfield")
+    api::fail(Error::Kind::Options, "--elbo " + options.elbo + " is not available yet",
+              "use --elbo trace (Trace_ELBO); " + options.elbo + " comes in a later version");
+  if (options.elbo != "trace")
+    api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace, tracegraph or meanfield");
+  try {
+    f.elbo = std::make_unique<infer::TraceElbo>(options.particles);
+  } catch (const std::invalid_argument& e) {
+    api::fail(Error::Kind::Options, e.what());
+  }
+
+  // 2. The guide and its initialisation.
+  guide::GuideOptions go;
+  go.kind = options.guide;
+  go.init_scale = options.init_scale;
+  if (!(options.init_scale > 0) || !std::isfinite(options.init_scale))
+    api::fail(Error::Kind::Options, "--init-scale must be a positive finite number; got " + std::to_string(options.init_scale));
+  try {
+    go.init = guide::InitStrategy::parse(options.init);
+    f.guide = guide::make_guide(go, f.model->graph);
+  } catch (const std::invalid_argument& e) {
+    api::fail(Error::Kind::Options, e.what(), {}, options.guide == "custom" ? file : std::string());
+  }
+
+  // 3. The optimizer.
+  f.optim_options.name = options.optim;
+  f.optim_options.lr = options.lr;
+  f.optim_options.clip_norm = options.clip_norm;
+  f.optim_options.lrd = options.lrd;
+  try {
+    f.optimizer = optim::make_optimizer(f.optim_options);
+  } catch (const std::invalid_argument& e) {
+    api::fail(Error::Kind::Options, "--optim " + options.optim + ": " + e.what());
+  }
+
+  f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
+  f.svi = std::make_unique<infer::Svi>(*f.ctx, *f.guide, *f.optimizer, *f.elbo);
+}
+
+Fit::Fit(Fit&&) noexcept = default;
+Fit& Fit::operator=(Fit&&) noexcept = default;
+Fit::~Fit() = default;
+
+const FitOptions& Fit::options() const { return impl_->options; }
+std::string Fit::guide_name() const { return impl_->guide->name(); }
+
+double Fit::step() {
+  Impl& f = *impl_;
+  f.reseed(static_cast<int>(Purpose::Step), static_cast<std::uint64_t>(f.steps));
+  infer::StepResult r;
+  api::translate_errors(f.model->source, Error::Kind::Run, [&] { r = f.svi->step(); });
+  ++f.steps;
+  double elbo = -r.loss;
+  f.history.push_back(elbo);
+  if (!r.applied) {
+    ++f.rejected;
+    f.last_rejection = r.rejected_because;
+  }
+  return elbo;
+}
+
+void Fit::run(long n, const std::function<void(long, long, double)>& progress) {
+  for (long i = 0; i < n; ++i) {
+    step();
+    if (progress) progress(i + 1, n, running_elbo());
+  }
+}
+
+long Fit::steps_taken() const { return impl_->steps; }
+long Fit::rejected_steps() const { return impl_->rejected; }
+const std::string& Fit::last_rejection() const { return impl_->last_rejection; }
+const std::vector<double>& Fit::elbo_history() const { return impl_->history; }
+std::string Fit::notes() const { return impl_->elbo->note(); }
+
+double Fit::running_elbo() const {
+  const auto& h = impl_->history;
+  std::size_t window = std::max<std::size_t>(1, h.size() / 10);
+  double sum = 0;
+  long count = 0;
+  for (std::size_t i = h.size() - std::min(window, h.size()); i < h.size(); ++i)
+    if (std::isfinite(h[i])) {
+      sum += h[i];
+      ++count;
+    }
+  return count ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+}
+
+std::vector<infer::PosteriorDraw> Fit::Impl::posterior(long n, bool predictive) {
+  std::vector<infer::PosteriorDraw> out;
+  out.reserve(static_cast<std::size_t>(std::max(0L, n)));
+  api::translate_errors(model->source, Error::Kind::Run, [&] {
+    for (long i = 0; i < n; ++i) {
+      reseed(static_cast<int>(Purpose::Draw), static_cast<std::uint64_t>(i));
+      out.push_back(infer::draw_posterior(*ctx, *guide, predictive));
+    }
+  });
+  return out;
+}
+
+DrawTable Fit::draws(long n, bool predictive) { return api::make_table(impl_->posterior(n, predictive)); }
+
+Summary Fit::summarize(long n, bool predictive) { return summarize(draws(n, predictive)); }
+
+Summary Fit::summarize(const DrawTable& table) const {
+  Summary s = api::summarize(table);
+  s.elbo = running_elbo();
+  return s;
+}
+
+Execution Fit::trace() {
+  Impl& f = *impl_;
+  f.reseed(static_cast<int>(Purpose::Trace), static_cast<std::uint64_t>(f.steps));
+  Execution e;
+  api::translate_errors(f.model->source, Error::Kind::Run, [&] { e = api::trace_once(*f.ctx, *f.guide); });
+  return e;
+}
+
+std::string Fit::params_json() const {
+  const Impl& f = *impl_;
+  nlohmann::json state = {{"optimizer_name", f.options.optim},
+                          {"optimizer", f.optimizer->state()},
+                          {"guide", f.guide->name()},
+                          {"seed", f.options.seed},
+                          {"steps", f.steps}};
+  std::string out;
+  api::translate_errors(f.model->source, Error::Kind::Io, [&] { out = f.store.to_json(state).dump(1) + "\n"; });
+  return out;
+}
+
+void Fit::save_params(const std::string& path) const { write_files_atomically({{path, params_json()}}); }
+
+void Fit::load_params(const std::string& path) {
+  Impl& f = *impl_;
+  api::translate_errors(
+      f.model->source, Error::Kind::Io,
+      [&] {
+        nlohmann::json j;
+        try {
+          j = nlohmann::json::parse(io::read_file(path));
+        } catch (const nlohmann::json::parse_error& e) {
+          throw std::runtime_error(path + ": not valid JSON: " + e.what());
+        }
+        // Everything is read into fresh objects first: a bad file changes nothing.
+        params::ParamStore store;
+        nlohmann::json state;
+        try {
+          state = store.load_json(j);
+        } catch (const std::exception& e) {
+          throw std::runtime_error(path + ": " + e.what());
+        }
+        auto optimizer = optim::make_optimizer(f.optim_options);
+        long steps = f.steps;
+        if (state.is_object()) {
+          if (state.contains("optimizer_name") && state["optimizer_name"] != f.options.optim)
+            throw std::runtime_error(path + ": the parameters were trained with --optim " +
+                                     state["optimizer_name"].get<std::string>() + ", not " + f.options.optim);
+          if (state.contains("optimizer")) optimizer->load_state(state["optimizer"]);
+          if (state.contains("steps")) steps = state["steps"].get<long>();
+        }
+        f.store = std::move(store);
+        f.optimizer = std::move(optimizer);
+        f.svi = std::make_unique<infer::Svi>(*f.ctx, *f.guide, *f.optimizer, *f.elbo);
+        f.steps = steps;
+      },
+      path);
+}
+
+std::map<std::string, Array> Fit::parameters() const {
+  std::map<std::string, Array> out;
+  for (const auto& e : impl_->store.entries())
+    out[e.name] = Array{e.shape, std::vector<double>(e.unconstrained.begin(), e.unconstrained.end())};
+  return out;
+}
+
+}  // namespace vireo

@@ -1,0 +1,52 @@
+// What a vireo::Fit holds, and the helpers that turn the runtime's records
+// into the API's tables (draw_table.cpp, execution.cpp). Internal to runtime/api.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/api/model_impl.hpp"
+#include "runtime/guide/guide.hpp"
+#include "runtime/infer/posterior.hpp"
+#include "runtime/infer/svi.hpp"
+#include "runtime/infer/trace_elbo.hpp"
+#include "runtime/interp/context.hpp"
+#include "runtime/optim/optimizer.hpp"
+#include "runtime/params/param_store.hpp"
+#include "runtime/rng/generator.hpp"
+#include "vireo/vireo.hpp"
+
+namespace vireo {
+
+struct Fit::Impl {
+  std::shared_ptr<const Model::Impl> model;
+  interp::DataSet data;  // a copy: the Fit outlives the host's Data if it likes
+  FitOptions options;
+  optim::OptimOptions optim_options;
+  params::ParamStore store;
+  rng::Generator rng{0};  // reseeded before every step, draw and trace; ctx points at it
+  std::unique_ptr<interp::Context> ctx;
+  std::unique_ptr<guide::Guide> guide;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::unique_ptr<infer::TraceElbo> elbo;
+  std::unique_ptr<infer::Svi> svi;
+  long steps = 0;  // steps taken, counting those before a load
+  long rejected = 0;
+  std::string last_rejection;
+  std::vector<double> history;
+
+  void reseed(int purpose, std::uint64_t counter);
+  std::vector<infer::PosteriorDraw> posterior(long n, bool predictive);
+};
+
+namespace api {
+
+// The draws as a table with CmdStan column names (draw_table.cpp).
+DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws);
+// Per-site summaries of a table's columns (draw_table.cpp).
+Summary summarize(const DrawTable& table);
+// One execution, guide then model, every site with its log-density (execution.cpp).
+Execution trace_once(interp::Context& ctx, guide::Guide& guide);
+
+}  // namespace api
+}  // namespace vireo

@@ -1,0 +1,51 @@
+#include "runtime/infer/posterior.hpp"
+
+#include "runtime/handlers/replay.hpp"
+#include "runtime/handlers/trace.hpp"
+#include "runtime/interp/interpreter.hpp"
+
+namespace vireo::infer {
+
+using handlers::MsgType;
+
+PosteriorDraw draw_posterior(interp::Context& ctx, guide::Guide& guide, bool predictive) {
+  ctx.begin_step();
+  handlers::Trace guide_trace, model_trace;
+  {
+    handlers::TraceHandler trace(guide_trace);
+    handlers::HandlerStack::Scoped s(ctx.handlers(), trace);
+    guide.run(ctx);
+  }
+  {
+    // Outermost first: the trace sees the final messages; replay settles the
+    // latent sites before the predictive handler frees the observed ones.
+    handlers::TraceHandler trace(model_trace);
+    PredictiveHandler predict;
+    handlers::ReplayHandler replay(guide_trace);
+    handlers::HandlerStack::Scoped s1(ctx.handlers(), trace);
+    std::optional<handlers::HandlerStack::Scoped> s2;
+    if (predictive) s2.emplace(ctx.handlers(), predict);
+    handlers::HandlerStack::Scoped s3(ctx.handlers(), replay);
+    interp::Interpreter(ctx).run(ctx.graph().model);
+  }
+  PosteriorDraw out;
+  for (const auto& s : model_trace.sites()) {
+    const handlers::Message& m = s.msg;
+    SiteDraw d;
+    d.name = m.name;
+    if (m.type == MsgType::Deterministic) {
+      d.kind = SiteDraw::Kind::Deterministic;
+    } else if (m.type == MsgType::Sample && !m.is_observed) {
+      bool was_observed = m.site && m.site->kind == ir::SiteKind::Observe;
+      if (was_observed && !predictive) continue;
+      d.kind = was_observed ? SiteDraw::Kind::Predicted : SiteDraw::Kind::Latent;
+    } else {
+      continue;
+    }
+    d.value = m.value.var.value();
+    out.sites.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace vireo::infer

@@ -1,0 +1,310 @@
+// The embedding API (include/vireo) as a host program uses it: data from
+// arrays and JSON, fitting, posterior draws and summaries, errors with their
+// diagnostics, and save/load that resumes a fit bit for bit.
+#define BOOST_TEST_MODULE vireo_api
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "vireo/eigen.hpp"
+#include "vireo/vireo.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string examples = VIREO_SOURCE_DIR "/examples/";
+
+std::map<std::string, vireo::Array> schools() {
+  return {{"J", {{}, {8}}},
+          {"y", {{8}, {28, 8, -3, 7, -1, 1, 18, 12}}},
+          {"sigma", {{8}, {15, 10, 16, 11, 9, 11, 10, 18}}}};
+}
+
+fs::path temp(const std::string& name) { return fs::temp_directory_path() / ("vireo_api_" + std::to_string(::getpid()) + "_" + name); }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fit_eight_schools_from_arrays) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, schools());
+  vireo::FitOptions o;
+  o.seed = 3;
+  vireo::Fit fit(m, d, o);
+  BOOST_TEST(fit.guide_name() == "auto_normal");
+  BOOST_TEST(std::isnan(fit.running_elbo()));
+  fit.run(300);
+  BOOST_TEST(fit.steps_taken() == 300);
+  BOOST_TEST(fit.elbo_history().size() == 300u);
+  BOOST_TEST(std::isfinite(fit.running_elbo()));
+  // ELBO ≤ log evidence; for these data log p(y) is about −31 (and the fit
+  // should have climbed from its start).
+  BOOST_TEST(fit.running_elbo() < -25);
+  BOOST_TEST(fit.running_elbo() > fit.elbo_history().front() - 1e-9);
+
+  vireo::DrawTable t = fit.draws(200);
+  BOOST_TEST_REQUIRE(t.columns.size() == 18u);
+  BOOST_TEST(t.columns[0] == "mu");
+  BOOST_TEST(t.columns[1] == "tau");
+  BOOST_TEST(t.columns[2] == "eta.1");
+  BOOST_TEST(t.columns[17] == "theta.8");
+  BOOST_TEST(t.rows.size() == 200u);
+  BOOST_TEST_REQUIRE(t.sites.size() == 4u);
+  BOOST_TEST(t.sites[3].kind == "deterministic");
+  // theta = mu + tau * eta, in every draw.
+  for (const auto& row : t.rows) BOOST_TEST(std::abs(row[10] - (row[0] + row[1] * row[2])) < 1e-9);
+  for (const auto& row : t.rows) BOOST_TEST(row[1] > 0);  // constrained space
+
+  vireo::Summary s = fit.summarize(t);
+  BOOST_TEST_REQUIRE(s.sites.size() == 4u);
+  BOOST_TEST(s.sites[2].shape == std::vector<std::int64_t>{8});
+  BOOST_TEST(s.sites[2].mean.size() == 8u);
+  BOOST_TEST(s.sites[0].n == 200);
+  BOOST_TEST(s.sites[0].q05[0] <= s.sites[0].q50[0]);
+  BOOST_TEST(s.sites[0].q50[0] <= s.sites[0].q95[0]);
+  BOOST_TEST(std::isfinite(s.elbo));
+  std::string json = s.to_json();
+  BOOST_TEST(has(json, "\"eta\": {\"shape\":[8],\"mean\":["), json);
+  BOOST_TEST(has(json, "\"elbo\": "));
+  std::string csv = t.to_csv();
+  BOOST_TEST(csv.rfind("mu,tau,eta.1,", 0) == 0u);
+
+  // Eigen convenience.
+  Eigen::VectorXd mu = vireo::column(t, "mu");
+  BOOST_TEST(mu.size() == 200);
+}
+
+BOOST_AUTO_TEST_CASE(same_seed_same_numbers) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_json_file(m, examples + "eight_schools.json");
+  auto csv = [&](std::uint64_t seed) {
+    vireo::FitOptions o;
+    o.seed = seed;
+    vireo::Fit fit(m, d, o);
+    fit.run(100);
+    return fit.draws(50).to_csv();
+  };
+  BOOST_TEST(csv(7) == csv(7));
+  BOOST_TEST(csv(7) != csv(8));
+}
+
+BOOST_AUTO_TEST_CASE(predictive_draws_of_observed_sites) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, schools());
+  vireo::Fit fit(m, d);
+  fit.run(50);
+  vireo::DrawTable t = fit.draws(20, true);
+  BOOST_TEST_REQUIRE(t.sites.size() == 5u);
+  BOOST_TEST(t.sites[4].name == "y");
+  BOOST_TEST(t.sites[4].kind == "predicted");
+  BOOST_TEST(t.columns.back() == "y.8");
+  // The predictions vary (they are draws, not the data).
+  BOOST_TEST(t.rows[0][18] != t.rows[1][18]);
+}
+
+BOOST_AUTO_TEST_CASE(sites_absent_from_some_draws) {
+  vireo::Model m = vireo::Model::from_file(examples + "geometric.vireo");
+  vireo::Data d = vireo::Data::from_json_string(m, "{\"k\": 3}");
+  vireo::Fit fit(m, d);
+  fit.run(100);
+  vireo::DrawTable t = fit.draws(300);
+  vireo::Summary s = fit.summarize(t);
+  bool partial = false;
+  for (const auto& site : s.sites)
+    if (site.name == "flip#1") partial = site.n > 0 && site.n < 300;
+  BOOST_TEST(partial);
+  BOOST_TEST(has(t.to_csv(), ",,"));  // an absent site leaves empty cells
+}
+
+BOOST_AUTO_TEST_CASE(resume_is_bit_for_bit) {
+  // 200 steps in one go versus 100 + save + load into a fresh Fit + 100:
+  // the same parameters, optimizer state and draws, bit for bit.
+  for (const std::string& which : {"eight_schools", "gmm"}) {
+    vireo::Model m = vireo::Model::from_file(examples + which + ".vireo");
+    vireo::Data d = vireo::Data::from_json_file(m, examples + which + ".json");
+    vireo::FitOptions o;
+    o.seed = 11;
+    o.optim = which == "gmm" ? "clipped_adam" : "adam";
+    o.lrd = which == "gmm" ? 0.999 : 1.0;
+    vireo::Fit whole(m, d, o);
+    whole.run(200);
+
+    fs::path saved = temp(which + "_half.json");
+    {
+      vireo::Fit first(m, d, o);
+      first.run(100);
+      first.save_params(saved.string());
+    }
+    vireo::Fit second(m, d, o);
+    second.load_params(saved.string());
+    BOOST_TEST(second.steps_taken() == 100);
+    second.run(100);
+    BOOST_TEST(second.params_json() == whole.params_json(), which);
+    std::vector<double> tail(whole.elbo_history().end() - 100, whole.elbo_history().end());
+    BOOST_TEST(tail == second.elbo_history(), which);
+    BOOST_TEST(second.draws(20).to_csv() == whole.draws(20).to_csv(), which);
+    fs::remove(saved);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(load_params_failure_changes_nothing) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, schools());
+  vireo::Fit fit(m, d);
+  fit.run(20);
+  std::string before = fit.params_json();
+  fs::path bad = temp("bad_params.json");
+  std::ofstream(bad) << "{\"format\": \"vireo-params\", \"params\": [";
+  try {
+    fit.load_params(bad.string());
+    BOOST_FAIL("expected vireo::Error");
+  } catch (const vireo::Error& e) {
+    BOOST_TEST((e.kind() == vireo::Error::Kind::Io));
+    BOOST_TEST(has(e.what(), bad.string()), e.what());
+  }
+  BOOST_TEST(fit.params_json() == before);
+  BOOST_CHECK_THROW(fit.load_params("/nonexistent/params.json"), vireo::Error);
+  fs::remove(bad);
+}
+
+BOOST_AUTO_TEST_CASE(data_errors_name_the_item) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  auto a = schools();
+  a["sigma"].values[3] = -2;
+  try {
+    vireo::Data::from_arrays(m, a);
+    BOOST_FAIL("expected vireo::Error");
+  } catch (const vireo::Error& e) {
+    BOOST_TEST((e.kind() == vireo::Error::Kind::Data));
+    BOOST_TEST_REQUIRE(!e.diagnostics().empty());
+    const auto& d = e.diagnostics()[0];
+    BOOST_TEST(d.item == "sigma");
+    BOOST_TEST(d.index == "[3]");
+    BOOST_TEST(d.declaration_line == 5);
+    BOOST_TEST(has(e.what(), "eight_schools.vireo:5"), e.what());
+  }
+  try {
+    vireo::Data::from_json_string(m, "{\"J\": 8, \"y\": [1, 2], \"sigma\": [1,1,1,1,1,1,1,1]}", "inline.json");
+    BOOST_FAIL("expected vireo::Error");
+  } catch (const vireo::Error& e) {
+    BOOST_TEST(e.diagnostics()[0].item == "y");
+    BOOST_TEST(e.diagnostics()[0].file == "inline.json");
+  }
+  // Data are tied to the model they were checked against.
+  vireo::Model other = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, schools());
+  BOOST_CHECK_THROW(vireo::Fit(other, d), vireo::Error);
+}
+
+BOOST_AUTO_TEST_CASE(run_errors_have_places) {
+  vireo::Model m = vireo::Model::from_string("data { n: int }\nmodel {\n  s ~ Normal(0, 1)\n  x ~ Normal(0, s - 100)\n}\n",
+                                             "bad_scale.vireo");
+  vireo::Data d = vireo::Data::from_json_string(m, "{\"n\": 1}");
+  vireo::Fit fit(m, d);
+  try {
+    fit.step();
+    BOOST_FAIL("expected vireo::Error");
+  } catch (const vireo::Error& e) {
+    BOOST_TEST((e.kind() == vireo::Error::Kind::Run));
+    BOOST_TEST_REQUIRE(e.diagnostics().size() == 1u);
+    BOOST_TEST(e.diagnostics()[0].line == 4);
+    BOOST_TEST(e.diagnostics()[0].column == 7);
+    BOOST_TEST(has(e.what(), "bad_scale.vireo:4:7: error: at site 'x'"), e.what());
+    BOOST_TEST(has(e.what(), "^~~~"), e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(options_are_checked) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, schools());
+  auto refused = [&](vireo::FitOptions o, const std::string& needle) {
+    try {
+      vireo::Fit fit(m, d, o);
+    } catch (const vireo::Error& e) {
+      BOOST_TEST((e.kind() == vireo::Error::Kind::Options));
+      BOOST_TEST(has(e.what(), needle), e.what());
+      return;
+    }
+    BOOST_FAIL("expected a refusal containing " + needle);
+  };
+  vireo::FitOptions o;
+  o.optim = "lbfgs";
+  refused(o, "lbfgs is refused for SVI");
+  o = {};
+  o.guide = "custom";
+  refused(o, "no guide block");
+  o = {};
+  o.elbo = "tracegraph";
+  refused(o, "not available yet");
+  o = {};
+  o.elbo = "meanfield";
+  refused(o, "not available yet");
+  o = {};
+  o.init = "median-ish";
+  refused(o, "unknown init strategy");
+  o = {};
+  o.particles = 0;
+  refused(o, "particles");
+  o = {};
+  o.lr = -1;
+  refused(o, "lr must be");
+
+  // The default guide is the file's own when it has one.
+  vireo::Model g = vireo::Model::from_file(examples + "gmm.vireo");
+  vireo::Fit fit(g, vireo::Data::from_json_file(g, examples + "gmm.json"));
+  BOOST_TEST(fit.guide_name() == "custom");
+}
+
+BOOST_AUTO_TEST_CASE(trace_one_execution) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, schools());
+  vireo::Fit fit(m, d);
+  vireo::Execution e = fit.trace();
+  BOOST_TEST_REQUIRE(e.model.size() == 5u);
+  BOOST_TEST(e.model[0].name == "mu");
+  BOOST_TEST(e.model[0].kind == "sample");
+  BOOST_TEST(e.model[0].distribution == "Normal");
+  BOOST_TEST(e.model[3].kind == "deterministic");
+  BOOST_TEST(std::isnan(e.model[3].log_density));
+  BOOST_TEST(e.model[4].kind == "observe");
+  BOOST_TEST(e.model[4].shape == std::vector<std::int64_t>{8});
+  BOOST_TEST(std::isfinite(e.elbo));
+  std::string text = e.to_text();
+  BOOST_TEST(has(text, "HalfCauchy"), text);
+  BOOST_TEST(has(text, "(8 values)"), text);
+}
+
+BOOST_AUTO_TEST_CASE(eigen_arrays) {
+  Eigen::MatrixXd X(2, 3);
+  X << 1, 2, 3, 4, 5, 6;
+  vireo::Array a = vireo::to_array(X);
+  BOOST_TEST(a.shape == (std::vector<std::int64_t>{2, 3}));
+  BOOST_TEST(a.values == (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  Eigen::VectorXi v(3);
+  v << 1, 0, 1;
+  BOOST_TEST(vireo::to_array(v).shape == std::vector<std::int64_t>{3});
+  BOOST_TEST(vireo::scalar(4).shape.empty());
+}
+
+BOOST_AUTO_TEST_CASE(write_files_all_or_nothing) {
+  fs::path a = temp("out_a.txt");
+  std::ofstream(a) << "old";
+  BOOST_CHECK_THROW(vireo::write_files_atomically({{a.string(), "new"}, {"/nonexistent/dir/b.txt", "b"}}), vireo::Error);
+  BOOST_TEST(slurp(a) == "old");
+  for (const auto& entry : fs::directory_iterator(a.parent_path()))
+    BOOST_TEST(entry.path().filename().string().find("out_a.txt.tmp") == std::string::npos);
+  vireo::write_files_atomically({{a.string(), "new"}});
+  BOOST_TEST(slurp(a) == "new");
+  fs::remove(a);
+}

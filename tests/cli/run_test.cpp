@@ -1,0 +1,240 @@
+// `vireo run` and `vireo trace` end to end: every program of LANGUAGE.md
+// fits its data; the draws CSV and summary JSON follow the contract; the same
+// seed gives the same bytes; bad data and refused options fail with their
+// reasons and write nothing; save + load resumes a fit bit for bit.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "cli/vireo_process.hpp"
+
+using namespace vireo_test;
+
+namespace {
+
+const std::string data_dir = examples + "data/";
+const std::string bench_data = VIREO_SHARED_DIR "/bench/data/";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+fs::path out_path(const std::string& name) {
+  return fs::temp_directory_path() / ("vireo_run_" + std::to_string(::getpid()) + "_" + name);
+}
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// The "elbo" of a --summary file.
+double summary_elbo(const fs::path& p) {
+  auto j = nlohmann::json::parse(slurp(p));
+  return j.at("elbo").is_number() ? j["elbo"].get<double>() : std::nan("");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_language_example_runs) {
+  struct Case {
+    std::string model, data, extra;
+  };
+  std::vector<Case> cases = {
+      {"eight_schools", examples + "eight_schools.json", "--steps 300"},
+      {"logistic_regression", bench_data + "logistic_regression.json", "--steps 20 --num-draws 50"},
+      {"gmm", examples + "gmm.json", "--steps 50 --num-draws 100"},
+      {"horseshoe_logistic", data_dir + "horseshoe_logistic.json", "--steps 300"},
+      {"coin", data_dir + "coin.json", "--steps 300"},
+      {"random_walk", data_dir + "random_walk.json", "--steps 300"},
+      {"geometric", data_dir + "geometric.json", "--steps 300"},
+  };
+  for (const auto& c : cases) {
+    fs::path summary = out_path(c.model + "_summary.json");
+    Run r = vireo("run " + examples + c.model + ".vireo --data '" + c.data + "' --seed 1 --summary " + q(summary) +
+                  " " + c.extra);
+    BOOST_TEST(r.status == 0, c.model << ": " << r.err);
+    BOOST_TEST(has(r.out, "site"), c.model);
+    BOOST_TEST(has(r.err, "elbo"), c.model);
+    BOOST_TEST(std::isfinite(summary_elbo(summary)), c.model);
+    fs::remove(summary);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(draws_and_summary_follow_the_contract) {
+  fs::path draws = out_path("es_draws.csv"), summary = out_path("es_summary.json");
+  Run r = vireo("run " + examples + "eight_schools.vireo --data " + examples + "eight_schools.json --steps 200 --num-draws 123 --draws " +
+                q(draws) + " --summary " + q(summary));
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  std::string csv = slurp(draws);
+  std::string header = csv.substr(0, csv.find('\n'));
+  BOOST_TEST(header ==
+             "mu,tau,eta.1,eta.2,eta.3,eta.4,eta.5,eta.6,eta.7,eta.8,"
+             "theta.1,theta.2,theta.3,theta.4,theta.5,theta.6,theta.7,theta.8");
+  BOOST_TEST(std::count(csv.begin(), csv.end(), '\n') == 124);
+
+  auto j = nlohmann::json::parse(slurp(summary));
+  for (const std::string& site : {"mu", "tau", "eta", "theta"}) {
+    BOOST_TEST_REQUIRE(j.contains(site), site);
+    for (const std::string& key : {"shape", "mean", "sd", "q05", "q50", "q95", "n"})
+      BOOST_TEST(j[site].contains(key), site << "." << key);
+    std::size_t n = site == "mu" || site == "tau" ? 1 : 8;
+    BOOST_TEST(j[site]["mean"].size() == n, site);
+    BOOST_TEST(j[site]["q95"].size() == n, site);
+    BOOST_TEST(j[site]["n"].get<int>() == 123);
+  }
+  BOOST_TEST(j["mu"]["shape"] == nlohmann::json::array());
+  BOOST_TEST(j["eta"]["shape"] == nlohmann::json::array({8}));
+  BOOST_TEST(!j.contains("y"));  // observed sites are not summarised
+  BOOST_TEST(j["elbo"].is_number());
+  // The table on stdout.
+  BOOST_TEST(has(r.out, "mean"));
+  BOOST_TEST(has(r.out, "5%"));
+  BOOST_TEST(has(r.out, "theta"));
+  fs::remove(draws);
+  fs::remove(summary);
+}
+
+BOOST_AUTO_TEST_CASE(same_seed_same_bytes) {
+  fs::path a = out_path("seed_a.csv"), b = out_path("seed_b.csv"), c = out_path("seed_c.csv");
+  std::string base = "run " + examples + "eight_schools.vireo --data " + examples + "eight_schools.json --steps 150 --num-draws 100 ";
+  Run r1 = vireo(base + "--seed 5 --draws " + q(a));
+  Run r2 = vireo(base + "--seed 5 --draws " + q(b));
+  Run r3 = vireo(base + "--seed 6 --draws " + q(c));
+  BOOST_TEST_REQUIRE((r1.status == 0 && r2.status == 0 && r3.status == 0));
+  BOOST_TEST(slurp(a) == slurp(b));
+  BOOST_TEST(slurp(a) != slurp(c));
+  BOOST_TEST(r1.out == r2.out);
+  fs::remove(a);
+  fs::remove(b);
+  fs::remove(c);
+}
+
+BOOST_AUTO_TEST_CASE(absent_sites_leave_empty_cells) {
+  fs::path draws = out_path("geo_draws.csv"), summary = out_path("geo_summary.json");
+  Run r = vireo("run " + examples + "geometric.vireo --data " + data_dir + "geometric.json --steps 100 --num-draws 300 --draws " +
+                q(draws) + " --summary " + q(summary));
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST((has(slurp(draws), ",,") || has(slurp(draws), ",\n")));
+  auto j = nlohmann::json::parse(slurp(summary));
+  BOOST_TEST_REQUIRE(j.contains("flip#1"));
+  int n = j["flip#1"]["n"].get<int>();
+  BOOST_TEST((n > 0 && n < 300), n);
+  fs::remove(draws);
+  fs::remove(summary);
+}
+
+BOOST_AUTO_TEST_CASE(bad_data_writes_nothing) {
+  struct Case {
+    std::string name, json, needle;
+  };
+  const std::string ok_sigma = "[15, 10, 16, 11, 9, 11, 10, 18]";
+  std::vector<Case> cases = {
+      {"wrong_shape", R"({"J": 8, "y": [28, 8, -3], "sigma": )" + ok_sigma + "}", "'y'"},
+      {"out_of_bounds", R"({"J": 8, "y": [28, 8, -3, 7, -1, 1, 18, 12], "sigma": [15, 10, 16, -11, 9, 11, 10, 18]})",
+       "sigma[3]"},
+      {"missing_item", R"({"J": 8, "y": [28, 8, -3, 7, -1, 1, 18, 12]})", "sigma"},
+      {"string_for_number", R"({"J": "eight", "y": [28, 8, -3, 7, -1, 1, 18, 12], "sigma": )" + ok_sigma + "}", "'J'"},
+      {"truncated", R"({"J": 8, "y": [28, 8, -3, 7)", "malformed JSON"},
+      {"nan", R"({"J": 8, "y": [28, NaN, -3, 7, -1, 1, 18, 12], "sigma": )" + ok_sigma + "}", "NaN"},
+  };
+  fs::path draws = out_path("bad_draws.csv"), summary = out_path("bad_summary.json"), params = out_path("bad_params.json");
+  for (const auto& c : cases) {
+    fs::path data = write_temp("bad_" + c.name + ".json", c.json);
+    fs::remove(draws);
+    std::ofstream(summary) << "previous summary";
+    Run r = vireo("run " + examples + "eight_schools.vireo --data " + q(data) + " --steps 10 --draws " + q(draws) +
+                  " --summary " + q(summary) + " --save-params " + q(params));
+    BOOST_TEST(r.status != 0, c.name);
+    BOOST_TEST(has(r.err, c.needle), c.name << ": " << r.err);
+    if (c.name != "truncated" && c.name != "nan")  // JSON syntax errors have no declaration
+      BOOST_TEST(has(r.err, "eight_schools.vireo:"), c.name << ": " << r.err);  // the declaration's line
+    BOOST_TEST(!fs::exists(draws), c.name);
+    BOOST_TEST(!fs::exists(params), c.name);
+    BOOST_TEST(slurp(summary) == "previous summary", c.name);
+    BOOST_TEST(r.out.empty(), c.name);
+    fs::remove(data);
+  }
+  fs::remove(summary);
+  Run r = vireo("run " + examples + "eight_schools.vireo --data /nonexistent/data.json");
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(has(r.err, "/nonexistent/data.json"), r.err);
+}
+
+BOOST_AUTO_TEST_CASE(runtime_errors_are_rendered) {
+  fs::path model = write_temp("bad_scale.vireo", "data { n: int }\nmodel {\n  s ~ Normal(0, 1)\n  x ~ Normal(0, s - 100)\n}\n");
+  fs::path data = write_temp("bad_scale.json", "{\"n\": 1}");
+  fs::path draws = out_path("rt_draws.csv");
+  Run r = vireo("run " + q(model) + " --data " + q(data) + " --draws " + q(draws));
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(has(r.err, model.string() + ":4:7: error: at site 'x'"), r.err);
+  BOOST_TEST(has(r.err, "    4 |   x ~ Normal(0, s - 100)"), r.err);
+  BOOST_TEST(!fs::exists(draws));
+  fs::remove(model);
+  fs::remove(data);
+}
+
+BOOST_AUTO_TEST_CASE(refused_options) {
+  std::string base = "run " + examples + "eight_schools.vireo --data " + examples + "eight_schools.json --steps 5 ";
+  Run r = vireo(base + "--optim lbfgs");
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(has(r.err, "lbfgs is refused for SVI"), r.err);
+  BOOST_TEST(has(r.err, "stochastic"), r.err);
+  r = vireo(base + "--guide custom");
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(has(r.err, "no guide block"), r.err);
+  r = vireo(base + "--elbo tracegraph");
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(has(r.err, "not available yet"), r.err);
+  r = vireo(base + "--optim nadam");
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(has(r.err, "unknown optimizer 'nadam'"), r.err);
+  for (const std::string& opt : {"sgd", "adagrad", "rmsprop", "clipped_adam --lrd 0.99 --clip-norm 5"}) {
+    r = vireo(base + "--optim " + opt + " --lr 0.005");
+    BOOST_TEST(r.status == 0, opt << ": " << r.err);
+  }
+  r = vireo(base + "--draws /nonexistent/dir/d.csv");
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(has(r.err, "/nonexistent/dir/d.csv"), r.err);
+  r = vireo("run --help");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(has(r.out, "default 2000"), r.out);
+  BOOST_TEST(has(r.out, "default 0.01"), r.out);
+  BOOST_TEST(has(r.out, "adam (default)"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(save_then_load_resumes_bit_for_bit) {
+  fs::path whole = out_path("whole.json"), half = out_path("half.json"), resumed = out_path("resumed.json");
+  fs::path d1 = out_path("whole.csv"), d2 = out_path("resumed.csv");
+  for (const std::string& model : {"eight_schools", "gmm"}) {
+    std::string base = "run " + examples + model + ".vireo --data " + examples + model + ".json --seed 9 --num-draws 50 ";
+    Run a = vireo(base + "--steps 200 --save-params " + q(whole) + " --draws " + q(d1));
+    Run b = vireo(base + "--steps 100 --save-params " + q(half));
+    Run c = vireo(base + "--steps 100 --load-params " + q(half) + " --save-params " + q(resumed) + " --draws " + q(d2));
+    BOOST_TEST_REQUIRE((a.status == 0 && b.status == 0 && c.status == 0), a.err << b.err << c.err);
+    BOOST_TEST(slurp(whole) == slurp(resumed), model);
+    BOOST_TEST(slurp(d1) == slurp(d2), model);
+    BOOST_TEST(slurp(whole) != slurp(half), model);
+  }
+  for (const auto& p : {whole, half, resumed, d1, d2}) fs::remove(p);
+}
+
+BOOST_AUTO_TEST_CASE(trace_prints_one_execution) {
+  Run r = vireo("trace " + examples + "eight_schools.vireo --data " + examples + "eight_schools.json --seed 2");
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  for (const std::string& needle : {"guide:", "model:", "mu", "HalfCauchy", "deterministic", "observe", "[8]", "log p", "log q"})
+    BOOST_TEST(has(r.out, needle), needle << "\n" << r.out);
+  Run again = vireo("trace " + examples + "eight_schools.vireo --data " + examples + "eight_schools.json --seed 2");
+  BOOST_TEST(again.out == r.out);
+  r = vireo("trace " + examples + "gmm.vireo --data " + examples + "gmm.json");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "param"), r.out);
+  BOOST_TEST(has(r.out, "Categorical"), r.out);
+  BOOST_TEST(has(r.out, "(500 values)"), r.out);
+  fs::path bad = write_temp("trace_bad.json", "{\"J\": 8}");
+  r = vireo("trace " + examples + "eight_schools.vireo --data " + q(bad));
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(r.out.empty());
+  fs::remove(bad);
+}
