@@ -20,22 +20,24 @@ bool latent(const TraceSite& s) { return is_latent(s); }
 
 // Sums the plate dimensions of `lp` (laid out as `have`, outermost first)
 // that `want` lacks, then inserts size-1 axes for the plates of `want` that
-// `have` lacks, so the result broadcasts against `want`'s layout.
+// `have` lacks, so the result broadcasts against `want`'s layout. Plates are
+// matched by name, as Pyro matches frames: the guide's `plate data` and the
+// model's are different statements of the graph but one plate.
 ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want) {
   ad::Var x = lp;
   for (int k = static_cast<int>(have.size()) - 1; k >= 0; --k) {
     bool kept = false;
-    for (const auto& w : want) kept = kept || w.plate == have[static_cast<std::size_t>(k)].plate;
+    for (const auto& w : want) kept = kept || w.name == have[static_cast<std::size_t>(k)].name;
     if (!kept) x = ad::sum(x, k);
   }
   ad::Shape shape;
   std::size_t j = 0;
-  std::vector<ir::PlateId> remaining;
+  std::vector<std::string> remaining;
   for (const auto& h : have)
     for (const auto& w : want)
-      if (w.plate == h.plate) remaining.push_back(h.plate);
+      if (w.name == h.name) remaining.push_back(h.name);
   for (const auto& w : want) {
-    if (j < remaining.size() && remaining[j] == w.plate) {
+    if (j < remaining.size() && remaining[j] == w.name) {
       shape.push_back(x.shape()[static_cast<int>(j)]);
       ++j;
     } else {

@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE elbo_gradient
 #include <boost/test/unit_test.hpp>
 
+#include "runtime/infer/tracegraph_elbo.hpp"
 #include "support/fit.hpp"
 
 using namespace vireo;
@@ -34,4 +35,36 @@ guide { param q: real<lower=0, upper=1> = 0.6  z ~ Bernoulli(probs = q) })",
   double exact = q * (1 - q) * (f1 - f0);
   BOOST_TEST_MESSAGE("mean " << mean << " ± " << se << ", exact " << exact);
   BOOST_TEST(std::abs(mean - exact) < 4 * se);
+}
+
+// Rao-Blackwellisation per plate element, when the guide has its own `plate
+// data` (another statement of the graph, the same plate): element n's score
+// term is weighted by the costs of slice n only, so changing x[3] changes the
+// gradient of phi[3] and of no other phi[n], for the same random draws. Under
+// both estimators. (Matching the two plates by statement instead of by name
+// silently summed every element's cost into every score: M3's phi variance
+// went from Pyro's 10^5 to 10^10.)
+BOOST_AUTO_TEST_CASE(score_terms_see_only_their_plate_slice) {
+  const char* text = R"(data { N: int  x: real[N] }
+model { plate data(N) { z ~ Bernoulli(probs = 0.5)  observe x ~ Normal(3 * z, 1) } }
+guide { param phi: real[N] = 0  plate data(N) { z ~ Bernoulli(logits = phi) } })";
+  auto gradient = [&](double x3, const std::string& estimator) {
+    ad::Tensor x(ad::Shape{4}, std::vector<double>{0.5, 2.0, -1.0, x3});
+    test::Fit fit(text, test::dataset({{ad::Tensor(4.0), interp::Kind::Int}, {x, interp::Kind::Real}}), 7);
+    fit.setup("custom");
+    std::unique_ptr<infer::Elbo> elbo;
+    if (estimator == "trace") elbo = std::make_unique<infer::TraceElbo>(1);
+    else elbo = std::make_unique<infer::TraceGraphElbo>(fit.graph, infer::TraceGraphOptions{1, infer::BaselineSpec::parse("none")});
+    fit.ctx->begin_step();
+    auto est = elbo->loss(*fit.ctx, *fit.guide);
+    fit.ctx->tape().backward(est.loss);
+    return fit.ctx->tape().grad(fit.ctx->param_leaves().at("phi"));
+  };
+  for (std::string estimator : {"trace", "tracegraph"}) {
+    BOOST_TEST_CONTEXT(estimator) {
+      ad::Tensor a = gradient(1.0, estimator), b = gradient(25.0, estimator);
+      for (int n = 0; n < 3; ++n) BOOST_TEST(a[n] == b[n]);
+      BOOST_TEST(a[3] != b[3]);
+    }
+  }
 }
