@@ -84,6 +84,7 @@ struct RunArgs {
   vireo::FitOptions fit;
   long steps = 2000;
   long num_draws = 1000;
+  int grad_var = 0;
   std::string draws, summary, save_params, load_params;
 };
 
@@ -98,7 +99,8 @@ int run(const RunArgs& a) {
   vireo::Fit fit(model, data, a.fit);
   if (!a.load_params.empty()) fit.load_params(a.load_params);
 
-  std::cerr << "fitting " << a.model << ": guide " << fit.guide_name() << ", Trace_ELBO (" << a.fit.particles
+  std::string estimator = a.fit.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + a.fit.baseline : "Trace_ELBO";
+  std::cerr << "fitting " << a.model << ": guide " << fit.guide_name() << ", " << estimator << " (" << a.fit.particles
             << " particle" << (a.fit.particles == 1 ? "" : "s") << "), " << a.fit.optim << " lr " << a.fit.lr << ", "
             << a.steps << " steps, seed " << a.fit.seed << "\n";
   Progress progress(a.steps);
@@ -115,6 +117,10 @@ int run(const RunArgs& a) {
 
   vireo::DrawTable draws = fit.draws(a.num_draws);
   vireo::Summary summary = fit.summarize(draws);
+  if (a.grad_var > 0) {
+    summary.gradient_variance = fit.gradient_variance(a.grad_var);
+    summary.gradient_variance_draws = a.grad_var;
+  }
   std::vector<std::pair<std::string, std::string>> outputs;
   if (!a.draws.empty()) outputs.emplace_back(a.draws, draws.to_csv());
   if (!a.summary.empty()) outputs.emplace_back(a.summary, summary.to_json());
@@ -149,7 +155,14 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--guide", ra.fit.guide,
                       "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_delta | custom "
                       "(default: custom when the file has a guide block, else auto_normal)");
-  run_cmd->add_option("--elbo", ra.fit.elbo, "trace (default; tracegraph and meanfield are not available yet)");
+  run_cmd->add_option("--elbo", ra.fit.elbo,
+                      "trace (Trace_ELBO, default) | tracegraph (TraceGraph_ELBO: Rao-Blackwellised score terms with baselines)");
+  run_cmd->add_option("--baseline", ra.fit.baseline,
+                      "tracegraph: baseline for sites without `with baseline(...)`: avg (default, beta 0.90) | avg:BETA | "
+                      "value:X | loo (leave-one-out across particles) | avg+loo | none");
+  run_cmd->add_option("--grad-var", ra.grad_var,
+                      "after the fit, the variance of each parameter's gradient estimate over N draws (0: off)")
+      ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--optim", ra.fit.optim, "adam (default) | clipped_adam | sgd | adagrad | rmsprop");
   run_cmd->add_option("--lr", ra.fit.lr, "learning rate (default 0.01)");
   run_cmd->add_option("--clip-norm", ra.fit.clip_norm, "clipped_adam: gradient elements clamped to ±this (default 10)");

@@ -144,7 +144,13 @@ struct FitOptions {
   // auto_lowrank_mvn | custom. Empty: `custom` when the file has a guide
   // block, else auto_normal.
   std::string guide;
-  std::string elbo = "trace";  // trace (tracegraph and meanfield are not available yet)
+  // trace (Trace_ELBO) | tracegraph (TraceGraph_ELBO: each discrete site's
+  // score term weighted only by the costs downstream of it, minus a baseline)
+  std::string elbo = "trace";
+  // tracegraph: the baseline of every site without `with baseline(...)`:
+  // avg (decaying average, beta 0.90; the default) | avg:BETA | value:X |
+  // loo (leave-one-out across particles; needs particles >= 2) | avg+loo | none
+  std::string baseline = "avg";
   std::string optim = "adam";  // adam | clipped_adam | sgd | adagrad | rmsprop
   double lr = 0.01;
   double clip_norm = 10;       // clipped_adam: each gradient element clamped to ±clip_norm
@@ -191,8 +197,13 @@ struct Summary {
   std::vector<SiteSummary> sites;  // program order
   double elbo = 0;                 // mean ELBO over the last 10% of steps (NaN when no step was taken)
   long draws = 0;
+  // Filled by the host when asked for (Fit::gradient_variance): per
+  // parameter, the gradient variance summed over its entries, and the draws.
+  std::map<std::string, double> gradient_variance;
+  int gradient_variance_draws = 0;
 
   // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n"}, …, "elbo": x}
+  // and, when measured, "gradient_variance": {"draws": N, "params": {name: v}}
   std::string to_json() const;
   // The table printed by `vireo run`: site, element, mean, sd, 5%, 50%, 95%.
   // At most `max_elements` rows per site (the rest are counted).
@@ -250,6 +261,11 @@ class Fit {
   double running_elbo() const;
   // Notes the estimator printed once (e.g. a baseline Trace_ELBO ignores).
   std::string notes() const;
+
+  // The variance of each parameter's gradient estimate over `draws`
+  // evaluations at the current parameters (nothing is updated), summed over
+  // the parameter's entries: what a baseline or more particles buy.
+  std::map<std::string, double> gradient_variance(int draws);
 
   // `n` posterior draws of the latent and deterministic sites (and, with
   // `predictive`, of the observed sites sampled from the model). Draw i uses

@@ -206,7 +206,15 @@ std::string Summary::to_json() const {
     out += " " + nlohmann::ordered_json(s.name).dump() + ": " + e.dump() + ",\n";
   }
   nlohmann::ordered_json e = std::isfinite(elbo) ? nlohmann::ordered_json(elbo) : nlohmann::ordered_json(nullptr);
-  return out + " \"elbo\": " + e.dump() + "\n}\n";
+  out += " \"elbo\": " + e.dump();
+  if (!gradient_variance.empty()) {
+    nlohmann::ordered_json g;
+    g["draws"] = gradient_variance_draws;
+    for (const auto& [name, v] : gradient_variance)
+      g["params"][name] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+    out += ",\n \"gradient_variance\": " + g.dump();
+  }
+  return out + "\n}\n";
 }
 
 std::string Summary::to_table(int max_elements) const {
@@ -244,6 +252,13 @@ std::string Summary::to_table(int max_elements) const {
   }
   for (const auto& n : notes) out += "note: " + n + "\n";
   if (std::isfinite(elbo)) out += "elbo (mean of the last 10% of steps): " + fmt(elbo) + "\n";
+  if (!gradient_variance.empty()) {
+    out += "gradient variance over " + std::to_string(gradient_variance_draws) +
+           " draws at the final parameters (summed over each parameter's entries):\n";
+    std::size_t w = 0;
+    for (const auto& [name, v] : gradient_variance) w = std::max(w, name.size());
+    for (const auto& [name, v] : gradient_variance) out += "  " + name + std::string(w - name.size() + 2, ' ') + fmt(v) + "\n";
+  }
   return out;
 }
 

@@ -16,7 +16,7 @@
 namespace vireo {
 namespace {
 
-enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3 };
+enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4 };
 
 // A generator for (seed, purpose, counter): splitmix64 chained over the three
 // words, so that nearby seeds and counters give unrelated streams.
@@ -46,14 +46,23 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   f.options = options;
   const std::string& file = f.model->source.name();
 
-  // 1. The estimator: Trace_ELBO only, for now.
-  if (options.elbo == "tracegraph" || options.elbo == "meanfield")
-    api::fail(Error::Kind::Options, "--elbo " + options.elbo + " is not available yet",
-              "use --elbo trace (Trace_ELBO); " + options.elbo + " comes in a later version");
-  if (options.elbo != "trace")
-    api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace, tracegraph or meanfield");
+  // 1. The estimator.
+  if (options.elbo == "meanfield")
+    api::fail(Error::Kind::Options, "--elbo meanfield is not available yet",
+              "use --elbo trace (Trace_ELBO) or --elbo tracegraph (TraceGraph_ELBO)");
+  if (options.elbo != "trace" && options.elbo != "tracegraph")
+    api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace or tracegraph");
   try {
-    f.elbo = std::make_unique<infer::TraceElbo>(options.particles);
+    if (options.elbo == "trace") {
+      f.elbo = std::make_unique<infer::TraceElbo>(options.particles);
+    } else {
+      infer::TraceGraphOptions to;
+      to.particles = options.particles;
+      to.default_baseline = infer::BaselineSpec::parse(options.baseline);
+      if (to.default_baseline.leave_one_out && options.particles < 2)
+        throw std::invalid_argument("the leave-one-out baseline needs at least 2 particles; add --particles 8, say");
+      f.elbo = std::make_unique<infer::TraceGraphElbo>(f.model->graph, to);
+    }
   } catch (const std::invalid_argument& e) {
     api::fail(Error::Kind::Options, e.what());
   }
@@ -121,6 +130,19 @@ const std::string& Fit::last_rejection() const { return impl_->last_rejection; }
 const std::vector<double>& Fit::elbo_history() const { return impl_->history; }
 std::string Fit::notes() const { return impl_->elbo->note(); }
 
+std::map<std::string, double> Fit::gradient_variance(int draws) {
+  Impl& f = *impl_;
+  if (draws < 2) api::fail(Error::Kind::Options, "the gradient variance needs at least 2 draws; got " + std::to_string(draws));
+  std::map<std::string, double> out;
+  // Draw j uses a generator derived from (seed, "grad-var", j): the figures
+  // do not depend on how many steps were taken before.
+  api::translate_errors(f.model->source, Error::Kind::Run, [&] {
+    f.reseed(static_cast<int>(Purpose::GradVar), static_cast<std::uint64_t>(f.steps));
+    out = infer::gradient_variance(*f.ctx, *f.guide, *f.elbo, draws);
+  });
+  return out;
+}
+
 double Fit::running_elbo() const {
   const auto& h = impl_->history;
   std::size_t window = std::max<std::size_t>(1, h.size() / 10);
@@ -170,7 +192,9 @@ std::string Fit::params_json() const {
                           {"optimizer", f.optimizer->state()},
                           {"guide", f.guide->name()},
                           {"seed", f.options.seed},
-                          {"steps", f.steps}};
+                          {"steps", f.steps},
+                          {"elbo", f.options.elbo},
+                          {"elbo_state", f.elbo->state()}};
   std::string out;
   api::translate_errors(f.model->source, Error::Kind::Io, [&] { out = f.store.to_json(state).dump(1) + "\n"; });
   return out;
@@ -205,6 +229,9 @@ void Fit::load_params(const std::string& path) {
                                      state["optimizer_name"].get<std::string>() + ", not " + f.options.optim);
           if (state.contains("optimizer")) optimizer->load_state(state["optimizer"]);
           if (state.contains("steps")) steps = state["steps"].get<long>();
+          // Last of the checks: it throws (changing nothing) or replaces the averages whole.
+          if (state.contains("elbo_state") && state.value("elbo", std::string()) == f.options.elbo)
+            f.elbo->load_state(state["elbo_state"]);
         }
         f.store = std::move(store);
         f.optimizer = std::move(optimizer);

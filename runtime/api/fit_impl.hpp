@@ -10,6 +10,7 @@
 #include "runtime/infer/posterior.hpp"
 #include "runtime/infer/svi.hpp"
 #include "runtime/infer/trace_elbo.hpp"
+#include "runtime/infer/tracegraph_elbo.hpp"
 #include "runtime/interp/context.hpp"
 #include "runtime/optim/optimizer.hpp"
 #include "runtime/params/param_store.hpp"
@@ -28,7 +29,7 @@ struct Fit::Impl {
   std::unique_ptr<interp::Context> ctx;
   std::unique_ptr<guide::Guide> guide;
   std::unique_ptr<optim::Optimizer> optimizer;
-  std::unique_ptr<infer::TraceElbo> elbo;
+  std::unique_ptr<infer::Elbo> elbo;
   std::unique_ptr<infer::Svi> svi;
   long steps = 0;  // steps taken, counting those before a load
   long rejected = 0;

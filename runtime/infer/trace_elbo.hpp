@@ -13,6 +13,7 @@
 //      other elements' terms (they do not depend on element n).
 //   5. The loss is −surrogate averaged over the particles.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,11 @@ class Elbo {
   virtual std::string name() const = 0;
   // A remark for the user, printed once (empty when none).
   const std::string& note() const { return note_; }
+  // State that lives outside the parameter store (decaying-average
+  // baselines), saved with the parameters so a resumed fit continues exactly.
+  virtual nlohmann::json state() const { return nullptr; }
+  // Throws std::runtime_error on a malformed state, changing nothing.
+  virtual void load_state(const nlohmann::json& /*state*/) {}
 
  protected:
   std::string note_;

@@ -154,6 +154,30 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   return est;
 }
 
+nlohmann::json TraceGraphElbo::state() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, avg] : averages_) {
+    std::vector<std::int64_t> shape(avg.shape().begin(), avg.shape().end());
+    out[name] = {{"shape", shape}, {"values", std::vector<double>(avg.data(), avg.data() + avg.numel())}};
+  }
+  return out;
+}
+
+void TraceGraphElbo::load_state(const nlohmann::json& state) {
+  if (state.is_null()) return;
+  std::map<std::string, ad::Tensor> loaded;
+  try {
+    for (const auto& [name, e] : state.items()) {
+      auto shape = e.at("shape").get<std::vector<std::int64_t>>();
+      auto values = e.at("values").get<std::vector<double>>();
+      loaded[name] = ad::Tensor(ad::Shape(shape), std::move(values));
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("the saved baseline averages are malformed: ") + e.what());
+  }
+  averages_ = std::move(loaded);
+}
+
 std::map<std::string, double> gradient_variance(interp::Context& ctx, guide::Guide& guide, Elbo& elbo, int draws) {
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> acc;  // Σg, Σg² per entry
   for (int i = 0; i < draws; ++i) {

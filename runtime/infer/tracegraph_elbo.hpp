@@ -33,6 +33,9 @@ class TraceGraphElbo final : public Elbo {
   ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) override;
   std::string name() const override { return "tracegraph"; }
   const TraceGraphOptions& options() const { return opts_; }
+  // The decaying averages: {site: {"shape": [...], "values": [...]}}.
+  nlohmann::json state() const override;
+  void load_state(const nlohmann::json& state) override;
 
  private:
   struct SiteCost {

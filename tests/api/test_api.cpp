@@ -246,7 +246,8 @@ BOOST_AUTO_TEST_CASE(options_are_checked) {
   refused(o, "no guide block");
   o = {};
   o.elbo = "tracegraph";
-  refused(o, "not available yet");
+  o.baseline = "loo";
+  refused(o, "at least 2 particles");
   o = {};
   o.elbo = "meanfield";
   refused(o, "not available yet");
