@@ -27,7 +27,6 @@ ad::Shape frame_shape(const std::vector<handlers::Frame>& frames) {
 ad::Var TraceGraphElbo::neural_baseline(interp::Context& ctx, const TraceSite& s, const BaselineSpec& spec) {
   if (!s.msg.baseline_input)
     throw std::runtime_error(fmt::format("site '{}': a learned baseline needs its input: `with baseline(net = e)`", s.msg.name));
-  ad::Tape& tape = ctx.tape();
   ad::Shape fs = frame_shape(s.msg.frames);
   std::int64_t rows = fs.numel();
   ad::Var x = ad::detach(s.msg.baseline_input->var);  // the input carries no gradient
@@ -85,11 +84,11 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
       ad::Var cost = ad::zeros(tape, fs);
       for (std::size_t g : terms.guide) {
         const TraceSite& u = gs[g];
-        if (u.has_log_prob && u.msg.mask) cost = cost - sum_to_frames(u.log_prob, u.msg.frames, s.msg.frames) * u.msg.scale;
+        if (u.has_log_prob && u.msg.mask) cost = cost - down_->align(u.log_prob, u.msg.frames, s.msg.frames) * u.msg.scale;
       }
       for (std::size_t m : terms.model) {
         const TraceSite& u = t.model.sites()[m];
-        if (u.has_log_prob && u.msg.mask) cost = cost + sum_to_frames(u.log_prob, u.msg.frames, s.msg.frames) * u.msg.scale;
+        if (u.has_log_prob && u.msg.mask) cost = cost + down_->align(u.log_prob, u.msg.frames, s.msg.frames) * u.msg.scale;
       }
       cost = ad::broadcast_to(cost, fs);
       costs[static_cast<std::size_t>(p)].push_back({i, cost, cost.value()});
