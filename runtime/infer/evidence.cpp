@@ -1,0 +1,232 @@
+#include "runtime/infer/evidence.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "runtime/infer/trace_elbo.hpp"
+
+namespace vireo::infer {
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+// log(1 + e^t) without overflow.
+double softplus(double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); }
+
+// log(1 − θx) for x = e^{lx}, given θ < 1/max x. For θ < 0 it is
+// softplus(log(−θ) + lx), finite for any lx; for θ > 0 the grid keeps
+// max x below 12·(grid size), so θx is formed directly.
+double log1m_theta_x(double theta, double lx) {
+  if (lx == -inf || theta == 0) return 0;
+  if (theta < 0) return softplus(std::log(-theta) + lx);
+  return std::log1p(-theta * std::exp(lx));
+}
+
+double mean_log1m(double theta, const std::vector<double>& lx) {
+  double s = 0;
+  for (double v : lx) s += log1m_theta_x(theta, v);
+  return s / static_cast<double>(lx.size());
+}
+
+}  // namespace
+
+GpdFit gpd_fit(const std::vector<double>& log_x) {
+  const std::size_t n = log_x.size();
+  if (n == 0) return {nan, nan};
+  // 1. Scale: the fit is scale-free in x (θ scales as 1/x, k not at all), so
+  //    measure x in units of x* (the first quartile, Zhang & Stephens' choice)
+  //    and keep only logs. A point mass (every value 0) is fitted as n equal
+  //    values; a quartile of 0 (ties at the threshold) borrows the smallest
+  //    positive value.
+  std::vector<double> lx = log_x;
+  if (lx.back() == -inf) std::fill(lx.begin(), lx.end(), 0.0);
+  const auto quartile = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(static_cast<double>(n) / 4 + 0.5)));
+  double l_star = lx[quartile - 1];
+  if (l_star == -inf) l_star = *std::find_if(lx.begin(), lx.end(), [](double v) { return v > -inf; });
+  for (double& v : lx) v -= l_star;
+
+  // 2. The grid θ_j = 1/x_(n) + (1 − √(m/(j − ½))) / (3 x*), j = 1..m: every
+  //    θ_j < 1/x_(n), as the likelihood requires.
+  const int m = 30 + static_cast<int>(std::floor(std::sqrt(static_cast<double>(n))));
+  const double inv_max = std::exp(-lx.back());
+  std::vector<double> theta(static_cast<std::size_t>(m)), loglik(static_cast<std::size_t>(m));
+  double best = -inf;
+  for (int j = 1; j <= m; ++j) {
+    const double t = inv_max + (1 - std::sqrt(m / (j - 0.5))) / 3;
+    // 3. Profile log-likelihood at θ: k(θ) = mean log(1 − θx), σ = −k/θ,
+    //    ℓ(θ) = n (log(−θ/k) − k − 1). θ and k share no sign only at θ = 0
+    //    or through rounding: such a point gets no weight.
+    const double k = mean_log1m(t, lx);
+    double l = -inf;
+    if (t != 0 && k != 0 && (t < 0) == (k > 0))
+      l = static_cast<double>(n) * (std::log(std::abs(t)) - std::log(std::abs(k)) - k - 1);
+    theta[static_cast<std::size_t>(j - 1)] = t;
+    loglik[static_cast<std::size_t>(j - 1)] = l;
+    best = std::max(best, l);
+  }
+  // 4. θ̂ = the posterior mean over the grid (weights ∝ e^ℓ, flat prior).
+  double wsum = 0, tsum = 0;
+  for (std::size_t j = 0; j < theta.size(); ++j) {
+    const double w = best == -inf ? 1.0 : std::exp(loglik[j] - best);
+    wsum += w;
+    tsum += w * theta[j];
+  }
+  const double theta_hat = tsum / wsum;
+  // 5. k̂ = k(θ̂), σ̂ = −k̂/θ̂ (back in the units of x), then the weakly
+  //    informative prior: k ← (n k + 10 · 0.5) / (n + 10).
+  double k = mean_log1m(theta_hat, lx);
+  GpdFit out;
+  out.log_sigma = std::log(std::abs(k / theta_hat)) + l_star;
+  const double nd = static_cast<double>(n);
+  out.k = (nd * k + 10 * 0.5) / (nd + 10);
+  return out;
+}
+
+long psis_tail_length(long draws) {
+  const double s = static_cast<double>(draws);
+  return static_cast<long>(std::ceil(std::min(0.2 * s, 3 * std::sqrt(s))));
+}
+
+double psis_khat(std::vector<double> log_w) {
+  for (double& v : log_w)
+    if (!std::isfinite(v)) v = -inf;
+  const long s = static_cast<long>(log_w.size());
+  const long tail = psis_tail_length(s);
+  // Five is the fewest `loo` fits a tail to.
+  if (tail < 5) return inf;
+  // Only the tail and its threshold need order: O(S), not O(S log S).
+  const auto threshold = log_w.begin() + (s - tail - 1);
+  std::nth_element(log_w.begin(), threshold, log_w.end());
+  std::sort(threshold + 1, log_w.end());
+  const double top = log_w.back();
+  if (top == -inf) return nan;
+  // Exceedances w_i − w_cut of the tail over the (M+1)-th largest weight,
+  // as logs in the scale where the largest weight is 1:
+  // log(e^{a} − e^{c}) = a + log(−expm1(c − a)), 0 ↦ −inf (a tie). A tail
+  // within a factor 1 + 1e-9 of the threshold is rounding in the
+  // log-densities (an exact proposal), not a tail: all ties, a point mass.
+  double cut = *threshold;
+  if (top - cut < 1e-9) cut = top;
+  std::vector<double> log_x;
+  log_x.reserve(static_cast<std::size_t>(tail));
+  for (long i = s - tail; i < s; ++i) {
+    const double a = log_w[static_cast<std::size_t>(i)];
+    log_x.push_back(a <= cut ? -inf : (a - top) + std::log(-std::expm1(cut - a)));
+  }
+  return gpd_fit(log_x).k;
+}
+
+double khat_threshold(long draws) {
+  return std::min(1 - 1 / std::log10(static_cast<double>(draws)), 0.7);
+}
+
+EvidenceEstimate evidence_from_log_weights(const std::vector<double>& log_w) {
+  EvidenceEstimate e;
+  e.draws = static_cast<long>(log_w.size());
+  e.khat_threshold = khat_threshold(e.draws);
+  const double s = static_cast<double>(e.draws);
+  long finite = 0;
+  double top = -inf;
+  for (double v : log_w)
+    if (std::isfinite(v)) {
+      ++finite;
+      top = std::max(top, v);
+    }
+  if (finite == 0) {
+    e.log_z = -inf;
+    e.se = nan;
+    e.ess = 0;
+    e.khat = nan;
+    e.warning = fmt::format(
+        "the evidence cannot be estimated: none of the {} draws had a finite log-weight "
+        "(the model rules out what the guide proposes, or a log-density is NaN); "
+        "check the model and the guide's support",
+        e.draws);
+    return e;
+  }
+  // Weights in the scale where the largest is 1: no overflow, and log Z
+  // keeps every digit of the shift.
+  double sum = 0, sum2 = 0;
+  for (double v : log_w) {
+    const double w = std::isfinite(v) ? std::exp(v - top) : 0.0;
+    sum += w;
+    sum2 += w * w;
+  }
+  e.log_z = top + std::log(sum) - std::log(s);
+  e.ess = sum * sum / sum2;
+  const double mean = sum / s;
+  double dev2 = 0;
+  for (double v : log_w) {
+    const double w = std::isfinite(v) ? std::exp(v - top) : 0.0;
+    dev2 += (w - mean) * (w - mean);
+  }
+  e.se = e.draws > 1 ? std::sqrt(dev2 / (s - 1) / s) / mean : nan;
+  e.khat = psis_khat(log_w);
+  e.reliable = e.khat <= e.khat_threshold;
+
+  if (!e.reliable) {
+    const std::string stats = fmt::format("effective sample size {:.1f} of {} draws", e.ess, e.draws);
+    if (std::isinf(e.khat)) {
+      e.warning = fmt::format(
+          "the evidence estimate cannot be trusted: {} draws are too few to estimate Pareto k̂ "
+          "({}); use at least 100 draws",
+          e.draws, stats);
+    } else if (e.khat > 0.7 || std::isnan(e.khat)) {
+      e.warning = fmt::format(
+          "the evidence estimate cannot be trusted: Pareto k̂ = {:.2f} is above {:.2f}, the threshold for {} draws "
+          "({}). With k̂ above 0.7 more draws will not help: the guide's tails are too light for the posterior. "
+          "Fit a better guide (more steps, or a richer family: auto_mvn, auto_lowrank_mvn, a flow) and estimate "
+          "again",
+          e.khat, e.khat_threshold, e.draws, stats);
+    } else {
+      e.warning = fmt::format(
+          "the evidence estimate cannot be trusted yet: Pareto k̂ = {:.2f} is above {:.2f}, the threshold for {} "
+          "draws ({}). More draws will help: k̂ = {:.2f} needs about 10^(1/(1 - k̂)) = {:.0f} draws; a better "
+          "guide needs fewer",
+          e.khat, e.khat_threshold, e.draws, stats, e.khat, std::ceil(std::pow(10.0, 1 / (1 - e.khat))));
+    }
+  }
+  if (finite < e.draws) {
+    if (!e.warning.empty()) e.warning += "\n";
+    e.warning += fmt::format("note: {} of {} draws had a non-finite log-weight and count as weight 0",
+                             e.draws - finite, e.draws);
+  }
+  return e;
+}
+
+EvidenceEstimate estimate_evidence(interp::Context& ctx, guide::Guide& guide, long draws,
+                                   const std::function<void(long)>& before_draw) {
+  if (draws < 1) throw std::invalid_argument(fmt::format("the evidence needs at least 1 draw; got {}", draws));
+  std::vector<double> log_w;
+  log_w.reserve(static_cast<std::size_t>(draws));
+  std::string scaled;  // a site whose log-density is scaled (a subsampled plate)
+  ParticleTraces t;
+  for (long i = 0; i < draws; ++i) {
+    if (before_draw) before_draw(i);
+    ctx.begin_step();
+    run_particle(ctx, guide, t);
+    log_w.push_back(particle_elbo(ctx.tape(), t).item());
+    for (const auto* trace : {&t.model, &t.guide})
+      for (const auto& s : trace->sites())
+        if (scaled.empty() && s.msg.type == handlers::MsgType::Sample && s.msg.scale != 1.0) scaled = s.msg.name;
+  }
+  EvidenceEstimate e = evidence_from_log_weights(log_w);
+  // A scaled log-density (subsampling) is an unbiased estimate of log p, but
+  // its exponential is not one of p: the weights are not importance weights.
+  if (!scaled.empty()) {
+    e.reliable = false;
+    e.warning = fmt::format(
+                    "the evidence estimate is biased: site '{}' has a scaled log-density (a subsampled plate), "
+                    "so the weights are not importance weights; estimate the evidence without subsampling",
+                    scaled) +
+                (e.warning.empty() ? "" : "\n" + e.warning);
+  }
+  return e;
+}
+
+}  // namespace vireo::infer
