@@ -4,7 +4,9 @@
 // settled), the variance of ∂ELBO/∂phi summed over phi's N×K entries over
 // 1000 draws, per estimator; then the ELBO reached after 3000 steps of
 // Adam(0.05), estimated at the end from 1000 draws; and µs per step.
-//   vireo_bench_tracegraph [steps=3000] [draws=1000]
+//   vireo_bench_tracegraph [steps=3000] [draws=1000] [seed=7] [only=NAME]
+// (`seed` seeds the training runs; `only` runs the estimators whose name
+// contains NAME.)
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -40,6 +42,8 @@ struct Setup {
 int main(int argc, char** argv) {
   int steps = argc > 1 ? std::atoi(argv[1]) : 3000;
   int draws = argc > 2 ? std::atoi(argv[2]) : 1000;
+  std::uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 7;
+  std::string only = argc > 4 ? argv[4] : "";
   lang::SourceFile src("gmm.vireo", read(std::string(VIREO_SOURCE_DIR) + "/examples/gmm.vireo"));
   lang::Diagnostics diags;
   auto graph = ir::compile(src, diags);
@@ -61,6 +65,7 @@ int main(int argc, char** argv) {
       {"trace_elbo", [](const ir::Graph&) { return std::make_unique<infer::TraceElbo>(1); }, 1},
       {"tracegraph_none", tracegraph("none", 1), 1},
       {"tracegraph_avg_0.90", tracegraph("avg:0.9", 1), 1},
+      {"tracegraph_avg_0.90_8_particles", tracegraph("avg:0.9", 8), 8},
       {"tracegraph_loo_8_particles", tracegraph("loo", 8), 8},
       {"tracegraph_avg+loo_8_particles", tracegraph("avg+loo", 8), 8},
   };
@@ -75,7 +80,9 @@ int main(int argc, char** argv) {
   out["warmup"] = 100;
   out["draws"] = draws;
   out["steps"] = steps;
+  out["seed"] = seed;
   for (const auto& setup : setups) {
+    if (setup.name.find(only) == std::string::npos) continue;
     nlohmann::json r;
     // 1. Gradient variance at the initial parameters.
     {
@@ -96,7 +103,7 @@ int main(int argc, char** argv) {
     // 2. Training, then the ELBO from fresh draws.
     {
       params::ParamStore store;
-      rng::Generator rng(7);
+      rng::Generator rng(seed);
       interp::Context ctx(plain, data, store, rng);
       guide::GuideOptions go;
       go.kind = "custom";

@@ -3,14 +3,23 @@
 // without bias, since E[∇log q] = 0 (Williams 1992; Mnih & Gregor 2014,
 // "Neural Variational Inference and Learning in Belief Networks").
 //   average   decaying average of past costs, b_t = β·b_{t−1} + (1−β)·cost;
-//             a step uses the average before its own update (Pyro's rule)
+//             a step uses the average before its own update (Pyro's rule);
+//             with several particles, all use it and it is updated once
+//             with their mean cost
 //   value     a fixed number (or expression) given by the user
 //   net       a small MLP of a user-named input (detached), trained by the
 //             squared error against the detached cost; only its own
 //             parameters receive that loss's gradient
-//   average+net  both, added
+//   average+net  both, added (the net learns what the average misses)
 //   loo       leave-one-out across particles: each particle's baseline is the
 //             mean cost of the other particles (needs --particles ≥ 2)
+//   average+loo  pooled, not added (both estimate the same mean cost): the
+//             other particles' costs and the bias-corrected average
+//             m/(1−β^t), the average weighted as the number of costs it
+//             stands for, P·(1−β^t)²(1+β)/((1−β)(1−β^{2t})) → P(1+β)/(1−β)
+//             (its effective sample size over t updates of P costs each).
+//             Still independent of the particle's own draw, so unbiased;
+//             per particle it beats either alone (bench_tracegraph, M3).
 #pragma once
 #include <optional>
 #include <string>

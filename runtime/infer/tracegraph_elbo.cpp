@@ -95,8 +95,16 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     }
   }
 
-  // 2. Surrogates with baselines.
+  // 2. Surrogates with baselines. Every particle uses the averages as they
+  //    were before this step; they are updated once, after, with the mean
+  //    cost of the particles that have the site.
   ad::Var total = tape.constant(0.0), baseline_loss = tape.constant(0.0);
+  struct StepCosts {
+    ad::Tensor sum;
+    int count = 0;
+    double beta = 0.9;
+  };
+  std::map<std::string, StepCosts> step_costs;  // per site with an average: this step's costs
   for (int p = 0; p < P; ++p) {
     auto& t = traces[static_cast<std::size_t>(p)];
     ad::Var surrogate = elbos[static_cast<std::size_t>(p)];
@@ -105,31 +113,46 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
       const std::string& name = s.msg.name;
       BaselineSpec spec = s.msg.site && s.msg.site->baseline.given ? BaselineSpec::from_site(s.msg.site->baseline)
                                                                     : opts_.default_baseline;
-      ad::Tensor b(c.value.shape(), 0.0);
+      const ad::Shape& shape = c.value.shape();
+      ad::Tensor b(shape, 0.0);
+      const Average* avg = nullptr;
       if (spec.average) {
         auto it = averages_.find(name);
-        ad::Tensor old = it != averages_.end() && it->second.shape() == b.shape() ? it->second : ad::Tensor(b.shape(), 0.0);
-        ad::Tensor updated(b.shape());
-        for (std::int64_t k = 0; k < b.numel(); ++k) {
-          b[k] += old[k];  // this step uses the average before its own update
-          updated[k] = spec.beta * old[k] + (1 - spec.beta) * c.value[k];
+        if (it != averages_.end() && it->second.mean.shape() == shape) avg = &it->second;
+        auto [acc, fresh] = step_costs.try_emplace(name, StepCosts{ad::Tensor(shape, 0.0), 0, spec.beta});
+        if (acc->second.sum.shape() == shape) {
+          for (std::int64_t k = 0; k < b.numel(); ++k) acc->second.sum[k] += c.value[k];
+          ++acc->second.count;
         }
-        averages_[name] = updated;
       }
-      if (spec.leave_one_out && P > 1) {
-        // The mean cost of the other particles that have this site.
-        ad::Tensor sum(b.shape(), 0.0);
-        int n = 0;
+      // The other particles' costs of this site, for leave-one-out.
+      ad::Tensor others(shape, 0.0);
+      int n = 0;
+      if (spec.leave_one_out)
         for (int q = 0; q < P; ++q) {
           if (q == p) continue;
           for (const SiteCost& o : costs[static_cast<std::size_t>(q)])
-            if (traces[static_cast<std::size_t>(q)].guide.sites()[o.index].msg.name == name && o.value.shape() == b.shape()) {
-              for (std::int64_t k = 0; k < b.numel(); ++k) sum[k] += o.value[k];
+            if (traces[static_cast<std::size_t>(q)].guide.sites()[o.index].msg.name == name && o.value.shape() == shape) {
+              for (std::int64_t k = 0; k < b.numel(); ++k) others[k] += o.value[k];
               ++n;
             }
         }
-        if (n > 0)
-          for (std::int64_t k = 0; k < b.numel(); ++k) b[k] += sum[k] / n;
+      if (spec.average && spec.leave_one_out) {
+        // Pooled: the bias-corrected average counts as the costs it stands
+        // for (its effective sample size), the other particles as one each.
+        double w = 0, corr = 1;
+        if (avg && avg->updates > 0) {
+          double bt = std::pow(spec.beta, static_cast<double>(avg->updates));
+          double b2t = std::pow(spec.beta, 2.0 * static_cast<double>(avg->updates));
+          corr = 1 - bt;
+          w = avg->particles * corr * corr * (1 + spec.beta) / ((1 - spec.beta) * (1 - b2t));
+        }
+        if (w + n > 0)
+          for (std::int64_t k = 0; k < b.numel(); ++k) b[k] = (w * (avg ? avg->mean[k] / corr : 0.0) + others[k]) / (w + n);
+      } else if (spec.average) {
+        if (avg) b = avg->mean;  // Pyro's rule: the average before this step's update
+      } else if (n > 0) {
+        for (std::int64_t k = 0; k < b.numel(); ++k) b[k] = others[k] / n;
       }
       ad::Var bvar = tape.constant(b);
       bool trained = false;
@@ -147,6 +170,14 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     }
     total = total + surrogate;
   }
+  for (const auto& [name, c] : step_costs) {
+    if (c.count == 0) continue;
+    Average& a = averages_[name];
+    if (!(a.mean.shape() == c.sum.shape())) a = Average{ad::Tensor(c.sum.shape(), 0.0), 0, c.count};
+    for (std::int64_t k = 0; k < c.sum.numel(); ++k) a.mean[k] = c.beta * a.mean[k] + (1 - c.beta) * c.sum[k] / c.count;
+    ++a.updates;
+    a.particles = c.count;
+  }
   ElboEstimate est;
   est.loss = (baseline_loss - total) / static_cast<double>(P);
   est.elbo = elbo_sum / P;
@@ -156,20 +187,28 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
 nlohmann::json TraceGraphElbo::state() const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, avg] : averages_) {
-    std::vector<std::int64_t> shape(avg.shape().begin(), avg.shape().end());
-    out[name] = {{"shape", shape}, {"values", std::vector<double>(avg.data(), avg.data() + avg.numel())}};
+    const ad::Tensor& m = avg.mean;
+    std::vector<std::int64_t> shape(m.shape().begin(), m.shape().end());
+    out[name] = {{"shape", shape},
+                 {"values", std::vector<double>(m.data(), m.data() + m.numel())},
+                 {"updates", avg.updates},
+                 {"particles", avg.particles}};
   }
   return out;
 }
 
 void TraceGraphElbo::load_state(const nlohmann::json& state) {
   if (state.is_null()) return;
-  std::map<std::string, ad::Tensor> loaded;
+  std::map<std::string, Average> loaded;
   try {
     for (const auto& [name, e] : state.items()) {
       auto shape = e.at("shape").get<std::vector<std::int64_t>>();
       auto values = e.at("values").get<std::vector<double>>();
-      loaded[name] = ad::Tensor(ad::Shape(shape), std::move(values));
+      Average& a = loaded[name];
+      a.mean = ad::Tensor(ad::Shape(shape), std::move(values));
+      a.updates = e.value("updates", 1000000L);  // older states: long settled
+      a.particles = e.value("particles", 1);
+      if (a.updates < 0 || a.particles < 1) throw std::invalid_argument("negative update or particle count");
     }
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("the saved baseline averages are malformed: ") + e.what());

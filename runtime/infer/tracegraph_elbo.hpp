@@ -6,6 +6,7 @@
 //      summed down to s's plates (element n of s gets plate slice n);
 //   2. b_s = the site's baseline (baseline.hpp): `with baseline(...)` on the
 //      site, else the estimator's default (decaying average, β = 0.9);
+//      every particle of a step uses the averages from before the step;
 //   3. surrogate += Σ_n log q_s[n] · detach(cost_s[n] − b_s[n]); log q is
 //      unscaled and the cost carries the scale, so a subsample or `scale`
 //      factor is counted once;
@@ -33,7 +34,9 @@ class TraceGraphElbo final : public Elbo {
   ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) override;
   std::string name() const override { return "tracegraph"; }
   const TraceGraphOptions& options() const { return opts_; }
-  // The decaying averages: {site: {"shape": [...], "values": [...]}}.
+  // The decaying averages: {site: {"shape": [...], "values": [...],
+  // "updates": n, "particles": p}} (updates and particles are optional on
+  // load: a state saved without them counts as long settled).
   nlohmann::json state() const override;
   void load_state(const nlohmann::json& state) override;
 
@@ -43,13 +46,20 @@ class TraceGraphElbo final : public Elbo {
     ad::Var cost;       // not detached
     ad::Tensor value;   // its value, for averages and leave-one-out
   };
+  // A decaying average of a site's cost, updated once per step with the
+  // mean over the particles that had the site.
+  struct Average {
+    ad::Tensor mean;
+    long updates = 0;   // for the bias correction of a pooled (avg+loo) baseline
+    int particles = 1;  // costs per update
+  };
   ad::Var neural_baseline(interp::Context& ctx, const handlers::TraceSite& s, const BaselineSpec& spec);
 
   const ir::Graph& graph_;
   TraceGraphOptions opts_;
   std::unique_ptr<Downstream> down_;
   bool guide_runs_model_ = false;
-  std::map<std::string, ad::Tensor> averages_;  // decaying averages, per site instance
+  std::map<std::string, Average> averages_;  // per site instance
 };
 
 // The variance of each parameter's gradient estimate over `draws` evaluations
