@@ -4,11 +4,12 @@
 // machine is shared), the running ELBO and the ELBO of the final guide from
 // fresh draws; for M4 the exact ELBO of the fitted Gaussian, its gap to the
 // exact log Z and the errors of its means and sds against the truth files.
-//   vireo_bench_api [--quick] [--only M1|M2|M4] [--compare-defaults] [--mvn-d1000-steps N]
+//   vireo_bench_api [--quick] [--only M1|M2|M4|none] [--compare-defaults] [--mvn-d1000-steps N]
 // --quick: a tenth of the steps and ELBO draws (smoke run, profiling).
-// --only: that model alone. --compare-defaults: also M1, M2
+// --only: that model alone (none: only what --compare-defaults runs). --compare-defaults: also M1, M2
 // and M5 under the schedule M4 needs (clipped_adam, lr 0.01, lrd 0.999,
-// init_scale 1), beside their MODELS.md schedules, to judge it as a default.
+// init_scale 1) and under each half of it, beside their MODELS.md
+// schedules, to judge it as a default.
 #include "vireo/eigen.hpp"
 #include "vireo/vireo.hpp"
 
@@ -265,7 +266,7 @@ int main(int argc, char** argv) {
     } else if (a == "--mvn-d1000-steps" && i + 1 < argc) {
       mvn_d1000_steps = std::atol(argv[++i]);
     } else {
-      std::cerr << "usage: vireo_bench_api [--quick] [--only M1|M2|M4] [--compare-defaults] [--mvn-d1000-steps N]\n";
+      std::cerr << "usage: vireo_bench_api [--quick] [--only M1|M2|M4|none] [--compare-defaults] [--mvn-d1000-steps N]\n";
       return 2;
     }
   }
@@ -330,11 +331,8 @@ int main(int argc, char** argv) {
     }
 
     if (compare) {
-      // M1, M2 and M5 (AutoNormal) under the schedule M4 needs, beside their own.
-      Schedule m4_like;
-      m4_like.optim = "clipped_adam";
-      m4_like.lrd = 0.999;
-      m4_like.init_scale = 1.0;
+      // M1, M2 and M5 (AutoNormal) under the schedule M4 needs, and under
+      // each of its two changes alone, beside their MODELS.md schedule.
       const vireo::Model m5 = vireo::Model::from_file(examples + "horseshoe_logistic.vireo");
       const vireo::Data d5 = vireo::Data::from_json_file(m5, shared + "horseshoe_logistic.json");
       struct Case {
@@ -343,13 +341,23 @@ int main(int argc, char** argv) {
         const vireo::Data& data;
         long steps;
       };
+      struct Variant {
+        const char* name;
+        bool decay, wide;
+      };
       nlohmann::json cmp;
       for (const Case& c : {Case{"M1", m1, d1, 5000}, Case{"M2", m2, d2, 2000}, Case{"M5", m5, d5, 5000}}) {
-        for (const bool alt : {false, true}) {
-          Schedule s = alt ? m4_like : Schedule{};
+        for (const Variant& v : {Variant{"models_md", false, false}, Variant{"lrd_0.999", true, false},
+                                 Variant{"init_scale_1", false, true}, Variant{"m4_schedule", true, true}}) {
+          Schedule s;
+          if (v.decay) {
+            s.optim = "clipped_adam";
+            s.lrd = 0.999;
+          }
+          if (v.wide) s.init_scale = 1.0;
           s.steps = c.steps / scale;
           s.elbo_draws = 1000 / static_cast<int>(scale);
-          cmp[c.name][alt ? "m4_schedule" : "models_md"] = run_model(c.model, c.data, s);
+          cmp[c.name][v.name] = run_model(c.model, c.data, s);
         }
       }
       out["compare_defaults"] = cmp;
