@@ -2,7 +2,10 @@
 //   vireo check FILE                         parse + check; errors with file:line:col
 //   vireo graph FILE [--guide] [--format dot|text]
 //   vireo run   FILE --data DATA [fit options] [--draws CSV] [--summary JSON] [--save-params F] [--load-params F]
+//               [--evidence N]
 //   vireo trace FILE --data DATA [--seed S]  one execution, site by site
+//   vireo evidence FILE --data DATA [--guide G] [--load-params F] [--draws N] [--seed S]
+//                                            log p(data) by importance sampling from the guide, with Pareto k̂
 // Exit status: 0 on success, 1 when the model, the data, the fit or an
 // output fails (nothing is written then), 2 on a command-line mistake.
 #include <CLI/CLI.hpp>
@@ -85,6 +88,7 @@ struct RunArgs {
   long steps = 2000;
   long num_draws = 1000;
   int grad_var = 0;
+  long evidence = 0;
   std::string draws, summary, save_params, load_params;
 };
 
@@ -121,12 +125,45 @@ int run(const RunArgs& a) {
     summary.gradient_variance = fit.gradient_variance(a.grad_var);
     summary.gradient_variance_draws = a.grad_var;
   }
+  if (a.evidence > 0) summary.evidence = fit.evidence(a.evidence);
   std::vector<std::pair<std::string, std::string>> outputs;
   if (!a.draws.empty()) outputs.emplace_back(a.draws, draws.to_csv());
   if (!a.summary.empty()) outputs.emplace_back(a.summary, summary.to_json());
   if (!a.save_params.empty()) outputs.emplace_back(a.save_params, fit.params_json());
   vireo::write_files_atomically(outputs);
   std::cout << summary.to_table();
+  return 0;
+}
+
+struct EvidenceArgs {
+  std::string model, data, load_params;
+  vireo::FitOptions fit;
+  long draws = 10000;
+};
+
+// The evidence at saved parameters (or, with a note, at the initial ones).
+// An unreliable estimate still exits 0: the verdict is in the output.
+int evidence(const EvidenceArgs& a) {
+  vireo::Model model = vireo::Model::from_file(a.model);
+  std::cerr << model.rendered_warnings();
+  vireo::Data data = vireo::Data::from_json_file(model, a.data);
+  std::cerr << data.rendered_warnings();
+  vireo::Fit fit(model, data, a.fit);
+  if (a.load_params.empty())
+    std::cerr << "note: no --load-params: the guide (" << fit.guide_name() << ") is at its initial parameters; "
+              << "fit it first (`vireo run --save-params F`, or `vireo run --evidence N`)\n";
+  else
+    fit.load_params(a.load_params);
+  // A guide that finds none of its parameters in the file makes fresh ones:
+  // the estimate would silently be at initial values.
+  const std::size_t loaded = fit.parameters().size();
+  vireo::Evidence e = fit.evidence(a.draws);
+  if (!a.load_params.empty() && fit.parameters().size() != loaded) {
+    std::cerr << "error: " << a.load_params << " does not hold the parameters of the guide " << fit.guide_name()
+              << "\n  hint: pass the --guide the fit used (`vireo run --guide ...`)\n";
+    return 1;
+  }
+  std::cout << e.to_text();
   return 0;
 }
 
@@ -178,6 +215,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--summary", ra.summary, "write the posterior summary to this JSON file");
   run_cmd->add_option("--save-params", ra.save_params, "save parameters and optimizer state (to resume later)");
   run_cmd->add_option("--load-params", ra.load_params, "start from parameters saved by --save-params");
+  run_cmd->add_option("--evidence", ra.evidence,
+                      "after the fit, estimate log p(data) by importance sampling with N draws from the guide, "
+                      "with Pareto k̂ (0: off)")
+      ->check(CLI::NonNegativeNumber);
 
   std::string trace_file, trace_data, trace_params;
   vireo::FitOptions trace_options;
@@ -189,11 +230,22 @@ int main(int argc, char** argv) {
   trace->add_option("--init", trace_options.init, "init strategy (default median)");
   trace->add_option("--load-params", trace_params, "use parameters saved by `vireo run --save-params`");
 
+  EvidenceArgs ea;
+  CLI::App* evidence_cmd = app.add_subcommand(
+      "evidence", "Estimate log p(data) by importance sampling from the guide, with its Pareto k̂ diagnostic");
+  evidence_cmd->add_option("FILE", ea.model, "the .vireo file")->required();
+  evidence_cmd->add_option("--data", ea.data, "the data, a JSON object keyed by data names")->required();
+  evidence_cmd->add_option("--guide", ea.fit.guide, "the guide the parameters belong to (default as for `vireo run`)");
+  evidence_cmd->add_option("--load-params", ea.load_params, "the fitted parameters (`vireo run --save-params`)");
+  evidence_cmd->add_option("--draws", ea.draws, "draws from the guide (default 10000)")->check(CLI::PositiveNumber);
+  evidence_cmd->add_option("--seed", ea.fit.seed, "random seed (default 0)");
+  evidence_cmd->add_option("--init", ea.fit.init, "init strategy without --load-params (default median)");
+
   if (argc >= 2 && argv[1][0] != '-') {
     std::string cmd = argv[1];
-    if (cmd != "check" && cmd != "graph" && cmd != "run" && cmd != "trace") {
+    if (cmd != "check" && cmd != "graph" && cmd != "run" && cmd != "trace" && cmd != "evidence") {
       std::cerr << "vireo: unknown command '" << cmd << "'\n"
-                << "  the commands are: check, graph, run, trace (see `vireo --help`)\n";
+                << "  the commands are: check, graph, run, trace, evidence (see `vireo --help`)\n";
       return 2;
     }
   }
@@ -218,6 +270,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*run_cmd) return run(ra);
+    if (*evidence_cmd) return evidence(ea);
     if (*trace) {
       vireo::Model model = vireo::Model::from_file(trace_file);
       std::cerr << model.rendered_warnings();

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -193,6 +194,24 @@ struct SiteSummary {
   long n = 0;  // draws in which the site is present
 };
 
+// The evidence log p(data) estimated by importance sampling with the guide
+// as the proposal (Fit::evidence), and whether to believe it: the Pareto k̂
+// of the weights (Vehtari et al. 2024, "Pareto Smoothed Importance
+// Sampling") against min(1 − 1/log10 draws, 0.7). Above 0.7 more draws do
+// not help; the guide must come closer to the posterior.
+struct Evidence {
+  double log_z = 0;           // −inf when no draw had a finite weight
+  double se = 0;              // Monte Carlo standard error of log_z (delta method)
+  double ess = 0;             // effective sample size of the weights, out of `draws`
+  double khat = 0;            // Pareto k̂ (+inf: too few draws to fit it)
+  double khat_threshold = 0;  // min(1 − 1/log10 draws, 0.7)
+  long draws = 0;
+  bool reliable = false;      // khat ≤ khat_threshold
+  std::string warning;        // why not, and what to do; empty when there is nothing to say
+  // A few lines: log Z ± se, ESS, k̂ against its threshold, and the warning.
+  std::string to_text() const;
+};
+
 struct Summary {
   std::vector<SiteSummary> sites;  // program order
   double elbo = 0;                 // mean ELBO over the last 10% of steps (NaN when no step was taken)
@@ -201,9 +220,13 @@ struct Summary {
   // parameter, the gradient variance summed over its entries, and the draws.
   std::map<std::string, double> gradient_variance;
   int gradient_variance_draws = 0;
+  // Filled by the host when asked for (Fit::evidence).
+  std::optional<Evidence> evidence;
 
   // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n"}, …, "elbo": x}
   // and, when measured, "gradient_variance": {"draws": N, "params": {name: v}}
+  // and "evidence": {"log_z", "se", "ess", "khat", "khat_threshold", "draws",
+  // "reliable", "warning"} (non-finite numbers as null)
   std::string to_json() const;
   // The table printed by `vireo run`: site, element, mean, sd, 5%, 50%, 95%.
   // At most `max_elements` rows per site (the rest are counted).
@@ -266,6 +289,13 @@ class Fit {
   // evaluations at the current parameters (nothing is updated), summed over
   // the parameter's entries: what a baseline or more particles buy.
   std::map<std::string, double> gradient_variance(int draws);
+
+  // The evidence log p(data) by importance sampling from the guide at the
+  // current parameters (nothing is updated), with its diagnostics. Draw i
+  // uses a generator derived from (seed, i): the first n draws of a larger
+  // estimate are the same draws. Throws vireo::Error (kind Options) when
+  // draws < 1.
+  Evidence evidence(long draws);
 
   // `n` posterior draws of the latent and deterministic sites (and, with
   // `predictive`, of the observed sites sampled from the model). Draw i uses

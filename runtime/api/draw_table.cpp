@@ -1,6 +1,6 @@
 // Posterior draws as a table with CmdStan's column names, its CSV form, and
 // the per-site summaries (mean, sd, 5/50/95% quantiles) in JSON and as the
-// table `vireo run` prints.
+// table `vireo run` prints; the evidence's text form.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -214,7 +214,43 @@ std::string Summary::to_json() const {
       g["params"][name] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
     out += ",\n \"gradient_variance\": " + g.dump();
   }
+  if (evidence) {
+    auto num = [](double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr); };
+    nlohmann::ordered_json v;
+    v["log_z"] = num(evidence->log_z);
+    v["se"] = num(evidence->se);
+    v["ess"] = num(evidence->ess);
+    v["khat"] = num(evidence->khat);
+    v["khat_threshold"] = num(evidence->khat_threshold);
+    v["draws"] = evidence->draws;
+    v["reliable"] = evidence->reliable;
+    v["warning"] = evidence->warning;
+    out += ",\n \"evidence\": " + v.dump();
+  }
   return out + "\n}\n";
+}
+
+std::string Evidence::to_text() const {
+  auto fmt = [](const char* f, double x) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, f, x);
+    return std::string(buf);
+  };
+  std::string out = "evidence: log Z = " + fmt("%.4f", log_z) + " ± " + fmt("%.2g", se) + " (importance sampling, " +
+                    std::to_string(draws) + " draws from the guide)" + (reliable ? "" : " — NOT RELIABLE") + "\n";
+  out += "  effective sample size " + fmt("%.1f", ess) + " of " + std::to_string(draws) + "; Pareto k̂ " +
+         fmt("%.2f", khat) + ", threshold " + fmt("%.2f", khat_threshold) + ": " +
+         (reliable ? "reliable" : "cannot be trusted") + "\n";
+  // The warning's first line is the verdict; later lines are notes.
+  std::size_t start = 0;
+  while (start < warning.size()) {
+    std::size_t end = warning.find('\n', start);
+    if (end == std::string::npos) end = warning.size();
+    const std::string line = warning.substr(start, end - start);
+    out += (line.rfind("note:", 0) == 0 ? "" : "warning: ") + line + "\n";
+    start = end + 1;
+  }
+  return out;
 }
 
 std::string Summary::to_table(int max_elements) const {
@@ -259,6 +295,7 @@ std::string Summary::to_table(int max_elements) const {
     for (const auto& [name, v] : gradient_variance) w = std::max(w, name.size());
     for (const auto& [name, v] : gradient_variance) out += "  " + name + std::string(w - name.size() + 2, ' ') + fmt(v) + "\n";
   }
+  if (evidence) out += evidence->to_text();
   return out;
 }
 

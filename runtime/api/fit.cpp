@@ -3,20 +3,22 @@
 //
 // Random numbers: step k runs with a generator derived from (seed, "step",
 // k), posterior draw i with one derived from (seed, "draw", i), a trace with
-// (seed, "trace", k). No generator state outlives a step, so saving the
-// parameters, the optimizer state and k is enough to resume a fit bit for bit.
+// (seed, "trace", k), evidence draw i with (seed, "evidence", i). No
+// generator state outlives a step, so saving the parameters, the optimizer
+// state and k is enough to resume a fit bit for bit.
 #include <cmath>
 #include <limits>
 
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
+#include "runtime/infer/evidence.hpp"
 #include "runtime/io/atomic_file.hpp"
 
 namespace vireo {
 namespace {
 
-enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4 };
+enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5 };
 
 // A generator for (seed, purpose, counter): splitmix64 chained over the three
 // words, so that nearby seeds and counters give unrelated streams.
@@ -141,6 +143,20 @@ std::map<std::string, double> Fit::gradient_variance(int draws) {
     out = infer::gradient_variance(*f.ctx, *f.guide, *f.elbo, draws);
   });
   return out;
+}
+
+Evidence Fit::evidence(long draws) {
+  Impl& f = *impl_;
+  if (draws < 1)
+    api::fail(Error::Kind::Options, "the evidence needs at least 1 draw; got " + std::to_string(draws),
+              "use 10000 draws, say: the Pareto k̂ diagnostic needs a few hundred to be informative");
+  infer::EvidenceEstimate e;
+  api::translate_errors(f.model->source, Error::Kind::Run, [&] {
+    e = infer::estimate_evidence(*f.ctx, *f.guide, draws, [&](long i) {
+      f.reseed(static_cast<int>(Purpose::Evidence), static_cast<std::uint64_t>(i));
+    });
+  });
+  return Evidence{e.log_z, e.se, e.ess, e.khat, e.khat_threshold, e.draws, e.reliable, e.warning};
 }
 
 double Fit::running_elbo() const {
