@@ -129,6 +129,8 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
   msg.value.kind = interp::Kind::Real;
   msg.log_prob = lq - t->log_abs_det_jacobian(u, y);
   msg.reparameterized = true;
+  // On ℝ the transform is the identity: the value is a plain draw from q.
+  if (msg.fn->support().kind == constraints::Kind::real) msg.q_dist = q;
 }
 
 void AutoDelta::continuous_site(interp::Context& ctx, Message& msg) {
@@ -190,6 +192,7 @@ void AutoGuide::discrete_site(interp::Context& ctx, Message& msg) {
   msg.value.kind = interp::Kind::Int;
   msg.log_prob = q->log_prob(z);
   msg.reparameterized = false;
+  msg.q_dist = q;
 }
 
 std::unique_ptr<Guide> make_guide(const GuideOptions& o, const ir::Graph& graph) {

@@ -49,6 +49,12 @@ struct Message {
   // the trace uses it instead of fn->log_prob(value). Per element of the
   // site's plates, unscaled.
   std::optional<ad::Var> log_prob;
+  // The guide's distribution of the value, in the model's space, when the
+  // value is one plain draw from it and log_prob (if set) is its log-density
+  // there (AutoNormal on a real-support site; the discrete per-site guides).
+  // TraceMeanField_ELBO takes KL(q_dist ‖ model's fn) in closed form where
+  // the pair has one. Unset when the value went through a transform.
+  dist::DistributionPtr q_dist;
   // The values of the enclosing `for` loops' variables, outermost first (the
   // `[i]` suffixes of the name), for relating instances of statements.
   std::vector<std::int64_t> loop_index;
