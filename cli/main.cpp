@@ -103,7 +103,8 @@ int run(const RunArgs& a) {
   vireo::Fit fit(model, data, a.fit);
   if (!a.load_params.empty()) fit.load_params(a.load_params);
 
-  std::string estimator = a.fit.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + a.fit.baseline : "Trace_ELBO";
+  std::string estimator = a.fit.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + a.fit.baseline
+                          : a.fit.elbo == "meanfield" ? "TraceMeanField_ELBO" : "Trace_ELBO";
   std::cerr << "fitting " << a.model << ": guide " << fit.guide_name() << ", " << estimator << " (" << a.fit.particles
             << " particle" << (a.fit.particles == 1 ? "" : "s") << "), " << a.fit.optim << " lr " << a.fit.lr << ", "
             << a.steps << " steps, seed " << a.fit.seed << "\n";
@@ -193,7 +194,8 @@ int main(int argc, char** argv) {
                       "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_delta | custom "
                       "(default: custom when the file has a guide block, else auto_normal)");
   run_cmd->add_option("--elbo", ra.fit.elbo,
-                      "trace (Trace_ELBO, default) | tracegraph (TraceGraph_ELBO: Rao-Blackwellised score terms with baselines)");
+                      "trace (Trace_ELBO, default) | tracegraph (TraceGraph_ELBO: Rao-Blackwellised score terms with baselines) | "
+                      "meanfield (TraceMeanField_ELBO: analytic KL(q || p) where the pair has one)");
   run_cmd->add_option("--baseline", ra.fit.baseline,
                       "tracegraph: baseline for sites without `with baseline(...)`: avg (default, beta 0.90) | avg:BETA | "
                       "value:X | loo (leave-one-out across particles) | avg+loo | none");

@@ -147,6 +147,7 @@ struct FitOptions {
   std::string guide;
   // trace (Trace_ELBO) | tracegraph (TraceGraph_ELBO: each discrete site's
   // score term weighted only by the costs downstream of it, minus a baseline)
+  // | meanfield (TraceMeanField_ELBO: KL(q ‖ p) in closed form where the pair has one)
   std::string elbo = "trace";
   // tracegraph: the baseline of every site without `with baseline(...)`:
   // avg (decaying average, beta 0.90; the default) | avg:BETA | value:X |

@@ -13,6 +13,7 @@
 #include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
 #include "runtime/infer/evidence.hpp"
+#include "runtime/infer/meanfield_elbo.hpp"
 #include "runtime/io/atomic_file.hpp"
 
 namespace vireo {
@@ -49,14 +50,13 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   const std::string& file = f.model->source.name();
 
   // 1. The estimator.
-  if (options.elbo == "meanfield")
-    api::fail(Error::Kind::Options, "--elbo meanfield is not available yet",
-              "use --elbo trace (Trace_ELBO) or --elbo tracegraph (TraceGraph_ELBO)");
-  if (options.elbo != "trace" && options.elbo != "tracegraph")
-    api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace or tracegraph");
+  if (options.elbo != "trace" && options.elbo != "tracegraph" && options.elbo != "meanfield")
+    api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace, tracegraph or meanfield");
   try {
     if (options.elbo == "trace") {
       f.elbo = std::make_unique<infer::TraceElbo>(options.particles);
+    } else if (options.elbo == "meanfield") {
+      f.elbo = std::make_unique<infer::TraceMeanFieldElbo>(options.particles);
     } else {
       infer::TraceGraphOptions to;
       to.particles = options.particles;

@@ -249,8 +249,8 @@ BOOST_AUTO_TEST_CASE(options_are_checked) {
   o.baseline = "loo";
   refused(o, "at least 2 particles");
   o = {};
-  o.elbo = "meanfield";
-  refused(o, "not available yet");
+  o.elbo = "meanfeild";
+  refused(o, "trace, tracegraph or meanfield");
   o = {};
   o.init = "median-ish";
   refused(o, "unknown init strategy");

@@ -184,9 +184,13 @@ BOOST_AUTO_TEST_CASE(refused_options) {
   r = vireo(base + "--guide custom");
   BOOST_TEST(r.status != 0);
   BOOST_TEST(has(r.err, "no guide block"), r.err);
-  r = vireo(base + "--elbo meanfield");
+  r = vireo(base + "--elbo meanfeild");
   BOOST_TEST(r.status != 0);
-  BOOST_TEST(has(r.err, "not available yet"), r.err);
+  BOOST_TEST(has(r.err, "unknown ELBO 'meanfeild'"), r.err);
+  BOOST_TEST(has(r.err, "trace, tracegraph or meanfield"), r.err);
+  r = vireo(base + "--elbo meanfield");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.err, "TraceMeanField_ELBO"), r.err);
   r = vireo(base + "--optim nadam");
   BOOST_TEST(r.status != 0);
   BOOST_TEST(has(r.err, "unknown optimizer 'nadam'"), r.err);
