@@ -206,6 +206,18 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--lr", ra.fit.lr, "learning rate (default 0.01)");
   run_cmd->add_option("--clip-norm", ra.fit.clip_norm, "clipped_adam: gradient elements clamped to ±this (default 10)");
   run_cmd->add_option("--lrd", ra.fit.lrd, "clipped_adam: lr multiplied by this every step (default 1)");
+  run_cmd->add_option("--on-nonfinite", ra.fit.on_nonfinite,
+                      "a step with a non-finite loss or gradient is never applied; then: skip (default; stop after "
+                      "--max-nonfinite in a row) | stop | shrink-lr (halve the learning rate)");
+  run_cmd->add_option("--max-nonfinite", ra.fit.max_nonfinite, "refused steps in a row that stop the fit (default 20)");
+  run_cmd->add_option("--clip-grad-norm", ra.fit.clip_grad_norm,
+                      "scale the whole gradient down to this norm when it is larger, any optimizer (default 0: off)");
+  run_cmd->add_option("--clip-value", ra.fit.clip_value, "clamp every gradient element to ±this (default 0: off)");
+  run_cmd->add_option("--lr-schedule", ra.fit.lr_schedule,
+                      "exp:GAMMA | step:EVERY:GAMMA | warmup:STEPS, joined by '+' (default: constant)");
+  run_cmd->add_option("--kl-anneal", ra.fit.kl_anneal,
+                      "weight the latent sites' log p and log q from --kl-floor up to 1 over this many steps (default 0: off)");
+  run_cmd->add_option("--kl-floor", ra.fit.kl_floor, "the starting weight of --kl-anneal (default 0.01)");
   run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--particles", ra.fit.particles, "ELBO particles per step (default 1)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");

@@ -161,6 +161,18 @@ struct FitOptions {
   std::uint64_t seed = 0;
   std::string init = "median"; // median | mean | sample | feasible | uniform | uniform(R)
   double init_scale = 0.1;     // automatic guides' initial scale (unconstrained space)
+
+  // Stability. A step whose loss or gradient is not finite is never applied;
+  // its report names the first site and term where the non-finite value arose.
+  std::string on_nonfinite = "skip";  // skip | stop (at the first) | shrink-lr (halve lr, go on)
+  int max_nonfinite = 20;             // refused steps in a row that stop the fit (skip, shrink-lr)
+  double clip_grad_norm = 0;          // > 0: the global gradient norm clipped to this, any optimizer
+  double clip_value = 0;              // > 0: every gradient element clamped to ±clip_value
+  // Learning-rate schedule: exp:GAMMA | step:EVERY:GAMMA | warmup:STEPS,
+  // joined by '+' (warmup:100+exp:0.999); empty: constant.
+  std::string lr_schedule;
+  long kl_anneal = 0;     // > 0: latent sites' log p and log q weighted from kl_floor up to 1 over these steps
+  double kl_floor = 0.01;
 };
 
 // Posterior draws as a table: one column per element, named CmdStan's way —
@@ -272,7 +284,10 @@ class Fit {
   std::string guide_name() const;
 
   // One SVI step; returns this step's ELBO estimate. A step whose loss or
-  // gradient is not finite is not applied (counted in rejected_steps()).
+  // gradient is not finite is not applied (counted in rejected_steps(), its
+  // reason in last_rejection()). When the on_nonfinite policy says the fit
+  // cannot go on, throws vireo::Error (kind Run) with the report; the
+  // parameters are those of the last good step.
   double step();
   // `n` steps; `progress(step, n, running_elbo)` after each one (may be empty).
   void run(long n, const std::function<void(long, long, double)>& progress = {});

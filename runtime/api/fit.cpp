@@ -93,8 +93,26 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     api::fail(Error::Kind::Options, "--optim " + options.optim + ": " + e.what());
   }
 
-  f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
-  f.svi = std::make_unique<infer::Svi>(*f.ctx, *f.guide, *f.optimizer, *f.elbo);
+  // 4. Stability: the guard's policy, clipping, the schedule, KL annealing.
+  try {
+    f.stability.on_nonfinite = infer::parse_on_nonfinite(options.on_nonfinite);
+    f.stability.max_consecutive = options.max_nonfinite;
+    f.stability.clip_grad_norm = options.clip_grad_norm;
+    f.stability.clip_value = options.clip_value;
+    f.stability.schedule = optim::Schedule::parse(options.lr_schedule);
+    f.stability.kl_anneal = options.kl_anneal;
+    f.stability.kl_floor = options.kl_floor;
+    f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
+    f.make_svi();
+  } catch (const std::invalid_argument& e) {
+    api::fail(Error::Kind::Options, e.what());
+  }
+}
+
+void Fit::Impl::make_svi() {
+  svi = std::make_unique<infer::Svi>(*ctx, *guide, *optimizer, *elbo, stability);
+  svi->set_steps_taken(steps);
+  svi->set_lr_shrink(lr_shrink);
 }
 
 Fit::Fit(Fit&&) noexcept = default;
@@ -112,9 +130,23 @@ double Fit::step() {
   ++f.steps;
   double elbo = -r.loss;
   f.history.push_back(elbo);
+  f.lr_shrink = f.svi->lr_shrink();
   if (!r.applied) {
     ++f.rejected;
     f.last_rejection = r.rejected_because;
+  }
+  if (r.stop) {
+    const std::string what = "the fit stopped at step " + std::to_string(f.steps) + ": " + r.rejected_because;
+    const std::string hint =
+        f.options.on_nonfinite == "stop"
+            ? "no parameter took a non-finite value; try a smaller --lr, --clip-grad-norm 10, or --on-nonfinite skip"
+            : "no parameter took a non-finite value; try a smaller --lr, --clip-grad-norm 10, --kl-anneal, or a "
+              "guide initialised nearer the data (--init)";
+    // With the place in the program when a distribution refused its parameters.
+    if (r.error)
+      api::translate_errors(f.model->source, Error::Kind::Run,
+                            [&] { throw interp::RunError(r.error->span(), what, hint); });
+    api::fail(Error::Kind::Run, what, hint);
   }
   return elbo;
 }
@@ -209,6 +241,7 @@ std::string Fit::params_json() const {
                           {"guide", f.guide->name()},
                           {"seed", f.options.seed},
                           {"steps", f.steps},
+                          {"lr_shrink", f.lr_shrink},
                           {"elbo", f.options.elbo},
                           {"elbo_state", f.elbo->state()}};
   std::string out;
@@ -239,20 +272,23 @@ void Fit::load_params(const std::string& path) {
         }
         auto optimizer = optim::make_optimizer(f.optim_options);
         long steps = f.steps;
+        double shrink = 1;
         if (state.is_object()) {
           if (state.contains("optimizer_name") && state["optimizer_name"] != f.options.optim)
             throw std::runtime_error(path + ": the parameters were trained with --optim " +
                                      state["optimizer_name"].get<std::string>() + ", not " + f.options.optim);
           if (state.contains("optimizer")) optimizer->load_state(state["optimizer"]);
           if (state.contains("steps")) steps = state["steps"].get<long>();
+          if (state.contains("lr_shrink")) shrink = state["lr_shrink"].get<double>();
           // Last of the checks: it throws (changing nothing) or replaces the averages whole.
           if (state.contains("elbo_state") && state.value("elbo", std::string()) == f.options.elbo)
             f.elbo->load_state(state["elbo_state"]);
         }
         f.store = std::move(store);
         f.optimizer = std::move(optimizer);
-        f.svi = std::make_unique<infer::Svi>(*f.ctx, *f.guide, *f.optimizer, *f.elbo);
         f.steps = steps;
+        f.lr_shrink = shrink;
+        f.make_svi();
       },
       path);
 }

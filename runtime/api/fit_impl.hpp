@@ -31,12 +31,16 @@ struct Fit::Impl {
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<infer::Elbo> elbo;
   std::unique_ptr<infer::Svi> svi;
+  infer::StabilityOptions stability;
+  double lr_shrink = 1;  // shrink-lr's accumulated factor
   long steps = 0;  // steps taken, counting those before a load
   long rejected = 0;
   std::string last_rejection;
   std::vector<double> history;
 
   void reseed(int purpose, std::uint64_t counter);
+  // (Re)builds svi from the parts above, at step `steps`.
+  void make_svi();
   std::vector<infer::PosteriorDraw> posterior(long n, bool predictive);
 };
 

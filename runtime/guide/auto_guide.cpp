@@ -8,7 +8,9 @@
 #include "runtime/guide/guide.hpp"
 #include "runtime/interp/interpreter.hpp"
 #include "stdlib/constraints/biject_to.hpp"
+#include "stdlib/dist/checks.hpp"
 #include "stdlib/dist/registry.hpp"
+#include "stdlib/math/stable.hpp"
 
 namespace vireo::guide {
 
@@ -120,7 +122,21 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
     loc = ad::gather(loc, sub.idx);
     scale = ad::gather(scale, sub.idx);
   }
-  dist::DistributionPtr q = dist::make_distribution("Normal", tape, {{"loc", loc}, {"scale", scale}});
+  dist::DistributionPtr q;
+  try {
+    q = dist::make_distribution("Normal", tape, {{"loc", loc}, {"scale", scale}});
+  } catch (const dist::ParameterError& e) {
+    // Say which parameter of which guide, in its stored (unconstrained) terms.
+    const ad::Tensor s = ctx.param_leaf(scale_name).value(), l = ctx.param_leaf(loc_name).value();
+    std::int64_t bad = 0;
+    for (std::int64_t i = 0; i < s.numel(); ++i)
+      if (!(std::isfinite(l[i]) && std::isfinite(s[i]) && math::softplus(s[i]) > 0)) {
+        bad = i;
+        break;
+      }
+    throw dist::ParameterError(fmt::format("guide site '{}' (auto_normal's Normal): {} (element {}: {} = {:.6g}, {} = {:.6g})",
+                                           msg.name, e.what(), bad, loc_name, l[bad], scale_name, s[bad]));
+  }
   ad::Var u = q->rsample(*msg.rng);
   ad::Var y = t->forward(u);
   ad::Var lq = q->log_prob(u);

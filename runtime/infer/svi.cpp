@@ -2,39 +2,126 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "runtime/infer/nonfinite.hpp"
 
 namespace vireo::infer {
 
+OnNonfinite parse_on_nonfinite(const std::string& text) {
+  if (text == "skip") return OnNonfinite::Skip;
+  if (text == "stop") return OnNonfinite::Stop;
+  if (text == "shrink-lr") return OnNonfinite::ShrinkLr;
+  throw std::invalid_argument("unknown --on-nonfinite policy '" + text + "'; choose skip, stop or shrink-lr");
+}
+
+Svi::Svi(interp::Context& ctx, guide::Guide& guide, optim::Optimizer& optimizer, Elbo& elbo, StabilityOptions stability)
+    : ctx_(ctx), guide_(guide), optim_(optimizer), elbo_(elbo), opts_(std::move(stability)), base_lr_(optimizer.lr()) {
+  if (opts_.clip_grad_norm < 0 || !std::isfinite(opts_.clip_grad_norm))
+    throw std::invalid_argument("--clip-grad-norm must be a positive number (0: off)");
+  if (opts_.clip_value < 0 || !std::isfinite(opts_.clip_value))
+    throw std::invalid_argument("--clip-value must be a positive number (0: off)");
+  if (opts_.max_consecutive < 1) throw std::invalid_argument("the number of refused steps that stop a fit must be at least 1");
+  if (opts_.kl_anneal < 0) throw std::invalid_argument("--kl-anneal must be a number of steps (0: off)");
+  if (!(opts_.kl_floor > 0 && opts_.kl_floor <= 1)) throw std::invalid_argument("--kl-floor must be in (0, 1]");
+}
+
+double Svi::latent_weight(long t) const {
+  if (opts_.kl_anneal <= 0 || t >= opts_.kl_anneal) return 1.0;
+  return opts_.kl_floor + (1 - opts_.kl_floor) * static_cast<double>(t) / static_cast<double>(opts_.kl_anneal);
+}
+
+StepResult Svi::refuse(StepResult r, std::string why) {
+  r.applied = false;
+  ++consecutive_;
+  switch (opts_.on_nonfinite) {
+    case OnNonfinite::Stop:
+      r.stop = true;
+      break;
+    case OnNonfinite::ShrinkLr:
+      shrink_ *= opts_.shrink;
+      optim_.set_lr(optim_.lr() * opts_.shrink);
+      why += fmt::format("; the learning rate is now {:.3g}", optim_.lr());
+      [[fallthrough]];
+    case OnNonfinite::Skip:
+      if (consecutive_ >= opts_.max_consecutive) {
+        r.stop = true;
+        why = fmt::format("{} steps in a row were refused; the last: {}", consecutive_, why);
+      }
+      break;
+  }
+  r.rejected_because = std::move(why);
+  return r;
+}
+
 StepResult Svi::step() {
+  const long t = steps_++;
+  if (!opts_.schedule.constant()) optim_.set_lr(base_lr_ * opts_.schedule.factor(t) * shrink_);
+  ctx_.set_latent_weight(latent_weight(t));
   ctx_.begin_step();
-  ElboEstimate est = elbo_.loss(ctx_, guide_);
   StepResult r;
+  ElboEstimate est;
+  try {
+    est = elbo_.loss(ctx_, guide_);
+  } catch (const interp::RunError& e) {
+    ctx_.set_latent_weight(1.0);
+    if (!e.numeric()) throw;
+    r.loss = std::numeric_limits<double>::quiet_NaN();
+    r.lr = optim_.lr();
+    r.error = e;
+    return refuse(r, e.what());
+  }
+  ctx_.set_latent_weight(1.0);
   r.loss = -est.elbo;
+  r.lr = optim_.lr();
   ad::Tape& tape = ctx_.tape();
   if (!std::isfinite(est.loss.item())) {
-    r.applied = false;
-    r.rejected_because = "the loss is not finite";
-    return r;
+    std::string why = fmt::format("the ELBO is {}", std::isfinite(est.elbo) ? "finite but the surrogate loss is not" : fmt::format("{}", est.elbo));
+    if (!est.nonfinite.empty()) why += " at " + est.nonfinite;
+    return refuse(r, why);
   }
   tape.backward(est.loss);
+
   // Gather every gradient first: a step is applied whole or not at all.
   std::vector<std::pair<params::Entry*, ad::Tensor>> grads;
+  double norm2 = 0;
   for (const auto& [name, leaf] : ctx_.param_leaves()) {
     params::Entry* e = ctx_.store().find(name);
     ad::Tensor g = tape.grad(leaf);
-    for (std::int64_t i = 0; i < g.numel(); ++i)
-      if (!std::isfinite(g[i])) {
-        r.applied = false;
-        r.rejected_because = fmt::format("the gradient of parameter '{}' is not finite", name);
-        return r;
-      }
+    for (std::int64_t i = 0; i < g.numel(); ++i) {
+      if (!std::isfinite(g[i]))
+        return refuse(r, fmt::format("the gradient for {} is {} (parameter '{}', element {}, value {:.6g}); the ELBO was {:.6g}",
+                                     describe_parameter(name), g[i], name, i, e->unconstrained[i], est.elbo));
+      if (opts_.clip_value > 0) g[i] = std::clamp(g[i], -opts_.clip_value, opts_.clip_value);
+      norm2 += g[i] * g[i];
+    }
     grads.emplace_back(e, std::move(g));
   }
+  r.grad_norm = std::sqrt(norm2);
+  if (!std::isfinite(r.grad_norm)) return refuse(r, "the gradient's norm overflows");
+  if (opts_.clip_grad_norm > 0 && r.grad_norm > opts_.clip_grad_norm) {
+    const double f = opts_.clip_grad_norm / r.grad_norm;
+    for (auto& [e, g] : grads) g.map() *= f;
+  }
+
+  // Apply, keeping the old values: an update that overflows a parameter is undone.
+  std::vector<Eigen::ArrayXd> before;
+  before.reserve(grads.size());
+  for (auto& [e, g] : grads) before.push_back(e->unconstrained);
   optim_.begin_step();
-  for (auto& [e, g] : grads)
+  for (std::size_t k = 0; k < grads.size(); ++k) {
+    auto& [e, g] = grads[k];
     optim_.update(e->name, e->unconstrained, Eigen::Map<const Eigen::ArrayXd>(g.data(), static_cast<Eigen::Index>(g.numel())));
-  ++steps_;
+    if (!e->unconstrained.allFinite()) {
+      for (std::size_t j = 0; j <= k; ++j) grads[j].first->unconstrained = before[j];
+      return refuse(r, fmt::format("the update of {} overflows (parameter '{}', gradient norm {:.3g}, learning rate {:.3g})",
+                                   describe_parameter(e->name), e->name, r.grad_norm, optim_.lr()));
+    }
+  }
+  consecutive_ = 0;
   return r;
 }
 

@@ -1,42 +1,87 @@
 // SVI: stochastic variational inference — repeated gradient steps on the
 // ELBO's surrogate loss, the parameters living in one ParamStore.
-//   step(): 1. rewind the tape; 2. build the loss (guide + model traces);
-//           3. backward; 4. refuse a non-finite loss or gradient (no NaN ever
-//           reaches the parameters); 5. one optimizer update per parameter
-//           that received a gradient.
+//   step(): 1. set the learning rate (schedule × any shrinking) and the
+//              latent sites' weight (KL annealing); 2. rewind the tape;
+//           3. build the loss (guide + model traces); 4. backward;
+//           5. the guard: a non-finite loss or gradient is refused, naming
+//              the first site and term where it appeared, and no parameter
+//              changes; 6. clip (elements to ±clip_value, then the global
+//              norm to clip_grad_norm); 7. one optimizer update per
+//              parameter, refused and undone if it would leave a parameter
+//              non-finite.
+//   The policy for refused steps: skip (the default; stop after
+//   max_consecutive refusals in a row), stop at the first, or shrink-lr
+//   (halve the learning rate and go on; stop after max_consecutive).
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "runtime/guide/guide.hpp"
 #include "runtime/infer/trace_elbo.hpp"
 #include "runtime/interp/context.hpp"
 #include "runtime/optim/optimizer.hpp"
+#include "runtime/optim/schedule.hpp"
 
 namespace vireo::infer {
 
+enum class OnNonfinite { Skip, Stop, ShrinkLr };
+// "skip" | "stop" | "shrink-lr"; throws std::invalid_argument otherwise.
+OnNonfinite parse_on_nonfinite(const std::string& text);
+
+struct StabilityOptions {
+  double clip_grad_norm = 0;  // > 0: the gradient vector of all parameters scaled to at most this norm
+  double clip_value = 0;      // > 0: every gradient element clamped to ±clip_value (before the norm)
+  OnNonfinite on_nonfinite = OnNonfinite::Skip;
+  int max_consecutive = 20;   // refused steps in a row that stop the fit (skip and shrink-lr)
+  double shrink = 0.5;        // shrink-lr: the learning rate's factor per refused step
+  optim::Schedule schedule;   // the learning rate = base lr × schedule.factor(step)
+  long kl_anneal = 0;         // > 0: latent sites' weight ramps from kl_floor to 1 over this many steps
+  double kl_floor = 0.01;
+};
+
 struct StepResult {
-  double loss = 0;    // −ELBO estimate
-  bool applied = true;  // false when the step was rejected as non-finite
-  std::string rejected_because;  // why, naming the parameter
+  double loss = 0;      // −ELBO estimate
+  bool applied = true;  // false when the step was refused as non-finite
+  std::string rejected_because;  // why, naming the site or parameter
+  bool stop = false;    // the policy says the fit cannot go on (rejected_because says why)
+  double grad_norm = 0; // the global gradient norm before clipping
+  double lr = 0;        // the learning rate used
+  // When the refusal came from a distribution refusing its parameters: the
+  // error, with its place in the program, for the report.
+  std::optional<interp::RunError> error;
 };
 
 class Svi {
  public:
-  Svi(interp::Context& ctx, guide::Guide& guide, optim::Optimizer& optimizer, Elbo& elbo)
-      : ctx_(ctx), guide_(guide), optim_(optimizer), elbo_(elbo) {}
+  Svi(interp::Context& ctx, guide::Guide& guide, optim::Optimizer& optimizer, Elbo& elbo,
+      StabilityOptions stability = {});
 
   StepResult step();
   // The ELBO estimate and the loss without updating anything.
   double evaluate_loss();
+  // Steps attempted (applied or refused): the schedule's clock. Restored on resume.
   long steps_taken() const { return steps_; }
+  void set_steps_taken(long n) { steps_ = n; }
+  // The latent sites' weight at step t under KL annealing (1 without it).
+  double latent_weight(long t) const;
+  const StabilityOptions& stability() const { return opts_; }
+  // shrink-lr: the accumulated factor (1 until a step is refused). Saved with the fit.
+  double lr_shrink() const { return shrink_; }
+  void set_lr_shrink(double f) { shrink_ = f; }
 
  private:
+  StepResult refuse(StepResult r, std::string why);
+
   interp::Context& ctx_;
   guide::Guide& guide_;
   optim::Optimizer& optim_;
   Elbo& elbo_;
+  StabilityOptions opts_;
+  double base_lr_;
+  double shrink_ = 1;
   long steps_ = 0;
+  int consecutive_ = 0;
 };
 
 }  // namespace vireo::infer

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "runtime/handlers/replay.hpp"
+#include "runtime/infer/nonfinite.hpp"
 #include "runtime/interp/interpreter.hpp"
 
 namespace vireo::infer {
@@ -79,6 +81,12 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
   }
   out.guide.compute_log_probs();
   out.model.compute_log_probs();
+  if (const double w = ctx.latent_weight(); w != 1.0) {
+    for (auto& s : out.guide.sites())
+      if (latent(s)) s.msg.scale *= w;
+    for (auto& s : out.model.sites())
+      if (latent(s)) s.msg.scale *= w;
+  }
 }
 
 ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames) {
@@ -107,6 +115,7 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     run_particle(ctx, guide, t);
     ad::Var elbo = particle_elbo(tape, t);
     elbo_sum += elbo.item();
+    if (!std::isfinite(elbo.item()) && est.nonfinite.empty()) est.nonfinite = describe_nonfinite(t);
     ad::Var surrogate = elbo;
     for (const auto& s : t.guide.sites()) {
       if (!latent(s) || s.msg.reparameterized || !s.has_log_prob || !s.msg.mask) continue;

@@ -26,6 +26,8 @@ namespace vireo::infer {
 struct ElboEstimate {
   ad::Var loss;       // −surrogate / particles, on ctx's tape
   double elbo = 0;    // the ELBO estimate (mean over particles)
+  // When a particle's ELBO is not finite: where it came from (nonfinite.hpp).
+  std::string nonfinite;
 };
 
 // The two traces of one particle.

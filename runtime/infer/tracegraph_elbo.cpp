@@ -1,5 +1,7 @@
 #include "runtime/infer/tracegraph_elbo.hpp"
 
+#include "runtime/infer/nonfinite.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -68,6 +70,7 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   std::vector<std::vector<SiteCost>> costs(static_cast<std::size_t>(P));
   std::vector<ad::Var> elbos;
   double elbo_sum = 0;
+  std::string nonfinite;  // where the first non-finite particle ELBO came from
 
   // 1. Every particle's traces and downstream costs.
   for (int p = 0; p < P; ++p) {
@@ -75,6 +78,7 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     run_particle(ctx, guide, t);
     elbos.push_back(particle_elbo(tape, t));
     elbo_sum += elbos.back().item();
+    if (!std::isfinite(elbos.back().item()) && nonfinite.empty()) nonfinite = describe_nonfinite(t);
     const auto& gs = t.guide.sites();
     for (std::size_t i = 0; i < gs.size(); ++i) {
       const TraceSite& s = gs[i];
@@ -179,6 +183,7 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     a.particles = c.count;
   }
   ElboEstimate est;
+  est.nonfinite = nonfinite;
   est.loss = (baseline_loss - total) / static_cast<double>(P);
   est.elbo = elbo_sum / P;
   return est;

@@ -29,10 +29,19 @@ class RunError : public std::runtime_error {
       : std::runtime_error(message), span_(span), hint_(std::move(hint)) {}
   lang::Span span() const { return span_; }
   const std::string& hint() const { return hint_; }
+  // A distribution refused the values of its parameters (a scale that
+  // underflowed to 0, a NaN probability): numbers of this step, not a
+  // mistake in the program, so SVI's guard may refuse the step and go on.
+  bool numeric() const { return numeric_; }
+  RunError& set_numeric(bool n = true) {
+    numeric_ = n;
+    return *this;
+  }
 
  private:
   lang::Span span_;
   std::string hint_;
+  bool numeric_ = false;
 };
 
 class Context {
@@ -68,6 +77,12 @@ class Context {
   // plate opens), for guides whose parameters span the full plate.
   std::unordered_map<ir::PlateId, ad::IntTensor>& subsample_indices() { return subsample_indices_; }
 
+  // KL annealing: the weight of every latent site's log-density, in the model
+  // and in the guide alike (observed sites keep 1). The ELBO estimators apply
+  // it to the traced sites' scales; SVI sets it before each step.
+  double latent_weight() const { return latent_weight_; }
+  void set_latent_weight(double w) { latent_weight_ = w; }
+
   // Recursion limit for fn calls: deep enough for any sensible sub-model,
   // shallow enough to stop long before the C++ stack (8 MB) runs out.
   static constexpr int max_call_depth = 200;
@@ -85,6 +100,7 @@ class Context {
   std::unordered_map<std::string, ad::Var> leaves_;
   std::vector<handlers::Frame> open_plates_;
   std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
+  double latent_weight_ = 1.0;
 };
 
 }  // namespace vireo::interp

@@ -7,6 +7,7 @@
 
 #include "runtime/handlers/plate.hpp"
 #include "runtime/handlers/scale.hpp"
+#include "stdlib/dist/checks.hpp"
 #include "stdlib/signatures/signature.hpp"
 
 namespace vireo::interp {
@@ -146,7 +147,8 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   } catch (const RunError&) {
     throw;
   } catch (const std::exception& e) {
-    throw RunError(site.span, fmt::format("at site '{}': {}", msg.name, e.what()));
+    throw RunError(site.span, fmt::format("at site '{}': {}", msg.name, e.what()))
+        .set_numeric(dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
   }
   if (site.slot == ir::none) return;
   Value v = msg.value;

@@ -4,6 +4,7 @@
 
 #include "runtime/interp/interpreter.hpp"
 #include "stdlib/constraints/biject_to.hpp"
+#include "stdlib/dist/checks.hpp"
 #include "stdlib/dist/registry.hpp"
 #include "stdlib/signatures/signature.hpp"
 
@@ -82,7 +83,13 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
   try {
     return dist::make_distribution(s.name, ctx_.tape(), params);
   } catch (const std::exception& e) {
-    throw RunError(call.span, fmt::format("at site '{}': {}", site.name, e.what()));
+    // A parameter that is NaN or infinite came from numbers of this step (an
+    // overflow), which SVI's guard may refuse; a finite invalid value (a
+    // negative scale) is the program's mistake and stops the fit at once.
+    bool nonfinite = false;
+    for (const auto& [pname, var] : params) nonfinite = nonfinite || !var.value().map().isFinite().all();
+    throw RunError(call.span, fmt::format("at site '{}': {}", site.name, e.what()))
+        .set_numeric(nonfinite && dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
   }
 }
 

@@ -289,3 +289,31 @@ BOOST_AUTO_TEST_CASE(tracegraph_from_the_command_line) {
   BOOST_TEST(r.status == 0, r.err);
   for (const auto& p : {s0, s1, s2, whole, half, resumed}) fs::remove(p);
 }
+
+// A fit that overflows stops with the site named, exits non-zero, and writes
+// nothing (issue 6's guard, from the command line).
+BOOST_AUTO_TEST_CASE(nonfinite_steps_are_reported_and_nothing_is_written) {
+  fs::path model = write_temp("far.vireo", R"(data { N: int  y: real[N] }
+model {
+  mu ~ Normal(0, 10)
+  plate data(N) { observe y ~ Normal(mu, 0.01) }
+})");
+  fs::path data = write_temp("far.json", R"({"N": 3, "y": [1000, 1000, 1000]})");
+  fs::path summary = out_path("far_summary.json"), params = out_path("far_params.json");
+  fs::remove(summary);
+  fs::remove(params);
+  Run r = vireo("run " + q(model) + " --data " + q(data) + " --optim sgd --lr 1 --steps 100 --on-nonfinite stop --summary " +
+                q(summary) + " --save-params " + q(params));
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, "the fit stopped at step"), r.err);
+  BOOST_TEST(has(r.err, "site 'mu'"), r.err);
+  BOOST_TEST(has(r.err, "hint:"), r.err);
+  BOOST_TEST(!fs::exists(summary));
+  BOOST_TEST(!fs::exists(params));
+  // Clipping the global norm keeps the same configuration finite.
+  r = vireo("run " + q(model) + " --data " + q(data) + " --optim sgd --lr 1 --steps 100 --clip-grad-norm 1 --summary " +
+            q(summary));
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(fs::exists(summary));
+  for (const auto& p : {model, data, summary, params}) fs::remove(p);
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "runtime/optim/optimizer.hpp"
+#include "runtime/optim/schedule.hpp"
 
 using vireo::optim::make_optimizer;
 using vireo::optim::OptimOptions;
@@ -123,4 +124,26 @@ BOOST_AUTO_TEST_CASE(lbfgs_is_refused_with_the_reason) {
   }
   BOOST_CHECK_THROW(make_optimizer(opts("adamw", 0.1)), std::invalid_argument);
   BOOST_CHECK_THROW(make_optimizer(opts("adam", -1)), std::invalid_argument);
+}
+
+// Learning-rate schedules: each form's factor at chosen steps, and a product.
+BOOST_AUTO_TEST_CASE(schedules) {
+  using vireo::optim::Schedule;
+  BOOST_TEST(Schedule::parse("").constant());
+  BOOST_TEST(Schedule::parse("none").factor(1000) == 1.0);
+  Schedule e = Schedule::parse("exp:0.5");
+  BOOST_TEST(e.factor(0) == 1.0);
+  BOOST_TEST(e.factor(3) == 0.125);
+  Schedule st = Schedule::parse("step:10:0.1");
+  BOOST_TEST(st.factor(9) == 1.0);
+  BOOST_TEST(st.factor(10) == 0.1, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(st.factor(25) == 0.01, boost::test_tools::tolerance(1e-15));
+  Schedule w = Schedule::parse("warmup:4");
+  BOOST_TEST(w.factor(0) == 0.25);
+  BOOST_TEST(w.factor(3) == 1.0);
+  BOOST_TEST(w.factor(100) == 1.0);
+  Schedule both = Schedule::parse("warmup:4+exp:0.5");
+  BOOST_TEST(both.factor(1) == 0.5 * 0.5);
+  for (const char* bad : {"exp", "exp:0", "exp:x", "step:0:0.5", "warmup:0", "cosine:3", "exp:0.5+"})
+    BOOST_CHECK_THROW(Schedule::parse(bad), std::invalid_argument);
 }

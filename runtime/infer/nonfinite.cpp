@@ -1,0 +1,118 @@
+#include "runtime/infer/nonfinite.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "stdlib/signatures/signature.hpp"
+
+namespace vireo::infer {
+namespace {
+
+using handlers::MsgType;
+using handlers::TraceSite;
+
+// "[3]" for element 3 of a vector, "[1, 2]" for a matrix; "" for a scalar.
+std::string where(const ad::Shape& shape, std::int64_t flat) {
+  if (shape.rank() == 0) return "";
+  std::vector<std::int64_t> idx(static_cast<std::size_t>(shape.rank()));
+  for (int k = shape.rank() - 1; k >= 0; --k) {
+    idx[static_cast<std::size_t>(k)] = flat % shape[k];
+    flat /= shape[k];
+  }
+  return fmt::format(" at [{}]", fmt::join(idx, ", "));
+}
+
+// The first non-finite element of `t`: its index, or -1.
+std::int64_t first_bad(const ad::Tensor& t) {
+  for (std::int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t[i])) return i;
+  return -1;
+}
+
+std::string number(double x) { return fmt::format("{:.6g}", x); }
+
+// Describes the parameters of a site's distribution that are not finite (or
+// all of them, briefly, when they are but the log-density is not).
+std::string parameters(const TraceSite& s, bool only_bad) {
+  if (!s.msg.fn) return "";
+  const sig::Signature* sg = sig::find(s.msg.fn->name());
+  if (!sg) return "";
+  std::vector<std::string> parts;
+  for (const auto& p : sg->params) {
+    ad::Tensor v;
+    try {
+      v = s.msg.fn->param(p.name).value();
+    } catch (const std::exception&) {
+      continue;  // an alternative the distribution was not built with (probs vs logits)
+    }
+    std::int64_t bad = first_bad(v);
+    if (only_bad && bad < 0) continue;
+    std::int64_t at = bad >= 0 ? bad : 0;
+    if (v.numel() == 0) continue;
+    parts.push_back(fmt::format("{} = {}{}", p.name, number(v[at]), v.numel() > 1 ? where(v.shape(), at) : ""));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string describe(const TraceSite& s, const char* side) {
+  const std::string dist = s.msg.fn ? std::string(s.msg.fn->name()) : std::string("?");
+  const std::string head = fmt::format("{} site '{}' ({})", side, s.msg.name, dist);
+  const bool guide = std::string(side) == "guide";
+  std::string bad_params = parameters(s, true);
+  if (!bad_params.empty()) return fmt::format("{}: {}", head, bad_params);
+  if (s.msg.has_value) {
+    ad::Tensor v = s.msg.value.var.value();
+    std::int64_t bad = first_bad(v);
+    if (bad >= 0) return fmt::format("{}: its value is {}{}", head, number(v[bad]), where(v.shape(), bad));
+  }
+  if (s.has_log_prob) {
+    ad::Tensor lp = s.log_prob.value();
+    std::int64_t bad = first_bad(lp);
+    if (bad >= 0) {
+      std::string value;
+      if (s.msg.has_value) {
+        ad::Tensor v = s.msg.value.var.value();
+        if (v.numel() > 0) value = fmt::format(" for value {}", number(v[std::min(bad, v.numel() - 1)]));
+      }
+      std::string ps = parameters(s, false);
+      return fmt::format("{}: log {} = {}{}{}{}", head, guide ? "q" : "p", number(lp[bad]), where(lp.shape(), bad), value,
+                         ps.empty() ? "" : " (" + ps + ")");
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string describe_nonfinite(const ParticleTraces& t) {
+  for (const auto& s : t.guide.sites())
+    if (s.msg.type == MsgType::Sample && !s.msg.is_observed) {
+      std::string d = describe(s, "guide");
+      if (!d.empty()) return d;
+    }
+  for (const auto& s : t.model.sites())
+    if (s.msg.type == MsgType::Sample && s.msg.mask) {
+      std::string d = describe(s, "model");
+      if (!d.empty()) return d;
+    }
+  return "";
+}
+
+std::string describe_parameter(const std::string& name) {
+  // Per-site automatic guides: auto.<role>.<site> (site names have no dots).
+  if (name.rfind("auto.", 0) == 0) {
+    std::size_t dot = name.find('.', 5);
+    if (dot != std::string::npos)
+      return fmt::format("site '{}' (the automatic guide's {})", name.substr(dot + 1), name.substr(5, dot - 5));
+  }
+  // Joint-vector guides: <guide>.<role>, e.g. auto_mvn.scale_tril.
+  if (name.rfind("auto_", 0) == 0) {
+    std::size_t dot = name.find('.');
+    if (dot != std::string::npos)
+      return fmt::format("the {} guide's '{}' (all continuous sites jointly)", name.substr(0, dot), name.substr(dot + 1));
+  }
+  return fmt::format("parameter '{}'", name);
+}
+
+}  // namespace vireo::infer
