@@ -161,6 +161,11 @@ struct FitOptions {
   std::uint64_t seed = 0;
   std::string init = "median"; // median | mean | sample | feasible | uniform | uniform(R)
   double init_scale = 0.1;     // automatic guides' initial scale (unconstrained space)
+  // standard | stl: the path-derivative ("sticking the landing") gradient of
+  // the joint guides, whose variance vanishes at the exact posterior. With it,
+  // M4 d=100 reaches log Z under auto_mvn, init_scale 1, clipped_adam lr 0.01,
+  // lrd 0.999 (the decay matters: Adam keeps stepping as the gradient vanishes).
+  std::string estimator = "standard";
 
   // Stability. A step whose loss or gradient is not finite is never applied;
   // its report names the first site and term where the non-finite value arose.

@@ -12,6 +12,7 @@
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
+#include "runtime/guide/auto_vector.hpp"
 #include "runtime/infer/evidence.hpp"
 #include "runtime/infer/meanfield_elbo.hpp"
 #include "runtime/io/atomic_file.hpp"
@@ -80,6 +81,16 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     f.guide = guide::make_guide(go, f.model->graph);
   } catch (const std::invalid_argument& e) {
     api::fail(Error::Kind::Options, e.what(), {}, options.guide == "custom" ? file : std::string());
+  }
+  if (options.estimator == "stl") {
+    auto* joint = dynamic_cast<guide::AutoContinuous*>(f.guide.get());
+    if (!joint)
+      api::fail(Error::Kind::Options,
+                "--estimator stl (sticking the landing) is available for the joint guides only for now",
+                "use --guide auto_mvn, auto_lowrank_mvn or auto_diagonal_normal with it");
+    joint->set_sticking_the_landing(true);
+  } else if (options.estimator != "standard") {
+    api::fail(Error::Kind::Options, "unknown --estimator '" + options.estimator + "'", "choose standard or stl");
   }
 
   // 3. The optimizer.
