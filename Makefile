@@ -53,8 +53,11 @@ test: test-release test-san fuzz
 test-long: build
 	cd build && ctest --output-on-failure -j $(JOBS) -L long
 
+# Each benchmark prints one JSON object (see bench/CMakeLists.txt).
 bench: build
-	./build/bench/vireo_bench
+	./build/bench/vireo_bench_ad
+	./build/bench/vireo_bench_api
+	./build/bench/vireo_bench_tracegraph
 
 clean:
 	rm -rf build build-san build-fuzz
