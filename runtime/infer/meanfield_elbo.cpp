@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "runtime/infer/nonfinite.hpp"
 #include "stdlib/dist/kl.hpp"
 
 namespace vireo::infer {
@@ -100,6 +101,20 @@ std::string order_note(const ParticleTraces& t) {
       fmt::join(guide, ", "), fmt::join(model, ", "));
 }
 
+// Where a non-finite particle came from when the sites themselves are finite:
+// a KL term.
+std::string describe_kl(const std::vector<Term>& terms) {
+  for (const Term& term : terms) {
+    if (!term.kl_of) continue;
+    const ad::Tensor v = term.value.value();
+    for (std::int64_t i = 0; i < v.numel(); ++i)
+      if (!std::isfinite(v[i]))
+        return fmt::format("site '{}': KL(q ‖ p) = {}{}", *term.kl_of, v[i],
+                           v.numel() > 1 ? fmt::format(" at element {}", i) : "");
+  }
+  return "";
+}
+
 }  // namespace
 
 TraceMeanFieldElbo::TraceMeanFieldElbo(int particles) : particles_(particles) {
@@ -121,6 +136,10 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
     ad::Var elbo = tape.constant(0.0);
     for (const Term& term : terms) elbo = elbo + ad::sum(term.value) * term.weight;
     elbo_sum += elbo.item();
+    if (!std::isfinite(elbo.item()) && est.nonfinite.empty()) {
+      est.nonfinite = describe_nonfinite(t);
+      if (est.nonfinite.empty()) est.nonfinite = describe_kl(terms);
+    }
     // 3. Score terms of the non-reparameterised guide sites.
     ad::Var surrogate = elbo;
     for (const auto& s : t.guide.sites()) {

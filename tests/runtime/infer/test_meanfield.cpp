@@ -11,6 +11,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "runtime/infer/meanfield_elbo.hpp"
@@ -201,6 +202,20 @@ BOOST_AUTO_TEST_CASE(latent_weight_scales_the_kl) {
   fit.ctx->set_latent_weight(0.25);
   fit.ctx->begin_step();
   BOOST_TEST(mf.loss(*fit.ctx, *fit.guide).elbo == -0.25 * kl_normal(0.5, 0.8, -1, 2), boost::test_tools::tolerance(1e-12));
+}
+
+// A guide whose support reaches outside the prior's: KL = ∞, and the
+// estimate says at which site (for the guard's message).
+BOOST_AUTO_TEST_CASE(infinite_kl_names_its_site) {
+  test::Fit fit("model { z ~ Uniform(0, 1) }\nguide { z ~ Uniform(-1, 2) }", interp::DataSet{}, 1);
+  fit.setup("custom");
+  infer::TraceMeanFieldElbo mf(1);
+  for (int i = 0; i < 4; ++i) {
+    fit.ctx->begin_step();
+    const auto est = mf.loss(*fit.ctx, *fit.guide);
+    BOOST_TEST(est.elbo == -std::numeric_limits<double>::infinity());
+    BOOST_TEST(est.nonfinite.find("site 'z'") != std::string::npos, est.nonfinite);
+  }
 }
 
 // M4 d=100 (conjugate linear regression) under auto_normal at its initial
