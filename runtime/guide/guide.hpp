@@ -27,10 +27,16 @@ class Guide {
 };
 
 struct GuideOptions {
-  std::string kind = "auto_normal";  // auto_normal | auto_delta | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | custom
+  std::string kind = "auto_normal";  // auto_normal | auto_delta | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_realnvp | custom
   InitStrategy init;
   double init_scale = 0.1;  // initial standard deviation in the unconstrained space (Pyro's default since 1.4)
   int rank = 0;             // auto_lowrank_mvn: 0 = about sqrt(latent dimension)
+  // auto_realnvp (auto_realnvp.hpp). Sized for a 2-core machine; Andrade
+  // (2024) used 64 layers of hidden width 100 with 256 draws per step.
+  int flow_layers = 4;              // affine coupling layers
+  int flow_hidden = 32;             // hidden width of each scale and shift net
+  std::string flow_clamp = "soft";  // the log-scale's clamp: soft (Andrade's asymmetric atan) | hard (Pyro's [−5, 3]) | none
+  double loft_tau = 100;            // LOFT's threshold; 0 = no LOFT layer
 };
 
 // The guide `o.kind` for `graph`; throws std::invalid_argument for an unknown

@@ -1,0 +1,194 @@
+// The Real NVP flow guide (auto_realnvp) and its transforms: LOFT's inverse
+// and log|det J| against finite differences (far beyond τ too), the soft
+// clamp's gradient on both sides of 0, the affine coupling layer's log|det J|
+// against a finite-difference Jacobian and its identity start.
+#define BOOST_TEST_MODULE flow
+#include <boost/test/unit_test.hpp>
+
+#include <Eigen/Dense>
+
+#include <cmath>
+#include <random>
+
+#include "runtime/guide/flow.hpp"
+#include "support/gradcheck.hpp"
+
+using namespace vireo;
+namespace flow = vireo::guide::flow;
+
+namespace {
+
+// Evaluates f on a fresh tape at the vector x and returns the values.
+template <class F>
+Eigen::VectorXd eval(F f, const Eigen::VectorXd& x) {
+  ad::Tape tape;
+  ad::Tensor t(ad::Shape{x.size()});
+  for (Eigen::Index i = 0; i < x.size(); ++i) t[i] = x[i];
+  ad::Var y = f(tape, tape.constant(t));
+  Eigen::VectorXd r(y.numel());
+  for (Eigen::Index i = 0; i < r.size(); ++i) r[i] = y.data()[i];
+  return r;
+}
+
+ad::Tensor random_tensor(const ad::Shape& s, std::mt19937_64& gen, double sd) {
+  std::normal_distribution<double> n(0, sd);
+  ad::Tensor t(s);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = n(gen);
+  return t;
+}
+
+const std::vector<double> loft_points = {-1e6, -1e3, -150, -100.5, -3.0, -0.2, 0.0, 0.7, 99.0, 101.0, 1e3, 1e6};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(loft_is_the_identity_inside_tau_and_inverts_beyond) {
+  const Eigen::VectorXd z = Eigen::Map<const Eigen::VectorXd>(loft_points.data(), loft_points.size());
+  const Eigen::VectorXd y = eval([](ad::Tape&, ad::Var v) { return flow::loft(v, 100.0); }, z);
+  const Eigen::VectorXd back = eval([](ad::Tape&, ad::Var v) { return flow::loft_inverse(v, 100.0); }, y);
+  for (Eigen::Index i = 0; i < z.size(); ++i) {
+    if (std::abs(z[i]) <= 100) BOOST_TEST(y[i] == z[i]);
+    BOOST_TEST(back[i] == z[i], boost::test_tools::tolerance(1e-10));
+    // The soft log: 1e6 lands near τ + log(1e6 − τ + 1).
+    if (std::abs(z[i]) > 100)
+      BOOST_TEST(std::abs(y[i]) == 100 + std::log(std::abs(z[i]) - 99), boost::test_tools::tolerance(1e-12));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(loft_log_det_matches_finite_differences) {
+  for (double tau : {1.0, 100.0}) {
+    for (double z : loft_points) {
+      // Central difference of y(z) with a step relative to |z|.
+      const double h = 1e-5 * std::max(1.0, std::abs(z));
+      auto y_at = [&](double v) {
+        return eval([tau](ad::Tape&, ad::Var x) { return flow::loft(x, tau); }, Eigen::VectorXd::Constant(1, v))[0];
+      };
+      const double dydz = (y_at(z + h) - y_at(z - h)) / (2 * h);
+      const double ld =
+          eval([tau](ad::Tape&, ad::Var x) { return flow::loft_log_abs_det(x, tau); }, Eigen::VectorXd::Constant(1, z))[0];
+      BOOST_TEST_CONTEXT("tau " << tau << ", z " << z) { BOOST_TEST(ld == std::log(std::abs(dydz)), boost::test_tools::tolerance(1e-6)); }
+    }
+  }
+  // The tape's gradients of y and of its log-det agree with the oracle.
+  ad::Tensor z(ad::Shape{static_cast<std::int64_t>(loft_points.size())});
+  for (std::size_t i = 0; i < loft_points.size(); ++i) z[i] = loft_points[i] == 0.0 ? 0.3 : loft_points[i];
+  for (double tau : {1.0, 100.0}) {
+    auto r = testing::gradcheck([tau](ad::Tape&, const std::vector<ad::Var>& x) { return flow::loft(x[0], tau); }, {z});
+    BOOST_TEST(r.ok, r.message);
+    r = testing::gradcheck([tau](ad::Tape&, const std::vector<ad::Var>& x) { return flow::loft_log_abs_det(x[0], tau); }, {z});
+    BOOST_TEST(r.ok, r.message);
+    r = testing::gradcheck([tau](ad::Tape&, const std::vector<ad::Var>& x) { return flow::loft_inverse(x[0], tau); },
+                           {ad::Tensor::vector({-tau - 5, -0.4 * tau, 0.1, 0.5 * tau, tau + 4, tau + 13})});
+    BOOST_TEST(r.ok, r.message);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(soft_clamp_values_and_gradients_on_both_sides_of_zero) {
+  const ad::Tensor s = ad::Tensor::vector({-50.0, -4.0, -0.7, -1e-3, 1e-3, 0.05, 0.3, 2.0, 50.0});
+  const Eigen::VectorXd sv = Eigen::Map<const Eigen::VectorXd>(s.data(), s.numel());
+  const Eigen::VectorXd c = eval([](ad::Tape&, ad::Var v) { return flow::soft_clamp(v); }, sv);
+  for (Eigen::Index i = 0; i < sv.size(); ++i) {
+    const double a = sv[i] > 0 ? 0.1 : 2.0;
+    BOOST_TEST(c[i] == 2 * a / M_PI * std::atan(sv[i] / a), boost::test_tools::tolerance(1e-14));
+    BOOST_TEST(c[i] < 0.1);
+    BOOST_TEST(c[i] > -2.0);
+  }
+  for (double ap : {0.1, 1.0})
+    for (double an : {2.0, 0.5}) {
+      auto r = testing::gradcheck(
+          [ap, an](ad::Tape&, const std::vector<ad::Var>& x) { return flow::soft_clamp(x[0], ap, an); }, {s});
+      BOOST_TEST(r.ok, r.message);
+    }
+  auto r = testing::gradcheck([](ad::Tape&, const std::vector<ad::Var>& x) { return flow::atan(x[0]); }, {s});
+  BOOST_TEST(r.ok, r.message);
+  // The hard clamp: Pyro's [−5, 3].
+  const Eigen::VectorXd h = eval([](ad::Tape&, ad::Var v) { return flow::hard_clamp(v); }, sv);
+  BOOST_TEST(h[0] == -5.0);
+  BOOST_TEST(h[8] == 3.0);
+  BOOST_TEST(h[3] == -1e-3);
+}
+
+namespace {
+
+struct CouplingNets {
+  ad::Tensor w1s, b1s, w2s, b2s, w1t, b1t, w2t, b2t, mask;
+  CouplingNets(std::int64_t d, std::int64_t h, bool zero_last, unsigned seed) {
+    std::mt19937_64 gen(seed);
+    w1s = random_tensor(ad::Shape{h, d}, gen, 0.7);
+    b1s = random_tensor(ad::Shape{h}, gen, 0.3);
+    w2s = zero_last ? ad::Tensor(ad::Shape{d, h}, 0.0) : random_tensor(ad::Shape{d, h}, gen, 0.4);
+    b2s = zero_last ? ad::Tensor(ad::Shape{d}, 0.0) : random_tensor(ad::Shape{d}, gen, 0.2);
+    w1t = random_tensor(ad::Shape{h, d}, gen, 0.7);
+    b1t = random_tensor(ad::Shape{h}, gen, 0.3);
+    w2t = zero_last ? ad::Tensor(ad::Shape{d, h}, 0.0) : random_tensor(ad::Shape{d, h}, gen, 0.4);
+    b2t = zero_last ? ad::Tensor(ad::Shape{d}, 0.0) : random_tensor(ad::Shape{d}, gen, 0.2);
+    mask = ad::Tensor(ad::Shape{d}, 0.0);
+    for (std::int64_t i = 0; i < d / 2; ++i) mask[i] = 1;
+  }
+  flow::CouplingResult forward(ad::Tape& tape, ad::Var x, flow::Activation act, const flow::ClampOptions& c) const {
+    flow::Mlp s{tape.constant(w1s), tape.constant(b1s), tape.constant(w2s), tape.constant(b2s)};
+    flow::Mlp t{tape.constant(w1t), tape.constant(b1t), tape.constant(w2t), tape.constant(b2t)};
+    return flow::affine_coupling(x, tape.constant(mask), s, t, act, c);
+  }
+  ad::Var inverse(ad::Tape& tape, ad::Var y, flow::Activation act, const flow::ClampOptions& c) const {
+    flow::Mlp s{tape.constant(w1s), tape.constant(b1s), tape.constant(w2s), tape.constant(b2s)};
+    flow::Mlp t{tape.constant(w1t), tape.constant(b1t), tape.constant(w2t), tape.constant(b2t)};
+    return flow::affine_coupling_inverse(y, tape.constant(mask), s, t, act, c);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(coupling_log_det_matches_a_finite_difference_jacobian) {
+  const std::int64_t d = 7, h = 5;
+  for (auto act : {flow::Activation::tanh, flow::Activation::relu})
+    for (const char* kind : {"soft", "hard", "none"}) {
+      flow::ClampOptions c;
+      c.kind = kind;
+      const CouplingNets nets(d, h, false, 3);
+      std::mt19937_64 gen(11);
+      std::normal_distribution<double> n(0, 1);
+      Eigen::VectorXd x(d);
+      for (auto& v : x) v = n(gen);
+      auto fwd = [&](ad::Tape& tape, ad::Var v) { return nets.forward(tape, v, act, c).y; };
+      Eigen::MatrixXd jac(d, d);
+      const double step = 1e-6;
+      for (std::int64_t j = 0; j < d; ++j) {
+        Eigen::VectorXd xp = x, xm = x;
+        xp[j] += step;
+        xm[j] -= step;
+        jac.col(j) = (eval(fwd, xp) - eval(fwd, xm)) / (2 * step);
+      }
+      const double ld = eval([&](ad::Tape& tape, ad::Var v) { return nets.forward(tape, v, act, c).log_det; }, x)[0];
+      BOOST_TEST_CONTEXT(kind) {
+        BOOST_TEST(std::abs(ld) > 1e-3);  // the weights do move the scale
+        BOOST_TEST(ld == std::log(std::abs(jac.determinant())), boost::test_tools::tolerance(1e-6));
+        // The inverse undoes the layer.
+        const Eigen::VectorXd y = eval(fwd, x);
+        const Eigen::VectorXd back = eval([&](ad::Tape& tape, ad::Var v) { return nets.inverse(tape, v, act, c); }, y);
+        BOOST_TEST((back - x).cwiseAbs().maxCoeff() < 1e-12);
+      }
+      // Gradients through the layer (to the input) against the oracle.
+      ad::Tensor xt(ad::Shape{d});
+      for (std::int64_t i = 0; i < d; ++i) xt[i] = x[i];
+      auto r = testing::gradcheck(
+          [&](ad::Tape& tape, const std::vector<ad::Var>& v) {
+            auto res = nets.forward(tape, v[0], act, c);
+            return ad::sum(res.y) + res.log_det;
+          },
+          {xt});
+      BOOST_TEST(r.ok, r.message);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(coupling_starts_as_the_identity) {
+  const std::int64_t d = 6;
+  const CouplingNets nets(d, 4, true, 5);
+  Eigen::VectorXd x(d);
+  x << 0.3, -2, 5, 0.01, -7, 1.5;
+  ad::Tape tape;
+  ad::Tensor xt(ad::Shape{d});
+  for (std::int64_t i = 0; i < d; ++i) xt[i] = x[i];
+  auto r = nets.forward(tape, tape.constant(xt), flow::Activation::relu, flow::ClampOptions{});
+  for (std::int64_t i = 0; i < d; ++i) BOOST_TEST(r.y.data()[i] == x[i]);
+  BOOST_TEST(r.log_det.item() == 0.0);
+}
