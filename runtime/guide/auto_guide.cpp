@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "runtime/guide/auto_realnvp.hpp"
 #include "runtime/guide/auto_vector.hpp"
 #include "runtime/guide/guide.hpp"
 #include "runtime/interp/interpreter.hpp"
@@ -221,12 +222,13 @@ std::unique_ptr<Guide> make_guide(const GuideOptions& o, const ir::Graph& graph)
   if (o.kind == "auto_delta") return std::make_unique<AutoDelta>(graph, o);
   if (o.kind == "auto_diagonal_normal") return std::make_unique<AutoDiagonalNormal>(graph, o);
   if (o.kind == "auto_mvn") return std::make_unique<AutoMultivariateNormal>(graph, o);
+  if (o.kind == "auto_realnvp") return std::make_unique<AutoRealNvp>(graph, o);
   if (o.kind == "auto_lowrank_mvn") {
     if (o.rank < 0) throw std::invalid_argument("auto_lowrank_mvn: the rank must be positive (or 0 for about sqrt of the dimension)");
     return std::make_unique<AutoLowRankMultivariateNormal>(graph, o);
   }
   throw std::invalid_argument("unknown guide '" + o.kind +
-                              "'; choose auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_delta or custom");
+                              "'; choose auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_realnvp, auto_delta or custom");
 }
 
 }  // namespace vireo::guide
