@@ -46,7 +46,10 @@ class AutoRealNvp final : public AutoContinuous {
   std::string layer_name(int k, const char* net, const char* what) const;
 
   flow::ClampOptions clamp_;
-  flow::Activation act_ = flow::Activation::relu;
+  // tanh, not relu: near 0 it is linear, so a layer's nets express the
+  // linear shears a correlated Gaussian posterior needs (M4 d = 100: 4
+  // layers of width 32 end 1.5 nats below log Z with tanh, 2.8 with relu).
+  flow::Activation act_ = flow::Activation::tanh;
   // masks_[k % 2]: layer k passes the first half (k even) or the second
   // (k odd) unchanged.
   mutable std::vector<ad::Tensor> masks_;

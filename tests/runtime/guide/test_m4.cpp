@@ -30,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "vector_fit.hpp"
@@ -153,4 +154,35 @@ BOOST_AUTO_TEST_CASE(auto_mvn_reaches_the_exact_posterior_from_a_wide_start) { r
 
 BOOST_AUTO_TEST_CASE(auto_mvn_reaches_the_exact_posterior_from_the_default_start) {
   reaches_the_exact_posterior(default_start());
+}
+
+// auto_realnvp (4 coupling layers of hidden width 32, soft clamp, LOFT) on
+// the same data: issue 7 asks for an ELBO within 2 nats of log Z. STL from
+// the prior's scale, lr 0.005 decayed by 0.9995 per step for 4000 steps
+// (≈6 s in Release) ends 1.55 nats below log Z; hidden width 64 ends 1.03,
+// 8 layers 1.46; with relu nets instead of tanh 2.5–2.8; the flow with no
+// coupling layer (a diagonal Gaussian) 5.4. Schedule from the environment for sweeps: VIREO_FLOW_STEPS, VIREO_FLOW_LR, VIREO_FLOW_LRD, VIREO_FLOW_SCALE,
+// VIREO_FLOW_LAYERS, VIREO_FLOW_HIDDEN.
+BOOST_AUTO_TEST_CASE(auto_realnvp_elbo_within_two_nats) {
+  const M4Data m = read_m4(d100);
+  const test::ConjugateLinreg exact(m.x, m.y);
+  auto env = [](const char* n, double dflt) {
+    const char* v = std::getenv(n);
+    return v ? std::atof(v) : dflt;
+  };
+  test::Schedule s = wide_start();
+  s.guide = "auto_realnvp";
+  s.steps = static_cast<int>(env("VIREO_FLOW_STEPS", 4000));
+  s.lr = env("VIREO_FLOW_LR", 0.005);
+  s.lrd = env("VIREO_FLOW_LRD", 0.9995);
+  s.init_scale = env("VIREO_FLOW_SCALE", 1.0);
+  s.flow_layers = static_cast<int>(env("VIREO_FLOW_LAYERS", 4));
+  s.flow_hidden = static_cast<int>(env("VIREO_FLOW_HIDDEN", 32));
+  test::VectorFit fit(test::linreg_model, exact.data(), 1);
+  fit.setup(s);
+  BOOST_TEST(fit.train(s.steps) == 0);
+  const auto [elbo, se] = fit.elbo_estimate(2000);
+  BOOST_TEST_MESSAGE("auto_realnvp: ELBO " << elbo << " ± " << se << ", log Z " << m.log_z << ", gap " << m.log_z - elbo);
+  BOOST_TEST(elbo - 3 * se <= m.log_z + 1e-6);
+  BOOST_TEST(m.log_z - elbo <= 2.0);
 }

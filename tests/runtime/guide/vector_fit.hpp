@@ -26,6 +26,7 @@ struct Schedule {
   bool stl = false;       // AutoContinuous::set_sticking_the_landing
   double init_scale = 0.1;
   std::string init = "median";
+  int flow_layers = 4, flow_hidden = 32;  // auto_realnvp
 };
 
 struct VectorFit {
@@ -54,6 +55,8 @@ struct VectorFit {
     go.kind = s.guide;
     go.init_scale = s.init_scale;
     go.init = guide::InitStrategy::parse(s.init);
+    go.flow_layers = s.flow_layers;
+    go.flow_hidden = s.flow_hidden;
     guide = guide::make_guide(go, graph);
     if (auto* v = joint()) v->set_sticking_the_landing(s.stl);
     optim::OptimOptions oo;
