@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("FILE", ra.model, "the .vireo file")->required();
   run_cmd->add_option("--data", ra.data, "the data, a JSON object keyed by data names")->required();
   run_cmd->add_option("--guide", ra.fit.guide,
-                      "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_delta | custom "
+                      "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_realnvp | auto_delta | custom "
                       "(default: custom when the file has a guide block, else auto_normal)");
   run_cmd->add_option("--elbo", ra.fit.elbo,
                       "trace (Trace_ELBO, default) | tracegraph (TraceGraph_ELBO: Rao-Blackwellised score terms with baselines) | "
@@ -226,6 +226,11 @@ int main(int argc, char** argv) {
                       "standard (default) | stl: sticking-the-landing path gradients (joint guides), whose "
                       "variance vanishes at the exact posterior");
   run_cmd->add_option("--init-scale", ra.fit.init_scale, "initial guide scale, unconstrained (default 0.1)");
+  run_cmd->add_option("--flow-layers", ra.fit.flow_layers, "auto_realnvp: affine coupling layers (default 4)");
+  run_cmd->add_option("--flow-hidden", ra.fit.flow_hidden, "auto_realnvp: hidden width of each layer's nets (default 32)");
+  run_cmd->add_option("--flow-clamp", ra.fit.flow_clamp,
+                      "auto_realnvp: clamp of the log-scale: soft (asymmetric atan, default) | hard (Pyro's [-5, 3]) | none");
+  run_cmd->add_option("--loft-tau", ra.fit.loft_tau, "auto_realnvp: LOFT threshold (default 100; 0: no LOFT layer)");
   run_cmd->add_option("--draws", ra.draws, "write posterior draws to this CSV (CmdStan column names)");
   run_cmd->add_option("--num-draws", ra.num_draws, "posterior draws for --draws and the summary (default 1000)")
       ->check(CLI::PositiveNumber);

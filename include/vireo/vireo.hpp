@@ -142,7 +142,7 @@ class Data {
 // when the Fit is made, with the list of accepted names.
 struct FitOptions {
   // auto_normal | auto_delta | auto_diagonal_normal | auto_mvn |
-  // auto_lowrank_mvn | custom. Empty: `custom` when the file has a guide
+  // auto_lowrank_mvn | auto_realnvp | custom. Empty: `custom` when the file has a guide
   // block, else auto_normal.
   std::string guide;
   // trace (Trace_ELBO) | tracegraph (TraceGraph_ELBO: each discrete site's
@@ -161,6 +161,14 @@ struct FitOptions {
   std::uint64_t seed = 0;
   std::string init = "median"; // median | mean | sample | feasible | uniform | uniform(R)
   double init_scale = 0.1;     // automatic guides' initial scale (unconstrained space)
+  // auto_realnvp (Real NVP with Andrade's 2024 stabilisers): coupling layers,
+  // the hidden width of their scale and shift nets, the clamp of their
+  // log-scale (soft: asymmetric atan | hard: Pyro's [-5, 3] | none), LOFT's
+  // threshold (0: no LOFT layer). Sized for 2 cores; the paper used 64 layers, width 100.
+  int flow_layers = 4;
+  int flow_hidden = 32;
+  std::string flow_clamp = "soft";
+  double loft_tau = 100;
   // standard | stl: the path-derivative ("sticking the landing") gradient of
   // the joint guides, whose variance vanishes at the exact posterior. With it,
   // M4 d=100 reaches log Z under auto_mvn, init_scale 1, clipped_adam lr 0.01,

@@ -74,6 +74,10 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   guide::GuideOptions go;
   go.kind = options.guide;
   go.init_scale = options.init_scale;
+  go.flow_layers = options.flow_layers;
+  go.flow_hidden = options.flow_hidden;
+  go.flow_clamp = options.flow_clamp;
+  go.loft_tau = options.loft_tau;
   if (!(options.init_scale > 0) || !std::isfinite(options.init_scale))
     api::fail(Error::Kind::Options, "--init-scale must be a positive finite number; got " + std::to_string(options.init_scale));
   try {
@@ -87,7 +91,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     if (!joint)
       api::fail(Error::Kind::Options,
                 "--estimator stl (sticking the landing) is available for the joint guides only for now",
-                "use --guide auto_mvn, auto_lowrank_mvn or auto_diagonal_normal with it");
+                "use --guide auto_mvn, auto_lowrank_mvn, auto_diagonal_normal or auto_realnvp with it");
     joint->set_sticking_the_landing(true);
   } else if (options.estimator != "standard") {
     api::fail(Error::Kind::Options, "unknown --estimator '" + options.estimator + "'", "choose standard or stl");
