@@ -250,3 +250,39 @@ BOOST_AUTO_TEST_CASE(realnvp_fits_a_small_correlated_posterior) {
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(realnvp_options_hard_clamp_no_clamp_no_loft_and_refusals) {
+  const test::ConjugateLinreg truth = small_regression();
+  // Each variant trains without a non-finite step on this easy posterior.
+  for (const char* clamp : {"hard", "none"})
+    for (double tau : {0.0, 100.0}) {
+      BOOST_TEST_CONTEXT(clamp << ", tau " << tau) {
+        test::VectorFit fit(test::linreg_model, truth.data(), 2);
+        guide::GuideOptions go;
+        go.kind = "auto_realnvp";
+        go.flow_clamp = clamp;
+        go.loft_tau = tau;
+        go.flow_layers = 2;
+        go.flow_hidden = 8;
+        fit.guide = guide::make_guide(go, fit.graph);
+        optim::OptimOptions oo;
+        oo.lr = 0.01;
+        fit.optimizer = optim::make_optimizer(oo);
+        fit.elbo = std::make_unique<infer::TraceElbo>(1);
+        fit.svi = std::make_unique<infer::Svi>(*fit.ctx, *fit.guide, *fit.optimizer, *fit.elbo);
+        BOOST_TEST(fit.train(300) == 0);
+        BOOST_TEST(std::isfinite(fit.elbo_estimate(200).first));
+      }
+    }
+  guide::GuideOptions bad;
+  bad.kind = "auto_realnvp";
+  bad.flow_clamp = "soft-ish";
+  test::VectorFit fit(test::linreg_model, truth.data(), 1);
+  BOOST_CHECK_THROW(guide::make_guide(bad, fit.graph), std::invalid_argument);
+  bad.flow_clamp = "soft";
+  bad.flow_hidden = 0;
+  BOOST_CHECK_THROW(guide::make_guide(bad, fit.graph), std::invalid_argument);
+  bad.flow_hidden = 8;
+  bad.loft_tau = -1;
+  BOOST_CHECK_THROW(guide::make_guide(bad, fit.graph), std::invalid_argument);
+}
