@@ -88,6 +88,7 @@ struct RunArgs {
   long steps = 2000;
   long num_draws = 1000;
   int grad_var = 0;
+  long diagnose = 0;
   long evidence = 0;
   std::string draws, summary, save_params, load_params;
 };
@@ -108,8 +109,24 @@ int run(const RunArgs& a) {
   std::cerr << "fitting " << a.model << ": guide " << fit.guide_name() << ", " << estimator << " (" << a.fit.particles
             << " particle" << (a.fit.particles == 1 ? "" : "s") << "), " << a.fit.optim << " lr " << a.fit.lr << ", "
             << a.steps << " steps, seed " << a.fit.seed << "\n";
+  if (a.diagnose > 0) std::cerr << "before the fit: " << fit.diagnose(a.diagnose).text;
   Progress progress(a.steps);
-  fit.run(a.steps, [&](long step, long total, double elbo) { progress(step, total, elbo); });
+  bool hinted = false;
+  try {
+    fit.run(a.steps, [&](long step, long total, double elbo) {
+      progress(step, total, elbo);
+      // An extremely low first ELBO is the commonest trouble: say where to look.
+      if (step == 1 && !hinted && a.diagnose == 0 && fit.elbo_history().front() < -1e6) {
+        hinted = true;
+        std::cerr << "note: the first ELBO is " << fit.elbo_history().front()
+                  << "; run with --diagnose to see which site and what to do\n";
+      }
+    });
+  } catch (const vireo::Error&) {
+    if (a.diagnose > 0) std::cerr << "at the last good step: " << fit.diagnose(a.diagnose).text;
+    throw;
+  }
+  if (a.diagnose > 0) std::cerr << "after the fit: " << fit.diagnose(a.diagnose).text;
   if (!fit.notes().empty()) std::cerr << fit.notes() << "\n";
   if (fit.rejected_steps() > 0)
     std::cerr << "warning: " << fit.rejected_steps() << " of " << a.steps
@@ -199,6 +216,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--baseline", ra.fit.baseline,
                       "tracegraph: baseline for sites without `with baseline(...)`: avg (default, beta 0.90) | avg:BETA | "
                       "value:X | loo (leave-one-out across particles) | avg+loo | none");
+  run_cmd->add_option("--diagnose", ra.diagnose,
+                      "before and after the fit, over N draws: the ELBO per site, gradient norms, guide scales, and advice "
+                      "when the ELBO is extremely low (0: off)")
+      ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--grad-var", ra.grad_var,
                       "after the fit, the variance of each parameter's gradient estimate over N draws (0: off)")
       ->check(CLI::NonNegativeNumber);

@@ -225,6 +225,23 @@ struct SiteSummary {
 // of the weights (Vehtari et al. 2024, "Pareto Smoothed Importance
 // Sampling") against min(1 − 1/log10 draws, 0.7). Above 0.7 more draws do
 // not help; the guide must come closer to the posterior.
+// The fit examined at its current parameters (Fit::diagnose, `vireo run
+// --diagnose`): the ELBO per site, gradient norms, and what looks wrong.
+struct Diagnosis {
+  struct Site {
+    std::string name, kind, distribution;  // kind: "latent" | "observed"
+    double log_p = 0, log_q = 0;           // means over the draws, scaled
+    double guide_mean = 0, guide_sd = 0, prior_mean = 0, prior_sd = 0;  // latent: first element; NaN if none
+  };
+  long draws = 0;
+  double elbo = 0;
+  std::vector<Site> sites;
+  std::map<std::string, double> grad_norm;  // per parameter, mean over the draws
+  std::vector<std::string> warnings;        // collapsed/exploded scales, sites far from their priors, crushing likelihoods
+  std::vector<std::string> advice;          // plain advice when the ELBO is extremely low
+  std::string text;                         // all of it, as `vireo run --diagnose` prints it
+};
+
 struct Evidence {
   double log_z = 0;           // −inf when no draw had a finite weight
   double se = 0;              // Monte Carlo standard error of log_z (delta method)
@@ -325,6 +342,10 @@ class Fit {
   // estimate are the same draws. Throws vireo::Error (kind Options) when
   // draws < 1.
   Evidence evidence(long draws);
+
+  // The ELBO per site, gradient norms and warnings from `draws` evaluations
+  // at the current parameters (nothing is updated).
+  Diagnosis diagnose(long draws = 100);
 
   // `n` posterior draws of the latent and deterministic sites (and, with
   // `predictive`, of the observed sites sampled from the model). Draw i uses

@@ -12,6 +12,7 @@
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
+#include "runtime/infer/diagnose.hpp"
 #include "runtime/guide/auto_vector.hpp"
 #include "runtime/infer/evidence.hpp"
 #include "runtime/infer/meanfield_elbo.hpp"
@@ -20,7 +21,7 @@
 namespace vireo {
 namespace {
 
-enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5 };
+enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6 };
 
 // A generator for (seed, purpose, counter): splitmix64 chained over the three
 // words, so that nearby seeds and counters give unrelated streams.
@@ -204,6 +205,27 @@ Evidence Fit::evidence(long draws) {
     });
   });
   return Evidence{e.log_z, e.se, e.ess, e.khat, e.khat_threshold, e.draws, e.reliable, e.warning};
+}
+
+Diagnosis Fit::diagnose(long draws) {
+  Impl& f = *impl_;
+  if (draws < 1) api::fail(Error::Kind::Options, "the diagnosis needs at least 1 draw; got " + std::to_string(draws));
+  infer::Diagnosis d;
+  api::translate_errors(f.model->source, Error::Kind::Run, [&] {
+    d = infer::diagnose(*f.ctx, *f.guide, *f.elbo, draws, [&](long i) {
+      f.reseed(static_cast<int>(Purpose::Diagnose), static_cast<std::uint64_t>(i));
+    });
+  });
+  Diagnosis out;
+  out.draws = d.draws;
+  out.elbo = d.elbo;
+  for (const auto& s : d.sites)
+    out.sites.push_back({s.name, s.kind, s.distribution, s.log_p, s.log_q, s.guide_mean, s.guide_sd, s.prior_mean, s.prior_sd});
+  out.grad_norm = d.grad_norm;
+  out.warnings = d.warnings;
+  out.advice = d.advice;
+  out.text = d.to_text();
+  return out;
 }
 
 double Fit::running_elbo() const {

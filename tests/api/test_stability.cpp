@@ -188,3 +188,39 @@ BOOST_AUTO_TEST_CASE(schedules_and_annealing_are_checked) {
   vireo::Fit c(prior_only, none, short_ramp);
   BOOST_TEST(c.step() == 0.25 * elbo_plain, boost::test_tools::tolerance(1e-12));
 }
+
+// Diagnostics: at the start the far model's ELBO is dominated by the
+// likelihood of y, which the diagnosis names, with advice; after a fit that
+// reaches the posterior there is nothing to advise.
+BOOST_AUTO_TEST_CASE(diagnosis_names_the_site_and_advises) {
+  vireo::Model m = vireo::Model::from_string(far_model, "far.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, far_data());
+  vireo::FitOptions o;
+  o.optim = "clipped_adam";
+  o.lr = 5;
+  o.lrd = 0.999;
+  vireo::Fit fit(m, d, o);
+  vireo::Diagnosis before = fit.diagnose(50);
+  BOOST_TEST(before.draws == 50);
+  BOOST_TEST(before.elbo < -1e10);
+  BOOST_TEST_REQUIRE(before.sites.size() == 2u);
+  BOOST_TEST(before.sites[0].name == "mu");
+  BOOST_TEST(before.sites[0].kind == "latent");
+  BOOST_TEST(std::abs(before.sites[0].guide_mean) < 5.0);  // init to the prior median (of 15 draws), scale 0.1
+  BOOST_TEST(before.sites[0].prior_sd == 10.0);
+  BOOST_TEST(before.sites[1].name == "y");
+  BOOST_TEST(before.sites[1].log_p < -1e10);
+  BOOST_TEST(before.sites[1].log_p + before.sites[0].log_p - before.sites[0].log_q == before.elbo,
+             boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(before.grad_norm.count("auto.loc.mu") == 1u);
+  BOOST_TEST(before.grad_norm.at("auto.loc.mu") > 1e6);
+  bool names_y = false;
+  for (const auto& w : before.warnings) names_y = names_y || has(w, "observed 'y'");
+  BOOST_TEST(names_y, before.text);
+  BOOST_TEST(!before.advice.empty());
+  BOOST_TEST(has(before.text, "advice:"), before.text);
+  fit.run(10000);
+  vireo::Diagnosis after = fit.diagnose(50);
+  BOOST_TEST(after.advice.empty(), after.text);
+  BOOST_TEST(std::abs(after.sites[0].guide_mean - 1000) < 0.05);
+}

@@ -341,3 +341,24 @@ model {
   fs::remove(model);
   fs::remove(summary);
 }
+
+// --diagnose prints the ELBO per site and advice; without it an extremely
+// low first ELBO prints a pointer to it.
+BOOST_AUTO_TEST_CASE(diagnose_from_the_command_line) {
+  fs::path model = write_temp("far_d.vireo", R"(data { N: int  y: real[N] }
+model {
+  mu ~ Normal(0, 10)
+  plate data(N) { observe y ~ Normal(mu, 0.01) }
+})");
+  fs::path data = write_temp("far_d.json", R"({"N": 3, "y": [1000, 1000, 1000]})");
+  Run r = vireo("run " + q(model) + " --data " + q(data) + " --steps 5 --diagnose 20");
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  for (const std::string& needle : {"before the fit: diagnosis over 20 draws", "after the fit:", "observed 'y'", "advice:",
+                                    "auto.loc.mu", "E log p"})
+    BOOST_TEST(has(r.err, needle), needle << "\n" << r.err);
+  r = vireo("run " + q(model) + " --data " + q(data) + " --steps 5");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.err, "run with --diagnose"), r.err);
+  fs::remove(model);
+  fs::remove(data);
+}
