@@ -140,7 +140,7 @@ Diagnosis diagnose(interp::Context& ctx, guide::Guide& guide, Elbo& elbo, long d
                                            g(d.guide_mean), g(d.guide_sd), g(d.prior_mean), g(d.prior_sd)));
     out.advice.push_back("the ELBO is dominated by the likelihood terms above: the guide starts far from where the data "
                          "put the latent sites");
-    out.advice.push_back("initialise nearer the data (--init with a value, or init_to_sample), or let the optimizer "
+    out.advice.push_back("initialise nearer the data (--init sample draws the start from the prior), or let the optimizer "
                          "travel: --optim clipped_adam with a larger --lr and --lrd decay (e.g. --lr 1 --lrd 0.999)");
     out.advice.push_back("--kl-anneal STEPS and --clip-grad-norm keep the first steps from overshooting; a richer guide "
                          "(auto_mvn) when latent sites are correlated");
