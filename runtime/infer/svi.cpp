@@ -107,10 +107,11 @@ StepResult Svi::step() {
     for (auto& [e, g] : grads) g.map() *= f;
   }
 
-  // Apply, keeping the old values: an update that overflows a parameter is undone.
-  std::vector<Eigen::ArrayXd> before;
-  before.reserve(grads.size());
-  for (auto& [e, g] : grads) before.push_back(e->unconstrained);
+  // Apply, keeping the old values: an update that overflows a parameter is
+  // undone. The buffers live across steps, so this copies without allocating.
+  std::vector<Eigen::ArrayXd>& before = before_;
+  if (before.size() < grads.size()) before.resize(grads.size());
+  for (std::size_t k = 0; k < grads.size(); ++k) before[k] = grads[k].first->unconstrained;
   optim_.begin_step();
   for (std::size_t k = 0; k < grads.size(); ++k) {
     auto& [e, g] = grads[k];

@@ -82,6 +82,7 @@ class Svi {
   double shrink_ = 1;
   long steps_ = 0;
   int consecutive_ = 0;
+  std::vector<Eigen::ArrayXd> before_;  // the parameters before an update (step's scratch)
 };
 
 }  // namespace vireo::infer
