@@ -99,6 +99,38 @@ int Constraint::event_dim() const {
   }
 }
 
+bool Constraint::all_inside(const double* x, const ad::Shape& shape) const {
+  const std::int64_t n = shape.numel();
+  // Bounds of one element, or of the value's own shape, index like the value.
+  auto bound = [&](const ad::Tensor& b, std::int64_t i) { return b.numel() == 1 ? b[0] : b[i]; };
+  const bool lo_ok = lower.numel() == 1 || lower.shape() == shape;
+  const bool hi_ok = upper.numel() == 1 || upper.shape() == shape;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    bool in = true;
+    switch (kind) {
+      case Kind::real:
+      case Kind::real_vector: in = !std::isnan(v); break;
+      case Kind::positive: in = v > 0; break;
+      case Kind::nonnegative: in = v >= 0; break;
+      case Kind::greater_than: in = lo_ok && v > bound(lower, i); break;
+      case Kind::less_than: in = hi_ok && v < bound(upper, i); break;
+      case Kind::interval: in = lo_ok && hi_ok && v >= bound(lower, i) && v <= bound(upper, i); break;
+      case Kind::unit_interval: in = v >= 0 && v <= 1; break;
+      case Kind::boolean: in = v == 0 || v == 1; break;
+      case Kind::nonnegative_integer: in = v >= 0 && is_integer(v); break;
+      case Kind::integer_interval:
+        in = lo_ok && hi_ok && is_integer(v) && v >= bound(lower, i) && v <= bound(upper, i);
+        break;
+      case Kind::simplex:
+      case Kind::lower_cholesky:
+      case Kind::positive_definite: return false;
+    }
+    if (!in) return false;
+  }
+  return true;
+}
+
 ad::Tensor Constraint::check(const ad::Tensor& value) const {
   ad::Shape shape = value.shape();
   if (kind == Kind::greater_than || kind == Kind::interval || kind == Kind::integer_interval)

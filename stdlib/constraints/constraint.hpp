@@ -41,6 +41,11 @@ struct Constraint {
   // 1.0 where `value` (per event) lies in the support, else 0.0; the shape
   // is value's (broadcast with the bounds) without the event dimensions.
   ad::Tensor check(const ad::Tensor& value) const;
+  // Whether every element of the n values at `x` (of `shape`) is in the
+  // support, without allocating: true only if check() would be all ones.
+  // Answers false when it cannot tell cheaply (bounds that broadcast, event
+  // kinds other than real_vector), so a caller falls back to check().
+  bool all_inside(const double* x, const ad::Shape& shape) const;
 };
 
 Constraint real();

@@ -96,12 +96,26 @@ class Interval final : public Transform {
 
 }  // namespace
 
-TransformPtr identity_transform() { return std::make_shared<Identity>(); }
-TransformPtr exp_transform() { return std::make_shared<Exp>(); }
-TransformPtr softplus_transform() { return std::make_shared<Softplus>(); }
+// The transforms without parameters are immutable: one shared instance each,
+// so that a guide asking for one at every site and step allocates nothing.
+TransformPtr identity_transform() {
+  static const TransformPtr t = std::make_shared<Identity>();
+  return t;
+}
+TransformPtr exp_transform() {
+  static const TransformPtr t = std::make_shared<Exp>();
+  return t;
+}
+TransformPtr softplus_transform() {
+  static const TransformPtr t = std::make_shared<Softplus>();
+  return t;
+}
 TransformPtr lower_bound_transform(ad::Tensor lower) { return std::make_shared<LowerBound>(std::move(lower)); }
 TransformPtr upper_bound_transform(ad::Tensor upper) { return std::make_shared<UpperBound>(std::move(upper)); }
-TransformPtr sigmoid_transform() { return std::make_shared<Sigmoid>(); }
+TransformPtr sigmoid_transform() {
+  static const TransformPtr t = std::make_shared<Sigmoid>();
+  return t;
+}
 TransformPtr interval_transform(ad::Tensor lower, ad::Tensor upper) {
   return std::make_shared<Interval>(std::move(lower), std::move(upper));
 }

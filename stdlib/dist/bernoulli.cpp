@@ -19,7 +19,10 @@ class Bernoulli final : public Distribution {
     else check_finite("Bernoulli", "logits", *logits_);
   }
   std::string_view name() const override { return "Bernoulli"; }
-  constraints::Constraint support() const override { return constraints::boolean(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::boolean();
+    return c;
+  }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
     const Shape s = extended_shape(sample_shape);

@@ -20,7 +20,10 @@ class Beta final : public Distribution {
     check_positive("Beta", "concentration0", c0);
   }
   std::string_view name() const override { return "Beta"; }
-  constraints::Constraint support() const override { return constraints::unit_interval(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::unit_interval();
+    return c;
+  }
   bool has_rsample() const override { return true; }
 
   // Draws are clamped to [tiny, 1 − ε] (as PyTorch) so log_prob stays finite.

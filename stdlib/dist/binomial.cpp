@@ -20,11 +20,10 @@ class Binomial final : public Distribution {
     check_nonnegative_integer("Binomial", "total_count", n_);
     if (probs_) check_probability("Binomial", "probs", *probs_);
     else check_finite("Binomial", "logits", *logits_);
+    support_ = constraints::integer_interval(0.0, detail::values_as(n_, batch_shape()));
   }
   std::string_view name() const override { return "Binomial"; }
-  constraints::Constraint support() const override {
-    return constraints::integer_interval(0.0, detail::values_as(n_, batch_shape()));
-  }
+  const constraints::Constraint& support() const override { return support_; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
     const Shape s = extended_shape(sample_shape);
@@ -65,6 +64,7 @@ class Binomial final : public Distribution {
  private:
   Var n_;
   std::optional<Var> probs_, logits_;
+  constraints::Constraint support_;  // built once: its bounds are the parameters' values
 };
 
 }  // namespace

@@ -38,12 +38,11 @@ class Categorical final : public Distribution {
           throw ParameterError("Categorical: logits must be finite or -inf; got " + std::to_string(l[i]));
     }
     log_probs_ = logits_ ? ad::log_softmax(*logits_, -1) : ad::log(*probs_) - ad::log(ad::sum(*probs_, -1, true));
+    support_ = constraints::integer_interval(0.0, static_cast<double>(num_categories() - 1));
   }
   std::string_view name() const override { return "Categorical"; }
   std::int64_t num_categories() const { return log_probs_.shape()[log_probs_.rank() - 1]; }
-  constraints::Constraint support() const override {
-    return constraints::integer_interval(0.0, static_cast<double>(num_categories() - 1));
-  }
+  const constraints::Constraint& support() const override { return support_; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
     const Shape s = extended_shape(sample_shape);
@@ -78,6 +77,7 @@ class Categorical final : public Distribution {
  private:
   std::optional<Var> probs_, logits_;
   Var log_probs_;
+  constraints::Constraint support_;  // built once: its bounds are the parameters' values
 };
 
 }  // namespace

@@ -14,10 +14,11 @@ namespace {
 // Throws for the first element failing `ok`.
 template <class Ok>
 void check_each(std::string_view dist, std::string_view param, ad::Var v, std::string_view must, Ok ok) {
-  const ad::Tensor t = v.value();
-  for (std::int64_t i = 0; i < t.numel(); ++i) {
+  const double* t = v.data();  // read in place: distributions are built every step
+  const std::int64_t n = v.numel();
+  for (std::int64_t i = 0; i < n; ++i) {
     if (ok(t[i])) continue;
-    std::string where = t.numel() > 1 ? fmt::format(" at flat index {}", i) : "";
+    std::string where = n > 1 ? fmt::format(" at flat index {}", i) : "";
     throw ParameterError(fmt::format("{}: {} must be {}; got {}{}", dist, param, must, t[i], where));
   }
 }

@@ -28,7 +28,10 @@ class Dirichlet final : public Distribution {
     check_positive("Dirichlet", "concentration", alpha_);
   }
   std::string_view name() const override { return "Dirichlet"; }
-  constraints::Constraint support() const override { return constraints::simplex(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::simplex();
+    return c;
+  }
   bool has_rsample() const override { return true; }
 
   // Each event normalised in log space (rng::dirichlet), so small

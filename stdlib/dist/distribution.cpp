@@ -9,8 +9,9 @@ namespace vireo::dist {
 
 Var Distribution::log_prob(Var value) const {
   Var lp = log_density(value);
-  const constraints::Constraint s = support();
+  const constraints::Constraint& s = support();
   if (s.kind == constraints::Kind::real || s.kind == constraints::Kind::real_vector) return lp;
+  if (s.all_inside(value.data(), value.shape())) return lp;  // the usual case, allocation-free
   const Tensor inside = s.check(value.value());
   for (std::int64_t i = 0; i < inside.numel(); ++i) {
     if (inside[i] == 0.0)  // only now pay for a select: −∞ outside the support

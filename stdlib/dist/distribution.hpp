@@ -41,7 +41,9 @@ class Distribution {
   virtual std::string_view name() const = 0;
   const Shape& batch_shape() const { return batch_shape_; }
   const Shape& event_shape() const { return event_shape_; }
-  virtual constraints::Constraint support() const = 0;
+  // A reference that lives as long as the distribution (a static constant
+  // for the families whose support has no parameters).
+  virtual const constraints::Constraint& support() const = 0;
   bool is_discrete() const { return support().is_discrete(); }
   virtual bool has_rsample() const { return false; }
 

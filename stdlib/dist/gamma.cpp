@@ -20,7 +20,10 @@ class Gamma final : public Distribution {
     check_positive("Gamma", "rate", rate);
   }
   std::string_view name() const override { return "Gamma"; }
-  constraints::Constraint support() const override { return constraints::nonnegative(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::nonnegative();
+    return c;
+  }
   bool has_rsample() const override { return true; }
 
   // Draws below the smallest normal double are clamped to it (as PyTorch), so

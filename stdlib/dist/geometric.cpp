@@ -14,7 +14,10 @@ class Geometric final : public Distribution {
     check_each_in_half_open(probs);
   }
   std::string_view name() const override { return "Geometric"; }
-  constraints::Constraint support() const override { return constraints::nonnegative_integer(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::nonnegative_integer();
+    return c;
+  }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
     const Shape s = extended_shape(sample_shape);

@@ -13,7 +13,10 @@ class HalfCauchy final : public Distribution {
     check_positive("HalfCauchy", "scale", scale);
   }
   std::string_view name() const override { return "HalfCauchy"; }
-  constraints::Constraint support() const override { return constraints::nonnegative(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::nonnegative();
+    return c;
+  }
   bool has_rsample() const override { return true; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {

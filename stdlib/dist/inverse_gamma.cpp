@@ -23,7 +23,10 @@ class InverseGamma final : public Distribution {
     check_positive("InverseGamma", "rate", rate);
   }
   std::string_view name() const override { return "InverseGamma"; }
-  constraints::Constraint support() const override { return constraints::positive(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::positive();
+    return c;
+  }
   bool has_rsample() const override { return true; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {

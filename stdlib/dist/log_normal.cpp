@@ -16,7 +16,10 @@ class LogNormal final : public Distribution {
     check_positive("LogNormal", "scale", scale);
   }
   std::string_view name() const override { return "LogNormal"; }
-  constraints::Constraint support() const override { return constraints::positive(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::positive();
+    return c;
+  }
   bool has_rsample() const override { return true; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {

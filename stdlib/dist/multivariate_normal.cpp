@@ -54,7 +54,10 @@ class MultivariateNormal final : public Distribution {
                      without_last(loc.shape()), Shape{loc.shape()[loc.rank() - 1]}),
         loc_(loc), covariance_(covariance), scale_tril_(factor(loc, covariance, scale_tril)) {}
   std::string_view name() const override { return "MultivariateNormal"; }
-  constraints::Constraint support() const override { return constraints::real_vector(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::real_vector();
+    return c;
+  }
   bool has_rsample() const override { return true; }
   std::int64_t dim() const { return event_shape()[0]; }
 

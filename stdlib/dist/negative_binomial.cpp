@@ -25,7 +25,10 @@ class NegativeBinomial final : public Distribution {
       if (p[i] == 1.0) throw ParameterError("NegativeBinomial: probs must be in [0, 1); got 1");
   }
   std::string_view name() const override { return "NegativeBinomial"; }
-  constraints::Constraint support() const override { return constraints::nonnegative_integer(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::nonnegative_integer();
+    return c;
+  }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
     const Shape s = extended_shape(sample_shape);

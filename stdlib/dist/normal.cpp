@@ -16,7 +16,10 @@ class Normal final : public Distribution {
     check_positive("Normal", "scale", scale);
   }
   std::string_view name() const override { return "Normal"; }
-  constraints::Constraint support() const override { return constraints::real(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::real();
+    return c;
+  }
   bool has_rsample() const override { return true; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {

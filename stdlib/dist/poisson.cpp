@@ -18,7 +18,10 @@ class Poisson final : public Distribution {
     check_finite("Poisson", "rate", rate);
   }
   std::string_view name() const override { return "Poisson"; }
-  constraints::Constraint support() const override { return constraints::nonnegative_integer(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::nonnegative_integer();
+    return c;
+  }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
     const Shape s = extended_shape(sample_shape);

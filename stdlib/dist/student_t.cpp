@@ -26,7 +26,10 @@ class StudentT final : public Distribution {
     check_positive("StudentT", "scale", scale);
   }
   std::string_view name() const override { return "StudentT"; }
-  constraints::Constraint support() const override { return constraints::real(); }
+  const constraints::Constraint& support() const override {
+    static const constraints::Constraint c = constraints::real();
+    return c;
+  }
   bool has_rsample() const override { return true; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {

@@ -13,9 +13,10 @@ class Uniform final : public Distribution {
     check_finite("Uniform", "low", low);
     check_finite("Uniform", "high", high);
     check_less("Uniform", "low", low, "high", high);
+    support_ = constraints::interval(low_.value(), high_.value());
   }
   std::string_view name() const override { return "Uniform"; }
-  constraints::Constraint support() const override { return constraints::interval(low_.value(), high_.value()); }
+  const constraints::Constraint& support() const override { return support_; }
   bool has_rsample() const override { return true; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
@@ -40,6 +41,7 @@ class Uniform final : public Distribution {
 
  private:
   Var low_, high_;
+  constraints::Constraint support_;  // built once: its bounds are the parameters' values
 };
 
 }  // namespace
