@@ -10,6 +10,7 @@
 #include "runtime/interp/interpreter.hpp"
 #include "stdlib/constraints/biject_to.hpp"
 #include "stdlib/dist/checks.hpp"
+#include "stdlib/dist/families.hpp"
 #include "stdlib/dist/registry.hpp"
 #include "stdlib/math/stable.hpp"
 
@@ -21,7 +22,8 @@ using handlers::MsgType;
 void AutoGuide::run(interp::Context& ctx) {
   ctx_ = &ctx;
   handlers::HandlerStack::Scoped scope(ctx.handlers(), *this);
-  interp::Interpreter(ctx).run(graph_.model);
+  // Observed sites would only be stopped in process(): skip them whole.
+  interp::Interpreter(ctx, /*latent_only=*/true).run(graph_.model);
 }
 
 void AutoGuide::process(Message& msg) {
@@ -125,7 +127,7 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
   }
   dist::DistributionPtr q;
   try {
-    q = dist::make_distribution("Normal", tape, {{"loc", loc}, {"scale", scale}});
+    q = dist::normal(loc, scale);
   } catch (const dist::ParameterError& e) {
     // Say which parameter of which guide, in its stored (unconstrained) terms.
     const ad::Tensor s = ctx.param_leaf(scale_name).value(), l = ctx.param_leaf(loc_name).value();

@@ -26,8 +26,11 @@ ad::Var Context::param_leaf(const std::string& name) {
   if (it != leaves_.end()) return it->second;
   params::Entry* e = store_.find(name);
   if (!e) throw std::logic_error("no parameter '" + name + "' in the store");
-  ad::Tensor t(ad::Shape(e->shape), std::vector<double>(e->unconstrained.begin(), e->unconstrained.end()));
-  ad::Var leaf = tape_.leaf(t);
+  const ad::Shape shape(e->shape);
+  if (shape.numel() != e->unconstrained.size())
+    throw std::invalid_argument("Tensor: " + std::to_string(e->unconstrained.size()) +
+                                " values do not fill shape " + ad::to_string(shape));
+  ad::Var leaf = tape_.leaf(shape, e->unconstrained.data());
   leaves_.emplace(name, leaf);
   return leaf;
 }

@@ -29,6 +29,7 @@ ad::IntTensor to_ints(const ad::Var& v, lang::Span span, const char* what) {
 
 void Interpreter::run(ir::BodyId body) {
   occurrences_.clear();
+  plain_occurrences_.assign(ctx_.graph().sites.size(), 0);
   depth_ = 0;
   Frame f;
   f.body = &ctx_.graph().body(body);
@@ -54,8 +55,10 @@ Interpreter::Flow Interpreter::exec_block(Frame& f, const std::vector<ir::Stmt>&
 Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
   using K = ir::StmtKind;
   switch (s.kind) {
-    case K::Sample:
     case K::Observe:
+      if (latent_only_) return Flow::Next;
+      [[fallthrough]];
+    case K::Sample:
     case K::Deterministic:
       exec_site(f, s);
       return Flow::Next;
@@ -106,6 +109,13 @@ Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
 
 std::string Interpreter::site_name(Frame& f, const ir::Site& site, std::vector<std::int64_t>* loop_index) {
   std::string name = site.name;
+  if (site.loops.empty()) {  // the common case: counted by statement, no key to build
+    const auto id = static_cast<std::size_t>(site.id);
+    if (id >= plain_occurrences_.size()) plain_occurrences_.resize(id + 1, 0);
+    int k = plain_occurrences_[id]++;
+    if (k > 0) name += fmt::format("#{}", k);
+    return name;
+  }
   for (ir::SlotId loop : site.loops) {
     const Value& v = f.slots[static_cast<std::size_t>(loop)];
     auto i = static_cast<std::int64_t>(v.var.item());

@@ -15,7 +15,11 @@ namespace vireo::interp {
 
 class Interpreter {
  public:
-  explicit Interpreter(Context& ctx) : ctx_(ctx) {}
+  // latent_only: for guides that run the model's own body and keep only its
+  // latent sites (the automatic guides). Observe statements are skipped
+  // whole: they bind no variable, and their distribution (often the largest
+  // computation of the model) would be built only to be thrown away.
+  explicit Interpreter(Context& ctx, bool latent_only = false) : ctx_(ctx), latent_only_(latent_only) {}
 
   // Runs the model (or guide) body once. Site occurrence counts start afresh.
   void run(ir::BodyId body);
@@ -56,8 +60,10 @@ class Interpreter {
   double eval_number(Frame& f, ir::ExprId e, const char* what);
 
   Context& ctx_;
-  std::map<std::string, int> occurrences_;
+  std::map<std::string, int> occurrences_;  // sites inside `for` loops, by id and name
+  std::vector<int> plain_occurrences_;      // the other sites, by id
   int depth_ = 0;
+  bool latent_only_ = false;
 };
 
 // Integer view of a Var holding whole numbers; throws RunError at `span` otherwise.
