@@ -99,6 +99,7 @@ void concat_backward(Tape& t, const Node& nd) {
     const Node& nx = t.node(static_cast<std::int32_t>(ins[k]));
     const std::int64_t chunk = nx.shape[axis] * inner;
     if (nx.adj >= 0) {
+      t.reach(static_cast<std::int32_t>(ins[k]));
       double* gx = t.adj(nx);
       for (std::int64_t o = 0; o < outer; ++o)
         for (std::int64_t j = 0; j < chunk; ++j) gx[o * chunk + j] += g[o * out_chunk + start + j];

@@ -36,6 +36,15 @@ Var Tape::push_value_node(const Tensor& value, bool requires_grad) {
 Var Tape::leaf(const Tensor& value) { return push_value_node(value, true); }
 Var Tape::constant(const Tensor& value) { return push_value_node(value, false); }
 
+Var Tape::leaf(const Shape& shape, const double* data) {
+  Var v = push(shape, nullptr);
+  Node& n = nodes_[num_nodes_ - 1];
+  std::copy(data, data + n.numel, val(n));
+  n.adj = adj_size_;
+  adj_size_ += n.numel;
+  return v;
+}
+
 Var Tape::leaf(double value) {
   Var v = push(Shape{}, nullptr);
   *val(v) = value;
@@ -72,9 +81,17 @@ void Tape::backward(Var root) {
   adjs_.assign(static_cast<std::size_t>(adj_size_), 0.0);
   if (r.adj < 0) return;
   adjs_[static_cast<std::size_t>(r.adj)] = 1.0;
+  // Nodes are in topological order, so a node is reached (some node the root
+  // depends on reads it) before the sweep gets to it; an unreached node's
+  // adjoint is zero and its backward would add only zeros.
+  reached_.assign(static_cast<std::size_t>(root.index()) + 1, 0);
+  reached_[static_cast<std::size_t>(root.index())] = 1;
   for (std::int32_t i = root.index(); i >= 0; --i) {
     const Node& n = nodes_[static_cast<std::size_t>(i)];
-    if (n.backward) n.backward(*this, n);
+    if (!n.backward || !reached_[static_cast<std::size_t>(i)]) continue;
+    for (std::int32_t in : n.in)
+      if (in >= 0) reached_[static_cast<std::size_t>(in)] = 1;
+    n.backward(*this, n);
   }
 }
 

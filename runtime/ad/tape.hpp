@@ -73,6 +73,8 @@ class Tape {
   // Parameters: gradients flow to these.
   Var leaf(const Tensor& value);
   Var leaf(double value);
+  // A leaf of `shape` holding a copy of shape.numel() doubles at `data`.
+  Var leaf(const Shape& shape, const double* data);
   // Data: no gradient.
   Var constant(const Tensor& value);
   Var constant(double value);
@@ -82,7 +84,8 @@ class Tape {
 
   // Fills the adjoints of every node that requires a gradient with
   // d root / d node; `root` must have one element. May be called again
-  // (adjoints are reset each time).
+  // (adjoints are reset each time). Only nodes the root depends on run their
+  // backward: the sweep marks a node's in[0..2] as reached when it runs it.
   void backward(Var root);
   Tensor grad(Var v) const;
   Tensor value(Var v) const;
@@ -125,6 +128,10 @@ class Tape {
   // Integer scratch kept alive with the tape (index arrays); returns an offset.
   std::int64_t push_ints(const std::int64_t* data, std::int64_t n);
   const std::int64_t* ints(std::int64_t offset) const { return ints_.data() + offset; }
+  // Warning: a backward that adds into the adjoint of a node other than its
+  // in[0..2] (concat's inputs in the ints arena) must reach() that node, or
+  // the sweep skips the node's own backward.
+  void reach(std::int32_t i) { reached_[static_cast<std::size_t>(i)] = 1; }
   // Throws unless v is a Var of this tape recorded since the last clear().
   void check(Var v, const char* op) const {
     if (v.tape() != this || v.index() < 0 || static_cast<std::size_t>(v.index()) >= num_nodes_)
@@ -148,6 +155,7 @@ class Tape {
   std::vector<double> adjs_;
   std::vector<std::int64_t> ints_;
   std::int64_t adj_size_ = 0;
+  std::vector<std::uint8_t> reached_;  // per node, during backward(): its adjoint may be nonzero
 };
 
 // Inline: this is the whole per-node bookkeeping of the scalar path.
