@@ -4,10 +4,15 @@
 // settled), the variance of ∂ELBO/∂phi summed over phi's N×K entries over
 // 1000 draws, per estimator; then the ELBO reached after 3000 steps of
 // Adam(0.05), estimated at the end from 1000 draws; and µs per step.
-//   vireo_bench_tracegraph [steps=3000] [draws=1000] [seed=7] [only=NAME]
-// (`seed` seeds the training runs; `only` runs the estimators whose name
-// contains NAME.)
+//   vireo_bench_tracegraph [steps=3000] [draws=1000] [seeds=7] [only=NAME]
+// `seeds` seeds the training runs: one number, or a range such as 1-10, for
+// which final_elbo is the mean over the seeds and final_elbo_seeds has the
+// spread (one run's final ELBO varies by about ±0.5 nat with the seed, so
+// compare means). `only` runs the estimators whose name contains NAME, or
+// is exactly NAME when written =NAME.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -42,7 +47,13 @@ struct Setup {
 int main(int argc, char** argv) {
   int steps = argc > 1 ? std::atoi(argv[1]) : 3000;
   int draws = argc > 2 ? std::atoi(argv[2]) : 1000;
-  std::uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 7;
+  std::string seeds_arg = argc > 3 ? argv[3] : "7";
+  std::uint64_t seed_lo = std::strtoull(seeds_arg.c_str(), nullptr, 10), seed_hi = seed_lo;
+  if (auto dash = seeds_arg.find('-'); dash != std::string::npos) seed_hi = std::strtoull(seeds_arg.c_str() + dash + 1, nullptr, 10);
+  if (seed_hi < seed_lo) {
+    std::fprintf(stderr, "seeds: write one number or a range LO-HI\n");
+    return 1;
+  }
   std::string only = argc > 4 ? argv[4] : "";
   lang::SourceFile src("gmm.vireo", read(std::string(VIREO_SOURCE_DIR) + "/examples/gmm.vireo"));
   lang::Diagnostics diags;
@@ -80,9 +91,10 @@ int main(int argc, char** argv) {
   out["warmup"] = 100;
   out["draws"] = draws;
   out["steps"] = steps;
-  out["seed"] = seed;
+  out["seeds"] = seeds_arg;
   for (const auto& setup : setups) {
-    if (setup.name.find(only) == std::string::npos) continue;
+    bool exact = !only.empty() && only[0] == '=';
+    if (exact ? setup.name != only.substr(1) : setup.name.find(only) == std::string::npos) continue;
     nlohmann::json r;
     // 1. Gradient variance at the initial parameters.
     {
@@ -100,8 +112,11 @@ int main(int argc, char** argv) {
       r["var_dphi_sum_per_particle"] = var["phi"] * setup.particles;
       r["var_dm_sum"] = var["m"];
     }
-    // 2. Training, then the ELBO from fresh draws.
-    {
+    // 2. Training, then the ELBO from fresh draws, once per seed.
+    std::vector<double> finals;
+    double us_per_step = 0;
+    int rejected = 0;
+    for (std::uint64_t seed = seed_lo; seed <= seed_hi; ++seed) {
       params::ParamStore store;
       rng::Generator rng(seed);
       interp::Context ctx(plain, data, store, rng);
@@ -115,7 +130,6 @@ int main(int argc, char** argv) {
       auto opt = optim::make_optimizer(oo);
       infer::Svi svi(ctx, *guide, *opt, *elbo);
       auto t0 = std::chrono::steady_clock::now();
-      int rejected = 0;
       for (int i = 0; i < steps; ++i) rejected += svi.step().applied ? 0 : 1;
       auto t1 = std::chrono::steady_clock::now();
       infer::TraceElbo final_elbo(1);
@@ -124,10 +138,20 @@ int main(int argc, char** argv) {
         ctx.begin_step();
         sum += final_elbo.loss(ctx, *guide).elbo;
       }
-      r["final_elbo"] = sum / draws;
-      r["us_per_step"] = std::chrono::duration<double, std::micro>(t1 - t0).count() / steps;
-      r["rejected_steps"] = rejected;
+      finals.push_back(sum / draws);
+      us_per_step += std::chrono::duration<double, std::micro>(t1 - t0).count() / steps;
     }
+    double mean = 0, ss = 0;
+    for (double f : finals) mean += f / static_cast<double>(finals.size());
+    for (double f : finals) ss += (f - mean) * (f - mean);
+    r["final_elbo"] = mean;
+    if (finals.size() > 1)
+      r["final_elbo_seeds"] = {{"values", finals},
+                               {"sd", std::sqrt(ss / static_cast<double>(finals.size() - 1))},
+                               {"min", *std::min_element(finals.begin(), finals.end())},
+                               {"max", *std::max_element(finals.begin(), finals.end())}};
+    r["us_per_step"] = us_per_step / static_cast<double>(finals.size());
+    r["rejected_steps"] = rejected;
     out["estimators"][setup.name] = r;
     std::fprintf(stderr, "%s done\n", setup.name.c_str());
   }

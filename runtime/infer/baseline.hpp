@@ -13,13 +13,23 @@
 //   average+net  both, added (the net learns what the average misses)
 //   loo       leave-one-out across particles: each particle's baseline is the
 //             mean cost of the other particles (needs --particles ≥ 2)
+// At fixed parameters, per particle (P × the variance of the P-particle
+// mean; A = Σ E[|∇log q|²(cost − E cost)²], G = the exact gradient), a
+// settled average updated with P costs a step gives (1 + (1−β)/((1+β)P))·A
+// − |G|², and loo over K particles K/(K−1)·A − (K−2)/(K−1)·|G|². So loo
+// beats even the one-particle average only when K > 1 + (1+β)/(1−β)·(1 +
+// |G|²/A): β = 0.9 needs K ≥ 21 at G = 0, and M3 at its start (|G|²/A =
+// 0.28) K ≥ 26. bench_tracegraph agrees: loo × 8 5.5e3, average × 1 4.8e3,
+// × 8 4.46e3. What loo buys is no lag when the parameters move, which a
+// variance at fixed parameters cannot show.
 //   average+loo  pooled, not added (both estimate the same mean cost): the
 //             other particles' costs and the bias-corrected average
 //             m/(1−β^t), the average weighted as the number of costs it
 //             stands for, P·(1−β^t)²(1+β)/((1−β)(1−β^{2t})) → P(1+β)/(1−β)
 //             (its effective sample size over t updates of P costs each).
 //             Still independent of the particle's own draw, so unbiased;
-//             per particle it beats either alone (bench_tracegraph, M3).
+//             per particle at fixed parameters it equals the 8-particle
+//             average (4.46e3 both) and beats loo alone (bench_tracegraph, M3).
 #pragma once
 #include <optional>
 #include <string>

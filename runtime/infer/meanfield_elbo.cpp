@@ -80,7 +80,9 @@ std::vector<Term> elbo_terms(const ParticleTraces& t) {
     if (!is_latent(g) || !g.has_log_prob || !g.msg.mask) continue;
     bool done = false;
     for (const std::string* a : analytic) done = done || *a == g.msg.name;
-    if (!done) terms.push_back({g.log_prob, &g.msg.frames, -g.msg.scale});
+    // A score-function site's sampled −log q keeps its value, not its
+    // gradient (zero in expectation; see tracegraph_elbo.hpp, step 5).
+    if (!done) terms.push_back({g.msg.reparameterized ? g.log_prob : ad::detach(g.log_prob), &g.msg.frames, -g.msg.scale});
   }
   return terms;
 }

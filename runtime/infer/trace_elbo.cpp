@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -116,7 +117,15 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     ad::Var elbo = particle_elbo(tape, t);
     elbo_sum += elbo.item();
     if (!std::isfinite(elbo.item()) && est.nonfinite.empty()) est.nonfinite = describe_nonfinite(t);
+    // A score-function site's −log q keeps its value but not its gradient
+    // (Pyro: its entropy_term is zero): that gradient has expectation zero
+    // and would act as a baseline one nat off (tracegraph_elbo.hpp, step 5).
+    auto scored = [](const TraceSite& s) { return latent(s) && !s.msg.reparameterized; };
     ad::Var surrogate = elbo;
+    if (std::any_of(t.guide.sites().begin(), t.guide.sites().end(), scored)) {
+      ad::Var direct = t.guide.log_prob_sum(tape, scored);
+      surrogate = surrogate + (direct - ad::detach(direct));
+    }
     for (const auto& s : t.guide.sites()) {
       if (!latent(s) || s.msg.reparameterized || !s.has_log_prob || !s.msg.mask) continue;
       if (s.msg.site && s.msg.site->baseline.given && note_.empty())

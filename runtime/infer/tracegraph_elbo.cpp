@@ -112,6 +112,11 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   for (int p = 0; p < P; ++p) {
     auto& t = traces[static_cast<std::size_t>(p)];
     ad::Var surrogate = elbos[static_cast<std::size_t>(p)];
+    // The ELBO's −log q of a score-function site keeps its value but loses
+    // its gradient: that term reaches the surrogate only through the site's
+    // cost (step 3). See the header: kept, it acts as a baseline off by one.
+    ad::Var direct = t.guide.log_prob_sum(tape, [](const TraceSite& s) { return is_latent(s) && !s.msg.reparameterized; });
+    surrogate = surrogate + (direct - ad::detach(direct));
     for (const SiteCost& c : costs[static_cast<std::size_t>(p)]) {
       const TraceSite& s = t.guide.sites()[c.index];
       const std::string& name = s.msg.name;

@@ -196,10 +196,14 @@ BOOST_AUTO_TEST_CASE(closed_form_matches_the_estimate) {
 // baseline (β = 0.9), against the CAVI optimum: ELBO −1255.01, loc means
 // (−3.907, 0.561, 5.005) (the clusters were drawn around −4, 0.5, 5), sds
 // (0.082, 0.081, 0.071). At a constant learning rate the parameters jitter
-// around the optimum; over training seeds 1–8 the fit ended 3.0–5.0 nats
-// below it (Pyro's one run: 2.5), with m within 0.15 of CAVI's (the pathwise
-// gradient of m is noisy: it follows the sampled z) and sd within 0.021.
-//   - ELBO: more than 8 nats below fails; the start is 3400 below.
+// around the optimum and are still creeping up at 3000 steps; over training
+// seeds 1–30 bench_tracegraph's final ELBO was −1257.94 ± 0.45, 2.1–4.3
+// nats below the optimum (Pyro's one run: 2.5; before the direct −log q
+// term was detached, tracegraph_elbo.hpp step 5, −1258.50 ± 0.46), with m
+// within 0.15 of CAVI's (the pathwise gradient of m is noisy: it follows
+// the sampled z) and sd within 0.021.
+//   - ELBO: more than 6 nats below fails (4 sd past the mean, 1.7 past the
+//     worst of 30 seeds); the start is 3400 below.
 //   - loc: twice the jitter, 0.3 — a swapped, merged or split cluster is off
 //     by 4 or more.
 //   - sd: twice the jitter, 0.04.
@@ -218,7 +222,7 @@ BOOST_AUTO_TEST_CASE(trains_to_the_cavi_optimum) {
   double end = exact_elbo(m3.x, fit);
   BOOST_TEST_MESSAGE("TraceGraph_ELBO: start " << start << ", end " << end << ", optimum " << optimum);
   BOOST_TEST(end - start > 2000, "the ELBO went from " << start << " to " << end);
-  BOOST_TEST(end > optimum - 8, "the ELBO reached " << end << "; the optimum is " << optimum);
+  BOOST_TEST(end > optimum - 6, "the ELBO reached " << end << "; the optimum is " << optimum);
   for (int k = 0; k < K; ++k) {
     BOOST_TEST_MESSAGE("loc " << k << ": m " << fit.m[k] << " (CAVI " << best.m[k] << "), sd " << fit.sd[k] << " (CAVI "
                               << best.sd[k] << ")");
@@ -236,7 +240,10 @@ BOOST_AUTO_TEST_CASE(trains_to_the_cavi_optimum) {
 // What the decaying average buys at the initial parameters, after 100
 // evaluations that settle it: the variance of ∂ELBO/∂phi summed over phi's
 // entries, 400 draws each. bench_tracegraph (1000 draws) measures 1.12e5
-// for Trace_ELBO and 5.2e3 for TraceGraph_ELBO, a factor 21.7 (Pyro: 20.6);
+// for Trace_ELBO and 4.84e3 for TraceGraph_ELBO (4.54e3–4.84e3 over six
+// seeds of the draws, mean 4.67e3 = Pyro's), a factor 21 (Pyro: 20.6; both
+// estimators leave the direct −log q term of a score-function site out of
+// the gradient, as Pyro does: with it Trace_ELBO had 1.12e5);
 // a variance from 400 draws is within ±10% of its value (relative sd
 // sqrt(2/399) per entry, less summed), so a factor below 12 fails.
 BOOST_AUTO_TEST_CASE(baseline_cuts_the_variance_of_phi) {

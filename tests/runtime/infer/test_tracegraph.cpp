@@ -1,7 +1,8 @@
 // TraceGraph_ELBO: its gradient estimate is unbiased with every kind of
 // baseline and with none — the mean of many single-step estimates matches
 // the exact ELBO gradient, computed by enumerating the discrete latents,
-// within 4 Monte Carlo standard errors.
+// within 4 Monte Carlo standard errors — and each single estimate is
+// exactly ∇log q(z) · (cost − b), with no direct ∇(−log q) term.
 #define BOOST_TEST_MODULE tracegraph
 #include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
@@ -113,4 +114,52 @@ BOOST_AUTO_TEST_CASE(unbiased_with_every_baseline) {
       {"leave-one-out", "", "loo", 4},
   };
   for (const auto& c : cases) check_unbiased(c, c.particles > 1 ? draws / c.particles : draws);
+}
+
+// One Bernoulli latent, so the cost of z is the whole particle ELBO and z can
+// be read off the ELBO estimate. With a = sigmoid(u) and q(z) = a^z (1−a)^(1−z),
+// each single estimate of ∂ELBO/∂u must be exactly (z − a)·(cost(z) − b):
+// the score term alone. The ELBO's own −log q(z) must not add its gradient
+// −(z − a) as well — zero in expectation, but it would shift every estimate by
+// ±a (here ±0.5), a baseline off by one nat (Pyro leaves it out likewise).
+BOOST_AUTO_TEST_CASE(single_estimate_is_the_score_term_alone) {
+  const double y = 1.5, a = 0.5;
+  auto lognorm = [](double x, double m) { return -0.5 * (x - m) * (x - m) - 0.5 * std::log(2 * M_PI); };
+  auto cost = [&](int z) { return std::log(z ? 0.4 : 0.6) + lognorm(y, 2.0 * z) - std::log(z ? a : 1 - a); };
+  struct Single {
+    std::string option, baseline;
+    double b;  // the baseline every draw uses
+  };
+  for (const Single& c : {Single{"", "none", 0.0}, Single{"with baseline(value = -3)", "none", -3.0}}) {
+    const std::string text = fmt::format(R"(data {{ y: real }}
+model {{
+  z ~ Bernoulli(probs = 0.4)
+  observe y ~ Normal(2 * z, 1)
+}}
+guide {{
+  param a: real<lower=0, upper=1> = 0.5
+  z ~ Bernoulli(probs = a) {0}
+}})",
+                                         c.option);
+    test::Fit fit(text, test::dataset({{ad::Tensor(y), interp::Kind::Real}}), 3);
+    fit.setup("custom");
+    infer::TraceGraphOptions o;
+    o.default_baseline = infer::BaselineSpec::parse(c.baseline);
+    infer::TraceGraphElbo elbo(fit.graph, o);
+    int seen[2] = {0, 0};
+    for (int i = 0; i < 20; ++i) {
+      fit.ctx->begin_step();
+      auto est = elbo.loss(*fit.ctx, *fit.guide);
+      fit.ctx->tape().backward(est.loss);
+      double g = -fit.ctx->tape().grad(fit.ctx->param_leaves().at("a"))[0];
+      int z = std::abs(est.elbo - cost(1)) < 1e-9 ? 1 : 0;
+      BOOST_TEST_REQUIRE(std::abs(est.elbo - cost(z)) < 1e-9, "the ELBO " << est.elbo << " is neither cost(0) nor cost(1)");
+      ++seen[z];
+      double expected = (z - a) * (cost(z) - c.b);
+      BOOST_TEST(std::abs(g - expected) < 1e-9,
+                 "'" << c.option << "', z = " << z << ": ∂ELBO/∂u " << g << ", expected " << expected << " (with the direct "
+                     << "term: " << expected - (z - a) << ")");
+    }
+    BOOST_TEST((seen[0] > 0 && seen[1] > 0), "20 draws gave z = 0 " << seen[0] << " times, z = 1 " << seen[1] << " times");
+  }
 }
