@@ -239,6 +239,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--kl-anneal", ra.fit.kl_anneal,
                       "weight the latent sites' log p and log q from --kl-floor up to 1 over this many steps (default 0: off)");
   run_cmd->add_option("--kl-floor", ra.fit.kl_floor, "the starting weight of --kl-anneal (default 0.01)");
+  run_cmd->add_option("--average-last", ra.fit.average_last,
+                      "end with the parameters' mean over this fraction of the last steps (Polyak-Ruppert; "
+                      "default 0: the last iterate)");
   run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--particles", ra.fit.particles, "ELBO particles per step (default 1)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");

