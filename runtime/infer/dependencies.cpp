@@ -175,7 +175,10 @@ void Downstream::find_carrying_loops() {
 //   (b) read anywhere outside the plate statement (after it, in a later
 //       iteration of a loop around it, in another plate of the same name),
 //       where it is a plain array that no longer lines up with the plate.
-void Downstream::find_mixing_plates() {
+void Downstream::find_mixing_plates() { mixing_ = infer::mixing_plates(graph_); }
+
+std::set<std::string> mixing_plates(const ir::Graph& graph_) {
+  std::set<std::string> mixing_;
   // Fns containing an element-mixing operation, directly or through their calls.
   std::set<ir::BodyId> mixing_fns;
   for (bool grew = true; grew;) {
@@ -226,6 +229,7 @@ void Downstream::find_mixing_plates() {
       if (mixing) mixing_.insert(name);
     }
   }
+  return mixing_;
 }
 
 // Whether the instance `to` (at to_pos) is related to the instance `from`
@@ -286,15 +290,7 @@ Downstream::Terms Downstream::of(const handlers::Trace& guide, const handlers::T
 
 ad::Var Downstream::align(const ad::Var& lp, const std::vector<handlers::Frame>& have,
                           const std::vector<handlers::Frame>& want) const {
-  if (mixing_.empty()) return sum_to_frames(lp, have, want);
-  std::vector<handlers::Frame> refined;
-  for (const auto& w : want)
-    if (!mixing_.count(w.name)) refined.push_back(w);
-  ad::Var x = sum_to_frames(lp, have, refined);
-  ad::Shape shape;
-  int j = 0;
-  for (const auto& w : want) shape.push_back(mixing_.count(w.name) ? 1 : x.shape()[j++]);
-  return ad::reshape(x, shape);
+  return sum_to_frames(lp, have, want, &mixing_);
 }
 
 }  // namespace vireo::infer

@@ -48,6 +48,10 @@
 
 namespace vireo::infer {
 
+// The plates whose elements may mix (the rule above): a cost is not refined
+// per element of these. Trace_ELBO and TraceMeanField_ELBO use it too.
+std::set<std::string> mixing_plates(const ir::Graph& graph);
+
 class Downstream {
  public:
   // `guide_runs_model`: the guide trace comes from the model's own program

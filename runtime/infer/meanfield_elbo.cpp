@@ -142,8 +142,10 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
       est.nonfinite = describe_nonfinite(t);
       if (est.nonfinite.empty()) est.nonfinite = describe_kl(terms);
     }
-    // 3. Score terms of the non-reparameterised guide sites.
+    // 3. Score terms of the non-reparameterised guide sites, per plate
+    // element except in plates whose elements mix.
     ad::Var surrogate = elbo;
+    const std::set<std::string>& mixing = mixing_.of(ctx.graph());
     for (const auto& s : t.guide.sites()) {
       if (!is_latent(s) || s.msg.reparameterized || !s.has_log_prob || !s.msg.mask) continue;
       if (s.msg.site && s.msg.site->baseline.given && note_.empty())
@@ -155,7 +157,7 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
         // The site's own KL is a function of the sites upstream of it, not of
         // its draw: it would add only noise.
         if (term.kl_of && *term.kl_of == s.msg.name) continue;
-        cost = cost + sum_to_frames(term.value, *term.frames, s.msg.frames) * term.weight;
+        cost = cost + sum_to_frames(term.value, *term.frames, s.msg.frames, &mixing) * term.weight;
       }
       surrogate = surrogate + ad::sum(s.log_prob * ad::detach(cost));
     }

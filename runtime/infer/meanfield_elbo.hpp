@@ -39,6 +39,7 @@ class TraceMeanFieldElbo final : public Elbo {
 
  private:
   int particles_;
+  MixingPlates mixing_;  // plates whose costs are not refined per element
 };
 
 // The guide's distribution of a latent site's value in the model's space:

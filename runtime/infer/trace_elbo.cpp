@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "runtime/handlers/replay.hpp"
+#include "runtime/infer/dependencies.hpp"
 #include "runtime/infer/nonfinite.hpp"
 #include "runtime/interp/interpreter.hpp"
 
@@ -26,7 +27,22 @@ bool latent(const TraceSite& s) { return is_latent(s); }
 // `have` lacks, so the result broadcasts against `want`'s layout. Plates are
 // matched by name, as Pyro matches frames: the guide's `plate data` and the
 // model's are different statements of the graph but one plate.
-ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want) {
+ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want,
+                      const std::set<std::string>* unrefined) {
+  if (unrefined && !unrefined->empty()) {
+    bool any = false;
+    for (const auto& w : want) any = any || unrefined->count(w.name);
+    if (any) {
+      std::vector<handlers::Frame> refined;
+      for (const auto& w : want)
+        if (!unrefined->count(w.name)) refined.push_back(w);
+      ad::Var x = sum_to_frames(lp, have, refined);
+      ad::Shape shape;
+      int j = 0;
+      for (const auto& w : want) shape.push_back(unrefined->count(w.name) ? 1 : x.shape()[j++]);
+      return ad::reshape(x, shape);
+    }
+  }
   ad::Var x = lp;
   for (int k = static_cast<int>(have.size()) - 1; k >= 0; --k) {
     bool kept = false;
@@ -90,16 +106,25 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
   }
 }
 
-ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames) {
+ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames,
+                        const std::set<std::string>* unrefined) {
   ad::Var cost = tape.constant(0.0);
   auto add = [&](const TraceSite& s, double sign) {
     if (s.msg.type != MsgType::Sample || !s.has_log_prob || !s.msg.mask) return;
-    cost = cost + sum_to_frames(s.log_prob, s.msg.frames, frames) * (sign * s.msg.scale);
+    cost = cost + sum_to_frames(s.log_prob, s.msg.frames, frames, unrefined) * (sign * s.msg.scale);
   };
   for (const auto& s : t.model.sites()) add(s, 1.0);
   for (const auto& s : t.guide.sites())
     if (latent(s)) add(s, -1.0);
   return cost;
+}
+
+const std::set<std::string>& MixingPlates::of(const ir::Graph& graph) {
+  if (graph_ != &graph) {
+    plates_ = mixing_plates(graph);
+    graph_ = &graph;
+  }
+  return plates_;
 }
 
 TraceElbo::TraceElbo(int particles) : particles_(particles) {
@@ -132,7 +157,7 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
         note_ = fmt::format("note: Trace_ELBO ignores `with baseline(...)` (site '{}'); use --elbo tracegraph to use it",
                             s.msg.name);
       // Score term, Rao-Blackwellised per plate element.
-      ad::Var cost = ad::detach(downstream_cost(tape, t, s.msg.frames));
+      ad::Var cost = ad::detach(downstream_cost(tape, t, s.msg.frames, &mixing_.of(ctx.graph())));
       surrogate = surrogate + ad::sum(s.log_prob * cost);
     }
     total = total + surrogate;

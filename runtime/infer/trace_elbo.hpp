@@ -10,10 +10,15 @@
 //      its score term. Rao-Blackwellised per plate element as Pyro's
 //      Trace_ELBO does: element n of s is weighted by the terms outside s's
 //      plates plus plate slice n of the terms inside them, never by the
-//      other elements' terms (they do not depend on element n).
+//      other elements' terms (they do not depend on element n). Except
+//      in a plate whose elements may mix (a reduction of a plate-indexed
+//      value inside it, or the value read after it: dependencies.hpp), where
+//      element n depends on them: there every element gets the whole cost.
+//      Pyro assumes a plate's elements never mix, and is biased when they do.
 //   5. The loss is −surrogate averaged over the particles.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,8 +47,20 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
 
 // One per-element cost: Σ of every site's scaled log p (model) and −log q
 // (guide), each summed down to `frames` — dimensions of plates outside
-// `frames` are summed, plates of `frames` the term lacks are broadcast.
-ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames);
+// `frames` are summed, plates of `frames` the term lacks are broadcast, and
+// plates in `unrefined` (whose elements mix) are summed and broadcast too.
+ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames,
+                        const std::set<std::string>* unrefined = nullptr);
+
+// The mixing plates of a graph (dependencies.hpp), found once per graph.
+class MixingPlates {
+ public:
+  const std::set<std::string>& of(const ir::Graph& graph);
+
+ private:
+  const ir::Graph* graph_ = nullptr;
+  std::set<std::string> plates_;
+};
 
 // An ELBO estimator: builds a surrogate loss whose gradient estimates −∇ELBO.
 class Elbo {
@@ -73,6 +90,7 @@ class TraceElbo final : public Elbo {
 
  private:
   int particles_;
+  MixingPlates mixing_;
 };
 
 // Σ of scale·log p over the model trace minus Σ of scale·log q over the
@@ -82,6 +100,8 @@ ad::Var particle_elbo(ad::Tape& tape, const ParticleTraces& t);
 bool is_latent(const handlers::TraceSite& s);
 // Sums the plate dimensions of a term that `want` lacks and adds size-1 axes
 // for the plates of `want` the term lacks: the term, aligned with `want`.
-ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want);
+// Plates in `unrefined` are summed as if `want` lacked them, then get size-1 axes.
+ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want,
+                      const std::set<std::string>* unrefined = nullptr);
 
 }  // namespace vireo::infer
