@@ -99,35 +99,42 @@ int Constraint::event_dim() const {
   }
 }
 
-bool Constraint::all_inside(const double* x, const ad::Shape& shape) const {
-  const std::int64_t n = shape.numel();
-  // Bounds of one element, or of the value's own shape, index like the value.
-  auto bound = [&](const ad::Tensor& b, std::int64_t i) { return b.numel() == 1 ? b[0] : b[i]; };
-  const bool lo_ok = lower.numel() == 1 || lower.shape() == shape;
-  const bool hi_ok = upper.numel() == 1 || upper.shape() == shape;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double v = x[i];
-    bool in = true;
-    switch (kind) {
-      case Kind::real:
-      case Kind::real_vector: in = !std::isnan(v); break;
-      case Kind::positive: in = v > 0; break;
-      case Kind::nonnegative: in = v >= 0; break;
-      case Kind::greater_than: in = lo_ok && v > bound(lower, i); break;
-      case Kind::less_than: in = hi_ok && v < bound(upper, i); break;
-      case Kind::interval: in = lo_ok && hi_ok && v >= bound(lower, i) && v <= bound(upper, i); break;
-      case Kind::unit_interval: in = v >= 0 && v <= 1; break;
-      case Kind::boolean: in = v == 0 || v == 1; break;
-      case Kind::nonnegative_integer: in = v >= 0 && is_integer(v); break;
-      case Kind::integer_interval:
-        in = lo_ok && hi_ok && is_integer(v) && v >= bound(lower, i) && v <= bound(upper, i);
-        break;
-      case Kind::simplex:
-      case Kind::lower_cholesky:
-      case Kind::positive_definite: return false;
-    }
-    if (!in) return false;
+namespace {
+
+// Whether v lies in an elementwise support with bounds lo, hi (ignored where
+// the kind has none). The event kinds (simplex, Cholesky factors, definite
+// matrices) are not elementwise: false.
+bool element_inside(Kind kind, double v, double lo, double hi) {
+  switch (kind) {
+    case Kind::real:
+    case Kind::real_vector: return !std::isnan(v);
+    case Kind::positive: return v > 0;
+    case Kind::nonnegative: return v >= 0;
+    case Kind::greater_than: return v > lo;
+    case Kind::less_than: return v < hi;
+    case Kind::interval: return v >= lo && v <= hi;
+    case Kind::unit_interval: return v >= 0 && v <= 1;
+    case Kind::boolean: return v == 0 || v == 1;
+    case Kind::nonnegative_integer: return v >= 0 && is_integer(v);
+    case Kind::integer_interval: return is_integer(v) && v >= lo && v <= hi;
+    case Kind::simplex:
+    case Kind::lower_cholesky:
+    case Kind::positive_definite: return false;
   }
+  return false;
+}
+
+}  // namespace
+
+bool Constraint::all_inside(const double* x, const ad::Shape& shape) const {
+  if (kind == Kind::simplex || kind == Kind::lower_cholesky || kind == Kind::positive_definite) return false;
+  // Bounds of one element, or of the value's own shape, index like the value;
+  // bounds that broadcast otherwise are left to check().
+  if (!(lower.numel() == 1 || lower.shape() == shape) || !(upper.numel() == 1 || upper.shape() == shape)) return false;
+  const std::int64_t n = shape.numel();
+  const bool lo_one = lower.numel() == 1, hi_one = upper.numel() == 1;
+  for (std::int64_t i = 0; i < n; ++i)
+    if (!element_inside(kind, x[i], lo_one ? lower[0] : lower[i], hi_one ? upper[0] : upper[i])) return false;
   return true;
 }
 
@@ -146,17 +153,7 @@ ad::Tensor Constraint::check(const ad::Tensor& value) const {
     const double v = x[i];
     bool in = true;
     switch (kind) {
-      case Kind::real:
-      case Kind::real_vector: in = !std::isnan(v); break;
-      case Kind::positive: in = v > 0; break;
-      case Kind::nonnegative: in = v >= 0; break;
-      case Kind::greater_than: in = v > lo[i]; break;
-      case Kind::less_than: in = v < hi[i]; break;
-      case Kind::interval: in = v >= lo[i] && v <= hi[i]; break;
-      case Kind::unit_interval: in = v >= 0 && v <= 1; break;
-      case Kind::boolean: in = v == 0 || v == 1; break;
-      case Kind::nonnegative_integer: in = v >= 0 && is_integer(v); break;
-      case Kind::integer_interval: in = is_integer(v) && v >= lo[i] && v <= hi[i]; break;
+      default: in = element_inside(kind, v, lo[i], hi[i]); break;
       case Kind::simplex: {
         in = v >= 0;
         if (i % last == 0) {  // whole event: the sum
