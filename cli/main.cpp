@@ -254,6 +254,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--flow-hidden", ra.fit.flow_hidden, "auto_realnvp: hidden width of each layer's nets (default 32)");
   run_cmd->add_option("--flow-clamp", ra.fit.flow_clamp,
                       "auto_realnvp: clamp of the log-scale: soft (asymmetric atan, default) | hard (Pyro's [-5, 3]) | none");
+  run_cmd->add_option("--flow-alpha-pos", ra.fit.flow_alpha_pos,
+                      "auto_realnvp: the soft clamp's bound above 0, > 0 (default 0.1: a layer can barely expand)");
+  run_cmd->add_option("--flow-alpha-neg", ra.fit.flow_alpha_neg,
+                      "auto_realnvp: the soft clamp's bound below 0, > 0 (default 2)");
+  run_cmd->add_option("--flow-base", ra.fit.flow_base,
+                      "auto_realnvp: base distribution: normal (default) | student_t (degrees of freedom learned per coordinate)");
+  run_cmd->add_option("--flow-net-lr", ra.fit.flow_net_lr,
+                      "auto_realnvp: the coupling nets' learning rate relative to --lr (default 0: min(1, 100/D) for D "
+                      "latent coordinates)");
   run_cmd->add_option("--loft-tau", ra.fit.loft_tau, "auto_realnvp: LOFT threshold (default 100; 0: no LOFT layer)");
   run_cmd->add_option("--draws", ra.draws, "write posterior draws to this CSV (CmdStan column names)");
   run_cmd->add_option("--num-draws", ra.num_draws, "posterior draws for --draws and the summary (default 1000)")

@@ -163,12 +163,22 @@ struct FitOptions {
   double init_scale = 0.1;     // automatic guides' initial scale (unconstrained space)
   // auto_realnvp (Real NVP with Andrade's 2024 stabilisers): coupling layers,
   // the hidden width of their scale and shift nets, the clamp of their
-  // log-scale (soft: asymmetric atan | hard: Pyro's [-5, 3] | none), LOFT's
-  // threshold (0: no LOFT layer). Sized for 2 cores; the paper used 64 layers, width 100.
+  // log-scale (soft: asymmetric atan | hard: Pyro's [-5, 3] | none), the soft
+  // clamp's bounds α₊ and α₋ (both > 0), LOFT's threshold (0: no LOFT layer).
+  // Sized for 2 cores; the paper used 64 layers, width 100.
   int flow_layers = 4;
   int flow_hidden = 32;
   std::string flow_clamp = "soft";
+  double flow_alpha_pos = 0.1;
+  double flow_alpha_neg = 2;
   double loft_tau = 100;
+  // The flow's base distribution: normal | student_t (its degrees of freedom
+  // learned per coordinate, starting at 30, for heavy-tailed posteriors).
+  std::string flow_base = "normal";
+  // The coupling nets' learning rate relative to lr (> 0), or 0: min(1, 100/D)
+  // for D latent coordinates, which keeps Adam's noisy steps on the nets from
+  // swamping a high-dimensional flow.
+  double flow_net_lr = 0;
   // standard | stl: the path-derivative ("sticking the landing") gradient of
   // the joint guides, whose variance vanishes at the exact posterior. With it,
   // M4 d=100 reaches log Z under auto_mvn, init_scale 1, clipped_adam lr 0.01,

@@ -79,7 +79,11 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   go.flow_layers = options.flow_layers;
   go.flow_hidden = options.flow_hidden;
   go.flow_clamp = options.flow_clamp;
+  go.flow_alpha_pos = options.flow_alpha_pos;
+  go.flow_alpha_neg = options.flow_alpha_neg;
   go.loft_tau = options.loft_tau;
+  go.flow_base = options.flow_base;
+  go.flow_net_lr = options.flow_net_lr;
   if (!(options.init_scale > 0) || !std::isfinite(options.init_scale))
     api::fail(Error::Kind::Options, "--init-scale must be a positive finite number; got " + std::to_string(options.init_scale));
   try {

@@ -55,9 +55,11 @@ ad::Var loft_inverse(ad::Var y, double tau) {
 }
 
 ad::Var mlp(const Mlp& net, ad::Var x, Activation act) {
-  ad::Var pre = ad::matmul(net.w1, x) + net.b1;
+  // A gain of 1 costs no op.
+  auto gain = [](double g, ad::Var v) { return g == 1 ? v : g * v; };
+  ad::Var pre = gain(net.gain, ad::matmul(net.w1, x) + net.b1);
   ad::Var h = act == Activation::relu ? ad::relu(pre) : ad::tanh(pre);
-  return ad::matmul(net.w2, h) + net.b2;
+  return gain(net.gain, ad::matmul(net.w2, h) + net.b2);
 }
 
 CouplingResult affine_coupling(ad::Var x, ad::Var mask, const Mlp& scale_net, const Mlp& shift_net,

@@ -42,10 +42,14 @@ ad::Var loft_log_abs_det(ad::Var z, double tau = 100.0);
 // z = sign(y) (min(|y|, τ) + expm1(max(|y| − τ, 0))).
 ad::Var loft_inverse(ad::Var y, double tau = 100.0);
 
-// A one-hidden-layer perceptron d → H → d: out = W2 act(W1 x + b1) + b2,
-// W1: [H, d], b1: [H], W2: [d, H], b2: [d].
+// A one-hidden-layer perceptron d → H → d whose parameters enter scaled by a
+// gain g: out = g (W2 act(g (W1 x + b1)) + b2), W1: [H, d], b1: [H], W2:
+// [d, H], b2: [d]. Under Adam, which moves every parameter by about lr per
+// step whatever the size of its gradient, the gain is the nets' learning
+// rate relative to lr (AutoRealNvp's net_gain).
 struct Mlp {
   ad::Var w1, b1, w2, b2;
+  double gain = 1;
 };
 enum class Activation { relu, tanh };
 ad::Var mlp(const Mlp& net, ad::Var x, Activation act);

@@ -36,7 +36,10 @@ struct GuideOptions {
   int flow_layers = 4;              // affine coupling layers
   int flow_hidden = 32;             // hidden width of each scale and shift net
   std::string flow_clamp = "soft";  // the log-scale's clamp: soft (Andrade's asymmetric atan) | hard (Pyro's [−5, 3]) | none
+  double flow_alpha_pos = 0.1, flow_alpha_neg = 2;  // the soft clamp's bounds above and below 0 (both > 0)
   double loft_tau = 100;            // LOFT's threshold; 0 = no LOFT layer
+  std::string flow_base = "normal"; // the base: normal | student_t (degrees of freedom learned per coordinate)
+  double flow_net_lr = 0;           // the coupling nets' learning rate relative to lr; 0 = min(1, 100/D)
 };
 
 // The guide `o.kind` for `graph`; throws std::invalid_argument for an unknown
