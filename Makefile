@@ -58,6 +58,7 @@ bench: build
 	./build/bench/vireo_bench_ad
 	./build/bench/vireo_bench_api
 	./build/bench/vireo_bench_tracegraph
+	./build/bench/vireo_bench_flow
 
 clean:
 	rm -rf build build-san build-fuzz

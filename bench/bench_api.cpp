@@ -13,6 +13,8 @@
 #include "vireo/eigen.hpp"
 #include "vireo/vireo.hpp"
 
+#include "bench_common.hpp"
+
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
@@ -30,38 +32,7 @@
 
 namespace {
 
-const std::string shared = VIREO_SHARED_DIR "/bench/data/";
-const std::string examples = VIREO_SOURCE_DIR "/examples/";
-
-// M4 (no example file holds it).
-const char* const linreg_model = R"(
-data { N: int D: int X: real[N, D] y: real[N] }
-model {
-  beta: real[D] ~ Normal(0, 1)
-  plate data(N) { observe y ~ Normal(X @ beta, 1) }
-}
-)";
-
-// This thread's CPU time in seconds: on a shared machine it leaves out the
-// time other processes hold the core (wall-clock time does not).
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double l = NAN;
-  in >> l;
-  return l;
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error("cannot read " + path);
-  return nlohmann::json::parse(f);
-}
+using namespace vireo::bench;
 
 // Runs `steps` steps in 20 batches. µs per step: the mean over the whole run
 // and the best batch (the least disturbed by other processes).
