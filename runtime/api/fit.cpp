@@ -93,12 +93,16 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     api::fail(Error::Kind::Options, e.what(), {}, options.guide == "custom" ? file : std::string());
   }
   if (options.estimator == "stl") {
-    auto* joint = dynamic_cast<guide::AutoContinuous*>(f.guide.get());
-    if (!joint)
+    if (auto* joint = dynamic_cast<guide::AutoContinuous*>(f.guide.get()))
+      joint->set_sticking_the_landing(true);
+    else if (auto* normal = dynamic_cast<guide::AutoNormal*>(f.guide.get()))
+      normal->set_sticking_the_landing(true);
+    else
       api::fail(Error::Kind::Options,
-                "--estimator stl (sticking the landing) is available for the joint guides only for now",
-                "use --guide auto_mvn, auto_lowrank_mvn, auto_diagonal_normal or auto_realnvp with it");
-    joint->set_sticking_the_landing(true);
+                "--estimator stl (sticking the landing) is available for auto_normal and the joint guides; " +
+                    (f.guide->name() == "auto_delta" ? std::string("auto_delta is a point mass, with no log q to detach")
+                                                     : "a hand-written guide (" + f.guide->name() + ") is not supported yet"),
+                "use --guide auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn or auto_realnvp with it");
   } else if (options.estimator != "standard") {
     api::fail(Error::Kind::Options, "unknown --estimator '" + options.estimator + "'", "choose standard or stl");
   }

@@ -142,7 +142,7 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
   }
   ad::Var u = q->rsample(*msg.rng);
   ad::Var y = t->forward(u);
-  ad::Var lq = q->log_prob(u);
+  ad::Var lq = stl_ ? dist::normal(ad::detach(loc), ad::detach(scale))->log_prob(u) : q->log_prob(u);
   for (int i = 0; i < t->unconstrained_event_dim(); ++i) lq = ad::sum(lq, -1);
   msg.value.var = y;
   msg.value.kind = interp::Kind::Real;

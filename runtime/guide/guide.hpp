@@ -96,9 +96,16 @@ class AutoNormal final : public AutoGuide {
  public:
   using AutoGuide::AutoGuide;
   std::string name() const override { return "auto_normal"; }
+  // Sticking the landing (Roeder et al. 2017): log q of a draw is taken with
+  // loc and scale detached, so the gradient keeps only the path through the
+  // draw, whose variance vanishes where q equals the posterior.
+  void set_sticking_the_landing(bool on) { stl_ = on; }
 
  protected:
   void continuous_site(interp::Context& ctx, handlers::Message& msg) override;
+
+ private:
+  bool stl_ = false;
 };
 
 // AutoDelta: a point mass per site (MAP estimation); log q = 0.

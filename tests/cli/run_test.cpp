@@ -335,9 +335,10 @@ model {
                            .at("log_marginal_likelihood")
                            .get<double>();
   BOOST_TEST(std::abs(summary_elbo(summary) - log_z) < 1.0, summary_elbo(summary) << " vs " << log_z);
-  r = vireo("run " + q(model) + " --data " + bench_data + "conjugate_linreg_d100.json --estimator stl --steps 1");
+  // A point mass has no entropy term for STL to change: refused, naming the guides that take it.
+  r = vireo("run " + q(model) + " --data " + bench_data + "conjugate_linreg_d100.json --guide auto_delta --estimator stl --steps 1");
   BOOST_TEST(r.status != 0);
-  BOOST_TEST(has(r.err, "joint guides"), r.err);
+  BOOST_TEST(has(r.err, "auto_normal and the joint guides"), r.err);
   fs::remove(model);
   fs::remove(summary);
 }
