@@ -247,7 +247,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
   run_cmd->add_option("--init", ra.fit.init, "init strategy: median (default) | mean | sample | feasible | uniform(R)");
   run_cmd->add_option("--estimator", ra.fit.estimator,
-                      "standard (default) | stl: sticking-the-landing path gradients (auto_normal and the joint guides), whose "
+                      "standard (default) | stl: sticking-the-landing path gradients (every guide but auto_delta), whose "
                       "variance vanishes at the exact posterior");
   run_cmd->add_option("--init-scale", ra.fit.init_scale, "initial guide scale, unconstrained (default 0.1)");
   run_cmd->add_option("--flow-layers", ra.fit.flow_layers, "auto_realnvp: affine coupling layers (default 4)");

@@ -180,7 +180,7 @@ struct FitOptions {
   // swamping a high-dimensional flow.
   double flow_net_lr = 0;
   // standard | stl: the path-derivative ("sticking the landing") gradient of
-  // auto_normal and the joint guides, whose variance vanishes at the exact posterior. With it,
+  // every guide but auto_delta (hand-written ones too), whose variance vanishes at the exact posterior. With it,
   // M4 d=100 reaches log Z under auto_mvn, init_scale 1, clipped_adam lr 0.01,
   // lrd 0.999 (the decay matters: Adam keeps stepping as the gradient vanishes).
   std::string estimator = "standard";

@@ -97,11 +97,11 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
       joint->set_sticking_the_landing(true);
     else if (auto* normal = dynamic_cast<guide::AutoNormal*>(f.guide.get()))
       normal->set_sticking_the_landing(true);
+    else if (auto* custom = dynamic_cast<guide::CustomGuide*>(f.guide.get()))
+      custom->set_sticking_the_landing(true);
     else
       api::fail(Error::Kind::Options,
-                "--estimator stl (sticking the landing) is available for auto_normal and the joint guides; " +
-                    (f.guide->name() == "auto_delta" ? std::string("auto_delta is a point mass, with no log q to detach")
-                                                     : "a hand-written guide (" + f.guide->name() + ") is not supported yet"),
+                "--estimator stl (sticking the landing) needs a guide with a log q: auto_delta is a point mass",
                 "use --guide auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn or auto_realnvp with it");
   } else if (options.estimator != "standard") {
     api::fail(Error::Kind::Options, "unknown --estimator '" + options.estimator + "'", "choose standard or stl");

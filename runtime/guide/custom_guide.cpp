@@ -4,7 +4,9 @@
 namespace vireo::guide {
 
 void CustomGuide::run(interp::Context& ctx) {
-  interp::Interpreter(ctx).run(graph_.guide);
+  interp::Interpreter interpreter(ctx);
+  interpreter.set_detached_log_q(stl_);
+  interpreter.run(graph_.guide);
 }
 
 }  // namespace vireo::guide

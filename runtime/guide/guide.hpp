@@ -52,9 +52,13 @@ class CustomGuide final : public Guide {
   explicit CustomGuide(const ir::Graph& g) : graph_(g) {}
   std::string name() const override { return "custom"; }
   void run(interp::Context& ctx) override;
+  // Sticking the landing: each reparameterised site's log q with its
+  // distribution's parameters detached (interp::Interpreter::set_detached_log_q).
+  void set_sticking_the_landing(bool on) { stl_ = on; }
 
  private:
   const ir::Graph& graph_;
+  bool stl_ = false;
 };
 
 // Base of the automatic guides: runs the model's program; at each latent

@@ -145,6 +145,7 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   } else {
     msg.type = MsgType::Sample;
     msg.fn = site_distribution(f, site);
+    msg.detached_fn = std::move(detached_);
     if (site.kind == ir::SiteKind::Observe) {
       msg.value = eval(f, site.value);
       msg.has_value = true;

@@ -20,6 +20,11 @@ class Interpreter {
   // whole: they bind no variable, and their distribution (often the largest
   // computation of the model) would be built only to be thrown away.
   explicit Interpreter(Context& ctx, bool latent_only = false) : ctx_(ctx), latent_only_(latent_only) {}
+  // For a hand-written guide under sticking the landing: the log q of a
+  // reparameterised draw is taken from the site's distribution rebuilt with
+  // its parameters detached, so only the path through the draw carries a
+  // gradient (Roeder et al. 2017).
+  void set_detached_log_q(bool on) { detached_log_q_ = on; }
 
   // Runs the model (or guide) body once. Site occurrence counts start afresh.
   void run(ir::BodyId body);
@@ -64,6 +69,8 @@ class Interpreter {
   std::vector<int> plain_occurrences_;      // the other sites, by id
   int depth_ = 0;
   bool latent_only_ = false;
+  bool detached_log_q_ = false;
+  dist::DistributionPtr detached_;  // site_distribution's detached twin, for Message::detached_fn
 };
 
 // Integer view of a Var holding whole numbers; throws RunError at `span` otherwise.

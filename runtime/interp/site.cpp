@@ -81,6 +81,11 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
     params.emplace(std::string(pname), var);
   }
   try {
+    if (detached_log_q_ && site.kind == ir::SiteKind::Sample) {
+      dist::Params fixed;
+      for (const auto& [pname, var] : params) fixed.emplace(pname, ad::detach(var));
+      detached_ = dist::make_distribution(s.name, ctx_.tape(), fixed);
+    }
     return dist::make_distribution(s.name, ctx_.tape(), params);
   } catch (const std::exception& e) {
     // A parameter that is NaN or infinite came from numbers of this step (an
