@@ -93,16 +93,10 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     api::fail(Error::Kind::Options, e.what(), {}, options.guide == "custom" ? file : std::string());
   }
   if (options.estimator == "stl") {
-    if (auto* joint = dynamic_cast<guide::AutoContinuous*>(f.guide.get()))
-      joint->set_sticking_the_landing(true);
-    else if (auto* normal = dynamic_cast<guide::AutoNormal*>(f.guide.get()))
-      normal->set_sticking_the_landing(true);
-    else if (auto* custom = dynamic_cast<guide::CustomGuide*>(f.guide.get()))
-      custom->set_sticking_the_landing(true);
-    else
+    if (!f.guide->set_sticking_the_landing(true))
       api::fail(Error::Kind::Options,
                 "--estimator stl (sticking the landing) needs a guide with a log q: auto_delta is a point mass",
-                "use --guide auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn or auto_realnvp with it");
+                "use --guide auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_realnvp or a guide block with it");
   } else if (options.estimator != "standard") {
     api::fail(Error::Kind::Options, "unknown --estimator '" + options.estimator + "'", "choose standard or stl");
   }

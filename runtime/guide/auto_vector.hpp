@@ -48,7 +48,10 @@ class AutoContinuous : public AutoGuide {
   // its variance vanishes as q approaches the posterior, so a fit can settle
   // at the optimum instead of jittering around it. Off by default (Pyro's
   // estimator).
-  void set_sticking_the_landing(bool on) { stl_ = on; }
+  bool set_sticking_the_landing(bool on) override {
+    stl_ = on;
+    return true;
+  }
 
  protected:
   // One draw of the whole unconstrained vector: u (pathwise) and log q(u).

@@ -24,6 +24,12 @@ class Guide {
   virtual std::string name() const = 0;
   // One draw of every latent site, through ctx.handlers().
   virtual void run(interp::Context& ctx) = 0;
+  // Sticking the landing (Roeder, Wu & Duvenaud 2017): log q of a
+  // reparameterised draw taken with the guide's parameters detached, so only
+  // the path through the draw carries a gradient; its variance vanishes as q
+  // approaches the posterior. Returns false, changing nothing, for a guide
+  // with no log q to detach (AutoDelta).
+  virtual bool set_sticking_the_landing(bool /*on*/) { return false; }
 };
 
 struct GuideOptions {
@@ -52,9 +58,12 @@ class CustomGuide final : public Guide {
   explicit CustomGuide(const ir::Graph& g) : graph_(g) {}
   std::string name() const override { return "custom"; }
   void run(interp::Context& ctx) override;
-  // Sticking the landing: each reparameterised site's log q with its
-  // distribution's parameters detached (interp::Interpreter::set_detached_log_q).
-  void set_sticking_the_landing(bool on) { stl_ = on; }
+  // Each reparameterised site's log q from its distribution with the
+  // parameters detached (interp::Interpreter::set_detached_log_q).
+  bool set_sticking_the_landing(bool on) override {
+    stl_ = on;
+    return true;
+  }
 
  private:
   const ir::Graph& graph_;
@@ -100,10 +109,11 @@ class AutoNormal final : public AutoGuide {
  public:
   using AutoGuide::AutoGuide;
   std::string name() const override { return "auto_normal"; }
-  // Sticking the landing (Roeder et al. 2017): log q of a draw is taken with
-  // loc and scale detached, so the gradient keeps only the path through the
-  // draw, whose variance vanishes where q equals the posterior.
-  void set_sticking_the_landing(bool on) { stl_ = on; }
+  // log q of a draw with loc and scale detached.
+  bool set_sticking_the_landing(bool on) override {
+    stl_ = on;
+    return true;
+  }
 
  protected:
   void continuous_site(interp::Context& ctx, handlers::Message& msg) override;

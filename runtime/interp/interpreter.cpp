@@ -144,8 +144,8 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
     msg.done = true;
   } else {
     msg.type = MsgType::Sample;
-    msg.fn = site_distribution(f, site);
-    msg.detached_fn = std::move(detached_);
+    const bool detach = detached_log_q_ && site.kind == ir::SiteKind::Sample;
+    msg.fn = site_distribution(f, site, detach ? &msg.detached_fn : nullptr);
     if (site.kind == ir::SiteKind::Observe) {
       msg.value = eval(f, site.value);
       msg.has_value = true;

@@ -59,7 +59,9 @@ class Interpreter {
   std::string site_name(Frame& f, const ir::Site& site, std::vector<std::int64_t>* loop_index = nullptr);
   // The distribution of a sample/observe site, its parameters broadcast to
   // the open plates (and the declared shape).
-  dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site);
+  // The site's distribution; with `detached` also the same distribution with
+  // its parameters detached (for Message::detached_fn).
+  dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached = nullptr);
   std::vector<std::int64_t> eval_dims(Frame& f, const std::vector<ir::ExprId>& dims);
   std::int64_t eval_int(Frame& f, ir::ExprId e, const char* what);
   double eval_number(Frame& f, ir::ExprId e, const char* what);
@@ -70,7 +72,6 @@ class Interpreter {
   int depth_ = 0;
   bool latent_only_ = false;
   bool detached_log_q_ = false;
-  dist::DistributionPtr detached_;  // site_distribution's detached twin, for Message::detached_fn
 };
 
 // Integer view of a Var holding whole numbers; throws RunError at `span` otherwise.
