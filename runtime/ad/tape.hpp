@@ -78,6 +78,16 @@ class Tape {
   // Data: no gradient.
   Var constant(const Tensor& value);
   Var constant(double value);
+  // A constant of `shape` whose elements, in order, are next() — random
+  // noise drawn straight into the tape, without a temporary tensor.
+  template <class F>
+  Var constant_from(const Shape& shape, F next) {
+    Var v = push(shape, nullptr);
+    double* d = val(v);
+    const std::int64_t n = shape.numel();
+    for (std::int64_t i = 0; i < n; ++i) d[i] = next();
+    return v;
+  }
   // Data without a copy: a constant whose value is `value`'s storage. `value`
   // must stay alive and unchanged until clear() — for data reused every step.
   Var borrow(const Tensor& value);

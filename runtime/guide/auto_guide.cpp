@@ -72,7 +72,7 @@ namespace {
 struct Subsampling {
   bool active = false;
   std::int64_t full = 0;
-  ad::IntTensor idx;
+  const ad::IntTensor* idx = nullptr;  // this execution's indices (ctx's, alive for the step)
 };
 
 Subsampling subsampling(interp::Context& ctx, const Message& msg) {
@@ -86,7 +86,7 @@ Subsampling subsampling(interp::Context& ctx, const Message& msg) {
           msg.name, f.name));
     s.active = true;
     s.full = f.size;
-    s.idx = ctx.subsample_indices().at(f.plate);
+    s.idx = &ctx.subsample_indices().at(f.plate);
   }
   return s;
 }
@@ -122,8 +122,8 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
   ad::Var loc = ctx.param_leaf(loc_name);
   ad::Var scale = ad::softplus(ctx.param_leaf(scale_name));
   if (sub.active) {
-    loc = ad::gather(loc, sub.idx);
-    scale = ad::gather(scale, sub.idx);
+    loc = ad::gather(loc, *sub.idx);
+    scale = ad::gather(scale, *sub.idx);
   }
   dist::DistributionPtr q;
   try {
@@ -163,7 +163,7 @@ void AutoDelta::continuous_site(interp::Context& ctx, Message& msg) {
     param(ctx, name, u0, "real");
   }
   ad::Var u = ctx.param_leaf(name);
-  if (sub.active) u = ad::gather(u, sub.idx);
+  if (sub.active) u = ad::gather(u, *sub.idx);
   msg.value.var = t->forward(u);
   msg.value.kind = interp::Kind::Real;
   ad::Shape plates;
@@ -190,7 +190,7 @@ void AutoGuide::discrete_site(interp::Context& ctx, Message& msg) {
     param(ctx, name, init, "real");
   }
   ad::Var l = ctx.param_leaf(name);
-  if (sub.active) l = ad::gather(l, sub.idx);
+  if (sub.active) l = ad::gather(l, *sub.idx);
   dist::Params ps;
   if (family == "Bernoulli" || family == "Categorical") {
     ps = {{"logits", l}};

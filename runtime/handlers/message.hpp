@@ -3,6 +3,8 @@
 // subsample indices). Handlers read and rewrite it; the interpreter then
 // uses msg.value. This is Pyro's poutine message, typed.
 #pragma once
+#include <boost/container/small_vector.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +25,10 @@ struct Frame {
   double scale() const { return subsample > 0 ? static_cast<double>(size) / static_cast<double>(subsample) : 1.0; }
 };
 
+// A site's plates, outermost first; a site sits in a few at most, so they
+// are kept inline.
+using Frames = boost::container::small_vector<Frame, 3>;
+
 enum class MsgType : std::uint8_t {
   Sample,         // a `~` site (latent, or observed when is_observed)
   Param,          // a learnable parameter; value is its constrained value
@@ -39,7 +45,7 @@ struct Message {
   bool has_value = false;
   bool is_observed = false;
   bool reparameterized = false;     // value carries the pathwise derivative
-  std::vector<Frame> frames;        // enclosing plates, outermost first
+  Frames frames;                    // enclosing plates, outermost first
   double scale = 1.0;               // product of plate subsample factors and `scale` blocks
   bool mask = true;                 // false: the site contributes no log-density
   rng::Generator* rng = nullptr;    // where the default behaviour draws from (seed replaces it)

@@ -5,29 +5,41 @@
 namespace vireo::handlers {
 
 void Trace::add(const Message& msg) {
-  auto [it, fresh] = index_.emplace(msg.name, sites_.size());
-  if (!fresh)
+  auto it = index_.find(msg.name);
+  if (it != index_.end() && it->second.first == execution_)
     throw std::runtime_error("two statements produce the site name '" + msg.name +
                              "' in one execution; rename one of them");
-  sites_.push_back({msg, {}, false});
+  if (size_ < sites_.size()) {
+    TraceSite& s = sites_[size_];
+    s.msg = msg;
+    s.log_prob = {};
+    s.has_log_prob = false;
+  } else {
+    sites_.push_back({msg, {}, false});
+  }
+  if (it != index_.end())
+    it->second = {execution_, size_};
+  else
+    index_.emplace(msg.name, std::pair{execution_, size_});
+  ++size_;
 }
 
 const TraceSite* Trace::find(const std::string& name) const {
   auto it = index_.find(name);
-  return it == index_.end() ? nullptr : &sites_[it->second];
+  return it == index_.end() || it->second.first != execution_ ? nullptr : &sites_[it->second.second];
 }
 TraceSite* Trace::find(const std::string& name) {
   auto it = index_.find(name);
-  return it == index_.end() ? nullptr : &sites_[it->second];
+  return it == index_.end() || it->second.first != execution_ ? nullptr : &sites_[it->second.second];
 }
 
 void Trace::clear() {
-  sites_.clear();
-  index_.clear();
+  size_ = 0;
+  ++execution_;
 }
 
 void Trace::compute_log_probs() {
-  for (auto& s : sites_) {
+  for (auto& s : sites()) {
     if (s.msg.type != MsgType::Sample || s.has_log_prob) continue;
     ad::Var lp;
     try {

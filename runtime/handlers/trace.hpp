@@ -2,8 +2,11 @@
 // name, kind, distribution, value, log-density, plate frames, whether the
 // value is reparameterised, and its scale. Filled by TraceHandler.
 #pragma once
+#include <cstdint>
+#include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "runtime/handlers/handler.hpp"
@@ -26,9 +29,12 @@ class Trace {
   void add(const Message& msg);
   const TraceSite* find(const std::string& name) const;
   TraceSite* find(const std::string& name);
-  const std::vector<TraceSite>& sites() const { return sites_; }
-  std::vector<TraceSite>& sites() { return sites_; }
-  std::size_t size() const { return sites_.size(); }
+  std::span<const TraceSite> sites() const { return {sites_.data(), size_}; }
+  std::span<TraceSite> sites() { return {sites_.data(), size_}; }
+  std::size_t size() const { return size_; }
+  // Empties the trace. Its storage stays: the next execution's sites are
+  // copied into the same strings and vectors, so a trace refilled every step
+  // allocates nothing once it has seen the sites.
   void clear();
 
   // Computes every Sample site's log_prob: msg.log_prob when the value came
@@ -44,14 +50,18 @@ class Trace {
   }
 
  private:
-  std::vector<TraceSite> sites_;
-  std::unordered_map<std::string, std::size_t> index_;
+  std::vector<TraceSite> sites_;  // [0, size_) in use; the rest kept for reuse
+  std::size_t size_ = 0;
+  // Site name -> (execution, position). An entry belongs to this execution
+  // only when its stamp is execution_; clear() just moves the stamp on.
+  std::unordered_map<std::string, std::pair<std::uint64_t, std::size_t>> index_;
+  std::uint64_t execution_ = 1;
 };
 
 template <class Pred>
 ad::Var Trace::log_prob_sum(ad::Tape& tape, Pred include) const {
   ad::Var total = tape.constant(0.0);
-  for (const auto& s : sites_) {
+  for (const auto& s : sites()) {
     if (s.msg.type != MsgType::Sample || !s.has_log_prob || !s.msg.mask || !include(s)) continue;
     total = total + ad::sum(s.log_prob) * s.msg.scale;
   }

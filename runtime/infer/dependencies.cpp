@@ -288,8 +288,8 @@ Downstream::Terms Downstream::of(const handlers::Trace& guide, const handlers::T
   return t;
 }
 
-ad::Var Downstream::align(const ad::Var& lp, const std::vector<handlers::Frame>& have,
-                          const std::vector<handlers::Frame>& want) const {
+ad::Var Downstream::align(const ad::Var& lp, const handlers::Frames& have,
+                          const handlers::Frames& want) const {
   return sum_to_frames(lp, have, want, &mixing_);
 }
 

@@ -69,8 +69,8 @@ class Downstream {
   // site's plates `want`: plates of `have` missing from `want`, and plates
   // that are not refined (mixing_plates), are summed; plates of `want` the
   // term lacks get size-1 axes. Broadcasts against `want`'s element shape.
-  ad::Var align(const ad::Var& lp, const std::vector<handlers::Frame>& have,
-                const std::vector<handlers::Frame>& want) const;
+  ad::Var align(const ad::Var& lp, const handlers::Frames& have,
+                const handlers::Frames& want) const;
   // Names of the plates whose elements may mix (see the rule above).
   const std::set<std::string>& mixing_plates() const { return mixing_; }
 

@@ -54,7 +54,7 @@ namespace {
 // One term of a particle's ELBO: weight · Σ value, value per plate element.
 struct Term {
   ad::Var value;
-  const std::vector<Frame>* frames;
+  const handlers::Frames* frames;
   double weight;                          // ±scale
   const std::string* kl_of = nullptr;     // set on a −KL term: its site
 };
@@ -128,7 +128,7 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
   ElboEstimate est;
   ad::Var total = tape.constant(0.0);
   double elbo_sum = 0;
-  ParticleTraces t;
+  ParticleTraces& t = traces_;
   for (int p = 0; p < particles_; ++p) {
     // 1. The traces.
     run_particle(ctx, guide, t);

@@ -40,6 +40,7 @@ class TraceMeanFieldElbo final : public Elbo {
  private:
   int particles_;
   MixingPlates mixing_;  // plates whose costs are not refined per element
+  ParticleTraces traces_;  // refilled every particle (keeps its storage)
 };
 
 // The guide's distribution of a latent site's value in the model's space:

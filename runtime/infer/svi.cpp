@@ -85,39 +85,48 @@ StepResult Svi::step() {
   }
   tape.backward(est.loss);
 
-  // Gather every gradient first: a step is applied whole or not at all.
-  std::vector<std::pair<params::Entry*, ad::Tensor>> grads;
+  // Gather every gradient first: a step is applied whole or not at all. The
+  // buffers live across steps, so this copies without allocating.
+  std::vector<params::Entry*>& entries = entries_;
+  std::vector<Eigen::ArrayXd>& grads = grads_;
+  entries.clear();
   double norm2 = 0;
   for (const auto& [name, leaf] : ctx_.param_leaves()) {
     params::Entry* e = ctx_.store().find(name);
-    ad::Tensor g = tape.grad(leaf);
-    for (std::int64_t i = 0; i < g.numel(); ++i) {
+    const std::size_t k = entries.size();
+    entries.push_back(e);
+    if (grads.size() <= k) grads.emplace_back();
+    Eigen::ArrayXd& g = grads[k];
+    if (const double* d = tape.grad_data(leaf))
+      g = Eigen::Map<const Eigen::ArrayXd>(d, static_cast<Eigen::Index>(leaf.numel()));
+    else
+      g.setZero(static_cast<Eigen::Index>(leaf.numel()));
+    for (Eigen::Index i = 0; i < g.size(); ++i) {
       if (!std::isfinite(g[i]))
         return refuse(r, fmt::format("the gradient for {} is {} (parameter '{}', element {}, value {:.6g}); the ELBO was {:.6g}",
                                      describe_parameter(name), g[i], name, i, e->unconstrained[i], est.elbo));
       if (opts_.clip_value > 0) g[i] = std::clamp(g[i], -opts_.clip_value, opts_.clip_value);
       norm2 += g[i] * g[i];
     }
-    grads.emplace_back(e, std::move(g));
   }
   r.grad_norm = std::sqrt(norm2);
   if (!std::isfinite(r.grad_norm)) return refuse(r, "the gradient's norm overflows");
   if (opts_.clip_grad_norm > 0 && r.grad_norm > opts_.clip_grad_norm) {
     const double f = opts_.clip_grad_norm / r.grad_norm;
-    for (auto& [e, g] : grads) g.map() *= f;
+    for (std::size_t k = 0; k < entries.size(); ++k) grads[k] *= f;
   }
 
   // Apply, keeping the old values: an update that overflows a parameter is
-  // undone. The buffers live across steps, so this copies without allocating.
+  // undone.
   std::vector<Eigen::ArrayXd>& before = before_;
-  if (before.size() < grads.size()) before.resize(grads.size());
-  for (std::size_t k = 0; k < grads.size(); ++k) before[k] = grads[k].first->unconstrained;
+  if (before.size() < entries.size()) before.resize(entries.size());
+  for (std::size_t k = 0; k < entries.size(); ++k) before[k] = entries[k]->unconstrained;
   optim_.begin_step();
-  for (std::size_t k = 0; k < grads.size(); ++k) {
-    auto& [e, g] = grads[k];
-    optim_.update(e->name, e->unconstrained, Eigen::Map<const Eigen::ArrayXd>(g.data(), static_cast<Eigen::Index>(g.numel())));
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    params::Entry* e = entries[k];
+    optim_.update(e->name, e->unconstrained, grads[k]);
     if (!e->unconstrained.allFinite()) {
-      for (std::size_t j = 0; j <= k; ++j) grads[j].first->unconstrained = before[j];
+      for (std::size_t j = 0; j <= k; ++j) entries[j]->unconstrained = before[j];
       return refuse(r, fmt::format("the update of {} overflows (parameter '{}', gradient norm {:.3g}, learning rate {:.3g})",
                                    describe_parameter(e->name), e->name, r.grad_norm, optim_.lr()));
     }

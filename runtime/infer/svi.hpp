@@ -82,7 +82,11 @@ class Svi {
   double shrink_ = 1;
   long steps_ = 0;
   int consecutive_ = 0;
-  std::vector<Eigen::ArrayXd> before_;  // the parameters before an update (step's scratch)
+  // A step's scratch, kept to avoid allocating: the entries with a leaf, their
+  // gradients, their values before the update.
+  std::vector<params::Entry*> entries_;
+  std::vector<Eigen::ArrayXd> grads_;
+  std::vector<Eigen::ArrayXd> before_;
 };
 
 }  // namespace vireo::infer

@@ -27,13 +27,13 @@ bool latent(const TraceSite& s) { return is_latent(s); }
 // `have` lacks, so the result broadcasts against `want`'s layout. Plates are
 // matched by name, as Pyro matches frames: the guide's `plate data` and the
 // model's are different statements of the graph but one plate.
-ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want,
+ad::Var sum_to_frames(const ad::Var& lp, const handlers::Frames& have, const handlers::Frames& want,
                       const std::set<std::string>* unrefined) {
   if (unrefined && !unrefined->empty()) {
     bool any = false;
     for (const auto& w : want) any = any || unrefined->count(w.name);
     if (any) {
-      std::vector<handlers::Frame> refined;
+      handlers::Frames refined;
       for (const auto& w : want)
         if (!unrefined->count(w.name)) refined.push_back(w);
       ad::Var x = sum_to_frames(lp, have, refined);
@@ -106,7 +106,7 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
   }
 }
 
-ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames,
+ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const handlers::Frames& frames,
                         const std::set<std::string>* unrefined) {
   ad::Var cost = tape.constant(0.0);
   auto add = [&](const TraceSite& s, double sign) {
@@ -136,7 +136,7 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   ElboEstimate est;
   ad::Var total = tape.constant(0.0);
   double elbo_sum = 0;
-  ParticleTraces t;
+  ParticleTraces& t = traces_;
   for (int p = 0; p < particles_; ++p) {
     run_particle(ctx, guide, t);
     ad::Var elbo = particle_elbo(tape, t);

@@ -49,7 +49,7 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
 // (guide), each summed down to `frames` — dimensions of plates outside
 // `frames` are summed, plates of `frames` the term lacks are broadcast, and
 // plates in `unrefined` (whose elements mix) are summed and broadcast too.
-ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const std::vector<handlers::Frame>& frames,
+ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const handlers::Frames& frames,
                         const std::set<std::string>* unrefined = nullptr);
 
 // The mixing plates of a graph (dependencies.hpp), found once per graph.
@@ -91,6 +91,7 @@ class TraceElbo final : public Elbo {
  private:
   int particles_;
   MixingPlates mixing_;
+  ParticleTraces traces_;  // refilled every particle (keeps its storage)
 };
 
 // Σ of scale·log p over the model trace minus Σ of scale·log q over the
@@ -101,7 +102,7 @@ bool is_latent(const handlers::TraceSite& s);
 // Sums the plate dimensions of a term that `want` lacks and adds size-1 axes
 // for the plates of `want` the term lacks: the term, aligned with `want`.
 // Plates in `unrefined` are summed as if `want` lacked them, then get size-1 axes.
-ad::Var sum_to_frames(const ad::Var& lp, const std::vector<handlers::Frame>& have, const std::vector<handlers::Frame>& want,
+ad::Var sum_to_frames(const ad::Var& lp, const handlers::Frames& have, const handlers::Frames& want,
                       const std::set<std::string>* unrefined = nullptr);
 
 }  // namespace vireo::infer

@@ -18,7 +18,7 @@ TraceGraphElbo::TraceGraphElbo(const ir::Graph& graph, TraceGraphOptions o) : gr
 
 namespace {
 
-ad::Shape frame_shape(const std::vector<handlers::Frame>& frames) {
+ad::Shape frame_shape(const handlers::Frames& frames) {
   ad::Shape s;
   for (const auto& f : frames) s.push_back(f.subsample);
   return s;
@@ -66,7 +66,8 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     down_ = std::make_unique<Downstream>(graph_, guide_runs_model_);
   }
   const int P = opts_.particles;
-  std::vector<ParticleTraces> traces(static_cast<std::size_t>(P));
+  if (traces_.size() != static_cast<std::size_t>(P)) traces_.resize(static_cast<std::size_t>(P));
+  std::vector<ParticleTraces>& traces = traces_;
   std::vector<std::vector<SiteCost>> costs(static_cast<std::size_t>(P));
   std::vector<ad::Var> elbos;
   double elbo_sum = 0;

@@ -66,6 +66,7 @@ class TraceGraphElbo final : public Elbo {
   const ir::Graph& graph_;
   TraceGraphOptions opts_;
   std::unique_ptr<Downstream> down_;
+  std::vector<ParticleTraces> traces_;  // one per particle, refilled every step
   bool guide_runs_model_ = false;
   std::map<std::string, Average> averages_;  // per site instance
 };

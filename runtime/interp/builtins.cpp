@@ -57,7 +57,7 @@ Value Interpreter::call_builtin(Frame& f, const ir::Expr& e) {
     }
     if (name == "pow" || ((name == "min" || name == "max") && has(1))) {
       Value x = arg(0), y = arg(1);
-      std::vector<ir::PlateId> plates = union_plates(ctx_.plate_order(), {&x, &y});
+      PlateList plates = union_plates(ctx_.plate_order(), {&x, &y});
       int ev = std::max(x.plain() ? 0 : x.event_rank(), y.plain() ? 0 : y.event_rank());
       ad::Var a = align(x, plates, ev), c = align(y, plates, ev);
       if (name == "pow") return Value{ad::pow(a, c), Kind::Real, plates};

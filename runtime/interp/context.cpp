@@ -1,12 +1,15 @@
 #include "runtime/interp/context.hpp"
 
+#include <stdexcept>
+
 namespace vireo::interp {
 
 void Context::begin_step() {
   tape_.clear();
   data_vars_.assign(data_.values.size(), ad::Var{});
   data_ready_.assign(data_.values.size(), false);
-  leaves_.clear();
+  num_leaves_ = 0;
+  ++step_;
   open_plates_.clear();
   subsample_indices_.clear();
 }
@@ -21,9 +24,15 @@ Value Context::data_value(int index) {
   return Value{data_vars_[i], data_.kinds[i], {}};
 }
 
+const ad::Var& ParamLeaves::at(const std::string& name) const {
+  for (const auto& [n, leaf] : *this)
+    if (n == name) return leaf;
+  throw std::out_of_range("no parameter leaf '" + name + "' in this step");
+}
+
 ad::Var Context::param_leaf(const std::string& name) {
-  auto it = leaves_.find(name);
-  if (it != leaves_.end()) return it->second;
+  auto it = leaf_index_.find(name);
+  if (it != leaf_index_.end() && it->second.first == step_) return leaves_[it->second.second].second;
   params::Entry* e = store_.find(name);
   if (!e) throw std::logic_error("no parameter '" + name + "' in the store");
   const ad::Shape shape(e->shape);
@@ -31,7 +40,17 @@ ad::Var Context::param_leaf(const std::string& name) {
     throw std::invalid_argument("Tensor: " + std::to_string(e->unconstrained.size()) +
                                 " values do not fill shape " + ad::to_string(shape));
   ad::Var leaf = tape_.leaf(shape, e->unconstrained.data());
-  leaves_.emplace(name, leaf);
+  const std::size_t k = num_leaves_++;
+  if (k < leaves_.size()) {
+    leaves_[k].first = name;
+    leaves_[k].second = leaf;
+  } else {
+    leaves_.emplace_back(name, leaf);
+  }
+  if (it != leaf_index_.end())
+    it->second = {step_, k};
+  else
+    leaf_index_.emplace(name, std::pair{step_, k});
   return leaf;
 }
 

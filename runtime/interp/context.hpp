@@ -3,7 +3,9 @@
 // generator, the data as tape constants, the parameter leaves of this step,
 // and the plates currently open. Owned by a session; nothing here is global.
 #pragma once
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -15,6 +17,23 @@
 #include "runtime/rng/generator.hpp"
 
 namespace vireo::interp {
+
+// The parameter leaves of one step, in the order they were made, as
+// (store name, leaf) pairs.
+class ParamLeaves {
+ public:
+  using value_type = std::pair<std::string, ad::Var>;
+  ParamLeaves(const value_type* first, std::size_t n) : first_(first), n_(n) {}
+  const value_type* begin() const { return first_; }
+  const value_type* end() const { return first_ + n_; }
+  std::size_t size() const { return n_; }
+  // The leaf of `name`; throws std::out_of_range when it was not made this step.
+  const ad::Var& at(const std::string& name) const;
+
+ private:
+  const value_type* first_;
+  std::size_t n_;
+};
 
 // Validated data values, one per Graph::data entry (runtime/data loads them).
 struct DataSet {
@@ -68,7 +87,7 @@ class Context {
   // on first use in the step.
   ad::Var param_leaf(const std::string& name);
   // Every leaf made this step, by parameter name (for reading gradients).
-  const std::unordered_map<std::string, ad::Var>& param_leaves() const { return leaves_; }
+  ParamLeaves param_leaves() const { return {leaves_.data(), num_leaves_}; }
 
   // Plates open right now (outermost first), with their sizes; mirrors the
   // PlateHandlers the interpreter has pushed.
@@ -97,7 +116,13 @@ class Context {
   handlers::HandlerStack handlers_;
   std::vector<ad::Var> data_vars_;
   std::vector<bool> data_ready_;
-  std::unordered_map<std::string, ad::Var> leaves_;
+  // This step's leaves are leaves_[0, num_leaves_); the vector and the index
+  // outlive the step, so the names are not copied again every step. An index
+  // entry is this step's only when its stamp is step_.
+  std::vector<std::pair<std::string, ad::Var>> leaves_;
+  std::size_t num_leaves_ = 0;
+  std::unordered_map<std::string, std::pair<std::uint64_t, std::size_t>> leaf_index_;
+  std::uint64_t step_ = 1;
   std::vector<handlers::Frame> open_plates_;
   std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
   double latent_weight_ = 1.0;

@@ -68,11 +68,11 @@ Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
         throw RunError(e.span, "`@` with a plate-indexed right operand is not supported",
                        "write it with the plate-indexed value on the left");
       ad::Var r = ad::matmul(x.var, y.var);
-      std::vector<ir::PlateId> plates = x.plain() ? std::vector<ir::PlateId>{} : x.plates;
+      PlateList plates = x.plain() ? PlateList{} : x.plates;
       if (r.rank() < static_cast<int>(plates.size())) plates.clear();
       return Value{r, arithmetic_kind(x.kind, y.kind), plates};
     }
-    std::vector<ir::PlateId> plates = union_plates(ctx_.plate_order(), {&x, &y});
+    PlateList plates = union_plates(ctx_.plate_order(), {&x, &y});
     int ev = std::max(x.plain() ? 0 : x.event_rank(), y.plain() ? 0 : y.event_rank());
     ad::Var a = align(x, plates, ev), c = align(y, plates, ev);
     switch (e.op) {
@@ -123,7 +123,7 @@ Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
   Value base = eval(f, b.operand(e, 0));
   ad::Var x = base.var;
   int axis = base.plain() ? 0 : static_cast<int>(base.plates.size());  // index the event part of a plate-indexed value
-  std::vector<ir::PlateId> plates = base.plates;
+  PlateList plates = base.plates;
   for (std::uint32_t k = 1; k < e.count; ++k) {
     const ir::Expr& sub = b.expr(b.operand(e, k));
     if (axis >= x.rank())

@@ -15,15 +15,18 @@ namespace vireo::interp {
 using handlers::Message;
 using handlers::MsgType;
 
+namespace {
+std::int64_t whole(double x, lang::Span span, const char* what) {
+  if (!(std::floor(x) == x) || std::abs(x) > 9.0e15)
+    throw RunError(span, fmt::format("{} must be a whole number; got {}", what, x));
+  return static_cast<std::int64_t>(x);
+}
+}  // namespace
+
 ad::IntTensor to_ints(const ad::Var& v, lang::Span span, const char* what) {
   const double* p = v.data();
   std::vector<std::int64_t> out(static_cast<std::size_t>(v.numel()));
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    double x = p[i];
-    if (!(std::floor(x) == x) || std::abs(x) > 9.0e15)
-      throw RunError(span, fmt::format("{} must be a whole number; got {}", what, x));
-    out[i] = static_cast<std::int64_t>(x);
-  }
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = whole(p[i], span, what);
   return ad::IntTensor(v.shape(), std::move(out));
 }
 
@@ -238,7 +241,7 @@ std::int64_t Interpreter::eval_int(Frame& f, ir::ExprId e, const char* what) {
   Value v = eval(f, e);
   if (v.var.numel() != 1)
     throw RunError(f.body->expr(e).span, fmt::format("{} must be one number; this has shape {}", what, ad::to_string(v.var.shape())));
-  return to_ints(v.var, f.body->expr(e).span, what)[0];
+  return whole(v.var.item(), f.body->expr(e).span, what);
 }
 
 double Interpreter::eval_number(Frame& f, ir::ExprId e, const char* what) {

@@ -39,7 +39,7 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
   // The batch shape the site must have: the open plates' sizes, then the
   // declared shape without the distribution's own event dimensions.
   bool shaped = !open.empty();
-  std::vector<ir::PlateId> plates;
+  PlateList plates;
   ad::Shape batch;
   for (const auto& fr : open) {
     plates.push_back(fr.plate);

@@ -15,8 +15,8 @@ bool PlateOrder::before(ir::PlateId a, ir::PlateId b) const {
   return da != db ? da < db : a < b;
 }
 
-std::vector<ir::PlateId> union_plates(const PlateOrder& order, const std::vector<const Value*>& values) {
-  std::vector<ir::PlateId> out;
+PlateList union_plates(const PlateOrder& order, std::initializer_list<const Value*> values) {
+  PlateList out;
   for (const Value* v : values)
     for (ir::PlateId p : v->plates)
       if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
@@ -24,7 +24,7 @@ std::vector<ir::PlateId> union_plates(const PlateOrder& order, const std::vector
   return out;
 }
 
-ad::Var align(const Value& v, const std::vector<ir::PlateId>& plates, int event_rank) {
+ad::Var align(const Value& v, const PlateList& plates, int event_rank) {
   if (v.plain()) return v.var;
   if (v.plates == plates && v.event_rank() == event_rank) return v.var;
   const ad::Shape& s = v.var.shape();

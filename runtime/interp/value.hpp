@@ -9,7 +9,10 @@
 // plate) — broadcasts as in NumPy, right-aligned against the full shape.
 // `align` implements that rule; every binary operation goes through it.
 #pragma once
+#include <boost/container/small_vector.hpp>
+
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "lang/ir/graph.hpp"
@@ -19,11 +22,14 @@ namespace vireo::interp {
 
 enum class Kind : std::uint8_t { Int, Real, Bool };
 
+// A value's plates: rarely more than a few, kept inline.
+using PlateList = boost::container::small_vector<ir::PlateId, 4>;
+
 struct Value {
   ad::Var var;
   Kind kind = Kind::Real;
   // Plates of the leading dimensions, outermost first; empty for a plain value.
-  std::vector<ir::PlateId> plates;
+  PlateList plates;
 
   bool plain() const { return plates.empty(); }
   int event_rank() const { return var.rank() - static_cast<int>(plates.size()); }
@@ -38,13 +44,13 @@ struct PlateOrder {
 };
 
 // The plates of a result combining `values`, in order.
-std::vector<ir::PlateId> union_plates(const PlateOrder& order, const std::vector<const Value*>& values);
+PlateList union_plates(const PlateOrder& order, std::initializer_list<const Value*> values);
 
 // Reshapes `v` so that it broadcasts correctly against other operands laid
 // out as `plates` followed by `event_rank` event dimensions: a size-1 axis for
 // each missing plate, then size-1 axes to pad v's event part to event_rank.
 // Plain values are returned unchanged (NumPy right alignment does the rest).
-ad::Var align(const Value& v, const std::vector<ir::PlateId>& plates, int event_rank);
+ad::Var align(const Value& v, const PlateList& plates, int event_rank);
 
 // Kind of an arithmetic result: Int only if both are Int (or Bool).
 Kind arithmetic_kind(Kind a, Kind b);

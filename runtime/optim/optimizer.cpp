@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace vireo::optim {
 
@@ -67,6 +68,24 @@ class Sgd final : public Optimizer {
   OptimOptions o_;
 };
 
+// Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ for step t. Every parameter of
+// a fit is usually at the same step, so they are computed once per step
+// (two pow calls) instead of once per parameter; same numbers either way.
+class BiasCorrections {
+ public:
+  const std::pair<double, double>& at(long step, double beta1, double beta2) {
+    if (step != step_) {
+      step_ = step;
+      value_ = {1 - std::pow(beta1, static_cast<double>(step)), 1 - std::pow(beta2, static_cast<double>(step))};
+    }
+    return value_;
+  }
+
+ private:
+  long step_ = -1;
+  std::pair<double, double> value_;
+};
+
 // Adam (Kingma & Ba 2015, Algorithm 1) as PyTorch computes it:
 // x -= lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t) + eps).
 class Adam final : public Optimizer {
@@ -74,18 +93,25 @@ class Adam final : public Optimizer {
   explicit Adam(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-8 : o.eps) {}
   void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
     Slot& s = slot(name, x.size());
-    Eigen::ArrayXd g = o_.weight_decay != 0 ? Eigen::ArrayXd(g0 + o_.weight_decay * x) : Eigen::ArrayXd(g0);
-    ++s.step;
-    s.m = o_.beta1 * s.m + (1 - o_.beta1) * g;
-    s.v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
-    double bc1 = 1 - std::pow(o_.beta1, static_cast<double>(s.step));
-    double bc2 = 1 - std::pow(o_.beta2, static_cast<double>(s.step));
-    x -= (lr_ / bc1) * s.m / (s.v.sqrt() / std::sqrt(bc2) + eps_);
+    if (o_.weight_decay != 0)
+      apply(s, x, Eigen::ArrayXd(g0 + o_.weight_decay * x));
+    else
+      apply(s, x, g0);  // no copy of the gradient
   }
 
  private:
+  template <class G>
+  void apply(Slot& s, Eigen::Ref<Eigen::ArrayXd> x, const G& g) {
+    ++s.step;
+    s.m = o_.beta1 * s.m + (1 - o_.beta1) * g;
+    s.v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
+    const auto& [bc1, bc2] = corrections_.at(s.step, o_.beta1, o_.beta2);
+    x -= (lr_ / bc1) * s.m / (s.v.sqrt() / std::sqrt(bc2) + eps_);
+  }
+
   OptimOptions o_;
   double eps_;
+  BiasCorrections corrections_;
 };
 
 // Pyro's ClippedAdam (pyro/optim/clipped_adam.py). Two traps, kept on purpose
@@ -100,20 +126,26 @@ class ClippedAdam final : public Optimizer {
   void begin_step() override { lr_ *= o_.lrd; }
   void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
     Slot& s = slot(name, x.size());
-    Eigen::ArrayXd g = g0.max(-o_.clip_norm).min(o_.clip_norm);
-    if (o_.weight_decay != 0) g += o_.weight_decay * x;
+    if (o_.weight_decay != 0)
+      apply(s, x, Eigen::ArrayXd(g0.max(-o_.clip_norm).min(o_.clip_norm) + o_.weight_decay * x));
+    else
+      apply(s, x, g0.max(-o_.clip_norm).min(o_.clip_norm));  // evaluated in place, no copy
+  }
+
+ private:
+  template <class G>
+  void apply(Slot& s, Eigen::Ref<Eigen::ArrayXd> x, const G& g) {
     ++s.step;
     s.m = o_.beta1 * s.m + (1 - o_.beta1) * g;
     s.v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
-    double bc1 = 1 - std::pow(o_.beta1, static_cast<double>(s.step));
-    double bc2 = 1 - std::pow(o_.beta2, static_cast<double>(s.step));
+    const auto& [bc1, bc2] = corrections_.at(s.step, o_.beta1, o_.beta2);
     double step_size = lr_ * std::sqrt(bc2) / bc1;
     x -= step_size * s.m / (s.v.sqrt() + eps_);
   }
 
- private:
   OptimOptions o_;
   double eps_;
+  BiasCorrections corrections_;
 };
 
 // Adagrad (Duchi et al. 2011), PyTorch's rule: sum += g²; x -= lr·g/(sqrt(sum) + eps).

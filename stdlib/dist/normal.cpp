@@ -26,8 +26,7 @@ class Normal final : public Distribution {
     return ad::detach(rsample(g, sample_shape)).value();
   }
   Var rsample(rng::Generator& g, const Shape& sample_shape) const override {
-    const Tensor eps = detail::fill_with(extended_shape(sample_shape), [&](auto) { return rng::standard_normal(g); });
-    return loc_ + scale_ * tape().constant(eps);
+    return loc_ + scale_ * tape().constant_from(extended_shape(sample_shape), [&] { return rng::standard_normal(g); });
   }
   Var mean() const override { return ad::broadcast_to(loc_, batch_shape()); }
   Var variance() const override { return ad::broadcast_to(ad::square(scale_), batch_shape()); }

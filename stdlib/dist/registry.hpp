@@ -5,16 +5,51 @@
 // plus one line in registry.cpp.
 #pragma once
 
-#include <map>
+#include <boost/container/small_vector.hpp>
+
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "stdlib/dist/distribution.hpp"
 
 namespace vireo::dist {
 
-using Params = std::map<std::string, Var, std::less<>>;
+// A family's parameters by name. A family takes at most three, so they are
+// kept inline, in the order given: building a distribution every step
+// allocates nothing for them.
+class Params {
+ public:
+  using value_type = std::pair<std::string, Var>;
+  using const_iterator = const value_type*;
+
+  Params() = default;
+  Params(std::initializer_list<value_type> init) {
+    for (const auto& [name, v] : init) emplace(name, v);
+  }
+  // Adds `name` unless it is there already (as std::map::emplace does);
+  // returns whether it was added.
+  bool emplace(std::string_view name, Var v) {
+    if (find(name) != end()) return false;
+    items_.emplace_back(std::string(name), v);
+    return true;
+  }
+  const_iterator find(std::string_view name) const {
+    for (const value_type& it : items_)
+      if (it.first == name) return &it;
+    return end();
+  }
+  std::size_t count(std::string_view name) const { return find(name) != end() ? 1 : 0; }
+  const_iterator begin() const { return items_.data(); }
+  const_iterator end() const { return items_.data() + items_.size(); }
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+
+ private:
+  boost::container::small_vector<value_type, 3> items_;
+};
 
 struct Family {
   std::string_view name;
