@@ -2,6 +2,7 @@
 // (AutoNormal, AutoDelta, and the discrete per-site guides).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "runtime/guide/auto_realnvp.hpp"
@@ -26,12 +27,121 @@ void AutoGuide::run(interp::Context& ctx) {
   interp::Interpreter(ctx, /*latent_only=*/true).run(graph_.model);
 }
 
+namespace {
+
+bool subsampled(const handlers::Frames& frames) {
+  for (const auto& f : frames)
+    if (f.subsample != f.size) return true;
+  return false;
+}
+
+bool same_values(const ad::Tensor& a, const ad::Tensor& b) {
+  return a.shape() == b.shape() && std::equal(a.data(), a.data() + a.numel(), b.data());
+}
+
+// Whether two messages of a latent site ask the guide for the same thing:
+// name, plates, scale, mask and support.
+bool same_site(const Message& a, const Message& b) {
+  if (a.name != b.name || a.scale != b.scale || a.mask != b.mask || a.frames.size() != b.frames.size()) return false;
+  for (std::size_t i = 0; i < a.frames.size(); ++i) {
+    const auto &f = a.frames[i], &g = b.frames[i];
+    if (f.plate != g.plate || f.name != g.name || f.size != g.size || f.subsample != g.subsample) return false;
+  }
+  const constraints::Constraint &s = a.fn->support(), &t = b.fn->support();
+  return s.kind == t.kind && same_values(s.lower, t.lower) && same_values(s.upper, t.upper);
+}
+
+}  // namespace
+
+void AutoGuide::run_planned(interp::Context& ctx) {
+  if (!plannable()) return run(ctx);
+  if (!plan_ready_) {
+    recording_.clear();
+    recording_ok_ = true;
+    mode_ = Mode::Recording;
+    last_run_ = Mode::Plain;
+    try {
+      run(ctx);
+    } catch (...) {
+      mode_ = Mode::Plain;
+      throw;
+    }
+    mode_ = Mode::Plain;
+    last_run_ = Mode::Recording;
+    return;
+  }
+  ctx_ = &ctx;
+  plan_missed_ = false;
+  mode_ = Mode::Planned;
+  last_run_ = Mode::Plain;
+  try {
+    handlers::HandlerStack::Scoped scope(ctx.handlers(), *this);
+    for (const Message& m : plan_) {
+      scratch_ = m;
+      scratch_.rng = &ctx.rng();
+      scratch_.tape = &ctx.tape();
+      ctx.handlers().apply(scratch_);
+    }
+  } catch (const PlanMissed&) {
+    plan_missed_ = true;
+  } catch (...) {
+    mode_ = Mode::Plain;
+    throw;
+  }
+  mode_ = Mode::Plain;
+  last_run_ = Mode::Planned;
+}
+
+bool AutoGuide::confirm(handlers::Trace& guide_trace, const handlers::Trace& model_trace) {
+  const Mode last = last_run_;
+  last_run_ = Mode::Plain;
+  if (last == Mode::Recording) {
+    bool same = recording_ok_ && recording_.size() == plan_.size();
+    for (std::size_t i = 0; same && i < plan_.size(); ++i) same = same_site(recording_[i], plan_[i]);
+    agreeing_runs_ = !recording_ok_ ? 0 : same ? agreeing_runs_ + 1 : 1;
+    std::swap(plan_, recording_);
+    plan_ready_ = recording_ok_ && agreeing_runs_ >= needed_runs_;
+    return true;
+  }
+  if (last != Mode::Planned) return true;
+  // The model's latent sites of this run must be the plan's, in order.
+  bool ok = !plan_missed_;
+  std::size_t k = 0;
+  for (const auto& s : model_trace.sites()) {
+    if (!ok) break;
+    if (s.msg.type != MsgType::Sample || s.msg.is_observed) continue;
+    ok = k < plan_.size() && same_site(plan_[k], s.msg);
+    ++k;
+  }
+  if (!ok || k != plan_.size()) {
+    plan_ready_ = false;
+    agreeing_runs_ = 0;
+    needed_runs_ = std::min(2 * needed_runs_, 1 << 12);
+    return false;
+  }
+  // Each guide site's distribution is the model's of this run, as an
+  // interpreted run would have recorded it (the plan's are from the run it
+  // was recorded on).
+  for (auto& g : guide_trace.sites())
+    if (g.msg.type == MsgType::Sample)
+      if (const handlers::TraceSite* m = model_trace.find(g.msg.name)) g.msg.fn = m->msg.fn;
+  return true;
+}
+
 void AutoGuide::process(Message& msg) {
   // The guide's trace holds latent sites only: observed and deterministic
   // sites are hidden from the handlers outside (the ELBO's guide trace).
   if (msg.type == MsgType::Deterministic || (msg.type == MsgType::Sample && msg.is_observed)) {
     msg.stop = true;
     return;
+  }
+  if (mode_ == Mode::Recording) {
+    // A site the plan can hold: a continuous latent draw, as the guide receives it.
+    if (msg.type == MsgType::Sample && !msg.done && !msg.fn->is_discrete() && !subsampled(msg.frames) &&
+        !msg.baseline_value && !msg.baseline_input)
+      recording_.push_back(msg);
+    else
+      recording_ok_ = false;
   }
   if (msg.type != MsgType::Sample || msg.done) return;
   if (msg.fn->is_discrete())
@@ -113,6 +223,7 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
   Subsampling sub = subsampling(ctx, msg);
   const std::string loc_name = "auto.loc." + msg.name, scale_name = "auto.scale." + msg.name;
   if (!has_param(ctx, loc_name)) {
+    if (planned()) throw PlanMissed{};  // msg.fn is the plan's: not for initial values
     ad::Tensor y0 = initial_value(ctx, msg);
     ad::Tensor u0 = t->inverse(tape.constant(y0)).value();
     if (sub.active) u0 = tile_rows(u0, sub.full);

@@ -11,9 +11,11 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "runtime/guide/init.hpp"
 #include "runtime/handlers/handler.hpp"
+#include "runtime/handlers/trace.hpp"
 #include "runtime/interp/context.hpp"
 
 namespace vireo::guide {
@@ -30,6 +32,16 @@ class Guide {
   // approaches the posterior. Returns false, changing nothing, for a guide
   // with no log q to detach (AutoDelta).
   virtual bool set_sticking_the_landing(bool /*on*/) { return false; }
+
+  // For the ELBO estimators' particles (infer::run_particle), which run the
+  // model right after the guide: run_planned() may skip executing the model
+  // program and draw from a plan of the sites recorded on earlier runs;
+  // confirm() then checks the plan against the model's trace of this run
+  // (the same latent sites, plates, scales and supports) and completes the
+  // guide trace. When confirm() returns false the particle is redone with
+  // run(). By default both are run() and true.
+  virtual void run_planned(interp::Context& ctx) { run(ctx); }
+  virtual bool confirm(handlers::Trace& /*guide_trace*/, const handlers::Trace& /*model_trace*/) { return true; }
 };
 
 struct GuideOptions {
@@ -78,6 +90,18 @@ class AutoGuide : public Guide, private handlers::Handler {
  public:
   explicit AutoGuide(const ir::Graph& g, GuideOptions o) : graph_(g), opts_(std::move(o)) {}
   void run(interp::Context& ctx) override;
+  // The plan (Pyro's auto guides take a prototype trace once; this one is
+  // kept only while the model confirms it): the latent sites' messages as
+  // this guide received them, recorded on interpreted runs. It is used once
+  // two runs in a row recorded the same sites, and only when every latent
+  // site is continuous, outside subsampled plates, with no `param` statement
+  // or baseline expression on the way; a model whose sites change between
+  // runs (a recursion, a branch on a latent value, a support that depends on
+  // one) fails confirm() and goes back to interpreted runs.
+  void run_planned(interp::Context& ctx) override;
+  bool confirm(handlers::Trace& guide_trace, const handlers::Trace& model_trace) override;
+  // Whether the next run_planned() draws from the plan.
+  bool plan_ready() const { return plan_ready_; }
 
  protected:
   // Sets msg.value (constrained), msg.log_prob (log q per element of the
@@ -99,8 +123,30 @@ class AutoGuide : public Guide, private handlers::Handler {
 
  private:
   void process(handlers::Message& msg) override;
+  // Whether this guide may draw from a plan (AutoNormal: its sites need only
+  // their name, plates and support).
+  virtual bool plannable() const { return false; }
   interp::Context* ctx_ = nullptr;
   bool noted_subsample_ = false;
+
+
+ protected:
+  bool planned() const { return mode_ == Mode::Planned; }
+  // Thrown by continuous_site in a planned run when a site has no parameters
+  // (a store was loaded since the plan was made): the run is abandoned.
+  struct PlanMissed {};
+
+ private:
+  enum class Mode { Plain, Recording, Planned };
+  Mode mode_ = Mode::Plain;      // during a run
+  Mode last_run_ = Mode::Plain;  // what the last run_planned() did
+  std::vector<handlers::Message> plan_, recording_;
+  bool recording_ok_ = false;
+  int agreeing_runs_ = 0;  // interpreted runs in a row that recorded plan_'s sites
+  int needed_runs_ = 2;    // agreeing runs before the plan is used; doubles when the model refutes it
+  bool plan_ready_ = false;
+  bool plan_missed_ = false;
+  handlers::Message scratch_;  // the planned run's message (keeps its storage)
 };
 
 // AutoNormal: an independent Normal per unconstrained coordinate, loc at the
@@ -109,6 +155,7 @@ class AutoNormal final : public AutoGuide {
  public:
   using AutoGuide::AutoGuide;
   std::string name() const override { return "auto_normal"; }
+  bool plannable() const override { return true; }
   // log q of a draw with loc and scale detached.
   bool set_sticking_the_landing(bool on) override {
     stl_ = on;

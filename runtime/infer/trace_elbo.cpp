@@ -71,20 +71,24 @@ ad::Var particle_elbo(ad::Tape& tape, const ParticleTraces& t) {
 }
 
 void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out) {
-  out.guide.clear();
-  out.model.clear();
-  {
-    handlers::TraceHandler trace(out.guide);
-    handlers::HandlerStack::Scoped s(ctx.handlers(), trace);
-    guide.run(ctx);
-  }
-  {
-    handlers::TraceHandler trace(out.model);
-    handlers::ReplayHandler replay(out.guide);
-    handlers::HandlerStack::Scoped s1(ctx.handlers(), trace);
-    handlers::HandlerStack::Scoped s2(ctx.handlers(), replay);
-    interp::Interpreter(ctx).run(ctx.graph().model);
-  }
+  // A guide may draw from its plan; the model's run confirms it, or the
+  // particle is run again the plain way (Guide::run_planned).
+  do {
+    out.guide.clear();
+    out.model.clear();
+    {
+      handlers::TraceHandler trace(out.guide);
+      handlers::HandlerStack::Scoped s(ctx.handlers(), trace);
+      guide.run_planned(ctx);
+    }
+    {
+      handlers::TraceHandler trace(out.model);
+      handlers::ReplayHandler replay(out.guide);
+      handlers::HandlerStack::Scoped s1(ctx.handlers(), trace);
+      handlers::HandlerStack::Scoped s2(ctx.handlers(), replay);
+      interp::Interpreter(ctx).run(ctx.graph().model);
+    }
+  } while (!guide.confirm(out.guide, out.model));
   for (const auto& s : out.model.sites())
     if (latent(s) && !out.guide.find(s.msg.name))
       throw std::runtime_error(fmt::format(

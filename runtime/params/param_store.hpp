@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace vireo::params {
@@ -51,7 +52,7 @@ class ParamStore {
 
  private:
   std::vector<Entry> entries_;
-  std::map<std::string, std::size_t> index_;
+  std::unordered_map<std::string, std::size_t> index_;
 };
 
 }  // namespace vireo::params
