@@ -1,11 +1,44 @@
 // normal.cpp — Normal(loc, scale).
 //   log p(x) = −(x − loc)²/(2 scale²) − log scale − ½ log 2π
+#include <cmath>
+
 #include "runtime/rng/samplers.hpp"
 #include "stdlib/dist/families.hpp"
 #include "stdlib/dist/family_util.hpp"
 
 namespace vireo::dist {
 namespace {
+
+// log p(x) as one tape node when x, loc and scale have one shape (every site
+// the interpreter builds, whose parameters are broadcast to the site's
+// shape): one pass forward and back instead of seven nodes. Same forward
+// numbers as the composite below.
+void log_density_backward(Tape& t, const ad::Node& n) {
+  const ad::Node &nx = t.node(n.in[0]), &nl = t.node(n.in[1]), &ns = t.node(n.in[2]);
+  const double *x = t.val(nx), *l = t.val(nl), *s = t.val(ns), *g = t.adj(n);
+  double* gx = nx.adj >= 0 ? t.adj(nx) : nullptr;
+  double* gl = nl.adj >= 0 ? t.adj(nl) : nullptr;
+  double* gs = ns.adj >= 0 ? t.adj(ns) : nullptr;
+  for (std::int64_t i = 0; i < n.numel; ++i) {
+    const double z = (x[i] - l[i]) / s[i];
+    const double dz = g[i] * z / s[i];  // ∂/∂loc = z/scale = −∂/∂x
+    if (gx) gx[i] -= dz;
+    if (gl) gl[i] += dz;
+    if (gs) gs[i] += g[i] * (z * z - 1) / s[i];
+  }
+}
+
+Var fused_log_density(Tape& t, Var x, Var loc, Var scale) {
+  Var r = t.push(t.node(x).shape, &log_density_backward, x.index(), loc.index(), scale.index());
+  const ad::Node& nr = t.node(r);
+  const double *xv = t.val(t.node(x)), *l = t.val(t.node(loc)), *s = t.val(t.node(scale));
+  double* out = t.val(nr);
+  for (std::int64_t i = 0; i < nr.numel; ++i) {
+    const double z = (xv[i] - l[i]) / s[i];
+    out[i] = -0.5 * (z * z) - std::log(s[i]) - 0.5 * detail::log_2pi;
+  }
+  return r;
+}
 
 class Normal final : public Distribution {
  public:
@@ -41,6 +74,12 @@ class Normal final : public Distribution {
 
  protected:
   Var log_density(Var x) const override {
+    Tape& t = tape();
+    if (x.valid() && x.tape() == &t) {
+      t.check(x, "Normal.log_prob");
+      const Shape& shape = x.shape();
+      if (loc_.shape() == shape && scale_.shape() == shape) return fused_log_density(t, x, loc_, scale_);
+    }
     const Var z = (x - loc_) / scale_;
     return -0.5 * ad::square(z) - ad::log(scale_) - 0.5 * detail::log_2pi;
   }
