@@ -84,9 +84,17 @@ void AutoGuide::run_planned(interp::Context& ctx) {
     }
   } catch (const PlanMissed&) {
     plan_missed_ = true;
-  } catch (...) {
+  } catch (const interp::RunError&) {
     mode_ = Mode::Plain;
     throw;
+  } catch (const std::exception& e) {
+    // As the interpreter reports a failing site: where it is, and whether the
+    // numbers of this step (a scale that underflowed) made it fail, so that
+    // SVI may refuse the step instead of stopping.
+    mode_ = Mode::Plain;
+    throw interp::RunError(scratch_.site ? scratch_.site->span : lang::Span{},
+                           fmt::format("at site '{}': {}", scratch_.name, e.what()))
+        .set_numeric(dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
   }
   mode_ = Mode::Plain;
   last_run_ = Mode::Planned;

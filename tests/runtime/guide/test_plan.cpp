@@ -139,3 +139,17 @@ BOOST_AUTO_TEST_CASE(a_plan_without_its_parameters_is_abandoned) {
   BOOST_TEST(fit.store.find("auto.loc.eta") != nullptr);
   BOOST_TEST(!auto_guide(fit).plan_ready());
 }
+
+// A guide parameter that became NaN fails the planned run as it fails an
+// interpreted one: a numeric error at the site, which SVI refuses as a step
+// instead of stopping the fit.
+BOOST_AUTO_TEST_CASE(a_numeric_failure_in_a_planned_run_is_a_refused_step) {
+  test::Fit fit(eight_schools, schools(), 13);
+  fit.setup();
+  fit.train(3);
+  BOOST_REQUIRE(auto_guide(fit).plan_ready());
+  fit.store.find("auto.loc.mu")->unconstrained[0] = std::nan("");
+  const infer::StepResult r = fit.svi->step();
+  BOOST_TEST(!r.applied);
+  BOOST_TEST(r.rejected_because.find("mu") != std::string::npos, r.rejected_because);
+}
