@@ -129,7 +129,6 @@ class AutoGuide : public Guide, private handlers::Handler {
   interp::Context* ctx_ = nullptr;
   bool noted_subsample_ = false;
 
-
  protected:
   bool planned() const { return mode_ == Mode::Planned; }
   // Thrown by continuous_site in a planned run when a site has no parameters
