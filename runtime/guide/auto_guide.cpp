@@ -92,9 +92,7 @@ void AutoGuide::run_planned(interp::Context& ctx) {
     // numbers of this step (a scale that underflowed) made it fail, so that
     // SVI may refuse the step instead of stopping.
     mode_ = Mode::Plain;
-    throw interp::RunError(scratch_.site ? scratch_.site->span : lang::Span{},
-                           fmt::format("at site '{}': {}", scratch_.name, e.what()))
-        .set_numeric(dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
+    throw interp::site_error(scratch_.site, scratch_.name, e);
   }
   mode_ = Mode::Plain;
   last_run_ = Mode::Planned;

@@ -144,7 +144,7 @@ Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
     }
     Value idx = eval(f, b.operand(e, k));
     if (idx.var.rank() == 0) {
-      std::int64_t i = to_ints(idx.var, sub.span, "an index")[0];
+      std::int64_t i = to_int(idx.var.item(), sub.span, "an index");
       if (i < -n || i >= n)
         throw RunError(sub.span, fmt::format("index {} is out of range for dimension {} of size {}", i, axis, n));
       if (i < 0) i += n;

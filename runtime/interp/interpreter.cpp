@@ -15,18 +15,21 @@ namespace vireo::interp {
 using handlers::Message;
 using handlers::MsgType;
 
-namespace {
-std::int64_t whole(double x, lang::Span span, const char* what) {
+std::int64_t to_int(double x, lang::Span span, const char* what) {
   if (!(std::floor(x) == x) || std::abs(x) > 9.0e15)
     throw RunError(span, fmt::format("{} must be a whole number; got {}", what, x));
   return static_cast<std::int64_t>(x);
 }
-}  // namespace
+
+RunError site_error(const ir::Site* site, const std::string& name, const std::exception& e) {
+  return RunError(site ? site->span : lang::Span{}, fmt::format("at site '{}': {}", name, e.what()))
+      .set_numeric(dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
+}
 
 ad::IntTensor to_ints(const ad::Var& v, lang::Span span, const char* what) {
   const double* p = v.data();
   std::vector<std::int64_t> out(static_cast<std::size_t>(v.numel()));
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = whole(p[i], span, what);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = to_int(p[i], span, what);
   return ad::IntTensor(v.shape(), std::move(out));
 }
 
@@ -161,8 +164,7 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   } catch (const RunError&) {
     throw;
   } catch (const std::exception& e) {
-    throw RunError(site.span, fmt::format("at site '{}': {}", msg.name, e.what()))
-        .set_numeric(dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
+    throw site_error(&site, msg.name, e);
   }
   if (site.slot == ir::none) return;
   Value v = msg.value;
@@ -241,7 +243,7 @@ std::int64_t Interpreter::eval_int(Frame& f, ir::ExprId e, const char* what) {
   Value v = eval(f, e);
   if (v.var.numel() != 1)
     throw RunError(f.body->expr(e).span, fmt::format("{} must be one number; this has shape {}", what, ad::to_string(v.var.shape())));
-  return whole(v.var.item(), f.body->expr(e).span, what);
+  return to_int(v.var.item(), f.body->expr(e).span, what);
 }
 
 double Interpreter::eval_number(Frame& f, ir::ExprId e, const char* what) {

@@ -76,5 +76,13 @@ class Interpreter {
 
 // Integer view of a Var holding whole numbers; throws RunError at `span` otherwise.
 ad::IntTensor to_ints(const ad::Var& v, lang::Span span, const char* what);
+// One whole number; throws RunError at `span` otherwise.
+std::int64_t to_int(double x, lang::Span span, const char* what);
+
+// The error for a site whose handling failed with `e`: at the site's place,
+// numeric when a distribution refused its parameters (numbers of this step,
+// which SVI may refuse as a step) — for the interpreter and for guides that
+// send sites without it.
+RunError site_error(const ir::Site* site, const std::string& name, const std::exception& e);
 
 }  // namespace vireo::interp
