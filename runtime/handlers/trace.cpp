@@ -5,8 +5,7 @@
 namespace vireo::handlers {
 
 void Trace::add(const Message& msg) {
-  auto it = index_.find(msg.name);
-  if (it != index_.end() && it->second.first == execution_)
+  if (!index_.insert(msg.name, size_))
     throw std::runtime_error("two statements produce the site name '" + msg.name +
                              "' in one execution; rename one of them");
   if (size_ < sites_.size()) {
@@ -17,25 +16,21 @@ void Trace::add(const Message& msg) {
   } else {
     sites_.push_back({msg, {}, false});
   }
-  if (it != index_.end())
-    it->second = {execution_, size_};
-  else
-    index_.emplace(msg.name, std::pair{execution_, size_});
   ++size_;
 }
 
 const TraceSite* Trace::find(const std::string& name) const {
-  auto it = index_.find(name);
-  return it == index_.end() || it->second.first != execution_ ? nullptr : &sites_[it->second.second];
+  const std::size_t* k = index_.find(name);
+  return k ? &sites_[*k] : nullptr;
 }
 TraceSite* Trace::find(const std::string& name) {
-  auto it = index_.find(name);
-  return it == index_.end() || it->second.first != execution_ ? nullptr : &sites_[it->second.second];
+  const std::size_t* k = index_.find(name);
+  return k ? &sites_[*k] : nullptr;
 }
 
 void Trace::clear() {
   size_ = 0;
-  ++execution_;
+  index_.clear();
 }
 
 void Trace::compute_log_probs() {

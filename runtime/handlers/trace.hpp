@@ -2,14 +2,12 @@
 // name, kind, distribution, value, log-density, plate frames, whether the
 // value is reparameterised, and its scale. Filled by TraceHandler.
 #pragma once
-#include <cstdint>
 #include <span>
 #include <string>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include "runtime/handlers/handler.hpp"
+#include "runtime/handlers/stamped_index.hpp"
 
 namespace vireo::handlers {
 
@@ -52,10 +50,7 @@ class Trace {
  private:
   std::vector<TraceSite> sites_;  // [0, size_) in use; the rest kept for reuse
   std::size_t size_ = 0;
-  // Site name -> (execution, position). An entry belongs to this execution
-  // only when its stamp is execution_; clear() just moves the stamp on.
-  std::unordered_map<std::string, std::pair<std::uint64_t, std::size_t>> index_;
-  std::uint64_t execution_ = 1;
+  StampedIndex index_;  // site name -> position in sites_
 };
 
 template <class Pred>

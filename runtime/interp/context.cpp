@@ -9,7 +9,7 @@ void Context::begin_step() {
   data_vars_.assign(data_.values.size(), ad::Var{});
   data_ready_.assign(data_.values.size(), false);
   num_leaves_ = 0;
-  ++step_;
+  leaf_index_.clear();
   open_plates_.clear();
   subsample_indices_.clear();
 }
@@ -31,8 +31,7 @@ const ad::Var& ParamLeaves::at(const std::string& name) const {
 }
 
 ad::Var Context::param_leaf(const std::string& name) {
-  auto it = leaf_index_.find(name);
-  if (it != leaf_index_.end() && it->second.first == step_) return leaves_[it->second.second].second;
+  if (const std::size_t* k = leaf_index_.find(name)) return leaves_[*k].second;
   params::Entry* e = store_.find(name);
   if (!e) throw std::logic_error("no parameter '" + name + "' in the store");
   const ad::Shape shape(e->shape);
@@ -47,10 +46,7 @@ ad::Var Context::param_leaf(const std::string& name) {
   } else {
     leaves_.emplace_back(name, leaf);
   }
-  if (it != leaf_index_.end())
-    it->second = {step_, k};
-  else
-    leaf_index_.emplace(name, std::pair{step_, k});
+  leaf_index_.insert(name, k);
   return leaf;
 }
 

@@ -12,6 +12,7 @@
 #include "lang/ir/graph.hpp"
 #include "runtime/ad/ad.hpp"
 #include "runtime/handlers/handler.hpp"
+#include "runtime/handlers/stamped_index.hpp"
 #include "runtime/interp/value.hpp"
 #include "runtime/params/param_store.hpp"
 #include "runtime/rng/generator.hpp"
@@ -117,12 +118,10 @@ class Context {
   std::vector<ad::Var> data_vars_;
   std::vector<bool> data_ready_;
   // This step's leaves are leaves_[0, num_leaves_); the vector and the index
-  // outlive the step, so the names are not copied again every step. An index
-  // entry is this step's only when its stamp is step_.
+  // outlive the step, so the names are not copied again every step.
   std::vector<std::pair<std::string, ad::Var>> leaves_;
   std::size_t num_leaves_ = 0;
-  std::unordered_map<std::string, std::pair<std::uint64_t, std::size_t>> leaf_index_;
-  std::uint64_t step_ = 1;
+  handlers::StampedIndex leaf_index_;
   std::vector<handlers::Frame> open_plates_;
   std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
   double latent_weight_ = 1.0;

@@ -1,0 +1,39 @@
+// A name -> position index for containers refilled every execution: clear()
+// moves a stamp on instead of freeing the entries, so refilling it with the
+// same names allocates nothing (Trace's sites, a step's parameter leaves).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace vireo::handlers {
+
+class StampedIndex {
+ public:
+  // The position of `name` in this execution; nullptr when it has none.
+  const std::size_t* find(const std::string& name) const {
+    auto it = index_.find(name);
+    return it == index_.end() || it->second.first != stamp_ ? nullptr : &it->second.second;
+  }
+  // Gives `name` its position in this execution; false (changing nothing)
+  // when it already has one.
+  bool insert(const std::string& name, std::size_t pos) {
+    auto it = index_.find(name);
+    if (it == index_.end()) {
+      index_.emplace(name, std::pair{stamp_, pos});
+      return true;
+    }
+    if (it->second.first == stamp_) return false;
+    it->second = {stamp_, pos};
+    return true;
+  }
+  void clear() { ++stamp_; }
+
+ private:
+  std::unordered_map<std::string, std::pair<std::uint64_t, std::size_t>> index_;
+  std::uint64_t stamp_ = 1;
+};
+
+}  // namespace vireo::handlers
