@@ -12,23 +12,34 @@
 
 using namespace vireo;
 
+namespace {
+
+// The mean over n fresh single-step estimates of d loss / d `param` (element
+// 0) at the current parameters, and the variance of that mean.
+std::pair<double, double> mean_loss_gradient(test::Fit& fit, const std::string& param, int n) {
+  double sum = 0, sum2 = 0;
+  for (int i = 0; i < n; ++i) {
+    fit.ctx->begin_step();
+    auto est = fit.elbo->loss(*fit.ctx, *fit.guide);
+    fit.ctx->tape().backward(est.loss);
+    const double g = fit.ctx->tape().grad(fit.ctx->param_leaves().at(param))[0];
+    sum += g;
+    sum2 += g * g;
+  }
+  const double m = sum / n;
+  return {m, (sum2 / n - m * m) / n};
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(score_function_gradient_is_unbiased) {
   test::Fit fit(R"(data { y: real }
 model { z ~ Bernoulli(probs = 0.3)  observe y ~ Normal(2 * z, 1) }
 guide { param q: real<lower=0, upper=1> = 0.6  z ~ Bernoulli(probs = q) })",
                 test::dataset({{ad::Tensor(1.5), interp::Kind::Real}}));
   fit.setup("custom");
-  const int n = 20000;
-  double sum = 0, sum2 = 0;
-  for (int i = 0; i < n; ++i) {
-    fit.ctx->begin_step();
-    auto est = fit.elbo->loss(*fit.ctx, *fit.guide);
-    fit.ctx->tape().backward(est.loss);
-    double g = -fit.ctx->tape().grad(fit.ctx->param_leaves().at("q"))[0];  // d ELBO / d logit(q)
-    sum += g;
-    sum2 += g * g;
-  }
-  double mean = sum / n, se = std::sqrt((sum2 / n - mean * mean) / n);
+  const auto [loss_mean, variance] = mean_loss_gradient(fit, "q", 20000);
+  const double mean = -loss_mean, se = std::sqrt(variance);  // d ELBO / d logit(q)
   // Exact: ELBO(θ) = Σ_z q(z) [log p(z) + log p(y|z) − log q(z)], q = σ(θ).
   auto logn = [](double x, double m) { return -0.5 * (x - m) * (x - m) - 0.5 * std::log(2 * M_PI); };
   double q = 0.6;
@@ -202,18 +213,7 @@ model { mu ~ Normal(0, 1)  observe y ~ Normal(mu, 1) })";
     fit.ctx->begin_step();
     fit.elbo->loss(*fit.ctx, *fit.guide);
     fit.store.find("auto.scale.tau")->unconstrained[0] = 0.0;  // scale softplus(0) ≈ 0.69
-    const int n = 20000;
-    double sum = 0, sum2 = 0;
-    for (int i = 0; i < n; ++i) {
-      fit.ctx->begin_step();
-      auto est = fit.elbo->loss(*fit.ctx, *fit.guide);
-      fit.ctx->tape().backward(est.loss);
-      const double g = fit.ctx->tape().grad(fit.ctx->param_leaves().at("auto.scale.tau"))[0];
-      sum += g;
-      sum2 += g * g;
-    }
-    const double m = sum / n;
-    return std::pair{m, (sum2 / n - m * m) / n};  // the mean and its variance
+    return mean_loss_gradient(fit, "auto.scale.tau", 20000);
   };
   const auto [m_stl, v_stl] = mean_gradient(true);
   const auto [m_std, v_std] = mean_gradient(false);
