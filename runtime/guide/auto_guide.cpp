@@ -291,38 +291,20 @@ void AutoDelta::continuous_site(interp::Context& ctx, Message& msg) {
 
 void AutoGuide::discrete_site(interp::Context& ctx, Message& msg) {
   ad::Tape& tape = ctx.tape();
-  std::string family(msg.fn->name());
+  const dist::Family* family = dist::find_family(msg.fn->name());
+  if (!family || !family->discrete_guide)
+    throw std::runtime_error(fmt::format("site '{}': no automatic guide for the discrete family {}", msg.name, msg.fn->name()));
+  const dist::DiscreteGuideRule& rule = *family->discrete_guide;
   Subsampling sub = subsampling(ctx, msg);
   const std::string name = "auto.logits." + msg.name;
   if (!has_param(ctx, name)) {
-    // Start at the prior's parameters, probabilities clipped to [1e-3, 1 − 1e-3].
-    ad::Tensor init;
-    if (family == "Poisson") {
-      init = ad::log(ad::clamp(msg.fn->param("rate"), 1e-3, 1e300)).value();
-    } else {
-      ad::Var p = ad::clamp(msg.fn->param("probs"), 1e-3, 1 - 1e-3);
-      init = (family == "Categorical" ? ad::log(p) : ad::logit(p)).value();
-    }
+    ad::Tensor init = rule.init(*msg.fn);
     if (sub.active) init = tile_rows(init, sub.full);
     param(ctx, name, init, "real");
   }
   ad::Var l = ctx.param_leaf(name);
   if (sub.active) l = ad::gather(l, *sub.idx);
-  dist::Params ps;
-  if (family == "Bernoulli" || family == "Categorical") {
-    ps = {{"logits", l}};
-  } else if (family == "Binomial") {
-    ps = {{"total_count", msg.fn->param("total_count")}, {"logits", l}};
-  } else if (family == "Geometric") {
-    ps = {{"probs", ad::sigmoid(l)}};
-  } else if (family == "NegativeBinomial") {
-    ps = {{"total_count", msg.fn->param("total_count")}, {"probs", ad::sigmoid(l)}};
-  } else if (family == "Poisson") {
-    ps = {{"rate", ad::exp(l)}};
-  } else {
-    throw std::runtime_error(fmt::format("site '{}': no automatic guide for the discrete family {}", msg.name, family));
-  }
-  dist::DistributionPtr q = dist::make_distribution(family, tape, ps);
+  dist::DistributionPtr q = family->make(tape, rule.params(*msg.fn, l));
   ad::Var z = tape.constant(q->sample(*msg.rng));
   msg.value.var = z;
   msg.value.kind = interp::Kind::Int;

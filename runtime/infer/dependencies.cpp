@@ -54,16 +54,14 @@ bool refers_to(const ir::Body& b, ir::ExprId id, const std::set<ir::SlotId>& slo
 }
 
 // Operations whose result element may combine several elements of a
-// plate-indexed operand: reductions over the whole value (the plate
-// dimensions included), the last-axis ones (the plate's axis when the value
-// has no event dimensions), and axis permutations and contractions.
+// plate-indexed operand: `@` and vector literals, and the builtins whose row
+// in the signature table says so (sig::Mixing).
 bool mixes_elements(const ir::Expr& e, const ir::Body& b) {
   if (e.op == ir::Op::MatMul || e.op == ir::Op::Vector) return true;
   if (e.op != ir::Op::CallBuiltin) return false;
-  std::string_view n = sig::get(e.ref).name;
-  if (n == "min" || n == "max") return e.count < 2 || b.operand(e, 1) == ir::no_expr;  // the one-argument reduction
-  return n == "sum" || n == "mean" || n == "logsumexp" || n == "dot" || n == "transpose" || n == "softmax" ||
-         n == "log_softmax";
+  int present = 0;
+  for (std::uint32_t i = 0; i < e.count; ++i) present += b.operand(e, i) != ir::no_expr ? 1 : 0;
+  return sig::get(e.ref).mixes_elements(present);
 }
 
 // Whether expression `id` applies an element-mixing operation (or a call of

@@ -66,7 +66,9 @@ Family bernoulli_family() {
   return {"Bernoulli", {"probs", "logits"}, [](Tape&, const Params& p) {
             detail::only_params("Bernoulli", p, {"probs", "logits"});
             return bernoulli(detail::optional_param(p, "probs"), detail::optional_param(p, "logits"));
-          }};
+          },
+          DiscreteGuideRule{discrete_guide::logit_of_probs,
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"logits", u}}; }}};
 }
 
 }  // namespace vireo::dist

@@ -79,7 +79,9 @@ Family binomial_family() {
             detail::only_params("Binomial", p, {"total_count", "probs", "logits"});
             return binomial(detail::required_param("Binomial", p, "total_count"), detail::optional_param(p, "probs"),
                             detail::optional_param(p, "logits"));
-          }};
+          },
+          DiscreteGuideRule{discrete_guide::logit_of_probs,
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"total_count", prior.param("total_count")}, {"logits", u}}; }}};
 }
 
 }  // namespace vireo::dist

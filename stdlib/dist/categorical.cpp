@@ -91,7 +91,9 @@ Family categorical_family() {
   return {"Categorical", {"probs", "logits"}, [](Tape&, const Params& p) {
             detail::only_params("Categorical", p, {"probs", "logits"});
             return categorical(detail::optional_param(p, "probs"), detail::optional_param(p, "logits"));
-          }};
+          },
+          DiscreteGuideRule{discrete_guide::log_of_probs,
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"logits", u}}; }}};
 }
 
 }  // namespace vireo::dist

@@ -60,7 +60,9 @@ Family geometric_family() {
   return {"Geometric", {"probs"}, [](Tape&, const Params& p) {
             detail::only_params("Geometric", p, {"probs"});
             return geometric(detail::required_param("Geometric", p, "probs"));
-          }};
+          },
+          DiscreteGuideRule{discrete_guide::logit_of_probs,
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"probs", ad::sigmoid(u)}}; }}};
 }
 
 }  // namespace vireo::dist

@@ -72,7 +72,9 @@ Family negative_binomial_family() {
             detail::only_params("NegativeBinomial", p, {"total_count", "probs"});
             return negative_binomial(detail::required_param("NegativeBinomial", p, "total_count"),
                                      detail::required_param("NegativeBinomial", p, "probs"));
-          }};
+          },
+          DiscreteGuideRule{discrete_guide::logit_of_probs,
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"total_count", prior.param("total_count")}, {"probs", ad::sigmoid(u)}}; }}};
 }
 
 }  // namespace vireo::dist

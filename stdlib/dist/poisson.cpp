@@ -57,7 +57,9 @@ Family poisson_family() {
   return {"Poisson", {"rate"}, [](Tape&, const Params& p) {
             detail::only_params("Poisson", p, {"rate"});
             return poisson(detail::required_param("Poisson", p, "rate"));
-          }};
+          },
+          DiscreteGuideRule{discrete_guide::log_of_rate,
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"rate", ad::exp(u)}}; }}};
 }
 
 }  // namespace vireo::dist

@@ -31,6 +31,15 @@ const std::vector<Family>& families() {
   return table;
 }
 
+namespace discrete_guide {
+namespace {
+constexpr double eps = 1e-3;
+}
+Tensor logit_of_probs(const Distribution& prior) { return ad::logit(ad::clamp(prior.param("probs"), eps, 1 - eps)).value(); }
+Tensor log_of_probs(const Distribution& prior) { return ad::log(ad::clamp(prior.param("probs"), eps, 1 - eps)).value(); }
+Tensor log_of_rate(const Distribution& prior) { return ad::log(ad::clamp(prior.param("rate"), eps, 1e300)).value(); }
+}  // namespace discrete_guide
+
 const Family* find_family(std::string_view name) {
   for (const Family& f : families())
     if (f.name == name) return &f;

@@ -8,6 +8,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,6 +52,25 @@ class Params {
   boost::container::small_vector<value_type, 3> items_;
 };
 
+// How the automatic guides guide a latent site of a discrete family: by an
+// unconstrained array (one entry per element, or per category) that starts
+// from the prior's parameters — probabilities clipped to [1e-3, 1 − 1e-3], as
+// LANGUAGE.md says — and gives the guide distribution's parameters, in the
+// family's own parameterisation (Bernoulli: logits; Poisson: log rate).
+struct DiscreteGuideRule {
+  Tensor (*init)(const Distribution& prior);
+  // The guide's parameters from the unconstrained array `u`; fixed parameters
+  // (a Binomial's total_count) are the prior's.
+  Params (*params)(const Distribution& prior, const Var& u);
+};
+
+// The usual starting points of a DiscreteGuideRule.
+namespace discrete_guide {
+Tensor logit_of_probs(const Distribution& prior);  // logit(clip(probs))
+Tensor log_of_probs(const Distribution& prior);    // log(clip(probs)): a Categorical's logits
+Tensor log_of_rate(const Distribution& prior);     // log(max(rate, 1e-3))
+}  // namespace discrete_guide
+
 struct Family {
   std::string_view name;
   // Parameter names in positional order; alternatives ("probs | logits")
@@ -59,6 +79,8 @@ struct Family {
   // Builds the distribution; throws ParameterError naming the family and the
   // parameter for a missing, unknown or invalid one.
   DistributionPtr (*make)(Tape& tape, const Params& params);
+  // Discrete families: how an automatic guide parameterises their sites.
+  std::optional<DiscreteGuideRule> discrete_guide = std::nullopt;
 };
 
 const std::vector<Family>& families();

@@ -61,6 +61,17 @@ enum class ShapeRule : std::uint8_t {
   SimplexEvent,      // Dirichlet: event [K] = concentration's last dim; batch = the rest
 };
 
+// Whether a function's result element may combine several elements of its
+// argument — for a plate-indexed argument, several plate elements — which
+// decides where an ELBO may Rao-Blackwellise per plate element
+// (runtime/infer/dependencies.hpp). A row that says Never but mixes gives a
+// silently biased gradient, so every function row states it.
+enum class Mixing : std::uint8_t {
+  Never,            // elementwise: result element i reads argument element i only
+  Always,           // reductions, last-axis normalisations, permutations, contractions
+  WithOneArgument,  // min, max: the one-argument form reduces, the two-argument form is elementwise
+};
+
 struct Parameter {
   std::string_view name;
   bool required = true;
@@ -82,6 +93,7 @@ struct Signature {
   ShapeRule shape = ShapeRule::Elementwise;
   Support support = Support::None;
   bool discrete = false;
+  Mixing mixing = Mixing::Never;  // functions: see Mixing
   int event_rank = 0;            // 1 for MultivariateNormal and Dirichlet
   bool reparameterized = false;  // has a pathwise (reparameterised) sampler
   std::string_view summary;      // one line, for help texts
@@ -92,6 +104,11 @@ struct Signature {
   // "Normal(loc, scale)"
   std::string describe() const { return std::string(name) + describe_params(); }
   int param_index(std::string_view param) const;  // -1 when absent
+  // Whether a call with `arguments` present (parameters and extras) may mix
+  // its argument's elements.
+  bool mixes_elements(int arguments) const {
+    return mixing == Mixing::Always || (mixing == Mixing::WithOneArgument && arguments < 2);
+  }
 };
 
 // Every row, indexed by BuiltinId.

@@ -29,6 +29,11 @@ Signature unary(std::string_view name, std::string_view summary, K kind = K::Rea
   return fn(name, {req("x")}, kind, R::Elementwise, summary);
 }
 
+Signature mixing(Signature s, Mixing m = Mixing::Always) {
+  s.mixing = m;
+  return s;
+}
+
 Signature variadic(Signature s, int min, std::string_view what) {
   s.variadic_min = min;
   s.variadic_name = what;
@@ -69,17 +74,17 @@ std::vector<Signature> make_table() {
       unary("softplus", "log(1 + e^x)"),
       unary("relu", "max(x, 0)"),
       // ---- along the last dimension / reductions
-      fn("softmax", {req("x")}, K::Real, R::SameAsFirst, "exp(x) normalised over the last dimension"),
-      fn("log_softmax", {req("x")}, K::Real, R::SameAsFirst, "log of softmax(x)"),
-      fn("logsumexp", {req("x")}, K::Real, R::Reduce, "log of the sum of exp(x)"),
-      fn("sum", {req("x")}, K::SameAsFirst, R::Reduce, "sum of all elements"),
-      fn("mean", {req("x")}, K::Real, R::Reduce, "mean of all elements"),
-      fn("min", {req("x"), opt("y")}, K::SameAsFirst, R::ReduceOrElementwise,
-         "smallest element of x, or the elementwise minimum of x and y"),
-      fn("max", {req("x"), opt("y")}, K::SameAsFirst, R::ReduceOrElementwise,
-         "largest element of x, or the elementwise maximum of x and y"),
-      fn("dot", {req("x"), req("y")}, K::Real, R::Dot, "inner product of two vectors"),
-      fn("transpose", {req("x")}, K::SameAsFirst, R::Transpose, "a matrix's transpose"),
+      mixing(fn("softmax", {req("x")}, K::Real, R::SameAsFirst, "exp(x) normalised over the last dimension")),
+      mixing(fn("log_softmax", {req("x")}, K::Real, R::SameAsFirst, "log of softmax(x)")),
+      mixing(fn("logsumexp", {req("x")}, K::Real, R::Reduce, "log of the sum of exp(x)")),
+      mixing(fn("sum", {req("x")}, K::SameAsFirst, R::Reduce, "sum of all elements")),
+      mixing(fn("mean", {req("x")}, K::Real, R::Reduce, "mean of all elements")),
+      mixing(fn("min", {req("x"), opt("y")}, K::SameAsFirst, R::ReduceOrElementwise,
+                "smallest element of x, or the elementwise minimum of x and y"), Mixing::WithOneArgument),
+      mixing(fn("max", {req("x"), opt("y")}, K::SameAsFirst, R::ReduceOrElementwise,
+                "largest element of x, or the elementwise maximum of x and y"), Mixing::WithOneArgument),
+      mixing(fn("dot", {req("x"), req("y")}, K::Real, R::Dot, "inner product of two vectors")),
+      mixing(fn("transpose", {req("x")}, K::SameAsFirst, R::Transpose, "a matrix's transpose")),
       // ---- construction
       variadic(fn("zeros", {}, K::Real, R::SizeArgs, "an array of zeros of the given dims"), 1, "dims"),
       variadic(fn("ones", {}, K::Real, R::SizeArgs, "an array of ones of the given dims"), 1, "dims"),
