@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "runtime/ad/ad.hpp"
-#include "runtime/interp/value.hpp"
+#include "runtime/value/value.hpp"
 #include "runtime/rng/generator.hpp"
 #include "stdlib/dist/distribution.hpp"
 

@@ -13,7 +13,7 @@
 #include "runtime/ad/ad.hpp"
 #include "runtime/handlers/handler.hpp"
 #include "runtime/handlers/stamped_index.hpp"
-#include "runtime/interp/value.hpp"
+#include "runtime/value/value.hpp"
 #include "runtime/params/param_store.hpp"
 #include "runtime/rng/generator.hpp"
 

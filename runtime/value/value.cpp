@@ -1,4 +1,4 @@
-#include "runtime/interp/value.hpp"
+#include "runtime/value/value.hpp"
 
 #include <algorithm>
 
