@@ -392,7 +392,9 @@ class Fit {
 
 // Writes every (path, contents) pair or none: each goes to a temporary file
 // in its target's folder first; only when all are written are they renamed
-// over their targets. Throws vireo::Error (kind Io) naming the path.
+// over their targets, and when a rename fails the files already replaced get
+// their previous contents back (or are removed if they did not exist) and no
+// temporary is left. Throws vireo::Error (kind Io) naming the path.
 void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace vireo

@@ -348,3 +348,28 @@ BOOST_AUTO_TEST_CASE(write_files_all_or_nothing) {
   BOOST_TEST(slurp(a) == "new");
   fs::remove(a);
 }
+
+// The second of three renames fails (its target is a non-empty folder, which
+// stops root too): the first target gets its previous content back, the third
+// is never made, no temporary is left, and the error names the second file.
+BOOST_AUTO_TEST_CASE(write_files_rolls_back_a_failed_rename) {
+  fs::path dir = temp("rollback");
+  fs::remove_all(dir);
+  fs::create_directories(dir / "summary.json" / "inside");
+  std::ofstream(dir / "draws.csv") << "old draws";
+  try {
+    vireo::write_files_atomically({{(dir / "draws.csv").string(), "new draws"},
+                                   {(dir / "summary.json").string(), "{}"},
+                                   {(dir / "params.json").string(), "{}"}});
+    BOOST_FAIL("no error");
+  } catch (const vireo::Error& e) {
+    BOOST_TEST((e.kind() == vireo::Error::Kind::Io));
+    BOOST_TEST(has(e.what(), (dir / "summary.json").string()), e.what());
+  }
+  BOOST_TEST(slurp(dir / "draws.csv") == "old draws");
+  BOOST_TEST(!fs::exists(dir / "params.json"));
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  BOOST_TEST(names.size() == 2u);  // draws.csv and the folder summary.json, nothing else
+  fs::remove_all(dir);
+}
