@@ -196,8 +196,13 @@ struct FitOptions {
   std::string lr_schedule;
   long kl_anneal = 0;     // > 0: latent sites' log p and log q weighted from kl_floor up to 1 over these steps
   double kl_floor = 0.01;
-  // Iterate averaging: run(n) replaces the parameters by their mean over its
-  // last average_last·n steps (unconstrained space; 0: off, the last iterate).
+  // Iterate averaging: run(n) ends on the parameters' mean over the last
+  // average_last of all the steps taken, those before a load_params too
+  // (unconstrained space; 0: off, the last iterate); only this run's steps
+  // are averaged when the window starts before it. Draws, summaries and
+  // saved files use the averaged parameters; the next step trains on from
+  // the last iterate (saved with them), so a run split by a save and a load
+  // gives the same bytes as one that never stopped.
   // At a constant learning rate the iterates jitter around where the fit
   // settles; their tail mean lies closer (Polyak–Ruppert). M3, 3000 steps of
   // Adam 0.05 with 1 particle: 0.1 adds about 0.35 nats to the final ELBO.
@@ -342,7 +347,8 @@ class Fit {
   const std::string& last_rejection() const;
   // ELBO estimates of the steps taken by this Fit, in order.
   const std::vector<double>& elbo_history() const;
-  // Mean ELBO over the last 10% (at least one) of this Fit's finite steps; NaN before any.
+  // Mean of the finite ELBOs over the last 10% (at least one) of all the
+  // steps, those before a load_params too; NaN when there is none.
   double running_elbo() const;
   // Notes the estimator printed once (e.g. a baseline Trace_ELBO ignores).
   std::string notes() const;
@@ -374,7 +380,8 @@ class Fit {
   // One execution (guide draw + model replay) with every site.
   Execution trace();
 
-  // Parameters, optimizer state and step count as JSON text (the file format).
+  // Parameters, optimizer state, step count, what the running ELBO needs of
+  // the steps so far and, when averaged, the last iterate, as JSON text.
   std::string params_json() const;
   // Writes params_json() atomically (temporary file, then rename).
   void save_params(const std::string& path) const;

@@ -2,10 +2,12 @@
 // into the API's tables (draw_table.cpp, execution.cpp). Internal to runtime/api.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/api/model_impl.hpp"
+#include "runtime/api/running_elbo.hpp"
 #include "runtime/guide/guide.hpp"
 #include "runtime/infer/posterior.hpp"
 #include "runtime/infer/svi.hpp"
@@ -36,13 +38,16 @@ struct Fit::Impl {
   long steps = 0;  // steps taken, counting those before a load
   long rejected = 0;
   std::string last_rejection;
-  std::vector<double> history;
-  // Prefix sums over history of the finite ELBOs and of their count (entry i:
-  // the first i steps), so the running ELBO costs the same at every step.
-  std::vector<double> finite_sum{0.0};
-  std::vector<long> finite_count{0};
+  std::vector<double> history;  // this Fit's steps
+  api::RunningElbo running;      // every step's, from a saved fit's window on
+  // With iterate averaging the store holds the averaged parameters, which
+  // draws, traces, evidence and saved files use; training goes on from the
+  // last iterate, kept here until the next step puts it back.
+  std::optional<params::ParamStore> iterate;
 
   void reseed(int purpose, std::uint64_t counter);
+  // Puts the last iterate back into the store before training goes on.
+  void resume_iterate();
   // (Re)builds svi from the parts above, at step `steps`.
   void make_svi();
   std::vector<infer::PosteriorDraw> posterior(long n, bool predictive);
