@@ -241,6 +241,17 @@ struct SiteSummary {
   long n = 0;  // draws in which the site is present
 };
 
+// A parameter declared with `param` in the model or a hand-written guide,
+// learned by the fit, on its constrained scale (the store keeps it
+// unconstrained: Fit::parameters).
+struct LearnedParam {
+  std::string name;
+  std::string program;     // "model" | "guide"
+  std::string constraint;  // "real", "positive", "interval(0, 1)", "simplex", …
+  std::vector<std::int64_t> shape;
+  std::vector<double> value;  // row-major
+};
+
 // The evidence log p(data) estimated by importance sampling with the guide
 // as the proposal (Fit::evidence), and whether to believe it: the Pareto k̂
 // of the weights (Vehtari et al. 2024, "Pareto Smoothed Importance
@@ -286,14 +297,19 @@ struct Summary {
   int gradient_variance_draws = 0;
   // Filled by the host when asked for (Fit::evidence).
   std::optional<Evidence> evidence;
+  // The learned `param` values (Fit::learned_params), model's then guide's.
+  std::vector<LearnedParam> params;
 
   // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n"}, …, "elbo": x}
   // and, when measured, "gradient_variance": {"draws": N, "params": {name: v}}
   // and "evidence": {"log_z", "se", "ess", "khat", "khat_threshold", "draws",
-  // "reliable", "warning"} (non-finite numbers as null)
+  // "reliable", "warning"} (non-finite numbers as null), and with learned
+  // params "params": {name: {"shape", "value", "constraint", "program"}}
+  // (every element; kept apart from the sites' entries)
   std::string to_json() const;
   // The table printed by `vireo run`: site, element, mean, sd, 5%, 50%, 95%.
-  // At most `max_elements` rows per site (the rest are counted).
+  // At most `max_elements` rows per site (the rest are counted); then the
+  // learned params, one line each, at most `max_elements` values.
   std::string to_table(int max_elements = 12) const;
 };
 
@@ -390,6 +406,12 @@ class Fit {
   void load_params(const std::string& path);
   // Parameter names and their values (unconstrained), for inspection.
   std::map<std::string, Array> parameters() const;
+  // The values of the `param` statements of the model and guide at the
+  // current parameters, on their constrained scale (softplus, simplex, …
+  // applied), from an execution (seeded from (seed, "params", k); nothing
+  // is updated). Empty when the program declares no param. summarize()
+  // fills Summary::params with them.
+  std::vector<LearnedParam> learned_params();
 
   struct Impl;
 

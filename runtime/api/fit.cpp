@@ -22,7 +22,7 @@
 namespace vireo {
 namespace {
 
-enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6 };
+enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6, Params = 7 };
 
 // A generator for (seed, purpose, counter): splitmix64 chained over the three
 // words, so that nearby seeds and counters give unrelated streams.
@@ -276,7 +276,20 @@ Summary Fit::summarize(long n, bool predictive) { return summarize(draws(n, pred
 Summary Fit::summarize(const DrawTable& table) const {
   Summary s = api::summarize(table);
   s.elbo = running_elbo();
+  s.params = impl_->learned_params();
   return s;
+}
+
+std::vector<LearnedParam> Fit::learned_params() { return impl_->learned_params(); }
+
+std::vector<LearnedParam> Fit::Impl::learned_params() {
+  // Execution k uses a generator derived from (seed, "params", k); nothing is updated.
+  std::vector<LearnedParam> out;
+  api::translate_errors(model->source, Error::Kind::Run, [&] {
+    out = api::learned_params(*ctx, *guide, model->graph,
+                              [&](long k) { reseed(static_cast<int>(Purpose::Params), static_cast<std::uint64_t>(k)); });
+  });
+  return out;
 }
 
 Execution Fit::trace() {

@@ -1,6 +1,7 @@
 // What a vireo::Fit holds, and the helpers that turn the runtime's records
 // into the API's tables (draw_table.cpp, execution.cpp). Internal to runtime/api.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,7 @@ struct Fit::Impl {
   // (Re)builds svi from the parts above, at step `steps`.
   void make_svi();
   std::vector<infer::PosteriorDraw> posterior(long n, bool predictive);
+  std::vector<LearnedParam> learned_params();
 };
 
 namespace api {
@@ -61,6 +63,14 @@ DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws);
 Summary summarize(const DrawTable& table);
 // One execution, guide then model, every site with its log-density (execution.cpp).
 Execution trace_once(interp::Context& ctx, guide::Guide& guide);
+// The `param` statements' values at the current parameters, constrained,
+// read from executions that call `reseed(k)` first (learned_params.cpp).
+std::vector<LearnedParam> learned_params(interp::Context& ctx, guide::Guide& guide, const ir::Graph& graph,
+                                         const std::function<void(long)>& reseed);
+// Summary::to_json's "params" member (with its leading comma) and the
+// printed table's "learned parameters" section; empty without params.
+std::string learned_params_json(const std::vector<LearnedParam>& params);
+std::string learned_params_table(const std::vector<LearnedParam>& params, int max_elements);
 
 }  // namespace api
 }  // namespace vireo

@@ -381,3 +381,25 @@ model {
   fs::remove(model);
   fs::remove(data);
 }
+
+// gmm's guide params m, s and phi: printed after the latent sites (phi's
+// 1500 values abbreviated) and complete in --summary under "params", apart
+// from the sites; a model without params has no such key.
+BOOST_AUTO_TEST_CASE(learned_params_in_the_summary) {
+  fs::path s = out_path("gmm_params.json"), e = out_path("schools_params.json");
+  Run r = vireo("run " + examples + "gmm.vireo --data " + examples + "gmm.json --seed 2 --steps 20 --num-draws 20 --summary " + q(s));
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "learned parameters"), r.out);
+  BOOST_TEST(has(r.out, "  phi  guide  [500, 3]"), r.out);
+  BOOST_TEST(has(r.out, "1488 more"), r.out);
+  auto j = nlohmann::json::parse(slurp(s));
+  BOOST_TEST(j.at("params").at("phi").at("value").size() == 1500u);
+  BOOST_TEST((j["params"].at("m").at("shape") == nlohmann::json::array({3})));
+  BOOST_TEST(j["params"].contains("s"));
+  BOOST_TEST(j.contains("loc"));  // the latent sites keep their entries
+  r = vireo("run " + examples + "eight_schools.vireo --data " + examples + "eight_schools.json --steps 10 --summary " + q(e));
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(!nlohmann::json::parse(slurp(e)).contains("params"));
+  BOOST_TEST(!has(r.out, "learned parameters"));
+  for (const auto& p : {s, e}) fs::remove(p);
+}
