@@ -5,7 +5,9 @@
 // k), posterior draw i with one derived from (seed, "draw", i), a trace with
 // (seed, "trace", k), evidence draw i with (seed, "evidence", i). No
 // generator state outlives a step, so saving the parameters, the optimizer
-// state and k is enough to resume a fit bit for bit.
+// state and k — with the ELBOs the running ELBO's window still needs and,
+// under iterate averaging, the last iterate — is enough to resume a fit bit
+// for bit.
 #include <cmath>
 #include <limits>
 

@@ -10,18 +10,12 @@ namespace vireo::api {
 
 namespace {
 
-nlohmann::json number(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  return x;
-}
+// Only finite ELBOs count, so a non-finite one is saved as null.
+nlohmann::json number(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
 double number(const nlohmann::json& j) {
   if (j.is_number()) return j.get<double>();
-  const std::string s = j.is_string() ? j.get<std::string>() : std::string();
-  if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
-  if (s == "inf") return std::numeric_limits<double>::infinity();
-  if (s == "-inf") return -std::numeric_limits<double>::infinity();
+  if (j.is_null()) return std::numeric_limits<double>::quiet_NaN();
   throw std::runtime_error("running ELBO: not a number: " + j.dump());
 }
 

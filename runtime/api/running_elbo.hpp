@@ -21,8 +21,8 @@ class RunningElbo {
   // The mean over the window; NaN when it holds no finite ELBO.
   double mean() const;
 
-  // What a resumed fit needs: {"first": step, "values": [...]} with
-  // non-finite values as the strings "nan", "inf", "-inf".
+  // What a resumed fit needs: {"first": step, "values": [...]}, a
+  // non-finite value (which does not count) as null.
   nlohmann::json to_json() const;
   // The record saved by to_json(); throws std::runtime_error when malformed.
   static RunningElbo from_json(const nlohmann::json& j);
