@@ -240,7 +240,8 @@ int main(int argc, char** argv) {
                       "weight the latent sites' log p and log q from --kl-floor up to 1 over this many steps (default 0: off)");
   run_cmd->add_option("--kl-floor", ra.fit.kl_floor, "the starting weight of --kl-anneal (default 0.01)");
   run_cmd->add_option("--average-last", ra.fit.average_last,
-                      "end with the parameters' mean over this fraction of the last steps (Polyak-Ruppert; "
+                      "end with the parameters' mean over this fraction of the last steps, counting those before "
+                      "--load-params (Polyak-Ruppert; --save-params keeps the last iterate to resume from; "
                       "default 0: the last iterate)");
   run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--particles", ra.fit.particles, "ELBO particles per step (default 1)");

@@ -196,8 +196,13 @@ struct FitOptions {
   std::string lr_schedule;
   long kl_anneal = 0;     // > 0: latent sites' log p and log q weighted from kl_floor up to 1 over these steps
   double kl_floor = 0.01;
-  // Iterate averaging: run(n) replaces the parameters by their mean over its
-  // last average_last·n steps (unconstrained space; 0: off, the last iterate).
+  // Iterate averaging: run(n) ends on the parameters' mean over the last
+  // average_last of all the steps taken, those before a load_params too
+  // (unconstrained space; 0: off, the last iterate); only this run's steps
+  // are averaged when the window starts before it. Draws, summaries and
+  // saved files use the averaged parameters; the next step trains on from
+  // the last iterate (saved with them), so a run split by a save and a load
+  // gives the same bytes as one that never stopped.
   // At a constant learning rate the iterates jitter around where the fit
   // settles; their tail mean lies closer (Polyak–Ruppert). M3, 3000 steps of
   // Adam 0.05 with 1 particle: 0.1 adds about 0.35 nats to the final ELBO.
@@ -234,6 +239,17 @@ struct SiteSummary {
   std::vector<std::int64_t> shape;
   std::vector<double> mean, sd, q05, q50, q95;  // sd: n − 1 in the denominator (0 when n = 1)
   long n = 0;  // draws in which the site is present
+};
+
+// A parameter declared with `param` in the model or a hand-written guide,
+// learned by the fit, on its constrained scale (the store keeps it
+// unconstrained: Fit::parameters).
+struct LearnedParam {
+  std::string name;
+  std::string program;     // "model" | "guide"
+  std::string constraint;  // "real", "positive", "interval(0, 1)", "simplex", …
+  std::vector<std::int64_t> shape;
+  std::vector<double> value;  // row-major
 };
 
 // The evidence log p(data) estimated by importance sampling with the guide
@@ -281,14 +297,19 @@ struct Summary {
   int gradient_variance_draws = 0;
   // Filled by the host when asked for (Fit::evidence).
   std::optional<Evidence> evidence;
+  // The learned `param` values (Fit::learned_params), model's then guide's.
+  std::vector<LearnedParam> params;
 
   // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n"}, …, "elbo": x}
   // and, when measured, "gradient_variance": {"draws": N, "params": {name: v}}
   // and "evidence": {"log_z", "se", "ess", "khat", "khat_threshold", "draws",
-  // "reliable", "warning"} (non-finite numbers as null)
+  // "reliable", "warning"} (non-finite numbers as null), and with learned
+  // params "params": {name: {"shape", "value", "constraint", "program"}}
+  // (every element; kept apart from the sites' entries)
   std::string to_json() const;
   // The table printed by `vireo run`: site, element, mean, sd, 5%, 50%, 95%.
-  // At most `max_elements` rows per site (the rest are counted).
+  // At most `max_elements` rows per site (the rest are counted); then the
+  // learned params, one line each, at most `max_elements` values.
   std::string to_table(int max_elements = 12) const;
 };
 
@@ -342,7 +363,8 @@ class Fit {
   const std::string& last_rejection() const;
   // ELBO estimates of the steps taken by this Fit, in order.
   const std::vector<double>& elbo_history() const;
-  // Mean ELBO over the last 10% (at least one) of this Fit's finite steps; NaN before any.
+  // Mean of the finite ELBOs over the last 10% (at least one) of all the
+  // steps, those before a load_params too; NaN when there is none.
   double running_elbo() const;
   // Notes the estimator printed once (e.g. a baseline Trace_ELBO ignores).
   std::string notes() const;
@@ -374,7 +396,8 @@ class Fit {
   // One execution (guide draw + model replay) with every site.
   Execution trace();
 
-  // Parameters, optimizer state and step count as JSON text (the file format).
+  // Parameters, optimizer state, step count, what the running ELBO needs of
+  // the steps so far and, when averaged, the last iterate, as JSON text.
   std::string params_json() const;
   // Writes params_json() atomically (temporary file, then rename).
   void save_params(const std::string& path) const;
@@ -383,6 +406,12 @@ class Fit {
   void load_params(const std::string& path);
   // Parameter names and their values (unconstrained), for inspection.
   std::map<std::string, Array> parameters() const;
+  // The values of the `param` statements of the model and guide at the
+  // current parameters, on their constrained scale (softplus, simplex, …
+  // applied), from an execution (seeded from (seed, "params", k); nothing
+  // is updated). Empty when the program declares no param. summarize()
+  // fills Summary::params with them.
+  std::vector<LearnedParam> learned_params();
 
   struct Impl;
 
@@ -392,7 +421,9 @@ class Fit {
 
 // Writes every (path, contents) pair or none: each goes to a temporary file
 // in its target's folder first; only when all are written are they renamed
-// over their targets. Throws vireo::Error (kind Io) naming the path.
+// over their targets, and when a rename fails the files already replaced get
+// their previous contents back (or are removed if they did not exist) and no
+// temporary is left. Throws vireo::Error (kind Io) naming the path.
 void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace vireo

@@ -207,6 +207,7 @@ std::string Summary::to_json() const {
   }
   nlohmann::ordered_json e = std::isfinite(elbo) ? nlohmann::ordered_json(elbo) : nlohmann::ordered_json(nullptr);
   out += " \"elbo\": " + e.dump();
+  out += api::learned_params_json(params);
   if (!gradient_variance.empty()) {
     nlohmann::ordered_json g;
     g["draws"] = gradient_variance_draws;
@@ -287,6 +288,7 @@ std::string Summary::to_table(int max_elements) const {
     out += line + "\n";
   }
   for (const auto& n : notes) out += "note: " + n + "\n";
+  out += api::learned_params_table(params, max_elements);
   if (std::isfinite(elbo)) out += "elbo (mean of the last 10% of steps): " + fmt(elbo) + "\n";
   if (!gradient_variance.empty()) {
     out += "gradient variance over " + std::to_string(gradient_variance_draws) +

@@ -5,7 +5,9 @@
 // k), posterior draw i with one derived from (seed, "draw", i), a trace with
 // (seed, "trace", k), evidence draw i with (seed, "evidence", i). No
 // generator state outlives a step, so saving the parameters, the optimizer
-// state and k is enough to resume a fit bit for bit.
+// state and k — with the ELBOs the running ELBO's window still needs and,
+// under iterate averaging, the last iterate — is enough to resume a fit bit
+// for bit.
 #include <cmath>
 #include <limits>
 
@@ -22,7 +24,7 @@
 namespace vireo {
 namespace {
 
-enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6 };
+enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6, Params = 7 };
 
 // A generator for (seed, purpose, counter): splitmix64 chained over the three
 // words, so that nearby seeds and counters give unrelated streams.
@@ -144,15 +146,14 @@ std::string Fit::guide_name() const { return impl_->guide->name(); }
 
 double Fit::step() {
   Impl& f = *impl_;
+  f.resume_iterate();
   f.reseed(static_cast<int>(Purpose::Step), static_cast<std::uint64_t>(f.steps));
   infer::StepResult r;
   api::translate_errors(f.model->source, Error::Kind::Run, [&] { r = f.svi->step(); });
   ++f.steps;
   double elbo = -r.loss;
   f.history.push_back(elbo);
-  const bool finite = std::isfinite(elbo);
-  f.finite_sum.push_back(f.finite_sum.back() + (finite ? elbo : 0.0));
-  f.finite_count.push_back(f.finite_count.back() + (finite ? 1 : 0));
+  f.running.add(elbo);
   f.lr_shrink = f.svi->lr_shrink();
   if (!r.applied) {
     ++f.rejected;
@@ -175,14 +176,31 @@ double Fit::step() {
 }
 
 void Fit::run(long n, const std::function<void(long, long, double)>& progress) {
-  const long averaged = infer::averaged_steps(n, impl_->options.average_last);
+  Impl& f = *impl_;
+  // The averaging window is the last average_last of all the steps the fit
+  // will have taken, those before a load too, so that a resumed fit averages
+  // the steps an uninterrupted one would. Iterates before this run are not
+  // kept: a run that starts inside its window averages its own steps only.
+  const long averaged = std::min(n, infer::averaged_steps(f.steps + n, f.options.average_last));
   infer::IterateAverage average;
   for (long i = 0; i < n; ++i) {
     step();
-    if (i >= n - averaged) average.add(impl_->store);
+    if (i >= n - averaged) average.add(f.store);
     if (progress) progress(i + 1, n, running_elbo());
   }
-  average.write(impl_->store);
+  if (average.count() == 0) return;
+  params::ParamStore last = f.store;
+  average.write(f.store);
+  f.iterate = std::move(last);
+}
+
+void Fit::Impl::resume_iterate() {
+  if (!iterate) return;
+  // Values copied into the entries in place: the guide may hold on to them.
+  for (params::Entry& e : store.entries())
+    if (const params::Entry* last = iterate->find(e.name); last && last->unconstrained.size() == e.unconstrained.size())
+      e.unconstrained = last->unconstrained;
+  iterate.reset();
 }
 
 long Fit::steps_taken() const { return impl_->steps; }
@@ -239,15 +257,7 @@ Diagnosis Fit::diagnose(long draws) {
   return out;
 }
 
-double Fit::running_elbo() const {
-  // The finite ELBOs among the last tenth of the steps (at least one).
-  const Impl& f = *impl_;
-  const std::size_t n = f.history.size();
-  const std::size_t from = n - std::min(n, std::max<std::size_t>(1, n / 10));
-  const double sum = f.finite_sum[n] - f.finite_sum[from];
-  const long count = f.finite_count[n] - f.finite_count[from];
-  return count ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
-}
+double Fit::running_elbo() const { return impl_->running.mean(); }
 
 std::vector<infer::PosteriorDraw> Fit::Impl::posterior(long n, bool predictive) {
   std::vector<infer::PosteriorDraw> out;
@@ -268,7 +278,20 @@ Summary Fit::summarize(long n, bool predictive) { return summarize(draws(n, pred
 Summary Fit::summarize(const DrawTable& table) const {
   Summary s = api::summarize(table);
   s.elbo = running_elbo();
+  s.params = impl_->learned_params();
   return s;
+}
+
+std::vector<LearnedParam> Fit::learned_params() { return impl_->learned_params(); }
+
+std::vector<LearnedParam> Fit::Impl::learned_params() {
+  // Execution k uses a generator derived from (seed, "params", k); nothing is updated.
+  std::vector<LearnedParam> out;
+  api::translate_errors(model->source, Error::Kind::Run, [&] {
+    out = api::learned_params(*ctx, *guide, model->graph,
+                              [&](long k) { reseed(static_cast<int>(Purpose::Params), static_cast<std::uint64_t>(k)); });
+  });
+  return out;
 }
 
 Execution Fit::trace() {
@@ -288,9 +311,14 @@ std::string Fit::params_json() const {
                           {"steps", f.steps},
                           {"lr_shrink", f.lr_shrink},
                           {"elbo", f.options.elbo},
-                          {"elbo_state", f.elbo->state()}};
+                          {"elbo_state", f.elbo->state()},
+                          {"running_elbo", f.running.to_json()}};
   std::string out;
-  api::translate_errors(f.model->source, Error::Kind::Io, [&] { out = f.store.to_json(state).dump(1) + "\n"; });
+  api::translate_errors(f.model->source, Error::Kind::Io, [&] {
+    // The last iterate, which training resumes from, when the parameters are averaged.
+    if (f.iterate) state["iterate"] = f.iterate->to_json().at("params");
+    out = f.store.to_json(state).dump(1) + "\n";
+  });
   return out;
 }
 
@@ -318,6 +346,8 @@ void Fit::load_params(const std::string& path) {
         auto optimizer = optim::make_optimizer(f.optim_options);
         long steps = f.steps;
         double shrink = 1;
+        std::optional<params::ParamStore> iterate;
+        api::RunningElbo running = f.running;
         if (state.is_object()) {
           if (state.contains("optimizer_name") && state["optimizer_name"] != f.options.optim)
             throw std::runtime_error(path + ": the parameters were trained with --optim " +
@@ -325,6 +355,17 @@ void Fit::load_params(const std::string& path) {
           if (state.contains("optimizer")) optimizer->load_state(state["optimizer"]);
           if (state.contains("steps")) steps = state["steps"].get<long>();
           if (state.contains("lr_shrink")) shrink = state["lr_shrink"].get<double>();
+          try {
+            running = state.contains("running_elbo") ? api::RunningElbo::from_json(state["running_elbo"])
+                                                     : api::RunningElbo::starting_at(steps);
+            if (running.steps() != steps) throw std::runtime_error("the running ELBO does not end at the saved step");
+            if (state.contains("iterate")) {
+              iterate.emplace();
+              iterate->load_json({{"format", "vireo-params"}, {"version", 1}, {"params", state["iterate"]}});
+            }
+          } catch (const std::exception& e) {
+            throw std::runtime_error(path + ": " + e.what());
+          }
           // Last of the checks: it throws (changing nothing) or replaces the averages whole.
           if (state.contains("elbo_state") && state.value("elbo", std::string()) == f.options.elbo)
             f.elbo->load_state(state["elbo_state"]);
@@ -333,6 +374,8 @@ void Fit::load_params(const std::string& path) {
         f.optimizer = std::move(optimizer);
         f.steps = steps;
         f.lr_shrink = shrink;
+        f.running = std::move(running);
+        f.iterate = std::move(iterate);
         f.make_svi();
       },
       path);

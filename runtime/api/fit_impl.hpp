@@ -1,11 +1,14 @@
 // What a vireo::Fit holds, and the helpers that turn the runtime's records
 // into the API's tables (draw_table.cpp, execution.cpp). Internal to runtime/api.
 #pragma once
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/api/model_impl.hpp"
+#include "runtime/api/running_elbo.hpp"
 #include "runtime/guide/guide.hpp"
 #include "runtime/infer/posterior.hpp"
 #include "runtime/infer/svi.hpp"
@@ -36,16 +39,20 @@ struct Fit::Impl {
   long steps = 0;  // steps taken, counting those before a load
   long rejected = 0;
   std::string last_rejection;
-  std::vector<double> history;
-  // Prefix sums over history of the finite ELBOs and of their count (entry i:
-  // the first i steps), so the running ELBO costs the same at every step.
-  std::vector<double> finite_sum{0.0};
-  std::vector<long> finite_count{0};
+  std::vector<double> history;  // this Fit's steps
+  api::RunningElbo running;      // every step's, from a saved fit's window on
+  // With iterate averaging the store holds the averaged parameters, which
+  // draws, traces, evidence and saved files use; training goes on from the
+  // last iterate, kept here until the next step puts it back.
+  std::optional<params::ParamStore> iterate;
 
   void reseed(int purpose, std::uint64_t counter);
+  // Puts the last iterate back into the store before training goes on.
+  void resume_iterate();
   // (Re)builds svi from the parts above, at step `steps`.
   void make_svi();
   std::vector<infer::PosteriorDraw> posterior(long n, bool predictive);
+  std::vector<LearnedParam> learned_params();
 };
 
 namespace api {
@@ -56,6 +63,14 @@ DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws);
 Summary summarize(const DrawTable& table);
 // One execution, guide then model, every site with its log-density (execution.cpp).
 Execution trace_once(interp::Context& ctx, guide::Guide& guide);
+// The `param` statements' values at the current parameters, constrained,
+// read from executions that call `reseed(k)` first (learned_params.cpp).
+std::vector<LearnedParam> learned_params(interp::Context& ctx, guide::Guide& guide, const ir::Graph& graph,
+                                         const std::function<void(long)>& reseed);
+// Summary::to_json's "params" member (with its leading comma) and the
+// printed table's "learned parameters" section; empty without params.
+std::string learned_params_json(const std::vector<LearnedParam>& params);
+std::string learned_params_table(const std::vector<LearnedParam>& params, int max_elements);
 
 }  // namespace api
 }  // namespace vireo

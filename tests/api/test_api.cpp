@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <nlohmann/json.hpp>
+
 #include "vireo/eigen.hpp"
 #include "vireo/vireo.hpp"
 
@@ -129,14 +131,18 @@ BOOST_AUTO_TEST_CASE(sites_absent_from_some_draws) {
 
 BOOST_AUTO_TEST_CASE(resume_is_bit_for_bit) {
   // 200 steps in one go versus 100 + save + load into a fresh Fit + 100:
-  // the same parameters, optimizer state and draws, bit for bit.
-  for (const std::string& which : {"eight_schools", "gmm"}) {
-    vireo::Model m = vireo::Model::from_file(examples + which + ".vireo");
-    vireo::Data d = vireo::Data::from_json_file(m, examples + which + ".json");
+  // the same parameters, optimizer state, draws and summary (its running
+  // ELBO spans the save), bit for bit; with iterate averaging too, where the
+  // first half's averaged parameters must not become the second's start.
+  for (const std::string which : {"eight_schools", "gmm", "eight_schools averaged"}) {
+    const std::string file = which.substr(0, which.find(' '));
+    vireo::Model m = vireo::Model::from_file(examples + file + ".vireo");
+    vireo::Data d = vireo::Data::from_json_file(m, examples + file + ".json");
     vireo::FitOptions o;
     o.seed = 11;
     o.optim = which == "gmm" ? "clipped_adam" : "adam";
     o.lrd = which == "gmm" ? 0.999 : 1.0;
+    o.average_last = which == "eight_schools averaged" ? 0.25 : 0;
     vireo::Fit whole(m, d, o);
     whole.run(200);
 
@@ -154,6 +160,8 @@ BOOST_AUTO_TEST_CASE(resume_is_bit_for_bit) {
     std::vector<double> tail(whole.elbo_history().end() - 100, whole.elbo_history().end());
     BOOST_TEST(tail == second.elbo_history(), which);
     BOOST_TEST(second.draws(20).to_csv() == whole.draws(20).to_csv(), which);
+    BOOST_TEST(second.summarize(50).to_json() == whole.summarize(50).to_json(), which);
+    BOOST_TEST(second.running_elbo() == whole.running_elbo(), which);
     fs::remove(saved);
   }
 }
@@ -347,4 +355,80 @@ BOOST_AUTO_TEST_CASE(write_files_all_or_nothing) {
   vireo::write_files_atomically({{a.string(), "new"}});
   BOOST_TEST(slurp(a) == "new");
   fs::remove(a);
+}
+
+// The second of three renames fails (its target is a non-empty folder, which
+// stops root too): the first target gets its previous content back, the third
+// is never made, no temporary is left, and the error names the second file.
+BOOST_AUTO_TEST_CASE(write_files_rolls_back_a_failed_rename) {
+  fs::path dir = temp("rollback");
+  fs::remove_all(dir);
+  fs::create_directories(dir / "summary.json" / "inside");
+  std::ofstream(dir / "draws.csv") << "old draws";
+  try {
+    vireo::write_files_atomically({{(dir / "draws.csv").string(), "new draws"},
+                                   {(dir / "summary.json").string(), "{}"},
+                                   {(dir / "params.json").string(), "{}"}});
+    BOOST_FAIL("no error");
+  } catch (const vireo::Error& e) {
+    BOOST_TEST((e.kind() == vireo::Error::Kind::Io));
+    BOOST_TEST(has(e.what(), (dir / "summary.json").string()), e.what());
+  }
+  BOOST_TEST(slurp(dir / "draws.csv") == "old draws");
+  BOOST_TEST(!fs::exists(dir / "params.json"));
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  BOOST_TEST(names.size() == 2u);  // draws.csv and the folder summary.json, nothing else
+  fs::remove_all(dir);
+}
+
+// Learned `param` values on their constrained scale: a positive and a simplex
+// param of the model (at their initial values before a step: exactly the
+// declared ones; after steps: the constraint's transform of the stored
+// unconstrained value), and gmm's guide params, every element in the JSON.
+BOOST_AUTO_TEST_CASE(learned_params_are_reported_constrained) {
+  const vireo::Model m = vireo::Model::from_string(R"(data { y: real[4] }
+model {
+  param sigma: real<lower=0> = 2
+  param w: simplex[3] = [0.2, 0.3, 0.5]
+  mu ~ Normal(0, 10)
+  plate data(4) { observe y ~ Normal(mu + w[0], sigma) }
+}
+)",
+                                                   "params.vireo");
+  const vireo::Data d = vireo::Data::from_arrays(m, {{"y", {{4}, {1.0, 2.0, 0.5, 1.5}}}});
+  vireo::Fit fit(m, d, {.seed = 3});
+  std::vector<vireo::LearnedParam> p = fit.learned_params();
+  BOOST_REQUIRE(p.size() == 2u);
+  BOOST_TEST(p[0].name == "sigma");
+  BOOST_TEST(p[0].program == "model");
+  BOOST_TEST(p[0].constraint == "positive");
+  BOOST_TEST(p[0].shape.empty());
+  BOOST_TEST(p[0].value.at(0) == 2.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(p[1].name == "w");
+  BOOST_TEST((p[1].shape == std::vector<std::int64_t>{3}));
+  BOOST_TEST(p[1].value.at(2) == 0.5, boost::test_tools::tolerance(1e-12));
+
+  fit.run(50);
+  p = fit.learned_params();
+  const double sigma_unconstrained = fit.parameters().at("sigma").values.at(0);
+  BOOST_TEST(p.at(0).value.at(0) == std::exp(sigma_unconstrained), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(p.at(0).value.at(0) != 2.0);  // it was learned
+  BOOST_TEST(p.at(1).value.at(0) + p.at(1).value.at(1) + p.at(1).value.at(2) == 1.0, boost::test_tools::tolerance(1e-12));
+  vireo::Summary s = fit.summarize(20);
+  BOOST_TEST(s.params.size() == 2u);
+  auto j = nlohmann::json::parse(s.to_json());
+  BOOST_TEST(j.at("params").at("sigma").at("value").at(0).get<double>() == p[0].value[0]);
+  BOOST_TEST(j.at("params").at("w").at("constraint").get<std::string>() == "simplex");
+  BOOST_TEST(!j.contains("sigma"));  // not mixed with the sites' entries
+  BOOST_TEST(has(s.to_table(), "learned parameters"), s.to_table());
+
+  vireo::Model g = vireo::Model::from_file(examples + "gmm.vireo");
+  vireo::Data gd = vireo::Data::from_json_file(g, examples + "gmm.json");
+  vireo::Fit gf(g, gd, {.seed = 1});
+  gf.run(5);
+  auto gj = nlohmann::json::parse(gf.summarize(10).to_json()).at("params");
+  BOOST_TEST(gj.at("phi").at("value").size() == 1500u);  // all of [500, 3]
+  BOOST_TEST(gj.at("m").at("program").get<std::string>() == "guide");
+  BOOST_TEST(gj.contains("s"));
 }

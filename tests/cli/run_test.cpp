@@ -208,20 +208,38 @@ BOOST_AUTO_TEST_CASE(refused_options) {
   BOOST_TEST(has(r.out, "adam (default)"), r.out);
 }
 
+// S steps in one go against S1 + save + load + S − S1: the same saved
+// parameters, draws CSV and summary JSON, byte for byte — the running ELBO
+// (the mean over the last tenth of all S steps, a window that reaches back
+// before the save) and, with --average-last, the averaged parameters too.
+// S1 = 250 of 500 is the case; 470 puts the save inside the ELBO's
+// window (the last 50 steps).
 BOOST_AUTO_TEST_CASE(save_then_load_resumes_bit_for_bit) {
   fs::path whole = out_path("whole.json"), half = out_path("half.json"), resumed = out_path("resumed.json");
   fs::path d1 = out_path("whole.csv"), d2 = out_path("resumed.csv");
-  for (const std::string& model : {"eight_schools", "gmm"}) {
-    std::string base = "run " + examples + model + ".vireo --data " + examples + model + ".json --seed 9 --num-draws 50 ";
-    Run a = vireo(base + "--steps 200 --save-params " + q(whole) + " --draws " + q(d1));
-    Run b = vireo(base + "--steps 100 --save-params " + q(half));
-    Run c = vireo(base + "--steps 100 --load-params " + q(half) + " --save-params " + q(resumed) + " --draws " + q(d2));
+  fs::path s1 = out_path("whole_summary.json"), s2 = out_path("resumed_summary.json");
+  struct Case {
+    std::string model, options;
+    int steps, first;
+  };
+  for (const Case& k : {Case{"eight_schools", "", 500, 250}, Case{"eight_schools", "", 500, 470},
+                        Case{"eight_schools", "--average-last 0.1 ", 500, 250}, Case{"gmm", "", 200, 100},
+                        Case{"gmm", "--average-last 0.2 ", 200, 100}}) {
+    const std::string what = k.model + " " + k.options + std::to_string(k.first) + "+" + std::to_string(k.steps - k.first);
+    std::string base = "run " + examples + k.model + ".vireo --data " + examples + k.model + ".json --seed 9 --num-draws 50 " + k.options;
+    Run a = vireo(base + "--steps " + std::to_string(k.steps) + " --save-params " + q(whole) + " --draws " + q(d1) +
+                  " --summary " + q(s1));
+    Run b = vireo(base + "--steps " + std::to_string(k.first) + " --save-params " + q(half));
+    Run c = vireo(base + "--steps " + std::to_string(k.steps - k.first) + " --load-params " + q(half) +
+                  " --save-params " + q(resumed) + " --draws " + q(d2) + " --summary " + q(s2));
     BOOST_TEST_REQUIRE((a.status == 0 && b.status == 0 && c.status == 0), a.err << b.err << c.err);
-    BOOST_TEST(slurp(whole) == slurp(resumed), model);
-    BOOST_TEST(slurp(d1) == slurp(d2), model);
-    BOOST_TEST(slurp(whole) != slurp(half), model);
+    BOOST_TEST(slurp(s1) == slurp(s2), what);
+    BOOST_TEST(slurp(d1) == slurp(d2), what);
+    BOOST_TEST(slurp(whole) == slurp(resumed), what);
+    BOOST_TEST(slurp(whole) != slurp(half), what);
+    BOOST_TEST(a.out == c.out, what);  // the printed table and its ELBO line
   }
-  for (const auto& p : {whole, half, resumed, d1, d2}) fs::remove(p);
+  for (const auto& p : {whole, half, resumed, d1, d2, s1, s2}) fs::remove(p);
 }
 
 BOOST_AUTO_TEST_CASE(trace_prints_one_execution) {
@@ -362,4 +380,26 @@ model {
   BOOST_TEST(has(r.err, "run with --diagnose"), r.err);
   fs::remove(model);
   fs::remove(data);
+}
+
+// gmm's guide params m, s and phi: printed after the latent sites (phi's
+// 1500 values abbreviated) and complete in --summary under "params", apart
+// from the sites; a model without params has no such key.
+BOOST_AUTO_TEST_CASE(learned_params_in_the_summary) {
+  fs::path s = out_path("gmm_params.json"), e = out_path("schools_params.json");
+  Run r = vireo("run " + examples + "gmm.vireo --data " + examples + "gmm.json --seed 2 --steps 20 --num-draws 20 --summary " + q(s));
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "learned parameters"), r.out);
+  BOOST_TEST(has(r.out, "  phi  guide  [500, 3]"), r.out);
+  BOOST_TEST(has(r.out, "1488 more"), r.out);
+  auto j = nlohmann::json::parse(slurp(s));
+  BOOST_TEST(j.at("params").at("phi").at("value").size() == 1500u);
+  BOOST_TEST((j["params"].at("m").at("shape") == nlohmann::json::array({3})));
+  BOOST_TEST(j["params"].contains("s"));
+  BOOST_TEST(j.contains("loc"));  // the latent sites keep their entries
+  r = vireo("run " + examples + "eight_schools.vireo --data " + examples + "eight_schools.json --steps 10 --summary " + q(e));
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(!nlohmann::json::parse(slurp(e)).contains("params"));
+  BOOST_TEST(!has(r.out, "learned parameters"));
+  for (const auto& p : {s, e}) fs::remove(p);
 }
