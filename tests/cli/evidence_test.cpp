@@ -129,3 +129,61 @@ BOOST_AUTO_TEST_CASE(evidence_mistakes) {
   BOOST_TEST(vireo("run " + q(model) + " --data " + q(data) + " --evidence -1").status == 2);
   fs::remove(params);
 }
+
+BOOST_AUTO_TEST_CASE(a_recursion_deeper_than_the_fit_saw_starts_from_init) {
+  // geometric.vireo's site set changes from run to run (flip, flip#1, …):
+  // a 3-step fit saw a few depths; 30000 draws reach deeper ones, whose
+  // per-site guides start from their init, as they would in the fit.
+  const std::string model = examples + "geometric.vireo", data = examples + "data/geometric.json";
+  const fs::path params = out_path("geometric_params.json");
+  Run fit = vireo("run " + q(model) + " --data " + q(data) + " --steps 3 --save-params " + q(params));
+  BOOST_TEST_REQUIRE(fit.status == 0, fit.err);
+  const auto saved = nlohmann::json::parse(slurp(params));
+  std::size_t depths = 0;
+  for (const auto& p : saved["params"]) depths += p["name"].get<std::string>().rfind("auto.logits.flip", 0) == 0;
+  Run r = vireo("evidence " + q(model) + " --data " + q(data) + " --load-params " + q(params) + " --draws 30000");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "evidence: log Z = "), r.out);
+  BOOST_TEST_MESSAGE("the fit saw " << depths << " depths");
+  BOOST_TEST(depths < 15u);  // P(depth ≥ 15) is tiny in 3 draws; 30000 draws at p ≈ 0.5 go past it
+
+  // Still refused: a stored parameter of the wrong shape for its site.
+  nlohmann::json bad = saved;
+  for (auto& p : bad["params"])
+    if (p["name"] == "auto.loc.p") {
+      p["shape"] = {2};
+      p["unconstrained"] = {0.1, 0.2};
+    }
+  const fs::path wrong = write_temp("geometric_wrong_shape.json", bad.dump());
+  Run w = vireo("evidence " + q(model) + " --data " + q(data) + " --load-params " + q(wrong) + " --draws 100");
+  BOOST_TEST(w.status == 1);
+  BOOST_TEST(has(w.err, "site 'p' has shape [2] but the site has shape []"), w.err);
+  fs::remove(params);
+}
+
+BOOST_AUTO_TEST_CASE(parameters_of_another_model_are_refused) {
+  const fs::path data = data_file(), params = out_path("other_model_params.json");
+  // A custom guide of another model (parameters a, b; this guide has m, s).
+  const fs::path other = write_temp("nn_other.vireo", R"(data { N: int  y: real[N] }
+model { mu ~ Normal(0, 1)  plate data(N) { observe y ~ Normal(mu, 1) } }
+guide { param a: real = 0  param b: real<lower=0> = 1  mu ~ Normal(a, b) }
+)");
+  Run fit = vireo("run " + q(other) + " --data " + q(data) + " --steps 5 --save-params " + q(params));
+  BOOST_TEST_REQUIRE(fit.status == 0, fit.err);
+  const fs::path model = model_with_guide("nn_this.vireo", 0, 1);
+  Run r = vireo("evidence " + q(model) + " --data " + q(data) + " --load-params " + q(params) + " --draws 100");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, "does not hold the parameters of the guide custom for this model"), r.err);
+
+  // A joint-vector guide whose site set changed (one continuous site in the
+  // fit, two here): refused by the guide.
+  const fs::path two = write_temp("nn_two.vireo", R"(data { N: int  y: real[N] }
+model { mu ~ Normal(0, 1)  tau ~ Normal(0, 1)  plate data(N) { observe y ~ Normal(mu + tau, 1) } }
+)");
+  Run mvn = vireo("run " + q(other) + " --data " + q(data) + " --guide auto_mvn --steps 5 --save-params " + q(params));
+  BOOST_TEST_REQUIRE(mvn.status == 0, mvn.err);
+  Run j = vireo("evidence " + q(two) + " --data " + q(data) + " --guide auto_mvn --load-params " + q(params) + " --draws 100");
+  BOOST_TEST(j.status == 1);
+  BOOST_TEST(has(j.err, "the parameters belong to another model"), j.err);
+  fs::remove(params);
+}
