@@ -215,7 +215,12 @@ Evidence Fit::evidence(long draws) {
       f.reseed(static_cast<int>(Purpose::Evidence), static_cast<std::uint64_t>(i));
     });
   });
-  return Evidence{e.log_z, e.se, e.ess, e.khat, e.khat_threshold, e.draws, e.reliable, e.warning};
+  Evidence out{e.log_z, e.se, e.ess, e.khat, e.khat_threshold, e.draws, e.reliable, e.warning};
+  out.nan_draws = e.nan_draws;
+  out.inf_draws = e.inf_draws;
+  out.zero_draws = e.zero_draws;
+  out.exact = e.exact;
+  return out;
 }
 
 Diagnosis Fit::diagnose(long draws) {

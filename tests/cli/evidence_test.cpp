@@ -61,6 +61,8 @@ BOOST_AUTO_TEST_CASE(evidence_with_the_exact_guide_is_log_z) {
   BOOST_TEST(std::abs(printed_log_z(r.out) - exact_log_z) < 1e-4, r.out << " exact " << exact_log_z);
   BOOST_TEST(has(r.out, "1000 draws"));
   BOOST_TEST(has(r.out, ": reliable"));
+  // Every weight equal to rounding: said so, not a fitted tail.
+  BOOST_TEST(has(r.out, "every weight equal to rounding: the guide is exact"), r.out);
   BOOST_TEST(!has(r.out, "warning"));
   BOOST_TEST(has(r.err, "no --load-params"));  // it says which parameters it used
 }
@@ -88,8 +90,12 @@ BOOST_AUTO_TEST_CASE(run_with_evidence_prints_it_and_writes_it_to_the_summary) {
   auto j = nlohmann::json::parse(slurp(summary));
   BOOST_TEST_REQUIRE(j.contains("evidence"));
   const auto& e = j["evidence"];
-  for (const std::string& key : {"log_z", "se", "ess", "khat", "khat_threshold", "draws", "reliable", "warning"})
+  for (const std::string& key : {"log_z", "se", "ess", "khat", "khat_threshold", "draws", "reliable", "warning",
+                                  "nan_draws", "inf_draws", "zero_draws", "exact"})
     BOOST_TEST(e.contains(key), key);
+  BOOST_TEST(e["nan_draws"].get<long>() == 0);
+  BOOST_TEST(e["inf_draws"].get<long>() == 0);
+  BOOST_TEST(!e["exact"].get<bool>());
   BOOST_TEST(e["draws"].get<long>() == 2000);
   BOOST_TEST(e["khat_threshold"].get<double>() == 1 - 1 / std::log10(2000.0), boost::test_tools::tolerance(1e-12));
   // A Gaussian guide on a Gaussian posterior after 300 steps: near, and trusted.
