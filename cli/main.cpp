@@ -178,7 +178,12 @@ int evidence(const EvidenceArgs& a) {
   // of its draws) are not required: they start from their init, as in a fit.
   if (!a.load_params.empty()) {
     vireo::Fit fresh(model, data, a.fit);
-    fresh.trace();
+    try {
+      fresh.trace();
+    } catch (const vireo::Error&) {
+      // A first run that fails at the initial values still made the
+      // parameters of the sites before the failure; the loaded ones may run.
+    }
     const auto mine = fresh.parameters(), held = fit.parameters();
     bool any = mine.empty();
     for (const auto& [name, value] : mine) any = any || held.count(name) > 0;
