@@ -229,6 +229,14 @@ EvidenceEstimate evidence_from_log_weights(const std::vector<double>& log_w) {
           e.khat, e.khat_threshold, kept, stats, e.khat, std::ceil(std::pow(10.0, 1 / (1 - e.khat))));
     }
   }
+  // Nearly equal weights and a heavy tail: k̂ measures the tail's shape, not
+  // its size, and a reader seeing ESS ≈ S needs to know which one failed.
+  if (e.khat > 0.7 && std::isfinite(e.khat) && e.ess >= 0.9 * s)
+    e.warning += fmt::format(
+        "\nnote: the weights are nearly equal in these draws (effective sample size {:.0f} of {}), but their largest "
+        "values have a heavy tail: the guide's tails are lighter than the posterior's, and draws further out, not "
+        "seen yet, can move the estimate by more than its standard error says",
+        e.ess, kept);
   if (e.zero_draws > 0) {
     if (!e.warning.empty()) e.warning += "\n";
     e.warning += fmt::format(

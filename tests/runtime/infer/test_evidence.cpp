@@ -337,3 +337,19 @@ BOOST_AUTO_TEST_CASE(a_normal_proposal_offset_by_3_sd_is_not_reliable) {
     BOOST_TEST(!e.exact);
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_heavy_tail_of_nearly_equal_weights_is_explained) {
+  // 9990 weights within 1e-4 of each other and 10 far above (e^{0.1 j}):
+  // ESS ≈ S, yet the tail of the largest weights is heavy. The verdict
+  // follows k̂; the note says which of the two measures failed and why.
+  rng::Generator g(8);
+  std::vector<double> lw;
+  for (int i = 0; i < 9990; ++i) lw.push_back(1e-4 * rng::standard_normal(g));
+  for (int j = 1; j <= 10; ++j) lw.push_back(0.1 * j);
+  const auto e = infer::evidence_from_log_weights(lw);
+  BOOST_TEST_MESSAGE("nearly equal weights with a heavy tail: ESS " << e.ess << ", k̂ " << e.khat);
+  BOOST_TEST_REQUIRE(e.khat > 0.7);
+  BOOST_TEST(e.ess > 9900);
+  BOOST_TEST(!e.reliable);
+  BOOST_TEST(e.warning.find("note: the weights are nearly equal in these draws") != std::string::npos, e.warning);
+}
