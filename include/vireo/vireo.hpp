@@ -226,9 +226,15 @@ struct DrawTable {
     std::size_t first_column = 0, columns = 0;
   };
   std::vector<Site> sites;  // in order of first appearance
+  // present[row][column]: whether the draw has that cell. A site absent from
+  // a draw (a branch not taken), or smaller in it, leaves cells absent (NaN
+  // in `rows`); a present cell may itself be NaN or ±inf, a value the model
+  // computed. Empty: every cell is present.
+  std::vector<std::vector<bool>> present;
 
-  // CSV: a header line, then one line per row; absent cells are empty;
-  // numbers are written with 17 significant digits (exactly re-readable).
+  // CSV: a header line, then one line per row; absent cells are empty, NaN
+  // and ±inf are written nan, inf, -inf (as CmdStan); numbers are written
+  // with 17 significant digits (exactly re-readable).
   std::string to_csv() const;
 };
 
@@ -237,8 +243,11 @@ struct SiteSummary {
   std::string name;
   std::string kind;  // "latent" | "deterministic" | "predicted"
   std::vector<std::int64_t> shape;
+  // Over the draws where the element is present; an element with a NaN draw
+  // has NaN for all five, one with ±inf the arithmetic of it (mean ±inf).
   std::vector<double> mean, sd, q05, q50, q95;  // sd: n − 1 in the denominator (0 when n = 1)
-  long n = 0;  // draws in which the site is present
+  long n = 0;          // draws in which the site is present
+  long nonfinite = 0;  // draws in which an element of the site is NaN or ±inf: its summaries are not reliable
 };
 
 // A parameter declared with `param` in the model or a hand-written guide,
@@ -278,11 +287,16 @@ struct Evidence {
   double log_z = 0;           // −inf when no draw had a finite weight
   double se = 0;              // Monte Carlo standard error of log_z (delta method)
   double ess = 0;             // effective sample size of the weights, out of `draws`
-  double khat = 0;            // Pareto k̂ (+inf: too few draws to fit it)
+  double khat = 0;            // Pareto k̂ (+inf: too few draws to fit it; −inf: exact)
   double khat_threshold = 0;  // min(1 − 1/log10 draws, 0.7)
   long draws = 0;
-  bool reliable = false;      // khat ≤ khat_threshold
+  bool reliable = false;      // khat ≤ khat_threshold, and no NaN or +inf log-weight
   std::string warning;        // why not, and what to do; empty when there is nothing to say
+  // Draws whose log-weight is NaN (a log-density is NaN) or +inf: left out
+  // of the estimate, which is then not reliable. Draws with log-weight −inf
+  // (the model rules out what the guide proposed) count as weight 0.
+  long nan_draws = 0, inf_draws = 0, zero_draws = 0;
+  bool exact = false;  // every weight equal to rounding: the guide is the posterior (no tail to fit)
   // A few lines: log Z ± se, ESS, k̂ against its threshold, and the warning.
   std::string to_text() const;
 };
@@ -300,12 +314,13 @@ struct Summary {
   // The learned `param` values (Fit::learned_params), model's then guide's.
   std::vector<LearnedParam> params;
 
-  // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n"}, …, "elbo": x}
+  // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n", "nonfinite"}, …, "elbo": x}
   // and, when measured, "gradient_variance": {"draws": N, "params": {name: v}}
   // and "evidence": {"log_z", "se", "ess", "khat", "khat_threshold", "draws",
-  // "reliable", "warning"} (non-finite numbers as null), and with learned
-  // params "params": {name: {"shape", "value", "constraint", "program"}}
-  // (every element; kept apart from the sites' entries)
+  // "reliable", "warning", "nan_draws", "inf_draws", "zero_draws", "exact"}
+  // (non-finite numbers as null), and with learned params "params": {name:
+  // {"shape", "value", "constraint", "program"}} (every element; kept apart
+  // from the sites' entries)
   std::string to_json() const;
   // The table printed by `vireo run`: site, element, mean, sd, 5%, 50%, 95%.
   // At most `max_elements` rows per site (the rest are counted); then the

@@ -26,6 +26,7 @@ const char* kind_name(infer::SiteDraw::Kind k) {
 
 // Shortest text that reads back as the same double.
 std::string number(double x) {
+  if (std::isnan(x)) return "nan";  // CmdStan's spelling, whatever the sign bit
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, x);
   return std::string(buf, r.ptr);
@@ -61,7 +62,9 @@ double quantile(const std::vector<double>& sorted, double p) {
   double h = p * static_cast<double>(sorted.size() - 1);
   auto lo = static_cast<std::size_t>(std::floor(h));
   std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+  const double frac = h - static_cast<double>(lo);
+  if (frac == 0) return sorted[lo];  // no 0 · ∞ when a neighbour is infinite
+  return sorted[lo] + frac * (sorted[hi] - sorted[lo]);
 }
 
 }  // namespace
@@ -107,10 +110,12 @@ DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws) {
       t.columns.push_back(suffix.empty() ? site.name : site.name + "." + suffix);
     }
   }
-  // 3. Rows: absent cells stay NaN.
+  // 3. Rows: absent cells stay NaN, and `present` tells them from a NaN value.
   t.rows.reserve(draws.size());
+  t.present.reserve(draws.size());
   for (const auto& d : draws) {
     std::vector<double> row(t.columns.size(), nan);
+    std::vector<bool> present(t.columns.size(), false);
     for (const auto& s : d.sites) {
       std::size_t i = index.at(s.name);
       const DrawTable::Site& site = t.sites[i];
@@ -123,12 +128,21 @@ DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws) {
           for (std::size_t k = 0; k < idx.size(); ++k) col = col * site.shape[k] + idx[k];
         }
         row[site.first_column + static_cast<std::size_t>(col)] = s.value[e];
+        present[site.first_column + static_cast<std::size_t>(col)] = true;
       }
     }
     t.rows.push_back(std::move(row));
+    t.present.push_back(std::move(present));
   }
   return t;
 }
+
+namespace {
+
+// Whether row r has cell c (a table without `present` has every cell).
+bool has(const DrawTable& t, std::size_t r, std::size_t c) { return t.present.empty() || t.present[r][c]; }
+
+}  // namespace
 
 Summary summarize(const DrawTable& table) {
   Summary out;
@@ -139,19 +153,32 @@ Summary summarize(const DrawTable& table) {
     s.name = site.name;
     s.kind = site.kind;
     s.shape = site.shape;
-    for (const auto& row : table.rows) {
-      bool present = false;
-      for (std::size_t c = 0; c < site.columns && !present; ++c) present = !std::isnan(row[site.first_column + c]);
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+      bool present = false, nonfinite = false;
+      for (std::size_t c = site.first_column; c < site.first_column + site.columns; ++c)
+        if (has(table, r, c)) {
+          present = true;
+          nonfinite = nonfinite || !std::isfinite(table.rows[r][c]);
+        }
       s.n += present;
+      s.nonfinite += nonfinite;
     }
     std::vector<double> v;
     for (std::size_t c = 0; c < site.columns; ++c) {
       v.clear();
-      for (const auto& row : table.rows)
-        if (!std::isnan(row[site.first_column + c])) v.push_back(row[site.first_column + c]);
+      bool any_nan = false;
+      for (std::size_t r = 0; r < table.rows.size(); ++r)
+        if (has(table, r, site.first_column + c)) {
+          const double x = table.rows[r][site.first_column + c];
+          any_nan = any_nan || std::isnan(x);
+          v.push_back(x);
+        }
+      // A NaN draw makes every statistic of its element NaN, as in NumPy and
+      // Stan: dropping it would summarise another distribution.
+      if (any_nan) v.assign(1, nan);
       std::sort(v.begin(), v.end());
       double mean = nan, sd = nan;
-      if (!v.empty()) {
+      if (!v.empty() && !any_nan) {
         double sum = 0;
         for (double x : v) sum += x;
         mean = sum / static_cast<double>(v.size());
@@ -176,10 +203,10 @@ std::string DrawTable::to_csv() const {
   std::string out;
   for (std::size_t c = 0; c < columns.size(); ++c) out += (c ? "," : "") + columns[c];
   out += '\n';
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) {
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    for (std::size_t c = 0; c < rows[r].size(); ++c) {
       if (c) out += ',';
-      if (!std::isnan(row[c])) out += number(row[c]);
+      if (present.empty() ? !std::isnan(rows[r][c]) : present[r][c]) out += number(rows[r][c]);
     }
     out += '\n';
   }
@@ -203,6 +230,7 @@ std::string Summary::to_json() const {
     e["q50"] = list(s.q50);
     e["q95"] = list(s.q95);
     e["n"] = s.n;
+    e["nonfinite"] = s.nonfinite;
     out += " " + nlohmann::ordered_json(s.name).dump() + ": " + e.dump() + ",\n";
   }
   nlohmann::ordered_json e = std::isfinite(elbo) ? nlohmann::ordered_json(elbo) : nlohmann::ordered_json(nullptr);
@@ -226,6 +254,10 @@ std::string Summary::to_json() const {
     v["draws"] = evidence->draws;
     v["reliable"] = evidence->reliable;
     v["warning"] = evidence->warning;
+    v["nan_draws"] = evidence->nan_draws;
+    v["inf_draws"] = evidence->inf_draws;
+    v["zero_draws"] = evidence->zero_draws;
+    v["exact"] = evidence->exact;
     out += ",\n \"evidence\": " + v.dump();
   }
   return out + "\n}\n";
@@ -239,9 +271,14 @@ std::string Evidence::to_text() const {
   };
   std::string out = "evidence: log Z = " + fmt("%.4f", log_z) + " ± " + fmt("%.2g", se) + " (importance sampling, " +
                     std::to_string(draws) + " draws from the guide)" + (reliable ? "" : " — NOT RELIABLE") + "\n";
-  out += "  effective sample size " + fmt("%.1f", ess) + " of " + std::to_string(draws) + "; Pareto k̂ " +
-         fmt("%.2f", khat) + ", threshold " + fmt("%.2f", khat_threshold) + ": " +
-         (reliable ? "reliable" : "cannot be trusted") + "\n";
+  const long kept = draws - nan_draws - inf_draws;
+  out += "  effective sample size " + fmt("%.1f", ess) + " of " + std::to_string(kept) + "; " +
+         (exact ? std::string("every weight equal to rounding: the guide is exact, no tail to fit")
+                : "Pareto k̂ " + fmt("%.2f", khat) + ", threshold " + fmt("%.2f", khat_threshold)) +
+         ": " + (reliable ? "reliable" : "cannot be trusted") + "\n";
+  if (nan_draws > 0 || inf_draws > 0)
+    out += "  left out: " + std::to_string(nan_draws) + " draws with a NaN log-weight, " + std::to_string(inf_draws) +
+           " with +inf\n";
   // The warning's first line is the verdict; later lines are notes.
   std::size_t start = 0;
   while (start < warning.size()) {
@@ -255,23 +292,27 @@ std::string Evidence::to_text() const {
 }
 
 std::string Summary::to_table(int max_elements) const {
-  auto fmt = [](double x) {
-    if (std::isnan(x)) return std::string("-");
+  auto fmt = [](double x, bool nan_is_a_value = false) {
+    if (std::isnan(x)) return std::string(nan_is_a_value ? "nan" : "-");
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g", x);
     return std::string(buf);
   };
   std::vector<std::vector<std::string>> rows = {{"site", "element", "mean", "sd", "5%", "50%", "95%"}};
-  std::vector<std::string> notes;
+  std::vector<std::string> notes, warnings;
   for (const auto& s : sites) {
     auto shown = std::min<std::size_t>(s.mean.size(), static_cast<std::size_t>(std::max(1, max_elements)));
     for (std::size_t e = 0; e < shown; ++e) {
       std::string el = element_suffix(unflatten(static_cast<std::int64_t>(e), s.shape));
-      rows.push_back({s.name, el, fmt(s.mean[e]), fmt(s.sd[e]), fmt(s.q05[e]), fmt(s.q50[e]), fmt(s.q95[e])});
+      const bool v = s.nonfinite > 0;  // NaN from a NaN draw, not from absence
+      rows.push_back({s.name, el, fmt(s.mean[e], v), fmt(s.sd[e], v), fmt(s.q05[e], v), fmt(s.q50[e], v), fmt(s.q95[e], v)});
     }
     if (shown < s.mean.size())
       notes.push_back(s.name + ": " + std::to_string(s.mean.size() - shown) + " more elements not shown (see --summary)");
     if (s.n < draws) notes.push_back(s.name + ": present in " + std::to_string(s.n) + " of " + std::to_string(draws) + " draws");
+    if (s.nonfinite > 0)
+      warnings.push_back(s.name + ": " + std::to_string(s.nonfinite) + " of " + std::to_string(s.n) +
+                         " draws are NaN or ±inf; its summaries are not reliable (NaN where a draw is NaN)");
   }
   std::vector<std::size_t> width(7, 0);
   for (const auto& r : rows)
@@ -288,6 +329,7 @@ std::string Summary::to_table(int max_elements) const {
     out += line + "\n";
   }
   for (const auto& n : notes) out += "note: " + n + "\n";
+  for (const auto& w : warnings) out += "warning: " + w + "\n";
   out += api::learned_params_table(params, max_elements);
   if (std::isfinite(elbo)) out += "elbo (mean of the last 10% of steps): " + fmt(elbo) + "\n";
   if (!gradient_variance.empty()) {

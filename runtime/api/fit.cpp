@@ -233,7 +233,12 @@ Evidence Fit::evidence(long draws) {
       f.reseed(static_cast<int>(Purpose::Evidence), static_cast<std::uint64_t>(i));
     });
   });
-  return Evidence{e.log_z, e.se, e.ess, e.khat, e.khat_threshold, e.draws, e.reliable, e.warning};
+  Evidence out{e.log_z, e.se, e.ess, e.khat, e.khat_threshold, e.draws, e.reliable, e.warning};
+  out.nan_draws = e.nan_draws;
+  out.inf_draws = e.inf_draws;
+  out.zero_draws = e.zero_draws;
+  out.exact = e.exact;
+  return out;
 }
 
 Diagnosis Fit::diagnose(long draws) {
@@ -326,6 +331,7 @@ void Fit::save_params(const std::string& path) const { write_files_atomically({{
 
 void Fit::load_params(const std::string& path) {
   Impl& f = *impl_;
+  std::string other_guide;  // the guide the file was saved by, when it is not this fit's
   api::translate_errors(
       f.model->source, Error::Kind::Io,
       [&] {
@@ -349,6 +355,12 @@ void Fit::load_params(const std::string& path) {
         std::optional<params::ParamStore> iterate;
         api::RunningElbo running = f.running;
         if (state.is_object()) {
+          // Parameters of another guide would be ignored and the guide run
+          // from its initial values: refused, before anything changes.
+          if (state.contains("guide") && state["guide"].is_string() && state["guide"] != f.guide->name()) {
+            other_guide = state["guide"].get<std::string>();
+            return;
+          }
           if (state.contains("optimizer_name") && state["optimizer_name"] != f.options.optim)
             throw std::runtime_error(path + ": the parameters were trained with --optim " +
                                      state["optimizer_name"].get<std::string>() + ", not " + f.options.optim);
@@ -379,6 +391,11 @@ void Fit::load_params(const std::string& path) {
         f.make_svi();
       },
       path);
+  if (!other_guide.empty())
+    api::fail(Error::Kind::Io,
+              "does not hold the parameters of the guide " + f.guide->name() + ": it was saved by a fit with the guide " +
+                  other_guide,
+              "pass the --guide the fit used (`--guide " + other_guide + "`)", path);
 }
 
 std::map<std::string, Array> Fit::parameters() const {

@@ -154,6 +154,14 @@ void AutoGuide::process(Message& msg) {
     discrete_site(*ctx_, msg);
   else
     continuous_site(*ctx_, msg);
+  // A stored parameter of another shape (loaded from another model's fit)
+  // would broadcast silently into the site's value: refused.
+  ad::Shape want = msg.fn->batch_shape();
+  for (auto d : msg.fn->event_shape()) want.push_back(d);
+  if (!(msg.value.var.shape() == want))
+    throw std::runtime_error(fmt::format("{}: the value drawn at site '{}' has shape {} but the site has shape {}: a "
+                                         "stored parameter of this site does not fit it (parameters of another model?)",
+                                         name(), msg.name, ad::to_string(msg.value.var.shape()), ad::to_string(want)));
   msg.has_value = true;
   msg.done = true;
   msg.value.plates.clear();

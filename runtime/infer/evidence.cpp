@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <vector>
 
 #include "runtime/infer/trace_elbo.hpp"
 
@@ -32,6 +33,9 @@ double mean_log1m(double theta, const std::vector<double>& lx) {
   for (double v : lx) s += log1m_theta_x(theta, v);
   return s / static_cast<double>(lx.size());
 }
+
+// Two log-weights equal up to rounding in the log-densities they are sums of.
+bool equal_to_rounding(double top, double bottom) { return top - bottom <= 1e-9 * std::max(1.0, std::abs(top)); }
 
 }  // namespace
 
@@ -93,8 +97,8 @@ long psis_tail_length(long draws) {
 }
 
 double psis_khat(std::vector<double> log_w) {
-  for (double& v : log_w)
-    if (!std::isfinite(v)) v = -inf;
+  // NaN and +inf are not weights: the caller counts and reports them.
+  std::erase_if(log_w, [](double v) { return std::isnan(v) || v == inf; });
   const long s = static_cast<long>(log_w.size());
   const long tail = psis_tail_length(s);
   // Five is the fewest `loo` fits a tail to.
@@ -105,13 +109,16 @@ double psis_khat(std::vector<double> log_w) {
   std::sort(threshold + 1, log_w.end());
   const double top = log_w.back();
   if (top == -inf) return nan;
+  // Every weight equal (to rounding in the log-densities): the proposal is
+  // exact, and there is no tail to fit.
+  const double bottom = *std::min_element(log_w.begin(), threshold + 1);
+  if (bottom > -inf && equal_to_rounding(top, bottom)) return -inf;
   // Exceedances w_i − w_cut of the tail over the (M+1)-th largest weight,
   // as logs in the scale where the largest weight is 1:
   // log(e^{a} − e^{c}) = a + log(−expm1(c − a)), 0 ↦ −inf (a tie). A tail
-  // within a factor 1 + 1e-9 of the threshold is rounding in the
-  // log-densities (an exact proposal), not a tail: all ties, a point mass.
+  // within rounding of the threshold is no tail: all ties, a point mass.
   double cut = *threshold;
-  if (top - cut < 1e-9) cut = top;
+  if (equal_to_rounding(top, cut)) cut = top;
   std::vector<double> log_x;
   log_x.reserve(static_cast<std::size_t>(tail));
   for (long i = s - tail; i < s; ++i) {
@@ -129,74 +136,115 @@ EvidenceEstimate evidence_from_log_weights(const std::vector<double>& log_w) {
   EvidenceEstimate e;
   e.draws = static_cast<long>(log_w.size());
   e.khat_threshold = khat_threshold(e.draws);
-  const double s = static_cast<double>(e.draws);
+  // 1. Count what is not a finite weight; NaN and +inf are left out.
   long finite = 0;
   double top = -inf;
-  for (double v : log_w)
-    if (std::isfinite(v)) {
+  for (double v : log_w) {
+    if (std::isnan(v)) {
+      ++e.nan_draws;
+    } else if (v == inf) {
+      ++e.inf_draws;
+    } else if (v == -inf) {
+      ++e.zero_draws;
+    } else {
       ++finite;
       top = std::max(top, v);
     }
+  }
+  const long kept = finite + e.zero_draws;
+  const double s = static_cast<double>(kept);
+  // The verdicts about NaN and +inf come first: they spoil any estimate.
+  std::vector<std::string> lines;
+  if (e.nan_draws > 0)
+    lines.push_back(fmt::format(
+        "the evidence estimate cannot be trusted: {} of {} draws had a NaN log-weight (a log-density of the model "
+        "or the guide is NaN where the guide proposed); their weights are unknown and the estimate leaves them out. "
+        "Find the NaN (`vireo trace`) and fix the model or the guide",
+        e.nan_draws, e.draws));
+  if (e.inf_draws > 0)
+    lines.push_back(fmt::format(
+        "the evidence estimate cannot be trusted: {} of {} draws had a log-weight of +inf (the guide's density is 0, "
+        "or the model's infinite, where the guide proposed): the weights are unbounded and the estimate leaves them "
+        "out. Check the guide's support against the model's",
+        e.inf_draws, e.draws));
+  auto finish = [&] {
+    std::string all;
+    for (const auto& l : lines) all += (all.empty() ? "" : "\n") + l;
+    e.warning = all + (e.warning.empty() || all.empty() ? "" : "\n") + e.warning;
+    if (e.nan_draws > 0 || e.inf_draws > 0) e.reliable = false;
+    return e;
+  };
   if (finite == 0) {
-    e.log_z = -inf;
+    e.log_z = kept > 0 ? -inf : nan;
     e.se = nan;
     e.ess = 0;
     e.khat = nan;
-    e.warning = fmt::format(
+    lines.push_back(fmt::format(
         "the evidence cannot be estimated: none of the {} draws had a finite log-weight "
         "(the model rules out what the guide proposes, or a log-density is NaN); "
         "check the model and the guide's support",
-        e.draws);
-    return e;
+        e.draws));
+    return finish();
   }
-  // Weights in the scale where the largest is 1: no overflow, and log Z
-  // keeps every digit of the shift.
+  // 2. Weights in the scale where the largest is 1: no overflow, and log Z
+  //    keeps every digit of the shift.
   double sum = 0, sum2 = 0;
   for (double v : log_w) {
-    const double w = std::isfinite(v) ? std::exp(v - top) : 0.0;
+    if (!std::isfinite(v)) continue;
+    const double w = std::exp(v - top);
     sum += w;
     sum2 += w * w;
   }
   e.log_z = top + std::log(sum) - std::log(s);
   e.ess = sum * sum / sum2;
   const double mean = sum / s;
-  double dev2 = 0;
-  for (double v : log_w) {
-    const double w = std::isfinite(v) ? std::exp(v - top) : 0.0;
-    dev2 += (w - mean) * (w - mean);
-  }
-  e.se = e.draws > 1 ? std::sqrt(dev2 / (s - 1) / s) / mean : nan;
+  double dev2 = static_cast<double>(e.zero_draws) * mean * mean;
+  for (double v : log_w)
+    if (std::isfinite(v)) dev2 += (std::exp(v - top) - mean) * (std::exp(v - top) - mean);
+  e.se = kept > 1 ? std::sqrt(dev2 / (s - 1) / s) / mean : nan;
+  // 3. Pareto k̂, or an exact proposal: every weight equal to rounding.
   e.khat = psis_khat(log_w);
+  e.exact = e.khat == -inf;
   e.reliable = e.khat <= e.khat_threshold;
 
   if (!e.reliable) {
-    const std::string stats = fmt::format("effective sample size {:.1f} of {} draws", e.ess, e.draws);
+    const std::string stats = fmt::format("effective sample size {:.1f} of {} draws", e.ess, kept);
     if (std::isinf(e.khat)) {
       e.warning = fmt::format(
           "the evidence estimate cannot be trusted: {} draws are too few to estimate Pareto k̂ "
           "({}); use at least 100 draws",
-          e.draws, stats);
+          kept, stats);
     } else if (e.khat > 0.7 || std::isnan(e.khat)) {
       e.warning = fmt::format(
           "the evidence estimate cannot be trusted: Pareto k̂ = {:.2f} is above {:.2f}, the threshold for {} draws "
           "({}). With k̂ above 0.7 more draws will not help: the guide's tails are too light for the posterior. "
           "Fit a better guide (more steps, or a richer family: auto_mvn, auto_lowrank_mvn, a flow) and estimate "
           "again",
-          e.khat, e.khat_threshold, e.draws, stats);
+          e.khat, e.khat_threshold, kept, stats);
     } else {
       e.warning = fmt::format(
           "the evidence estimate cannot be trusted yet: Pareto k̂ = {:.2f} is above {:.2f}, the threshold for {} "
           "draws ({}). More draws will help: k̂ = {:.2f} needs about 10^(1/(1 - k̂)) = {:.0f} draws; a better "
           "guide needs fewer",
-          e.khat, e.khat_threshold, e.draws, stats, e.khat, std::ceil(std::pow(10.0, 1 / (1 - e.khat))));
+          e.khat, e.khat_threshold, kept, stats, e.khat, std::ceil(std::pow(10.0, 1 / (1 - e.khat))));
     }
   }
-  if (finite < e.draws) {
+  // Nearly equal weights and a heavy tail: k̂ measures the tail's shape, not
+  // its size, and a reader seeing ESS ≈ S needs to know which one failed.
+  if (e.khat > 0.7 && std::isfinite(e.khat) && e.ess >= 0.9 * s)
+    e.warning += fmt::format(
+        "\nnote: the weights are nearly equal in these draws (effective sample size {:.0f} of {}), but their largest "
+        "values have a heavy tail: the guide's tails are lighter than the posterior's, and draws further out, not "
+        "seen yet, can move the estimate by more than its standard error says",
+        e.ess, kept);
+  if (e.zero_draws > 0) {
     if (!e.warning.empty()) e.warning += "\n";
-    e.warning += fmt::format("note: {} of {} draws had a non-finite log-weight and count as weight 0",
-                             e.draws - finite, e.draws);
+    e.warning += fmt::format(
+        "note: {} of {} draws had a log-weight of -inf (the model rules out what the guide proposed) and count as "
+        "weight 0",
+        e.zero_draws, e.draws);
   }
-  return e;
+  return finish();
 }
 
 EvidenceEstimate estimate_evidence(interp::Context& ctx, guide::Guide& guide, long draws,

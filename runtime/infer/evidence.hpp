@@ -11,7 +11,14 @@
 //      The estimate is trusted when k̂ ≤ min(1 − 1/log10 S, 0.7): below it
 //      the error falls like 1/√S; above 0.7 no practical S suffices (the
 //      draws needed grow like 10^{1/(1−k̂)}) and the guide must improve.
-// Non-finite log-weights (a draw the model rules out) count as weight 0.
+// Log-weights that are not numbers are counted, never taken for absence:
+//   −inf  a draw the model rules out: weight 0, a valid importance weight;
+//   NaN   a log-density that is NaN: the weight is unknown;
+//   +inf  the guide's density 0 (or the model's infinite) where it proposed:
+//         the weights are unbounded.
+// NaN and +inf draws are left out of the estimate, counted, and make it
+// unreliable. Weights all equal to rounding are an exact proposal: reported
+// as such (exact, k̂ = −inf), with no tail to fit.
 #pragma once
 #include <functional>
 #include <string>
@@ -29,7 +36,11 @@ struct EvidenceEstimate {
   double khat = 0;   // Pareto k̂ of the weights; +inf when S is too small to fit it, NaN when no weight is positive
   long draws = 0;
   double khat_threshold = 0;  // min(1 − 1/log10 S, 0.7)
-  bool reliable = false;      // k̂ ≤ threshold (and nothing else spoiled the estimate)
+  long nan_draws = 0;         // draws whose log-weight is NaN (left out)
+  long inf_draws = 0;         // draws whose log-weight is +inf (left out)
+  long zero_draws = 0;        // draws whose log-weight is −inf (weight 0, kept)
+  bool exact = false;         // every weight equal to rounding: the guide is the posterior
+  bool reliable = false;      // k̂ ≤ threshold, no NaN or +inf draw (and nothing else spoiled the estimate)
   std::string warning;        // empty when there is nothing to say
 };
 
@@ -55,9 +66,11 @@ GpdFit gpd_fit(const std::vector<double>& log_x);
 long psis_tail_length(long draws);
 
 // Pareto k̂ of importance weights given by their logs (any order, any shift;
-// non-finite entries count as weight 0): the GPD shape of the M =
-// psis_tail_length(S) largest weights' exceedances over the (M+1)-th largest.
-// +inf when M < 5 (too few to fit; as `loo`), NaN when no weight is positive.
+// −inf counts as weight 0; NaN and +inf entries are left out, S counts the
+// rest): the GPD shape of the M = psis_tail_length(S) largest weights'
+// exceedances over the (M+1)-th largest. −inf when every positive weight is
+// equal to rounding (an exact proposal: no tail to fit), +inf when M < 5
+// (too few to fit; as `loo`), NaN when no weight is positive.
 double psis_khat(std::vector<double> log_w);
 
 // min(1 − 1/log10 S, 0.7): above it the estimate's error is not ~1/√S.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -127,6 +128,60 @@ BOOST_AUTO_TEST_CASE(sites_absent_from_some_draws) {
     if (site.name == "flip#1") partial = site.n > 0 && site.n < 300;
   BOOST_TEST(partial);
   BOOST_TEST(has(t.to_csv(), ",,"));  // an absent site leaves empty cells
+}
+
+BOOST_AUTO_TEST_CASE(nan_draws_are_counted_not_taken_for_absence) {
+  // r = log(mu) is NaN in the draws where mu < 0 (P ≈ 0.3% under the
+  // posterior N(1.03, 0.41²): Φ(−2.5)): counted, reported, never dropped.
+  vireo::Model m = vireo::Model::from_string(R"(data { N: int  y: real[N] }
+model {
+  mu ~ Normal(0, 1)
+  deterministic r = log(mu)
+  plate data(N) { observe y ~ Normal(mu, 1) }
+})");
+  vireo::Data d = vireo::Data::from_json_string(m, R"({"N": 5, "y": [1.2, 0.8, 2.1, 1.7, 0.4]})");
+  vireo::Fit fit(m, d);
+  fit.run(300);
+  vireo::DrawTable t = fit.draws(3000);
+  long nan_cells = 0;
+  for (const auto& row : t.rows) nan_cells += std::isnan(row[1]);
+  BOOST_TEST_REQUIRE(nan_cells > 0);  // the fixed seed draws a few mu < 0
+  BOOST_TEST_REQUIRE(t.present.size() == t.rows.size());
+  for (const auto& p : t.present) BOOST_TEST((p[0] && p[1]));  // every draw has r, NaN or not
+  vireo::Summary s = fit.summarize(t);
+  const vireo::SiteSummary& r = s.sites[1];
+  BOOST_TEST(r.name == "r");
+  BOOST_TEST(r.n == 3000);
+  BOOST_TEST(r.nonfinite == nan_cells);
+  BOOST_TEST(std::isnan(r.mean[0]));
+  BOOST_TEST(std::isnan(r.q50[0]));
+  BOOST_TEST(s.sites[0].nonfinite == 0);
+  BOOST_TEST(std::isfinite(s.sites[0].mean[0]));
+  BOOST_TEST(has(s.to_table(), "warning: r: " + std::to_string(nan_cells) + " of 3000 draws are NaN"), s.to_table());
+  BOOST_TEST(has(s.to_json(), "\"nonfinite\":" + std::to_string(nan_cells)));
+  BOOST_TEST(has(t.to_csv(), ",nan\n"));  // CmdStan's spelling; an empty cell would mean absent
+
+  // A hand-made table: an absent cell is not a NaN one.
+  vireo::DrawTable h;
+  h.columns = {"x"};
+  h.sites = {{"x", "latent", {}, 0, 1}};
+  h.rows = {{1.0}, {std::nan("")}, {3.0}};
+  h.present = {{true}, {false}, {true}};
+  vireo::Summary hs = fit.summarize(h);
+  BOOST_TEST(hs.sites[0].n == 2);
+  BOOST_TEST(hs.sites[0].nonfinite == 0);
+  BOOST_TEST(hs.sites[0].mean[0] == 2.0);
+  h.present[1][0] = true;  // the same NaN, now a value
+  hs = fit.summarize(h);
+  BOOST_TEST(hs.sites[0].n == 3);
+  BOOST_TEST(hs.sites[0].nonfinite == 1);
+  BOOST_TEST(std::isnan(hs.sites[0].mean[0]));
+  // +inf: counted; the mean is +inf, the median still a number.
+  h.rows[1][0] = std::numeric_limits<double>::infinity();
+  hs = fit.summarize(h);
+  BOOST_TEST(hs.sites[0].nonfinite == 1);
+  BOOST_TEST((hs.sites[0].mean[0] == std::numeric_limits<double>::infinity()));
+  BOOST_TEST(hs.sites[0].q50[0] == 3.0);
 }
 
 BOOST_AUTO_TEST_CASE(resume_is_bit_for_bit) {

@@ -61,6 +61,8 @@ BOOST_AUTO_TEST_CASE(evidence_with_the_exact_guide_is_log_z) {
   BOOST_TEST(std::abs(printed_log_z(r.out) - exact_log_z) < 1e-4, r.out << " exact " << exact_log_z);
   BOOST_TEST(has(r.out, "1000 draws"));
   BOOST_TEST(has(r.out, ": reliable"));
+  // Every weight equal to rounding: said so, not a fitted tail.
+  BOOST_TEST(has(r.out, "every weight equal to rounding: the guide is exact"), r.out);
   BOOST_TEST(!has(r.out, "warning"));
   BOOST_TEST(has(r.err, "no --load-params"));  // it says which parameters it used
 }
@@ -88,8 +90,12 @@ BOOST_AUTO_TEST_CASE(run_with_evidence_prints_it_and_writes_it_to_the_summary) {
   auto j = nlohmann::json::parse(slurp(summary));
   BOOST_TEST_REQUIRE(j.contains("evidence"));
   const auto& e = j["evidence"];
-  for (const std::string& key : {"log_z", "se", "ess", "khat", "khat_threshold", "draws", "reliable", "warning"})
+  for (const std::string& key : {"log_z", "se", "ess", "khat", "khat_threshold", "draws", "reliable", "warning",
+                                  "nan_draws", "inf_draws", "zero_draws", "exact"})
     BOOST_TEST(e.contains(key), key);
+  BOOST_TEST(e["nan_draws"].get<long>() == 0);
+  BOOST_TEST(e["inf_draws"].get<long>() == 0);
+  BOOST_TEST(!e["exact"].get<bool>());
   BOOST_TEST(e["draws"].get<long>() == 2000);
   BOOST_TEST(e["khat_threshold"].get<double>() == 1 - 1 / std::log10(2000.0), boost::test_tools::tolerance(1e-12));
   // A Gaussian guide on a Gaussian posterior after 300 steps: near, and trusted.
@@ -127,5 +133,63 @@ BOOST_AUTO_TEST_CASE(evidence_mistakes) {
   // No draws: a command-line mistake.
   BOOST_TEST(vireo("evidence " + q(model) + " --data " + q(data) + " --draws 0").status == 2);
   BOOST_TEST(vireo("run " + q(model) + " --data " + q(data) + " --evidence -1").status == 2);
+  fs::remove(params);
+}
+
+BOOST_AUTO_TEST_CASE(a_recursion_deeper_than_the_fit_saw_starts_from_init) {
+  // geometric.vireo's site set changes from run to run (flip, flip#1, …):
+  // a 3-step fit saw a few depths; 30000 draws reach deeper ones, whose
+  // per-site guides start from their init, as they would in the fit.
+  const std::string model = examples + "geometric.vireo", data = examples + "data/geometric.json";
+  const fs::path params = out_path("geometric_params.json");
+  Run fit = vireo("run " + q(model) + " --data " + q(data) + " --steps 3 --save-params " + q(params));
+  BOOST_TEST_REQUIRE(fit.status == 0, fit.err);
+  const auto saved = nlohmann::json::parse(slurp(params));
+  std::size_t depths = 0;
+  for (const auto& p : saved["params"]) depths += p["name"].get<std::string>().rfind("auto.logits.flip", 0) == 0;
+  Run r = vireo("evidence " + q(model) + " --data " + q(data) + " --load-params " + q(params) + " --draws 30000");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "evidence: log Z = "), r.out);
+  BOOST_TEST_MESSAGE("the fit saw " << depths << " depths");
+  BOOST_TEST(depths < 15u);  // P(depth ≥ 15) is tiny in 3 draws; 30000 draws at p ≈ 0.5 go past it
+
+  // Still refused: a stored parameter of the wrong shape for its site.
+  nlohmann::json bad = saved;
+  for (auto& p : bad["params"])
+    if (p["name"] == "auto.loc.p") {
+      p["shape"] = {2};
+      p["unconstrained"] = {0.1, 0.2};
+    }
+  const fs::path wrong = write_temp("geometric_wrong_shape.json", bad.dump());
+  Run w = vireo("evidence " + q(model) + " --data " + q(data) + " --load-params " + q(wrong) + " --draws 100");
+  BOOST_TEST(w.status == 1);
+  BOOST_TEST(has(w.err, "site 'p' has shape [2] but the site has shape []"), w.err);
+  fs::remove(params);
+}
+
+BOOST_AUTO_TEST_CASE(parameters_of_another_model_are_refused) {
+  const fs::path data = data_file(), params = out_path("other_model_params.json");
+  // A custom guide of another model (parameters a, b; this guide has m, s).
+  const fs::path other = write_temp("nn_other.vireo", R"(data { N: int  y: real[N] }
+model { mu ~ Normal(0, 1)  plate data(N) { observe y ~ Normal(mu, 1) } }
+guide { param a: real = 0  param b: real<lower=0> = 1  mu ~ Normal(a, b) }
+)");
+  Run fit = vireo("run " + q(other) + " --data " + q(data) + " --steps 5 --save-params " + q(params));
+  BOOST_TEST_REQUIRE(fit.status == 0, fit.err);
+  const fs::path model = model_with_guide("nn_this.vireo", 0, 1);
+  Run r = vireo("evidence " + q(model) + " --data " + q(data) + " --load-params " + q(params) + " --draws 100");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, "does not hold the parameters of the guide custom for this model"), r.err);
+
+  // A joint-vector guide whose site set changed (one continuous site in the
+  // fit, two here): refused by the guide.
+  const fs::path two = write_temp("nn_two.vireo", R"(data { N: int  y: real[N] }
+model { mu ~ Normal(0, 1)  tau ~ Normal(0, 1)  plate data(N) { observe y ~ Normal(mu + tau, 1) } }
+)");
+  Run mvn = vireo("run " + q(other) + " --data " + q(data) + " --guide auto_mvn --steps 5 --save-params " + q(params));
+  BOOST_TEST_REQUIRE(mvn.status == 0, mvn.err);
+  Run j = vireo("evidence " + q(two) + " --data " + q(data) + " --guide auto_mvn --load-params " + q(params) + " --draws 100");
+  BOOST_TEST(j.status == 1);
+  BOOST_TEST(has(j.err, "the parameters belong to another model"), j.err);
   fs::remove(params);
 }
