@@ -48,6 +48,7 @@ void Checker::declare(const std::string& name, Span span, ValueType type) {
 
 std::vector<sig::Dim> Checker::plate_dims() const {
   std::vector<sig::Dim> dims;
+  if (!body_) return dims;  // the data block's expressions: no plates
   for (const auto& p : body_->plates) dims.push_back(p.size);
   return dims;
 }

@@ -178,8 +178,15 @@ Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
   PlateList plates = base.plates;
   for (std::uint32_t k = 1; k < e.count; ++k) {
     const ir::Expr& sub = b.expr(b.operand(e, k));
-    if (axis >= x.rank())
-      throw RunError(sub.span, fmt::format("too many subscripts for a value of shape {}", ad::to_string(base.var.shape())));
+    if (axis >= x.rank()) {
+      if (base.plain())
+        throw RunError(sub.span, fmt::format("too many subscripts for a value of shape {}", ad::to_string(base.var.shape())));
+      ad::Shape element;
+      for (int d = static_cast<int>(base.plates.size()); d < base.var.rank(); ++d) element.push_back(base.var.shape()[d]);
+      throw RunError(sub.span, fmt::format("too many subscripts: the value is plate-indexed, so its subscripts address one "
+                                           "element's shape {} (full shape {})",
+                                           ad::to_string(element), ad::to_string(base.var.shape())));
+    }
     std::int64_t n = x.shape()[axis];
     if (sub.op == ir::Op::Slice) {
       ir::ExprId lo_id = b.operand(sub, 0), hi_id = b.operand(sub, 1);
