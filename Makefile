@@ -41,6 +41,7 @@ test-san: build-san
 fuzz: build-fuzz
 	mkdir -p build-fuzz/corpus
 	cp examples/*.vireo build-fuzz/corpus/ 2>/dev/null || true
+	for f in tests/lang/cases/*/*.vireo; do cp "$$f" "build-fuzz/corpus/case_$$(basename $$f)"; done
 	./build-fuzz/tests/lang/fuzz/fuzz_frontend -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 build-fuzz/corpus
 
 # The longer fuzzing run the README describes (one hour).

@@ -126,9 +126,11 @@ struct SampleStmt {
   Expr dist;
   std::vector<SiteOption> options;
 };
-// `observe e ~ D(args)`; e is a data name or an indexed data name.
+// `observe e ~ D(args)` or `observe e: int[P] ~ D(args)`; e is a data name or
+// an indexed data name; the type, when written, is one plate element's event.
 struct ObserveStmt {
   Expr target;
+  std::optional<TypeExpr> type;
   Expr dist;
   std::vector<SiteOption> options;
 };

@@ -88,7 +88,8 @@ std::string dump(const Stmt& s, int indent) {
                                dump(x.dist), options(x.options));
           },
           [&](const ObserveStmt& x) {
-            return fmt::format("{}observe {} ~ {}{}\n", pad, dump(x.target), dump(x.dist), options(x.options));
+            return fmt::format("{}observe {}{} ~ {}{}\n", pad, dump(x.target), x.type ? " : " + dump(*x.type) : "",
+                               dump(x.dist), options(x.options));
           },
           [&](const LetStmt& x) { return fmt::format("{}let {} = {}\n", pad, x.name, dump(x.value)); },
           [&](const AssignStmt& x) { return fmt::format("{}assign {} = {}\n", pad, x.name, dump(x.value)); },

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "lang/check/checker.hpp"
 #include "stdlib/signatures/shape.hpp"
@@ -20,9 +21,35 @@ Kind arith_kind(Kind a, Kind b) {
 
 std::string plural(std::size_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
 
+// The values of a constant argument: a number, a negated one, or a vector
+// literal of them; nullopt when the value is known only at run time.
+std::optional<std::vector<double>> constant_values(const ast::Expr& e) {
+  if (const auto* n = std::get_if<ast::NumberLit>(&e.node)) return std::vector<double>{n->value};
+  if (const auto* u = std::get_if<ast::Unary>(&e.node); u && u->op == ast::UnaryOp::Neg) {
+    auto v = constant_values(*u->operand);
+    if (v)
+      for (double& x : *v) x = -x;
+    return v;
+  }
+  if (const auto* l = std::get_if<ast::VectorLit>(&e.node)) {
+    std::vector<double> out;
+    for (const auto& el : l->elements) {
+      auto v = constant_values(el);
+      if (!v) return std::nullopt;
+      out.insert(out.end(), v->begin(), v->end());
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::string number_text(double x) { return fmt::format("{}", x); }
+
 }  // namespace
 
-void Checker::shape_error(Span span, const std::string& message) { diags_.error(span, message); }
+void Checker::shape_error(Span span, const std::string& message, const std::string& hint) {
+  diags_.error(span, message, hint);
+}
 
 sig::Dim Checker::as_dim(const ast::Expr& e) const {
   // Sizes beyond 2^53 are not exact doubles (and would overflow a cast): unknown.
@@ -107,15 +134,18 @@ ValueType Checker::check_expr(const ast::Expr& e) {
         } else if constexpr (std::is_same_v<T, ast::VectorLit>) {
           Kind kind = Kind::Int;
           sig::MaybeShape inner = sig::Shape{};
+          bool first = true;
           for (const auto& el : n.elements) {
             ValueType t = check_expr(el);
             kind = kind == Kind::Unknown || t.kind == Kind::Unknown ? Kind::Unknown : arith_kind(kind, t.kind);
             if (!t.shape) inner.reset();
+            else if (first) inner = t.shape;
             else if (inner && inner->str() != t.shape->str()) {
               diags_.error(el.span, fmt::format("the elements of a vector must have one shape; this one is {}, an "
                                                 "earlier one {}", t.shape->str(), inner->str()));
               inner.reset();
             }
+            first = false;
           }
           if (!inner) return {kind, std::nullopt};
           sig::Shape s;
@@ -141,7 +171,8 @@ ValueType Checker::check_binary(const ast::Binary& b) {
       break;
     default: break;
   }
-  sig::ShapeOutcome shape = b.op == ast::BinaryOp::MatMul ? sig::matmul(l.shape, r.shape) : sig::broadcast(l.shape, r.shape);
+  sig::ShapeOutcome shape = b.op == ast::BinaryOp::MatMul ? sig::matmul(l.shape, r.shape)
+                                                          : sig::broadcast_in(l.shape, r.shape, plate_dims());
   if (!shape.error.empty()) diags_.error(b.op_span, fmt::format("cannot apply `{}`: {}", op, shape.error));
   Kind kind = Kind::Unknown;
   switch (b.op) {
@@ -178,34 +209,90 @@ ValueType Checker::check_index(const ast::Index& ix, Span span) {
     }
   }
   if (!base.shape) return {base.kind, std::nullopt};
-  const sig::Shape& bs = *base.shape;
+  // A plate-indexed value is subscripted over its per-element dimensions only
+  // (LANGUAGE.md, "Plates are vectorised"); a plain array over all of them.
+  const sig::Shape& full = *base.shape;
+  const std::size_t pr = sig::plate_rank(full);
+  const sig::Shape bs = sig::per_element(full);
+  const auto* base_name = std::get_if<ast::NameRef>(&ix.base->node);
+  const std::string what = base_name ? fmt::format("'{}'", base_name->name) : std::string("this value");
+  const std::string rule =
+      pr > 0 ? fmt::format("{} is plate-indexed (one value per element of {}), so its subscripts address one element's "
+                           "shape {} (full shape {})",
+                           what, plate_words(full), bs.str(), full.str())
+             : std::string();
   if (ix.subscripts.size() > bs.rank()) {
-    diags_.error(span, fmt::format("too many indices: the value has {} ({}) and is indexed with {}",
-                                   plural(bs.rank(), "dimension"), bs.str(), ix.subscripts.size()),
-                 bs.rank() == 0 ? "a single value cannot be indexed" : "");
+    if (pr > 0)
+      diags_.error(span, fmt::format("too many subscripts: {}; it is indexed with {}", rule,
+                                     ix.subscripts.size()),
+                   bs.rank() == 0 ? "each element is a single value: use it without subscripts"
+                                  : fmt::format("LANGUAGE.md: subscripts of a plate-indexed value address its per-element "
+                                                "dimensions only; write at most {}",
+                                                plural(bs.rank(), "subscript")));
+    else
+      diags_.error(span, fmt::format("too many indices: the value has {} ({}) and is indexed with {}",
+                                     plural(bs.rank(), "dimension"), bs.str(), ix.subscripts.size()),
+                   bs.rank() == 0 ? "a single value cannot be indexed" : "");
     return {base.kind, std::nullopt};
   }
-  for (const auto& d : bs.dims)
-    if (d.tag >= 0) return {base.kind, std::nullopt};  // indexing plate-indexed values: known at run time only
   sig::Shape out;
+  out.dims.assign(full.dims.begin(), full.dims.begin() + static_cast<std::ptrdiff_t>(pr));
+  bool known = true;
   for (std::size_t i = 0; i < ix.subscripts.size(); ++i) {
     const ast::Subscript& s = ix.subscripts[i];
+    const sig::Dim& dim = bs.dims[i];
     if (s.is_slice) {
       const ast::NumberLit* lo = s.lo ? std::get_if<ast::NumberLit>(&(*s.lo)->node) : nullptr;
       const ast::NumberLit* hi = s.hi ? std::get_if<ast::NumberLit>(&(*s.hi)->node) : nullptr;
-      if (!s.lo && !s.hi) out.dims.push_back(bs.dims[i]);
+      if (hi && dim.kind == sig::Dim::Kind::Fixed && hi->value > static_cast<double>(dim.size))
+        diags_.error(s.span, fmt::format("slice {}:{} is outside 0:{}{}", lo ? lo->text : "", hi->text, dim.size,
+                                         pr > 0 ? "; " + rule : ""));
+      if (!s.lo && !s.hi) out.dims.push_back(dim);
       else if (hi && (lo || !s.lo) && hi->value < 9e15 && (!lo || lo->value < 9e15) && hi->value >= (lo ? lo->value : 0))
         out.dims.push_back(sig::Dim::fixed(static_cast<std::int64_t>(hi->value - (lo ? lo->value : 0))));
       else out.dims.push_back(sig::Dim::unknown());
       continue;
     }
     const ValueType& t = subs[i];
-    if (!t.shape) return {base.kind, std::nullopt};
-    // Gathering with an int array: its shape replaces the dimension.
+    if (!t.shape) {
+      known = false;
+      continue;
+    }
+    if (t.shape->rank() == 0) {
+      const ast::NumberLit* lit = s.index ? std::get_if<ast::NumberLit>(&(**s.index).node) : nullptr;
+      if (lit && dim.kind == sig::Dim::Kind::Fixed && lit->value >= static_cast<double>(dim.size))
+        diags_.error(s.span, fmt::format("index {} is out of range for a dimension of size {}{}", lit->text, dim.size,
+                                         pr > 0 ? "; " + rule : ""));
+      continue;
+    }
+    // Gathering with an int array: its shape replaces the dimension. The
+    // runtime gathers on the first subscript of a plain array only.
+    if (pr > 0 || i > 0) {
+      diags_.error(s.span,
+                   pr > 0 ? fmt::format("cannot gather with an array of indices here: {}", rule)
+                          : "gathering by an integer array works on the first subscript of a plain array",
+                   "index a data item, a param or a value computed outside plates: `loc[z]`, `x[idx]`");
+      return {base.kind, std::nullopt};
+    }
     out.dims.insert(out.dims.end(), t.shape->dims.begin(), t.shape->dims.end());
   }
+  if (!known) return {base.kind, std::nullopt};
   for (std::size_t i = ix.subscripts.size(); i < bs.rank(); ++i) out.dims.push_back(bs.dims[i]);
   return {base.kind, out};
+}
+
+std::string Checker::plate_words(const sig::Shape& s) const {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < sig::plate_rank(s); ++i) {
+    std::string name = "a plate";
+    if (body_)
+      for (const auto& p : body_->plates)
+        if (p.id == s.dims[i].tag) name = fmt::format("plate '{}'", p.name);
+    names.push_back(name);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? (i + 1 == names.size() ? " and " : ", ") : "") + names[i];
+  return out;
 }
 
 ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribution) {
@@ -300,7 +387,8 @@ ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribut
     sa.shape = arg_types[i].shape;
     sa.as_dim = as_dim(*c.args[i].value);
   }
-  sig::ShapeOutcome shape = sig::result_shape(*s, shape_args);
+  if (s->is_distribution()) check_domains(*s, c, bind);
+  sig::ShapeOutcome shape = sig::result_shape(*s, shape_args, body_ ? plate_dims() : std::vector<sig::Dim>{});
   if (!shape.error.empty()) diags_.error(span, shape.error);
 
   Kind kind = Kind::Real;
@@ -312,6 +400,45 @@ ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribut
   }
   if (s->kind == sig::ValueKind::SameAsFirst && kind == Kind::Bool && s->shape == sig::ShapeRule::Reduce) kind = Kind::Int;
   return {kind, shape.shape};
+}
+
+// Constant arguments against the domains of the table's rows (Parameter::
+// domain, Parameter::below): what the runtime's checks would refuse at the
+// first step, reported here, every one.
+void Checker::check_domains(const sig::Signature& s, const ast::Call& c, const sig::Binding& bind) {
+  std::vector<std::optional<std::vector<double>>> values(s.params.size());
+  std::vector<const ast::Expr*> exprs(s.params.size(), nullptr);
+  for (std::size_t i = 0; i < c.args.size(); ++i) {
+    auto k = static_cast<std::size_t>(bind.param_of_arg[i]);
+    if (k >= s.params.size()) continue;
+    exprs[k] = &*c.args[i].value;
+    values[k] = constant_values(*c.args[i].value);
+  }
+  for (std::size_t k = 0; k < s.params.size(); ++k) {
+    const sig::Parameter& p = s.params[k];
+    if (!values[k]) continue;
+    const std::vector<double>& v = *values[k];
+    for (std::size_t j = 0; j < v.size(); ++j) {
+      if (sig::in_domain(p.domain, v[j])) continue;
+      std::string at = v.size() > 1 ? fmt::format(" (element {})", j) : "";
+      diags_.error(exprs[k]->span,
+                   fmt::format("{}'s {} must be {}; got {}{}", s.name, p.name, sig::domain_words(p.domain),
+                               number_text(v[j]), at),
+                   fmt::format("{}{} takes {} values here, as at run time", s.name, s.describe_params(),
+                               sig::domain_words(p.domain)));
+      break;
+    }
+    if (p.below.empty()) continue;
+    int h = s.param_index(p.below);
+    if (h < 0 || !values[static_cast<std::size_t>(h)]) continue;
+    const std::vector<double>& hi = *values[static_cast<std::size_t>(h)];
+    if (v.size() == 1 && hi.size() == 1 && !(v[0] < hi[0]))
+      diags_.error(exprs[k]->span,
+                   fmt::format("{}'s {} must be less than its {}; got {} = {} and {} = {}", s.name, p.name, p.below,
+                               p.name, number_text(v[0]), p.below, number_text(hi[0])),
+                   fmt::format("write the smaller bound first: {}({}, {})", s.name, number_text(hi[0]),
+                               number_text(v[0])));
+  }
 }
 
 ValueType Checker::check_distribution(const ast::Expr& e, const sig::Signature** sig_out) {

@@ -48,6 +48,7 @@ void Checker::declare(const std::string& name, Span span, ValueType type) {
 
 std::vector<sig::Dim> Checker::plate_dims() const {
   std::vector<sig::Dim> dims;
+  if (!body_) return dims;  // the data block's expressions: no plates
   for (const auto& p : body_->plates) dims.push_back(p.size);
   return dims;
 }
@@ -208,12 +209,25 @@ void Checker::check_observe(const ast::ObserveStmt& s, const ast::Stmt& stmt) {
                        : fmt::format("did you mean '{}'?", closest_name(root->name, data_order_)));
   } else {
     ValueType target = check_expr(s.target);
+    std::vector<sig::Dim> event_dims;
+    if (s.type) {
+      if (s.type->lower || s.type->upper)
+        diags_.error(s.type->span, "an observe's type takes no bounds; the data block's declaration has them");
+      check_type_dims(*s.type, false, event_dims);
+    }
+    if (target.shape) target.shape = observed_shape(*target.shape, name, s.target.span, s.type ? &event_dims : nullptr);
     if (dt.shape && target.shape) {
-      sig::ShapeOutcome fit = sig::broadcast(dt.shape, target.shape);
+      // The distribution broadcasts to the observed value (its dims beyond the
+      // plates are the event, summed in the log density), never beyond it.
+      std::string dname = dist ? std::string(dist->name) : "the distribution";
+      sig::ShapeOutcome fit = sig::broadcast_in(dt.shape, target.shape, plate_dims());
       if (!fit.error.empty())
-        shape_error(s.dist.span, fmt::format("the observed '{}' has shape {} but {} has shape {}", name,
-                                             target.shape->str(), dist ? std::string(dist->name) : "the distribution",
-                                             dt.shape->str()));
+        shape_error(s.dist.span, fmt::format("the observed '{}' has shape {} but {} has shape {}: {}", name,
+                                             target.shape->str(), dname, dt.shape->str(), fit.error));
+      else if (fit.shape && fit.shape->rank() > target.shape->rank())
+        shape_error(s.dist.span, fmt::format("{} has shape {}, more dimensions than the observed '{}' ({})", dname,
+                                             dt.shape->str(), name, target.shape->str()),
+                    "each observed value gets one distribution: index the parameters per element");
     }
     if (dist && !dist->discrete && target.kind == Kind::Bool)
       diags_.error(s.target.span, fmt::format("'{}' is bool; {} scores real values", name, dist->name));
@@ -225,6 +239,50 @@ void Checker::check_observe(const ast::ObserveStmt& s, const ast::Stmt& stmt) {
     diags_.error(stmt.span, "the guide cannot observe data", "observe statements belong in the model");
   check_options(s.options, true);
   if (root && data_.count(root->name)) record_site(name, s.target.span, false);
+}
+
+// The observed value's shape as the checker sees it inside plates: its
+// leading dimensions are the enclosing plates (tagged as plate dims), the
+// rest is one element's event. `declared`: the event written `e: int[P]`.
+sig::Shape Checker::observed_shape(sig::Shape t, const std::string& name, Span span,
+                                   const std::vector<sig::Dim>* declared) {
+  std::vector<sig::Dim> plates = plate_dims();
+  std::size_t pr = sig::plate_rank(t);
+  if (pr == 0 && !plates.empty()) {
+    if (t.rank() < plates.size()) {
+      diags_.error(span, fmt::format("the observed '{}' has shape {}, but inside {} it needs one element per plate "
+                                     "index: its leading dimensions are the plates' sizes {}",
+                                     name, t.str(), plural_plates(), sig::Shape{plates}.str()),
+                   "observe it inside fewer plates, or index it per element");
+      return t;
+    }
+    bool reported = false;
+    for (std::size_t i = 0; i < plates.size(); ++i) {
+      if (!reported && sig::conflicts(t.dims[i], plates[i]) && (reported = true))
+        diags_.error(span, fmt::format("the observed '{}' has shape {}; its leading dimensions are the enclosing "
+                                       "plates' sizes {} (the rest is its event), but dimension {} is {}, not {}",
+                                       name, t.str(), sig::Shape{plates}.str(), i, t.dims[i].str(), plates[i].str()),
+                     "observe it in plates of its sizes, or index it with the plate's index: `y[idx]`");
+      t.dims[i].tag = plates[i].tag;
+    }
+  }
+  if (declared) {
+    sig::Shape event = sig::per_element(t);
+    bool fits = event.rank() == declared->size();
+    for (std::size_t i = 0; fits && i < event.rank(); ++i) fits = !sig::conflicts(event.dims[i], (*declared)[i]);
+    if (!fits)
+      diags_.error(span, fmt::format("the observed '{}' has per-element shape {} (full shape {}), not the declared {}",
+                                     name, event.str(), t.str(), sig::Shape{*declared}.str()),
+                   "the type after ':' is one plate element's event shape");
+  }
+  return t;
+}
+
+std::string Checker::plural_plates() const {
+  std::string out;
+  for (std::size_t i = 0; i < body_->plates.size(); ++i)
+    out += (i ? ", " : "") + fmt::format("'{}'", body_->plates[i].name);
+  return (body_->plates.size() == 1 ? "plate " : "plates ") + out;
 }
 
 // `param p: type = init`: real (or simplex) values with optional bounds.

@@ -72,6 +72,8 @@ class Checker {
   void check_sample(const ast::SampleStmt& s);
   void check_observe(const ast::ObserveStmt& s, const ast::Stmt& stmt);
   void check_param(const ast::ParamStmt& s);
+  sig::Shape observed_shape(sig::Shape t, const std::string& name, Span span, const std::vector<sig::Dim>* declared);
+  std::string plural_plates() const;  // "plates 'schools', 'pupils'"
   void check_plate(const ast::PlateStmt& s);
   void check_if(const ast::IfStmt& s);
   void check_options(const std::vector<ast::SiteOption>& options, bool observed);
@@ -87,12 +89,14 @@ class Checker {
   ValueType check_call(const ast::Call& c, Span span, bool want_distribution);
   ValueType check_index(const ast::Index& ix, Span span);
   ValueType check_binary(const ast::Binary& b);
+  void check_domains(const sig::Signature& s, const ast::Call& c, const sig::Binding& bind);
   // The distribution call on the right of `~`: its sample's kind and shape.
   ValueType check_distribution(const ast::Expr& e, const sig::Signature** sig_out);
-  sig::Dim as_dim(const ast::Expr& e) const;  // a literal or data-name size, else unknown
+  sig::Dim as_dim(const ast::Expr& e) const;
+  std::string plate_words(const sig::Shape& s) const;  // "plate 'schools' and plate 'pupils'"  // a literal or data-name size, else unknown
   void unknown_name(const std::string& name, Span span);
   std::vector<std::string> visible_names() const;
-  void shape_error(Span span, const std::string& message);
+  void shape_error(Span span, const std::string& message, const std::string& hint = "");
 
   Diagnostics& diags_;
   std::map<std::string, DataInfo> data_;

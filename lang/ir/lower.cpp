@@ -284,6 +284,7 @@ class Lowerer {
             out.site = new_site(SiteKind::Observe, n ? n->name : "?", stmt.span, s.target.span);
             set_dist(out.site, s.dist);
             site(out.site).value = lower_expr(s.target);
+            if (s.type) site(out.site).type = lower_type(*s.type);
             site(out.site).baseline = lower_options(s.options);
           } else if constexpr (std::is_same_v<T, ast::LetStmt>) {
             out.kind = StmtKind::Let;

@@ -57,8 +57,8 @@ Value Interpreter::call_builtin(Frame& f, const ir::Expr& e) {
     }
     if (name == "pow" || ((name == "min" || name == "max") && has(1))) {
       Value x = arg(0), y = arg(1);
-      PlateList plates = union_plates(ctx_.plate_order(), {&x, &y});
-      int ev = std::max(x.plain() ? 0 : x.event_rank(), y.plain() ? 0 : y.event_rank());
+      int ev = 0;
+      PlateList plates = operand_plates(x, y, e.span, ev);
       ad::Var a = align(x, plates, ev), c = align(y, plates, ev);
       if (name == "pow") return Value{ad::pow(a, c), Kind::Real, plates};
       if (name == "min") return Value{ad::minimum(a, c), arithmetic_kind(x.kind, y.kind), plates};
@@ -86,11 +86,22 @@ Value Interpreter::call_builtin(Frame& f, const ir::Expr& e) {
     if (name == "zeros") return Value{ad::zeros(tape, extras(0)), Kind::Real, {}};
     if (name == "ones") return Value{ad::ones(tape, extras(0)), Kind::Real, {}};
     if (name == "fill") {
+      // One number, or one number per plate element (then one array each).
       Value v = arg(0);
-      if (v.var.numel() != 1) throw RunError(e.span, "fill's value must be one number");
-      ad::Shape shape = extras(1);
-      ad::Var r = ad::broadcast_to(ad::reshape(v.var, ad::Shape{}), shape);
-      return Value{r, v.kind, {}};
+      ad::Shape dims = extras(1);
+      if (v.plain() ? v.var.numel() != 1 : v.event_rank() != 0)
+        throw RunError(e.span, fmt::format("fill's value must be one number{}; it has shape {}",
+                                           v.plain() ? "" : " per plate element", ad::to_string(v.var.shape())));
+      ad::Shape lead, shape;
+      for (std::size_t p = 0; p < v.plates.size(); ++p) {
+        lead.push_back(v.var.shape()[static_cast<int>(p)]);
+        shape.push_back(v.var.shape()[static_cast<int>(p)]);
+      }
+      for (int d = 0; d < dims.rank(); ++d) {
+        lead.push_back(1);
+        shape.push_back(dims[d]);
+      }
+      return Value{ad::broadcast_to(ad::reshape(v.var, lead), shape), v.kind, v.plates};
     }
     if (name == "arange") {
       if (has(1)) {

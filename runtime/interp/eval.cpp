@@ -2,15 +2,12 @@
 // plate alignment of value.hpp for binary operations.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "runtime/interp/interpreter.hpp"
 
 namespace vireo::interp {
-
-namespace {
-bool is_scalar(const Value& v) { return v.var.numel() == 1 && v.var.rank() == 0; }
-}  // namespace
 
 Value Interpreter::eval(Frame& f, ir::ExprId id) {
   const ir::Body& b = *f.body;
@@ -60,20 +57,9 @@ Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
   Value y = eval(f, b.operand(e, 1));
   using O = ir::Op;
   try {
-    if (e.op == O::MatMul) {
-      if (!x.plain() && !y.plain())
-        throw RunError(e.span, "`@` between two plate-indexed values is not supported",
-                       "compute it outside the plate, or with elementwise * and sum");
-      if (!y.plain() && !is_scalar(x))
-        throw RunError(e.span, "`@` with a plate-indexed right operand is not supported",
-                       "write it with the plate-indexed value on the left");
-      ad::Var r = ad::matmul(x.var, y.var);
-      PlateList plates = x.plain() ? PlateList{} : x.plates;
-      if (r.rank() < static_cast<int>(plates.size())) plates.clear();
-      return Value{r, arithmetic_kind(x.kind, y.kind), plates};
-    }
-    PlateList plates = union_plates(ctx_.plate_order(), {&x, &y});
-    int ev = std::max(x.plain() ? 0 : x.event_rank(), y.plain() ? 0 : y.event_rank());
+    if (e.op == O::MatMul) return eval_matmul(x, y, e.span);
+    int ev = 0;
+    PlateList plates = operand_plates(x, y, e.span, ev);
     ad::Var a = align(x, plates, ev), c = align(y, plates, ev);
     switch (e.op) {
       case O::Add: return Value{a + c, arithmetic_kind(x.kind, y.kind), plates};
@@ -98,6 +84,72 @@ Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
                                        ad::to_string(y.var.shape()), ex.what()));
   }
   throw RunError(e.span, fmt::format("operator `{}` is not supported here", ir::spelling(e.op)));
+}
+
+PlateList Interpreter::operand_plates(const Value& x, const Value& y, lang::Span span, int& event_rank) {
+  PlateList plates = union_plates(ctx_.plate_order(), {&x, &y});
+  event_rank = std::max(x.plain() ? 0 : x.event_rank(), y.plain() ? 0 : y.event_rank());
+  const Value* plain = x.plain() ? &x : y.plain() ? &y : nullptr;
+  if (plates.empty() || !plain || plain->var.rank() <= event_rank) return plates;
+  // The plain array reaches into the plate dims: it is right-aligned against
+  // the full shape, every open plate (size 1 where the value does not vary
+  // along it) then the per-element shape (sig::broadcast_in, in the checker).
+  PlateList open;
+  for (const auto& fr : ctx_.open_plates()) open.push_back(fr.plate);
+  bool all_open = std::all_of(plates.begin(), plates.end(),
+                              [&](ir::PlateId p) { return std::find(open.begin(), open.end(), p) != open.end(); });
+  if (all_open) plates = open;
+  const int full = static_cast<int>(plates.size()) + event_rank;
+  const ad::Shape& ps = plain->var.shape();
+  if (ps.rank() > full)
+    throw RunError(span, fmt::format("a plain array of shape {} has more dimensions than the plate-indexed value's full "
+                                     "shape (its {} plate dimension(s), then {} per-element one(s))",
+                                     ad::to_string(ps), plates.size(), event_rank));
+  // A plain dim lined up with a plate must be that plate's size (or 1).
+  if (all_open)
+    for (int d = 0; d < ps.rank(); ++d) {
+      int at = full - ps.rank() + d;
+      if (at >= static_cast<int>(plates.size())) break;
+      const auto& fr = ctx_.open_plates()[static_cast<std::size_t>(at)];
+      if (ps[d] != 1 && ps[d] != fr.subsample)
+        throw RunError(span, fmt::format("a plain array of shape {} lines up with plate '{}' of size {} but has {} there",
+                                         ad::to_string(ps), fr.name, fr.subsample, ps[d]));
+    }
+  return plates;
+}
+
+// `@` with plate dimensions as batch dimensions: each element's vector or
+// matrix is multiplied (a vector is a matrix of one row or column here).
+Value Interpreter::eval_matmul(const Value& x, const Value& y, lang::Span span) {
+  Kind kind = arithmetic_kind(x.kind, y.kind);
+  if (x.plain() && y.plain()) return Value{ad::matmul(x.var, y.var), kind, {}};
+  PlateList plates = union_plates(ctx_.plate_order(), {&x, &y});
+  auto element_rank = [](const Value& v) { return v.plain() ? v.var.rank() : v.event_rank(); };
+  int ex = element_rank(x), ey = element_rank(y);
+  if (ex == 0 || ey == 0)
+    throw RunError(span, fmt::format("`@` needs a vector or a matrix per element on both sides; got per-element ranks {} "
+                                     "and {}",
+                                     ex, ey));
+  ad::Var a = align(x, plates, ex), b = align(y, plates, ey);
+  auto insert_axis = [](ad::Var v, int from_end) {
+    ad::Shape s;
+    for (int d = 0; d < v.rank(); ++d) {
+      if (d == v.rank() - from_end) s.push_back(1);
+      s.push_back(v.shape()[d]);
+    }
+    if (from_end == 0) s.push_back(1);
+    return ad::reshape(v, s);
+  };
+  if (ex == 1) a = insert_axis(a, 1);  // [.., L] -> [.., 1, L]
+  if (ey == 1) b = insert_axis(b, 0);  // [.., L] -> [.., L, 1]
+  ad::Var r = ad::matmul(a, b);
+  ad::Shape out;
+  for (int d = 0; d < r.rank(); ++d) {
+    if (ex == 1 && d == r.rank() - 2) continue;
+    if (ey == 1 && d == r.rank() - 1) continue;
+    out.push_back(r.shape()[d]);
+  }
+  return Value{ad::reshape(r, out), kind, plates};
 }
 
 Value Interpreter::eval_vector(Frame& f, const ir::Expr& e) {
@@ -126,8 +178,15 @@ Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
   PlateList plates = base.plates;
   for (std::uint32_t k = 1; k < e.count; ++k) {
     const ir::Expr& sub = b.expr(b.operand(e, k));
-    if (axis >= x.rank())
-      throw RunError(sub.span, fmt::format("too many subscripts for a value of shape {}", ad::to_string(base.var.shape())));
+    if (axis >= x.rank()) {
+      if (base.plain())
+        throw RunError(sub.span, fmt::format("too many subscripts for a value of shape {}", ad::to_string(base.var.shape())));
+      ad::Shape element;
+      for (int d = static_cast<int>(base.plates.size()); d < base.var.rank(); ++d) element.push_back(base.var.shape()[d]);
+      throw RunError(sub.span, fmt::format("too many subscripts: the value is plate-indexed, so its subscripts address one "
+                                           "element's shape {} (full shape {})",
+                                           ad::to_string(element), ad::to_string(base.var.shape())));
+    }
     std::int64_t n = x.shape()[axis];
     if (sub.op == ir::Op::Slice) {
       ir::ExprId lo_id = b.operand(sub, 0), hi_id = b.operand(sub, 1);

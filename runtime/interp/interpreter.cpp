@@ -151,9 +151,10 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   } else {
     msg.type = MsgType::Sample;
     const bool detach = detached_log_q_ && site.kind == ir::SiteKind::Sample;
-    msg.fn = site_distribution(f, site, detach ? &msg.detached_fn : nullptr);
+    if (site.kind == ir::SiteKind::Observe) msg.value = eval(f, site.value);
+    msg.fn = site_distribution(f, site, detach ? &msg.detached_fn : nullptr,
+                               site.kind == ir::SiteKind::Observe ? &msg.value : nullptr);
     if (site.kind == ir::SiteKind::Observe) {
-      msg.value = eval(f, site.value);
       msg.has_value = true;
       msg.is_observed = true;
       msg.done = true;

@@ -50,6 +50,11 @@ class Interpreter {
 
   Value eval(Frame& f, ir::ExprId id);
   Value eval_binary(Frame& f, const ir::Expr& e);
+  // The plates and event rank two operands of an elementwise operation are
+  // laid out on (value.hpp); a plain array reaching into the plate dims lines
+  // the plate-indexed operand up with every open plate.
+  PlateList operand_plates(const Value& x, const Value& y, lang::Span span, int& event_rank);
+  Value eval_matmul(const Value& x, const Value& y, lang::Span span);
   Value eval_index(Frame& f, const ir::Expr& e);
   Value eval_vector(Frame& f, const ir::Expr& e);
   Value call_fn(Frame& f, const ir::Expr& e);
@@ -61,7 +66,9 @@ class Interpreter {
   // the open plates (and the declared shape).
   // The site's distribution; with `detached` also the same distribution with
   // its parameters detached (for Message::detached_fn).
-  dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached = nullptr);
+  // `observed`: an observe site's value, whose dims beyond the plates are its event.
+  dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached = nullptr,
+                                          const Value* observed = nullptr);
   std::vector<std::int64_t> eval_dims(Frame& f, const std::vector<ir::ExprId>& dims);
   std::int64_t eval_int(Frame& f, ir::ExprId e, const char* what);
   double eval_number(Frame& f, ir::ExprId e, const char* what);

@@ -30,7 +30,8 @@ int param_event_rank(const sig::Signature& s, std::string_view param) {
 
 }  // namespace
 
-dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached) {
+dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached,
+                                                     const Value* observed) {
   const ir::Body& b = *f.body;
   const ir::Expr& call = b.expr(site.dist_call);
   const sig::Signature& s = sig::get(call.ref);
@@ -50,6 +51,16 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
     int keep = static_cast<int>(dims.size()) - s.event_rank;
     for (int i = 0; i < keep; ++i) batch.push_back(dims[static_cast<std::size_t>(i)]);
     shaped = true;
+  } else if (observed) {
+    // An observed value's dims beyond the enclosing plates are its event
+    // (LANGUAGE.md); the distribution broadcasts to them, and the trace sums
+    // them into one log density per plate element.
+    const ad::Shape& vs = observed->var.shape();
+    int own = observed->plain() ? vs.rank() - static_cast<int>(open.size()) : observed->event_rank();
+    for (int i = std::max(0, vs.rank() - own); i < vs.rank() - s.event_rank; ++i) {
+      batch.push_back(vs[i]);
+      shaped = true;
+    }
   }
 
   dist::Params params;
@@ -70,7 +81,7 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
       try {
         var = ad::broadcast_to(align(v, plates, own_event), target);
       } catch (const std::exception&) {
-        std::string where = open.empty() ? std::string("the declared shape")
+        std::string where = open.empty() ? std::string(observed ? "the observed value" : "the declared shape")
                                          : fmt::format("plate '{}' of size {}", open.back().name, open.back().subsample);
         throw RunError(b.expr(op).span,
                        fmt::format("{}'s {} has shape {}, which does not fit {} (site shape {})", s.name, pname,

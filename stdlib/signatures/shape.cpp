@@ -97,32 +97,123 @@ ShapeOutcome broadcast(const MaybeShape& a, const MaybeShape& b) {
   return {out, {}};
 }
 
-ShapeOutcome matmul(const MaybeShape& a, const MaybeShape& b) {
-  if (!a || !b) return {};
-  if (a->rank() == 0 || b->rank() == 0)
-    return {std::nullopt, "`@` needs vectors or matrices on both sides; got " + a->str() + " @ " + b->str()};
-  auto mismatch = [&](const Dim& x, const Dim& y) -> ShapeOutcome {
-    return {std::nullopt, "`@` of " + a->str() + " and " + b->str() + ": inner dimensions differ (" + x.str() +
-                              " vs " + y.str() + ")"};
-  };
-  const Dim& ak = a->dims.back();
-  const Dim& bk = b->rank() == 1 ? b->dims[0] : b->dims[b->rank() - 2];
-  if (conflicts(ak, bk)) return mismatch(ak, bk);
-  if (a->rank() == 1 && b->rank() == 1) return {Shape{}, {}};
-  if (b->rank() == 1) return {drop_last(*a, 1), {}};
-  if (a->rank() == 1) {
-    Shape out = drop_last(*b, 2);
-    out.dims.push_back(b->dims.back());
+namespace {
+
+// `a @ b` of two per-element (or plain) shapes; `an`, `bn` describe them in messages.
+ShapeOutcome plain_matmul(const Shape& a, const Shape& b, const std::string& an, const std::string& bn) {
+  if (a.rank() == 0 || b.rank() == 0)
+    return {std::nullopt, "`@` needs vectors or matrices on both sides; got " + an + " @ " + bn};
+  const Dim& ak = a.dims.back();
+  const Dim& bk = b.rank() == 1 ? b.dims[0] : b.dims[b.rank() - 2];
+  if (conflicts(ak, bk))
+    return {std::nullopt, "`@` of " + an + " and " + bn + ": inner dimensions differ (" + ak.str() + " vs " + bk.str() + ")"};
+  if (a.rank() == 1 && b.rank() == 1) return {Shape{}, {}};
+  if (b.rank() == 1) return {drop_last(a, 1), {}};
+  if (a.rank() == 1) {
+    Shape out = drop_last(b, 2);
+    out.dims.push_back(b.dims.back());
     return {out, {}};
   }
-  ShapeOutcome batch = broadcast(drop_last(*a, 2), drop_last(*b, 2));
+  ShapeOutcome batch = broadcast(drop_last(a, 2), drop_last(b, 2));
   if (!batch.shape) return batch;
-  batch.shape->dims.push_back(a->dims[a->rank() - 2]);
-  batch.shape->dims.push_back(b->dims.back());
+  batch.shape->dims.push_back(a.dims[a.rank() - 2]);
+  batch.shape->dims.push_back(b.dims.back());
   return batch;
 }
 
-ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& args) {
+// "[K, K]", or for a plate-indexed value "[N, K] (per element [K])".
+std::string describe(const Shape& s) {
+  if (plate_rank(s) == 0) return s.str();
+  Shape el = per_element(s);
+  return s.str() + (el.rank() == 0 ? " (one value per plate element)" : " (per element " + el.str() + ")");
+}
+
+// The leading plate dims of a and b, merged by tag (outer plates first).
+std::vector<Dim> merged_plates(const Shape& a, const Shape& b) {
+  std::vector<Dim> out;
+  for (const Shape* s : {&a, &b})
+    for (std::size_t i = 0; i < plate_rank(*s); ++i)
+      if (std::none_of(out.begin(), out.end(), [&](const Dim& d) { return d.tag == s->dims[i].tag; }))
+        out.push_back(s->dims[i]);
+  std::stable_sort(out.begin(), out.end(), [](const Dim& x, const Dim& y) { return x.tag < y.tag; });
+  return out;
+}
+
+}  // namespace
+
+std::size_t plate_rank(const Shape& s) {
+  std::size_t n = 0;
+  while (n < s.rank() && s.dims[n].tag >= 0) ++n;
+  return n;
+}
+
+Shape per_element(const Shape& s) {
+  Shape out;
+  out.dims.assign(s.dims.begin() + static_cast<std::ptrdiff_t>(plate_rank(s)), s.dims.end());
+  return out;
+}
+
+ShapeOutcome matmul(const MaybeShape& a, const MaybeShape& b) {
+  if (!a || !b) return {};
+  if (plate_rank(*a) == 0 && plate_rank(*b) == 0) return plain_matmul(*a, *b, a->str(), b->str());
+  // Plate dimensions are batch dimensions: multiply one element's values.
+  ShapeOutcome r = plain_matmul(per_element(*a), per_element(*b), describe(*a), describe(*b));
+  if (!r.shape) return r;
+  Shape out;
+  out.dims = merged_plates(*a, *b);
+  out.dims.insert(out.dims.end(), r.shape->dims.begin(), r.shape->dims.end());
+  return {out, {}};
+}
+
+ShapeOutcome broadcast_in(const MaybeShape& a, const MaybeShape& b, const std::vector<Dim>& open) {
+  if (!a || !b) return {};
+  bool ta = plate_rank(*a) > 0, tb = plate_rank(*b) > 0;
+  if (ta == tb) return broadcast(a, b);
+  const Shape& t = ta ? *a : *b;
+  const Shape& p = ta ? *b : *a;
+  Shape el = per_element(t);
+  if (p.rank() <= el.rank()) return broadcast(a, b);
+  // The plain array reaches into the plate dims: line t up with every open
+  // plate (size 1 along those it does not vary over), then right-align.
+  Shape full;
+  std::string names;
+  for (const Dim& o : open) {
+    auto it = std::find_if(t.dims.begin(), t.dims.begin() + static_cast<std::ptrdiff_t>(plate_rank(t)),
+                           [&](const Dim& d) { return d.tag == o.tag; });
+    Dim d = it != t.dims.begin() + static_cast<std::ptrdiff_t>(plate_rank(t)) ? *it : Dim::fixed(1);
+    d.tag = o.tag;
+    full.dims.push_back(d);
+  }
+  if (full.rank() < plate_rank(t)) return broadcast(a, b);  // a value from a plate not open here
+  full.dims.insert(full.dims.end(), el.dims.begin(), el.dims.end());
+  auto fail = [&](const std::string& why) -> ShapeOutcome {
+    return {std::nullopt, "the plain array " + p.str() + " and the plate-indexed value " + describe(t) +
+                              " do not broadcast: " + why};
+  };
+  if (p.rank() > full.rank())
+    return fail("a plain array is right-aligned against the full shape (the open plates, then the per-element "
+                "shape), and " + p.str() + " has more dimensions than " + full.str());
+  ShapeOutcome r = ta ? plain_broadcast(full, p) : plain_broadcast(p, full);
+  if (!r.shape) {
+    std::string where;
+    for (std::size_t i = 0; i < p.rank(); ++i) {
+      const Dim& x = p.dims[p.rank() - 1 - i];
+      const Dim& y = full.dims[full.rank() - 1 - i];
+      if (!x.is_one() && !y.is_one() && conflicts(x, y)) where = " (" + x.str() + " vs " + y.str() + ")";
+    }
+    return fail("right-aligned against its full shape " + full.str() +
+                " (1 along the open plates it does not vary over) the sizes differ" + where);
+  }
+  // A plain dim lined up with a plate the value does not vary over must be
+  // that plate's size (or 1).
+  for (std::size_t i = 0; i < open.size(); ++i)
+    if (conflicts(r.shape->dims[i], open[i]))
+      return fail("right-aligned against its full shape " + full.str() + ", " + r.shape->dims[i].str() +
+                  " falls on a plate of size " + open[i].str());
+  return r;
+}
+
+ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& args, const std::vector<Dim>& open) {
   auto arg = [&](std::size_t i) -> const ShapeArg* {
     return i < args.size() && args[i].present ? &args[i] : nullptr;
   };
@@ -134,7 +225,7 @@ ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& arg
       ShapeOutcome acc{Shape{}, {}};
       for (const auto& a : args) {
         if (!a.present) continue;
-        acc = broadcast(acc.shape, a.shape);
+        acc = broadcast_in(acc.shape, a.shape, open);
         if (!acc.error.empty()) {
           acc.error = "arguments of " + name + " do not fit together: " + acc.error;
           return acc;
@@ -146,7 +237,7 @@ ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& arg
     case ShapeRule::Reduce:
     case ShapeRule::Size: return {Shape{}, {}};
     case ShapeRule::ReduceOrElementwise:
-      if (arg(1)) return broadcast(args[0].shape, args[1].shape);
+      if (arg(1)) return broadcast_in(args[0].shape, args[1].shape, open);
       return {Shape{}, {}};
     case ShapeRule::SameAsFirst: return {arg(0) ? args[0].shape : std::nullopt, {}};
     case ShapeRule::Dot: {
@@ -174,6 +265,15 @@ ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& arg
     case ShapeRule::SizeArgs:
     case ShapeRule::Fill: {
       Shape s;
+      if (sig.shape == ShapeRule::Fill && arg(0) && args[0].shape) {
+        // fill(value, dims…) per plate element: one number each.
+        const Shape& v = *args[0].shape;
+        if (per_element(v).rank() > 0)
+          return {std::nullopt, "fill's value must be one number" +
+                                    std::string(plate_rank(v) ? " per plate element" : "") + "; it has shape " +
+                                    describe(v)};
+        s.dims = v.dims;
+      }
       for (std::size_t i = sig.params.size(); i < args.size(); ++i) s.dims.push_back(dim_of(i));
       return {s, {}};
     }

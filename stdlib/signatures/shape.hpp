@@ -51,8 +51,25 @@ struct ShapeOutcome {
 // put in front of the broadcast of the rest.
 ShapeOutcome broadcast(const MaybeShape& a, const MaybeShape& b);
 // `a @ b`: vector·vector -> scalar, matrix@vector, vector@matrix, matrix@matrix,
-// with leading batch dims broadcast.
+// with leading batch dims broadcast. Tagged (plate) dimensions are batch
+// dimensions: each operand's per-element shape (its dims after the tagged
+// ones) is multiplied, and the plates are merged in front.
 ShapeOutcome matmul(const MaybeShape& a, const MaybeShape& b);
+
+// Plate-indexed values inside open plates (LANGUAGE.md, "Plates are
+// vectorised"): a value's full shape is every open plate (size 1 where the
+// value does not vary along it), then its per-element shape. `open` holds the
+// open plates' sizes, tagged, outermost first.
+// The number of leading tagged dimensions (a plate-indexed value's plates).
+std::size_t plate_rank(const Shape& s);
+// The dims after the plates: one element's shape.
+Shape per_element(const Shape& s);
+// NumPy broadcasting of a and b inside the open plates: between two
+// plate-indexed values as broadcast(); a plain array against a plate-indexed
+// value is right-aligned against the latter's full shape, so a plain array
+// may reach into the plate dimensions (a value from an outer plate then
+// lines up with the inner plates) but never beyond them.
+ShapeOutcome broadcast_in(const MaybeShape& a, const MaybeShape& b, const std::vector<Dim>& open);
 
 // The argument of a shape rule: its shape and, for SizeArgs/Fill/Arange/OneHot
 // size arguments, its value as a dimension when it is a literal or data name.
@@ -63,6 +80,8 @@ struct ShapeArg {
 };
 // The shape of a call's result (for a distribution: batch shape followed by
 // event shape). args are in parameter order, then variadic extras.
-ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& args);
+// `open`: the open plates (see broadcast_in); elementwise arguments and
+// fill's value are taken per plate element.
+ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& args, const std::vector<Dim>& open = {});
 
 }  // namespace vireo::sig

@@ -3,6 +3,7 @@
 #include "stdlib/signatures/signature.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace vireo::sig {
@@ -189,6 +190,30 @@ Binding bind_arguments(const Signature& sig, const std::vector<std::string>& arg
     b.errors.push_back({-1, std::string(sig.name) + " needs at least " + plural(static_cast<std::size_t>(sig.variadic_min), "dimension"),
                         takes});
   return b;
+}
+
+bool in_domain(Domain d, double x) {
+  switch (d) {
+    case Domain::Any: return true;
+    case Domain::Real: return std::isfinite(x);
+    case Domain::Positive: return x > 0 && !std::isnan(x);
+    case Domain::NonNegative: return x >= 0;
+    case Domain::Probability: return x >= 0 && x <= 1;
+    case Domain::NonNegativeInteger: return x >= 0 && std::isfinite(x) && std::floor(x) == x;
+  }
+  return true;
+}
+
+const char* domain_words(Domain d) {
+  switch (d) {
+    case Domain::Any: return "any value";
+    case Domain::Real: return "finite";
+    case Domain::Positive: return "positive";
+    case Domain::NonNegative: return "non-negative";
+    case Domain::Probability: return "in [0, 1]";
+    case Domain::NonNegativeInteger: return "a non-negative integer";
+  }
+  return "";
 }
 
 }  // namespace vireo::sig

@@ -72,6 +72,20 @@ enum class Mixing : std::uint8_t {
   WithOneArgument,  // min, max: the one-argument form reduces, the two-argument form is elementwise
 };
 
+// The values a distribution's parameter takes, elementwise. The checker
+// refuses a constant argument outside it; stdlib/dist checks the same at run
+// time (checks.hpp) for values known only then.
+enum class Domain : std::uint8_t {
+  Any,                 // no constraint known (functions' parameters, matrices)
+  Real,                // finite
+  Positive,            // > 0
+  NonNegative,         // >= 0
+  Probability,         // in [0, 1]
+  NonNegativeInteger,  // 0, 1, 2, …
+};
+bool in_domain(Domain d, double x);
+const char* domain_words(Domain d);  // "positive", "in [0, 1]", …
+
 struct Parameter {
   std::string_view name;
   bool required = true;
@@ -79,6 +93,8 @@ struct Parameter {
   // Parameters with the same group (>= 0) are exclusive alternatives:
   // exactly one of them must be given (`probs | logits`).
   int alternative = -1;
+  Domain domain = Domain::Any;
+  std::string_view below;  // a parameter this one must be less than (Uniform's low < high); empty if none
 };
 
 struct Signature {

@@ -10,9 +10,13 @@ using K = ValueKind;
 using R = ShapeRule;
 using S = Support;
 
-Parameter req(std::string_view n) { return {n, true, {}, -1}; }
-Parameter opt(std::string_view n, std::string_view def = {}) { return {n, false, def, -1}; }
-Parameter alt(std::string_view n, int group) { return {n, false, {}, group}; }
+using D = Domain;
+
+Parameter req(std::string_view n, D domain = D::Any, std::string_view below = {}) {
+  return {n, true, {}, -1, domain, below};
+}
+Parameter opt(std::string_view n, std::string_view def = {}) { return {n, false, def, -1, D::Any, {}}; }
+Parameter alt(std::string_view n, int group, D domain = D::Any) { return {n, false, {}, group, domain, {}}; }
 
 Signature fn(std::string_view name, std::vector<Parameter> ps, K kind, R shape, std::string_view summary) {
   Signature s;
@@ -97,30 +101,37 @@ std::vector<Signature> make_table() {
       fn("detach", {req("x")}, K::SameAsFirst, R::SameAsFirst, "x with no gradient flowing through it"),
 
       // ---- distributions
-      dist("Normal", {req("loc"), req("scale")}, S::Real, false, true, "Gaussian"),
-      dist("HalfNormal", {req("scale")}, S::Positive, false, true, "|Normal(0, scale)|"),
-      dist("LogNormal", {req("loc"), req("scale")}, S::Positive, false, true, "exp of a Normal"),
-      dist("Cauchy", {req("loc"), req("scale")}, S::Real, false, true, "Cauchy"),
-      dist("HalfCauchy", {req("scale")}, S::Positive, false, true, "|Cauchy(0, scale)|"),
-      dist("StudentT", {req("df"), req("loc"), req("scale")}, S::Real, false, true, "Student's t"),
-      dist("Laplace", {req("loc"), req("scale")}, S::Real, false, true, "double exponential"),
-      dist("Exponential", {req("rate")}, S::Positive, false, true, "exponential"),
-      dist("Gamma", {req("concentration"), req("rate")}, S::Positive, false, true, "gamma"),
-      dist("InverseGamma", {req("concentration"), req("rate")}, S::Positive, false, true, "inverse gamma"),
-      dist("Beta", {req("concentration1"), req("concentration0")}, S::UnitInterval, false, true, "beta"),
-      dist("Uniform", {req("low"), req("high")}, S::Interval, false, true, "uniform on (low, high)"),
-      dist("Bernoulli", {alt("probs", 0), alt("logits", 0)}, S::Boolean, true, false, "a coin flip"),
-      dist("Binomial", {req("total_count"), alt("probs", 0), alt("logits", 0)}, S::IntegerUpToCount, true, false,
-           "number of successes in total_count trials"),
-      dist("Categorical", {alt("probs", 0), alt("logits", 0)}, S::Category, true, false,
+      dist("Normal", {req("loc", D::Real), req("scale", D::Positive)}, S::Real, false, true, "Gaussian"),
+      dist("HalfNormal", {req("scale", D::Positive)}, S::Positive, false, true, "|Normal(0, scale)|"),
+      dist("LogNormal", {req("loc", D::Real), req("scale", D::Positive)}, S::Positive, false, true, "exp of a Normal"),
+      dist("Cauchy", {req("loc", D::Real), req("scale", D::Positive)}, S::Real, false, true, "Cauchy"),
+      dist("HalfCauchy", {req("scale", D::Positive)}, S::Positive, false, true, "|Cauchy(0, scale)|"),
+      dist("StudentT", {req("df", D::Positive), req("loc", D::Real), req("scale", D::Positive)}, S::Real, false, true,
+           "Student's t"),
+      dist("Laplace", {req("loc", D::Real), req("scale", D::Positive)}, S::Real, false, true, "double exponential"),
+      dist("Exponential", {req("rate", D::Positive)}, S::Positive, false, true, "exponential"),
+      dist("Gamma", {req("concentration", D::Positive), req("rate", D::Positive)}, S::Positive, false, true, "gamma"),
+      dist("InverseGamma", {req("concentration", D::Positive), req("rate", D::Positive)}, S::Positive, false, true,
+           "inverse gamma"),
+      dist("Beta", {req("concentration1", D::Positive), req("concentration0", D::Positive)}, S::UnitInterval, false,
+           true, "beta"),
+      dist("Uniform", {req("low", D::Real, "high"), req("high", D::Real)}, S::Interval, false, true,
+           "uniform on (low, high)"),
+      dist("Bernoulli", {alt("probs", 0, D::Probability), alt("logits", 0, D::Real)}, S::Boolean, true, false,
+           "a coin flip"),
+      dist("Binomial", {req("total_count", D::NonNegativeInteger), alt("probs", 0, D::Probability), alt("logits", 0, D::Real)},
+           S::IntegerUpToCount, true, false, "number of successes in total_count trials"),
+      dist("Categorical", {alt("probs", 0, D::NonNegative), alt("logits", 0, D::Real)}, S::Category, true, false,
            "one of K categories (the last dimension)", R::CategoricalBatch),
-      dist("Poisson", {req("rate")}, S::NonNegativeInteger, true, false, "Poisson counts"),
-      dist("Geometric", {req("probs")}, S::NonNegativeInteger, true, false, "failures before the first success"),
-      dist("NegativeBinomial", {req("total_count"), req("probs")}, S::NonNegativeInteger, true, false,
-           "failures before total_count successes"),
-      dist("MultivariateNormal", {req("loc"), alt("covariance_matrix", 0), alt("scale_tril", 0)}, S::RealVector,
-           false, true, "Gaussian vector", R::VectorEvent, 1),
-      dist("Dirichlet", {req("concentration")}, S::Simplex, false, true, "a point on the simplex", R::SimplexEvent, 1),
+      dist("Poisson", {req("rate", D::NonNegative)}, S::NonNegativeInteger, true, false, "Poisson counts"),
+      dist("Geometric", {req("probs", D::Probability)}, S::NonNegativeInteger, true, false,
+           "failures before the first success"),
+      dist("NegativeBinomial", {req("total_count", D::Positive), req("probs", D::Probability)}, S::NonNegativeInteger,
+           true, false, "failures before total_count successes"),
+      dist("MultivariateNormal", {req("loc", D::Real), alt("covariance_matrix", 0), alt("scale_tril", 0)},
+           S::RealVector, false, true, "Gaussian vector", R::VectorEvent, 1),
+      dist("Dirichlet", {req("concentration", D::Positive)}, S::Simplex, false, true, "a point on the simplex",
+           R::SimplexEvent, 1),
   };
   for (std::size_t i = 0; i < t.size(); ++i) t[i].id = static_cast<BuiltinId>(i);
   return t;

@@ -1,7 +1,7 @@
 // Statements and blocks (LANGUAGE.md, "Statements"):
 //   block     = '{' (statement ';'?)* '}'
 //   statement = name (':' type)? '~' dist options          sample
-//             | 'observe' expr '~' dist options
+//             | 'observe' expr (':' type)? '~' dist options
 //             | 'let' name '=' expr | 'deterministic' name '=' expr | name '=' expr
 //             | 'param' name ':' type '=' expr
 //             | 'plate' name '(' expr (',' 'subsample' '=' expr)? ')' ('as' name)? block
@@ -205,9 +205,10 @@ inline const auto option_def =
                 })[tok(Tok::LParen) >> args >> close_args],
                 [](State&, Match, ast::SiteOption& v, std::vector<ast::Arg>& a) { v.args = std::move(a); })];
 
-// 'observe' expr '~' dist options
+// 'observe' expr (':' type)? '~' dist options
 inline const auto observe_stmt_def =
     word("observe") >> act(expr, [](State&, Match, ast::ObserveStmt& v, ast::Expr& e) { v.target = std::move(e); })
+    >> -(tok(Tok::Colon) >> act(type, [](State&, Match, ast::ObserveStmt& v, ast::TypeExpr& t) { v.type = std::move(t); }))
     >> expect_tok(
         Tok::Tilde, [](auto&) { return std::string("expected '~' after the observed value"); },
         [](auto&) { return std::string("write 'observe y ~ Normal(mu, 1)'"); })
