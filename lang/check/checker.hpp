@@ -53,6 +53,7 @@ struct Body {
   std::set<std::string> reported_unknown;    // names already reported unknown in this body
   std::vector<SiteRecord> sites;             // every site statement of the body
   std::set<std::string> calls;               // user fns called from this body
+  std::vector<Span> factors;                 // its `factor` statements (a guide may not reach one)
 };
 
 class Checker {
@@ -72,6 +73,8 @@ class Checker {
   void check_sample(const ast::SampleStmt& s);
   void check_observe(const ast::ObserveStmt& s, const ast::Stmt& stmt);
   void check_param(const ast::ParamStmt& s);
+  void check_factor(const ast::FactorStmt& s, const ast::Stmt& stmt);
+  void check_guide_factors();
   void check_plate(const ast::PlateStmt& s);
   void check_if(const ast::IfStmt& s);
   void check_options(const std::vector<ast::SiteOption>& options, bool observed);

@@ -62,6 +62,9 @@ class Interpreter {
   // The site's distribution; with `detached` also the same distribution with
   // its parameters detached (for Message::detached_fn).
   dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached = nullptr);
+  // The term of a `factor` site, broadcast to the open plates: one number per
+  // plate element (a scalar counts for every element, like any site in a plate).
+  ad::Var factor_term(Frame& f, const ir::Site& site);
   std::vector<std::int64_t> eval_dims(Frame& f, const std::vector<ir::ExprId>& dims);
   std::int64_t eval_int(Frame& f, ir::ExprId e, const char* what);
   double eval_number(Frame& f, ir::ExprId e, const char* what);
