@@ -147,6 +147,12 @@ int run(const RunArgs& a) {
   if (fit.rejected_steps() > 0)
     std::cerr << "warning: " << fit.rejected_steps() << " of " << a.steps
               << " steps were not applied (non-finite); the last because " << fit.last_rejection() << "\n";
+  if (fit.refused_draws() > 0)
+    std::cerr << "warning: " << fit.refused_draws() << " guide draw" << (fit.refused_draws() == 1 ? " was" : "s were")
+              << " refused because the model's log density was -inf (a value outside a likelihood's support); "
+                 "the fit is biased towards the draws the model accepts\n"
+              << "  hint: reparameterise so that no support depends on a latent value (`vireo check` points to "
+                 "where one does), or start nearer with --init-values FILE.json\n";
   if (a.steps > 0 && !std::isfinite(fit.running_elbo())) {
     std::cerr << "error: the fit failed: no step gave a finite ELBO (" << fit.last_rejection() << ")\n"
               << "  hint: try a smaller --lr, another --init, or check the model's scales; nothing was written\n";
@@ -259,10 +265,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--average-last", ra.fit.average_last,
                       "end with the parameters' mean over this fraction of the last steps (Polyak-Ruppert; "
                       "default 0: the last iterate)");
+  const char* depth_help = "the deepest chain of nested fn calls (recursion) an execution may make, 1 to 100000 "
+                           "(default 200)";
+  run_cmd->add_option("--max-depth", ra.fit.max_depth, depth_help);
   run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--particles", ra.fit.particles, "ELBO particles per step (default 1)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
   run_cmd->add_option("--init", ra.fit.init, "init strategy: median (default) | mean | sample | feasible | uniform(R)");
+  run_cmd->add_option("--init-values", ra.fit.init_values_file,
+                      "starting values per latent site, a JSON object {\"M\": 14, \"eta\": [0, 0]} on the constrained "
+                      "scale, checked against the supports; other sites start by --init");
   run_cmd->add_option("--estimator", ra.fit.estimator,
                       "standard (default) | stl: sticking-the-landing path gradients (every guide but auto_delta), whose "
                       "variance vanishes at the exact posterior");
@@ -301,6 +313,7 @@ int main(int argc, char** argv) {
   trace->add_option("--guide", trace_options.guide, "the guide (default as for `vireo run`)");
   trace->add_option("--init", trace_options.init, "init strategy (default median)");
   trace->add_option("--load-params", trace_params, "use parameters saved by `vireo run --save-params`");
+  trace->add_option("--max-depth", trace_options.max_depth, depth_help);
 
   EvidenceArgs ea;
   CLI::App* evidence_cmd = app.add_subcommand(
@@ -312,6 +325,7 @@ int main(int argc, char** argv) {
   evidence_cmd->add_option("--draws", ea.draws, "draws from the guide (default 10000)")->check(CLI::PositiveNumber);
   evidence_cmd->add_option("--seed", ea.fit.seed, "random seed (default 0)");
   evidence_cmd->add_option("--init", ea.fit.init, "init strategy without --load-params (default median)");
+  evidence_cmd->add_option("--max-depth", ea.fit.max_depth, depth_help);
 
   if (argc >= 2 && argv[1][0] != '-') {
     std::string cmd = argv[1];

@@ -35,6 +35,7 @@ struct Fit::Impl {
   double lr_shrink = 1;  // shrink-lr's accumulated factor
   long steps = 0;  // steps taken, counting those before a load
   long rejected = 0;
+  long refused_draws = 0;  // guide draws the model ruled out (log p = −∞), over this Fit's steps
   std::string last_rejection;
   std::vector<double> history;
   // Prefix sums over history of the finite ELBOs and of their count (entry i:
