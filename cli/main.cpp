@@ -1,10 +1,10 @@
 // The `vireo` command: a thin host of include/vireo (nothing else).
 //   vireo check FILE                         parse + check; errors with file:line:col
 //   vireo graph FILE [--guide] [--format dot|text]
-//   vireo run   FILE --data DATA [fit options] [--draws CSV] [--summary JSON] [--save-params F] [--load-params F]
+//   vireo run   FILE [--data DATA] [fit options] [--draws CSV] [--summary JSON] [--save-params F] [--load-params F]
 //               [--evidence N]
-//   vireo trace FILE --data DATA [--seed S]  one execution, site by site
-//   vireo evidence FILE --data DATA [--guide G] [--load-params F] [--draws N] [--seed S]
+//   vireo trace FILE [--data DATA] [--seed S]  one execution, site by site
+//   vireo evidence FILE [--data DATA] [--guide G] [--load-params F] [--draws N] [--seed S]
 //                                            log p(data) by importance sampling from the guide, with Pareto k̂
 // Exit status: 0 on success, 1 when the model, the data, the fit or an
 // output fails (nothing is written then), 2 on a command-line mistake.
@@ -45,6 +45,22 @@ void check_output(const std::string& path, const char* option) {
                 (std::filesystem::is_directory(p, ec) ? "it is a folder" : "the folder does not exist");
     throw vireo::Error(path + ": error: " + d.message + "\n", {d}, vireo::Error::Kind::Io);
   }
+}
+
+// The data of `--data PATH`; without it, the empty data set of a model that
+// declares no data, or an error naming what the data block asks for.
+vireo::Data load_data(const vireo::Model& model, const std::string& path) {
+  if (!path.empty()) return vireo::Data::from_json_file(model, path);
+  std::vector<std::string> names = model.data_names();
+  if (names.empty()) return vireo::Data::from_arrays(model, {});
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  vireo::Diagnostic d;
+  d.file = model.file_name();
+  d.message = "this model has a data block (" + list + "): pass its values with --data FILE.json";
+  d.hint = "a JSON object keyed by the data names, e.g. {\"" + names.front() + "\": …}";
+  throw vireo::Error(model.file_name() + ": error: " + d.message + "\n  hint: " + d.hint + "\n", {d},
+                     vireo::Error::Kind::Data);
 }
 
 std::string fixed(double x, int digits = 4) {
@@ -99,7 +115,7 @@ int run(const RunArgs& a) {
   check_output(a.save_params, "--save-params");
   vireo::Model model = vireo::Model::from_file(a.model);
   std::cerr << model.rendered_warnings();
-  vireo::Data data = vireo::Data::from_json_file(model, a.data);
+  vireo::Data data = load_data(model, a.data);
   std::cerr << data.rendered_warnings();
   vireo::Fit fit(model, data, a.fit);
   if (!a.load_params.empty()) fit.load_params(a.load_params);
@@ -131,6 +147,12 @@ int run(const RunArgs& a) {
   if (fit.rejected_steps() > 0)
     std::cerr << "warning: " << fit.rejected_steps() << " of " << a.steps
               << " steps were not applied (non-finite); the last because " << fit.last_rejection() << "\n";
+  if (fit.refused_draws() > 0)
+    std::cerr << "warning: " << fit.refused_draws() << " guide draw" << (fit.refused_draws() == 1 ? " was" : "s were")
+              << " refused because the model's log density was -inf (a value outside a likelihood's support); "
+                 "the fit is biased towards the draws the model accepts\n"
+              << "  hint: reparameterise so that no support depends on a latent value (`vireo check` points to "
+                 "where one does), or start nearer with --init-values FILE.json\n";
   if (a.steps > 0 && !std::isfinite(fit.running_elbo())) {
     std::cerr << "error: the fit failed: no step gave a finite ELBO (" << fit.last_rejection() << ")\n"
               << "  hint: try a smaller --lr, another --init, or check the model's scales; nothing was written\n";
@@ -164,7 +186,7 @@ struct EvidenceArgs {
 int evidence(const EvidenceArgs& a) {
   vireo::Model model = vireo::Model::from_file(a.model);
   std::cerr << model.rendered_warnings();
-  vireo::Data data = vireo::Data::from_json_file(model, a.data);
+  vireo::Data data = load_data(model, a.data);
   std::cerr << data.rendered_warnings();
   vireo::Fit fit(model, data, a.fit);
   if (a.load_params.empty())
@@ -205,6 +227,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
 
+  const char* data_help = "the data, a JSON object keyed by data names (needed only when the model has a data block)";
   std::string check_file;
   CLI::App* check = app.add_subcommand("check", "Parse and check a model; errors with file:line:col");
   check->add_option("FILE", check_file, "the .vireo file")->required();
@@ -219,7 +242,7 @@ int main(int argc, char** argv) {
   RunArgs ra;
   CLI::App* run_cmd = app.add_subcommand("run", "Fit a model to data by stochastic variational inference");
   run_cmd->add_option("FILE", ra.model, "the .vireo file")->required();
-  run_cmd->add_option("--data", ra.data, "the data, a JSON object keyed by data names")->required();
+  run_cmd->add_option("--data", ra.data, data_help);
   run_cmd->add_option("--guide", ra.fit.guide,
                       "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_realnvp | auto_delta | custom "
                       "(default: custom when the file has a guide block, else auto_normal)");
@@ -256,10 +279,16 @@ int main(int argc, char** argv) {
                       "end with the parameters' mean over this fraction of the last steps, counting those before "
                       "--load-params (Polyak-Ruppert; --save-params keeps the last iterate to resume from; "
                       "default 0: the last iterate)");
+  const char* depth_help = "the deepest chain of nested fn calls (recursion) an execution may make, 1 to 100000 "
+                           "(default 200)";
+  run_cmd->add_option("--max-depth", ra.fit.max_depth, depth_help);
   run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--particles", ra.fit.particles, "ELBO particles per step (default 1)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
   run_cmd->add_option("--init", ra.fit.init, "init strategy: median (default) | mean | sample | feasible | uniform(R)");
+  run_cmd->add_option("--init-values", ra.fit.init_values_file,
+                      "starting values per latent site, a JSON object {\"M\": 14, \"eta\": [0, 0]} on the constrained "
+                      "scale, checked against the supports; other sites start by --init");
   run_cmd->add_option("--estimator", ra.fit.estimator,
                       "standard (default) | stl: sticking-the-landing path gradients (every guide but auto_delta), whose "
                       "variance vanishes at the exact posterior");
@@ -293,22 +322,24 @@ int main(int argc, char** argv) {
   vireo::FitOptions trace_options;
   CLI::App* trace = app.add_subcommand("trace", "One execution (guide draw + model replay): every site, its value and log-density");
   trace->add_option("FILE", trace_file, "the .vireo file")->required();
-  trace->add_option("--data", trace_data, "the data, a JSON object keyed by data names")->required();
+  trace->add_option("--data", trace_data, data_help);
   trace->add_option("--seed", trace_options.seed, "random seed (default 0)");
   trace->add_option("--guide", trace_options.guide, "the guide (default as for `vireo run`)");
   trace->add_option("--init", trace_options.init, "init strategy (default median)");
   trace->add_option("--load-params", trace_params, "use parameters saved by `vireo run --save-params`");
+  trace->add_option("--max-depth", trace_options.max_depth, depth_help);
 
   EvidenceArgs ea;
   CLI::App* evidence_cmd = app.add_subcommand(
       "evidence", "Estimate log p(data) by importance sampling from the guide, with its Pareto k̂ diagnostic");
   evidence_cmd->add_option("FILE", ea.model, "the .vireo file")->required();
-  evidence_cmd->add_option("--data", ea.data, "the data, a JSON object keyed by data names")->required();
+  evidence_cmd->add_option("--data", ea.data, data_help);
   evidence_cmd->add_option("--guide", ea.fit.guide, "the guide the parameters belong to (default as for `vireo run`)");
   evidence_cmd->add_option("--load-params", ea.load_params, "the fitted parameters (`vireo run --save-params`)");
   evidence_cmd->add_option("--draws", ea.draws, "draws from the guide (default 10000)")->check(CLI::PositiveNumber);
   evidence_cmd->add_option("--seed", ea.fit.seed, "random seed (default 0)");
   evidence_cmd->add_option("--init", ea.fit.init, "init strategy without --load-params (default median)");
+  evidence_cmd->add_option("--max-depth", ea.fit.max_depth, depth_help);
 
   if (argc >= 2 && argv[1][0] != '-') {
     std::string cmd = argv[1];
@@ -343,7 +374,7 @@ int main(int argc, char** argv) {
     if (*trace) {
       vireo::Model model = vireo::Model::from_file(trace_file);
       std::cerr << model.rendered_warnings();
-      vireo::Data data = vireo::Data::from_json_file(model, trace_data);
+      vireo::Data data = load_data(model, trace_data);
       std::cerr << data.rendered_warnings();
       vireo::Fit fit(model, data, trace_options);
       if (!trace_params.empty()) fit.load_params(trace_params);

@@ -164,10 +164,13 @@ struct IfStmt {
 struct ReturnStmt { Expr value; };
 // `scale w { … }`
 struct ScaleStmt { Expr weight; Block body; };
+// `factor name = e`: adds the real e (one number, or one per element of the
+// enclosing plates) to the model's log density, as a site called `name`.
+struct FactorStmt { std::string name; Span name_span; Expr value; };
 
 struct Stmt {
   std::variant<SampleStmt, ObserveStmt, LetStmt, AssignStmt, DeterministicStmt, ParamStmt, PlateStmt, ForStmt,
-               IfStmt, ReturnStmt, ScaleStmt>
+               IfStmt, ReturnStmt, ScaleStmt, FactorStmt>
       node;
   Span span;
 };

@@ -118,6 +118,7 @@ std::string dump(const Stmt& s, int indent) {
           [&](const ScaleStmt& x) {
             return fmt::format("{}scale {}\n", pad, dump(x.weight)) + block(x.body, indent + 1);
           },
+          [&](const FactorStmt& x) { return fmt::format("{}factor {} = {}\n", pad, x.name, dump(x.value)); },
       },
       s.node);
 }

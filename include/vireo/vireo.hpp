@@ -160,6 +160,14 @@ struct FitOptions {
   int particles = 1;           // ELBO particles per step
   std::uint64_t seed = 0;
   std::string init = "median"; // median | mean | sample | feasible | uniform | uniform(R)
+  // Starting values of latent sites on the constrained scale (init_to_value),
+  // by site name (`x[3]` inside loops); sites not given start by `init`. Each
+  // is checked against its site's support and shape when the site first
+  // runs (an error names the site and the element). init_values_file: the
+  // same as a JSON object {"M": 14, "eta": [0, 0]} (`--init-values`); for a
+  // site in both, init_values wins.
+  std::map<std::string, Array> init_values;
+  std::string init_values_file;
   double init_scale = 0.1;     // automatic guides' initial scale (unconstrained space)
   // auto_realnvp (Real NVP with Andrade's 2024 stabilisers): coupling layers,
   // the hidden width of their scale and shift nets, the clamp of their
@@ -207,6 +215,10 @@ struct FitOptions {
   // settles; their tail mean lies closer (Polyak–Ruppert). M3, 3000 steps of
   // Adam 0.05 with 1 particle: 0.1 adds about 0.35 nats to the final ELBO.
   double average_last = 0;
+  // The deepest chain of nested fn calls an execution may make (1 to
+  // 100000): it stops a recursion that does not end. Deep calls run on stack
+  // segments of their own, so the host's stack is safe at any setting.
+  int max_depth = 200;
 };
 
 // Posterior draws as a table: one column per element, named CmdStan's way —
@@ -270,7 +282,7 @@ struct LearnedParam {
 // --diagnose`): the ELBO per site, gradient norms, and what looks wrong.
 struct Diagnosis {
   struct Site {
-    std::string name, kind, distribution;  // kind: "latent" | "observed"
+    std::string name, kind, distribution;  // kind: "latent" | "observed" | "factor"
     double log_p = 0, log_q = 0;           // means over the draws, scaled
     double guide_mean = 0, guide_sd = 0, prior_mean = 0, prior_sd = 0;  // latent: first element; NaN if none
   };
@@ -305,6 +317,7 @@ struct Summary {
   std::vector<SiteSummary> sites;  // program order
   double elbo = 0;                 // mean ELBO over the last 10% of steps (NaN when no step was taken)
   long draws = 0;
+  long refused_draws = 0;          // Fit::refused_draws() of the fit summarised
   // Filled by the host when asked for (Fit::gradient_variance): per
   // parameter, the gradient variance summed over its entries, and the draws.
   std::map<std::string, double> gradient_variance;
@@ -314,7 +327,7 @@ struct Summary {
   // The learned `param` values (Fit::learned_params), model's then guide's.
   std::vector<LearnedParam> params;
 
-  // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n", "nonfinite"}, …, "elbo": x}
+  // {"site": {"shape", "mean", "sd", "q05", "q50", "q95", "n", "nonfinite"}, …, "elbo": x, "refused_draws": n}
   // and, when measured, "gradient_variance": {"draws": N, "params": {name: v}}
   // and "evidence": {"log_z", "se", "ess", "khat", "khat_threshold", "draws",
   // "reliable", "warning", "nan_draws", "inf_draws", "zero_draws", "exact"}
@@ -331,8 +344,8 @@ struct Summary {
 // One site of one execution (vireo trace).
 struct TraceEntry {
   std::string name;
-  std::string kind;          // sample | observe | param | deterministic
-  std::string distribution;  // "Normal", …; empty for param and deterministic
+  std::string kind;          // sample | observe | factor | param | deterministic
+  std::string distribution;  // "Normal", …; "factor" for a factor; empty for param and deterministic
   std::vector<std::int64_t> shape;
   std::vector<double> value;  // row-major
   double log_density = 0;     // Σ log p (model) or log q (guide), scaled; NaN for param/deterministic
@@ -375,6 +388,13 @@ class Fit {
   void run(long n, const std::function<void(long, long, double)>& progress = {});
   long steps_taken() const;  // including steps before a load_params
   long rejected_steps() const;
+  // Guide draws (particles) of this Fit's steps that the model ruled out:
+  // log density −∞ for a value outside a likelihood's support (or a hard
+  // `factor`) while the guide's own density was finite. Their steps are
+  // refused, so a fit that drops many is biased towards the draws the model
+  // accepts: reparameterise so that the support does not depend on a latent
+  // (`vireo check` warns where it does).
+  long refused_draws() const;
   const std::string& last_rejection() const;
   // ELBO estimates of the steps taken by this Fit, in order.
   const std::vector<double>& elbo_history() const;

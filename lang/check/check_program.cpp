@@ -85,6 +85,7 @@ void Checker::run(const ast::Program& program) {
     push_scope();
     check_block(guide->body);
     body_ = nullptr;
+    check_guide_factors();
     if (model) check_agreement(*guide);
   }
 }

@@ -129,6 +129,8 @@ void Checker::check_stmt(const ast::Stmt& stmt) {
           ValueType w = check_expr(s.weight);
           if (w.kind == Kind::Bool) diags_.error(s.weight.span, "a scale weight must be a number; this is a bool");
           check_block(s.body);
+        } else if constexpr (std::is_same_v<T, ast::FactorStmt>) {
+          check_factor(s, stmt);
         }
       },
       stmt.node);
@@ -283,6 +285,54 @@ std::string Checker::plural_plates() const {
   for (std::size_t i = 0; i < body_->plates.size(); ++i)
     out += (i ? ", " : "") + fmt::format("'{}'", body_->plates[i].name);
   return (body_->plates.size() == 1 ? "plate " : "plates ") + out;
+}
+
+// `factor name = e`: a real log-density term of the model, one number or one
+// per element of the enclosing plates (a scalar inside plates counts once per
+// element, as every site inside a plate does).
+void Checker::check_factor(const ast::FactorStmt& s, const ast::Stmt& stmt) {
+  ValueType t = check_expr(s.value);
+  if (t.kind == Kind::Bool)
+    diags_.error(s.value.span, "a factor adds a real number (a log density) to the model; this is a bool",
+                 "for a hard constraint write `log(c)` of the condition c: 0 where it holds, -inf where not");
+  std::vector<sig::Dim> plates = plate_dims();
+  if (t.shape && t.shape->rank() > 0) {
+    sig::ShapeOutcome fit = sig::broadcast(t.shape, sig::Shape{plates});
+    if (plates.empty())
+      diags_.error(s.value.span,
+                   fmt::format("a factor outside a plate is one number; this has shape {}", t.shape->str()),
+                   fmt::format("add its elements up: `factor {} = sum(…)`", s.name));
+    else if (!fit.error.empty() || (fit.shape && fit.shape->rank() > plates.size()))
+      diags_.error(s.value.span,
+                   fmt::format("a factor inside plates is one number per element of {}; this has shape {}",
+                               sig::Shape{plates}.str(), t.shape->str()),
+                   "reduce the dimensions beyond the plates, e.g. with sum(…) or logsumexp(…)");
+  }
+  if (data_.count(s.name))
+    diags_.error(s.name_span, fmt::format("'{}' is a data name; a factor cannot take it", s.name),
+                 "choose another name");
+  if (body_->part == Part::Guide)
+    diags_.error(stmt.span, "the guide cannot have a factor: it adds to the model's log density",
+                 "move it to the model block (the guide's density is that of its own draws)");
+  body_->factors.push_back(stmt.span);
+  record_site(s.name, s.name_span, false);
+}
+
+// A fn the guide calls may not hold a factor (its term would land in log q).
+void Checker::check_guide_factors() {
+  std::set<std::string> seen;
+  std::vector<std::string> todo(guide_body_.calls.begin(), guide_body_.calls.end());
+  while (!todo.empty()) {
+    std::string f = todo.back();
+    todo.pop_back();
+    if (!seen.insert(f).second || !fn_bodies_.count(f)) continue;
+    const Body& b = fn_bodies_.at(f);
+    for (Span span : b.factors)
+      diags_.error(span, fmt::format("fn '{}' has a factor, and the guide calls it", f),
+                   "a factor adds to the model's log density: call this fn from the model only, or move the factor "
+                   "to the model");
+    todo.insert(todo.end(), b.calls.begin(), b.calls.end());
+  }
 }
 
 // `param p: type = init`: real (or simplex) values with optional bounds.

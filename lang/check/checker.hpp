@@ -53,6 +53,7 @@ struct Body {
   std::set<std::string> reported_unknown;    // names already reported unknown in this body
   std::vector<SiteRecord> sites;             // every site statement of the body
   std::set<std::string> calls;               // user fns called from this body
+  std::vector<Span> factors;                 // its `factor` statements (a guide may not reach one)
 };
 
 class Checker {
@@ -74,6 +75,8 @@ class Checker {
   void check_param(const ast::ParamStmt& s);
   sig::Shape observed_shape(sig::Shape t, const std::string& name, Span span, const std::vector<sig::Dim>* declared);
   std::string plural_plates() const;  // "plates 'schools', 'pupils'"
+  void check_factor(const ast::FactorStmt& s, const ast::Stmt& stmt);
+  void check_guide_factors();
   void check_plate(const ast::PlateStmt& s);
   void check_if(const ast::IfStmt& s);
   void check_options(const std::vector<ast::SiteOption>& options, bool observed);

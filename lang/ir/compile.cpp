@@ -18,7 +18,9 @@ std::optional<Graph> compile(const lang::SourceFile& file, lang::Diagnostics& di
   lang::ast::Program program = lang::parse(file, diags);
   if (diags.has_errors()) return std::nullopt;  // a partial tree would only add follow-on errors
   if (!lang::check(program, diags)) return std::nullopt;
-  return lower(program, stem(file.name()));
+  Graph g = lower(program, stem(file.name()));
+  warn_latent_supports(g, file, diags);
+  return g;
 }
 
 }  // namespace vireo::ir

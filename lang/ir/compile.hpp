@@ -14,6 +14,10 @@ namespace vireo::ir {
 // no errors. nullopt when any stage reported an error.
 std::optional<Graph> compile(const lang::SourceFile& file, lang::Diagnostics& diags);
 
+// Warns where an observe's support depends on a latent value (Uniform(0, M)
+// with M latent), with the reparameterisation that avoids it (support_warnings.cpp).
+void warn_latent_supports(const Graph& g, const lang::SourceFile& file, lang::Diagnostics& diags);
+
 // "dir/eight_schools.vireo" -> "eight_schools"
 std::string stem(const std::string& file_name);
 

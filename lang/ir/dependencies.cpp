@@ -180,6 +180,9 @@ class Analysis {
         write(f, s.slot, DepSet{{s.site, true}});
         return {};
       }
+      case StmtKind::Factor:
+        add_edges(s.site, eval(f, s.value, control), control);
+        return {};
       case StmtKind::Param:
         // A param is one learned value whatever led to its statement: no edges into it.
         eval(f, s.value, control);

@@ -40,6 +40,7 @@ const char* spelling(SiteKind k) {
     case SiteKind::Observe: return "observe";
     case SiteKind::Param: return "param";
     case SiteKind::Deterministic: return "deterministic";
+    case SiteKind::Factor: return "factor";
   }
   return "?";
 }

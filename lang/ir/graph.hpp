@@ -24,7 +24,7 @@
 //
 // Sites
 // -----
-// Every sample (`x ~ D`), observe, param and deterministic statement is a
+// Every sample (`x ~ D`), observe, param, deterministic and factor statement is a
 // Site with a graph-wide id. A site knows its statement's Body, its base name
 // (observe sites are named after the data item at the root of the target),
 // its distribution (row id and the CallBuiltin expression holding the
@@ -40,7 +40,7 @@
 // `edges` are static dependencies between sites, one per (from, to, side):
 // A -> B when A's value can flow — through lets, assignments, arithmetic,
 // builtin and fn arguments and fn returns — into B's distribution arguments,
-// its observed target or its deterministic expression (`data_flow`), or
+// its observed target or its deterministic or factor expression (`data_flow`), or
 // when B runs only depending on A: B is under an `if` whose condition uses
 // A, after an `if` that may `return` depending on A, inside a plate whose
 // size uses A, or inside a fn whose call's arguments use A (`control`).
@@ -115,6 +115,7 @@ enum class StmtKind : std::uint8_t {
   If,             // value is the condition; body, else_body
   Return,         // value
   Scale,          // value is the weight; body
+  Factor,         // site: adds the site's value (real, per plate element) to the log density
 };
 
 struct Stmt {
@@ -178,7 +179,9 @@ struct Plate {
   Span span;
 };
 
-enum class SiteKind : std::uint8_t { Sample, Observe, Param, Deterministic };
+// Factor: `factor name = e`, a term e of the model's log density; scored like
+// an observed site whose log-density is e (no distribution, no slot).
+enum class SiteKind : std::uint8_t { Sample, Observe, Param, Deterministic, Factor };
 const char* spelling(SiteKind k);
 
 // `with baseline(…)`
@@ -198,7 +201,7 @@ struct Site {
   BodyId body = none;
   sig::BuiltinId dist = sig::no_builtin;  // Sample, Observe
   ExprId dist_call = no_expr;             // the CallBuiltin node of the distribution
-  ExprId value = no_expr;                 // Observe: target; Deterministic: value; Param: init
+  ExprId value = no_expr;                 // Observe: target; Deterministic, Factor: value; Param: init
   SlotId slot = none;                     // the variable written (none for Observe)
   TypeDecl type;                          // `x: real[K] ~ …`, `param p: real<lower=0> = …`
   std::vector<PlateId> plates;            // enclosing plates, outermost first

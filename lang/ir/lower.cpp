@@ -354,6 +354,11 @@ class Lowerer {
             out.kind = StmtKind::Scale;
             out.value = lower_expr(s.weight);
             out.body = lower_block(s.body);
+          } else if constexpr (std::is_same_v<T, ast::FactorStmt>) {
+            out.kind = StmtKind::Factor;
+            out.site = new_site(SiteKind::Factor, s.name, stmt.span, s.name_span);
+            out.value = lower_expr(s.value);
+            site(out.site).value = out.value;
           }
         },
         stmt.node);

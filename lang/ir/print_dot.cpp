@@ -52,6 +52,8 @@ class DotWriter {
       case SiteKind::Observe: attrs = "shape=ellipse, style=filled, fillcolor=gray"; break;
       case SiteKind::Param: attrs = "shape=box, fontsize=10, width=0.3, height=0.2"; break;
       case SiteKind::Deterministic: attrs = "shape=ellipse, style=dashed"; break;
+      // A term of the log density: filled like the observed sites it stands beside.
+      case SiteKind::Factor: attrs = "shape=diamond, style=filled, fillcolor=gray"; break;
     }
     return fmt::format("{}{} [label={}, {}];\n", indent, node_id(side, s.name), quoted(s.name), attrs);
   }

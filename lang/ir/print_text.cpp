@@ -144,7 +144,8 @@ std::string to_text(const Graph& g) {
         out += " = " + expr_text(g, s.body, s.value) + " ~ " + expr_text(g, s.body, s.dist_call);
         break;
       case SiteKind::Param:
-      case SiteKind::Deterministic: out += " = " + expr_text(g, s.body, s.value); break;
+      case SiteKind::Deterministic:
+      case SiteKind::Factor: out += " = " + expr_text(g, s.body, s.value); break;
     }
     out += " in " + b.name;
     if (!s.plates.empty()) {

@@ -236,6 +236,7 @@ std::string Summary::to_json() const {
   nlohmann::ordered_json e = std::isfinite(elbo) ? nlohmann::ordered_json(elbo) : nlohmann::ordered_json(nullptr);
   out += " \"elbo\": " + e.dump();
   out += api::learned_params_json(params);
+  out += ",\n \"refused_draws\": " + std::to_string(refused_draws);
   if (!gradient_variance.empty()) {
     nlohmann::ordered_json g;
     g["draws"] = gradient_variance_draws;

@@ -17,7 +17,9 @@ std::vector<TraceEntry> entries(const handlers::Trace& trace, bool guide_side) {
     TraceEntry e;
     e.name = m.name;
     switch (m.type) {
-      case handlers::MsgType::Sample: e.kind = m.is_observed ? "observe" : "sample"; break;
+      case handlers::MsgType::Sample:
+        e.kind = m.site && m.site->kind == ir::SiteKind::Factor ? "factor" : m.is_observed ? "observe" : "sample";
+        break;
       case handlers::MsgType::Param: e.kind = "param"; break;
       case handlers::MsgType::Deterministic: e.kind = "deterministic"; break;
       case handlers::MsgType::Subsample: e.kind = "subsample"; break;
@@ -54,7 +56,7 @@ Execution trace_once(interp::Context& ctx, guide::Guide& guide) {
   e.model = entries(t.model, false);
   double lp = 0, lq = 0;
   for (const auto& s : e.model)
-    if (s.kind == "sample" || s.kind == "observe") lp += s.log_density;
+    if (s.kind == "sample" || s.kind == "observe" || s.kind == "factor") lp += s.log_density;
   for (const auto& s : e.guide)
     if (s.kind == "sample") lq += s.log_density;
   e.elbo = lp - lq;

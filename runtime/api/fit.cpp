@@ -14,6 +14,7 @@
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
+#include "runtime/api/init_values.hpp"
 #include "runtime/infer/diagnose.hpp"
 #include "runtime/guide/auto_vector.hpp"
 #include "runtime/infer/evidence.hpp"
@@ -90,6 +91,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     api::fail(Error::Kind::Options, "--init-scale must be a positive finite number; got " + std::to_string(options.init_scale));
   try {
     go.init = guide::InitStrategy::parse(options.init);
+    go.init.values = api::read_init_values(f.model->graph, options.init_values_file, options.init_values);
     f.guide = guide::make_guide(go, f.model->graph);
   } catch (const std::invalid_argument& e) {
     api::fail(Error::Kind::Options, e.what(), {}, options.guide == "custom" ? file : std::string());
@@ -125,6 +127,13 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     f.stability.kl_floor = options.kl_floor;
     infer::averaged_steps(1, options.average_last);  // validates it
     f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
+    if (options.max_depth < 1 || options.max_depth > interp::Context::max_call_depth_limit)
+      api::fail(Error::Kind::Options,
+                "--max-depth must be between 1 and " + std::to_string(interp::Context::max_call_depth_limit) +
+                    "; got " + std::to_string(options.max_depth),
+                "each 100 nested calls run on a thread and stack of their own; a recursion deeper than " +
+                    std::to_string(interp::Context::max_call_depth_limit) + " is better written as a `for` loop");
+    f.ctx->set_max_call_depth(options.max_depth);
     f.make_svi();
   } catch (const std::invalid_argument& e) {
     api::fail(Error::Kind::Options, e.what());
@@ -149,7 +158,9 @@ double Fit::step() {
   f.resume_iterate();
   f.reseed(static_cast<int>(Purpose::Step), static_cast<std::uint64_t>(f.steps));
   infer::StepResult r;
+  const long refused_before = f.elbo->refused_draws();
   api::translate_errors(f.model->source, Error::Kind::Run, [&] { r = f.svi->step(); });
+  f.refused_draws += f.elbo->refused_draws() - refused_before;
   ++f.steps;
   double elbo = -r.loss;
   f.history.push_back(elbo);
@@ -165,7 +176,7 @@ double Fit::step() {
         f.options.on_nonfinite == "stop"
             ? "no parameter took a non-finite value; try a smaller --lr, --clip-grad-norm 10, or --on-nonfinite skip"
             : "no parameter took a non-finite value; try a smaller --lr, --clip-grad-norm 10, --kl-anneal, or a "
-              "guide initialised nearer the data (--init)";
+              "guide initialised nearer the data (--init, or starting values per site with --init-values FILE.json)";
     // With the place in the program when a distribution refused its parameters.
     if (r.error)
       api::translate_errors(f.model->source, Error::Kind::Run,
@@ -205,6 +216,7 @@ void Fit::Impl::resume_iterate() {
 
 long Fit::steps_taken() const { return impl_->steps; }
 long Fit::rejected_steps() const { return impl_->rejected; }
+long Fit::refused_draws() const { return impl_->refused_draws; }
 const std::string& Fit::last_rejection() const { return impl_->last_rejection; }
 const std::vector<double>& Fit::elbo_history() const { return impl_->history; }
 std::string Fit::notes() const { return impl_->elbo->note(); }
@@ -284,6 +296,7 @@ Summary Fit::summarize(const DrawTable& table) const {
   Summary s = api::summarize(table);
   s.elbo = running_elbo();
   s.params = impl_->learned_params();
+  s.refused_draws = impl_->refused_draws;
   return s;
 }
 

@@ -38,6 +38,7 @@ struct Fit::Impl {
   double lr_shrink = 1;  // shrink-lr's accumulated factor
   long steps = 0;  // steps taken, counting those before a load
   long rejected = 0;
+  long refused_draws = 0;  // guide draws the model ruled out (log p = −∞), over this Fit's steps
   std::string last_rejection;
   std::vector<double> history;  // this Fit's steps
   api::RunningElbo running;      // every step's, from a saved fit's window on

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -140,6 +141,51 @@ class JsonLocator {
 
   const std::string& t_;
 };
+
+// A key given twice in one object of (already validated) JSON text: nlohmann
+// keeps the last value without a word, and its parser callback and SAX
+// events carry no position, so the text is scanned here. Returns the key,
+// the offset of its second occurrence and that of its first.
+struct DuplicateKey {
+  std::string key;
+  std::size_t at = 0, first = 0;
+};
+
+std::optional<DuplicateKey> find_duplicate_key(const std::string& t) {
+  struct Open {
+    bool object = false;
+    bool expect_key = false;
+    std::map<std::string, std::size_t> keys;
+  };
+  std::vector<Open> open;  // iterative: the depth of the JSON is not the depth of this stack
+  for (std::size_t p = 0; p < t.size(); ++p) {
+    const char c = t[p];
+    if (c == '"') {
+      std::size_t q = p + 1;
+      for (; q < t.size() && t[q] != '"'; ++q)
+        if (t[q] == '\\') ++q;
+      if (!open.empty() && open.back().object && open.back().expect_key) {
+        std::string key;
+        try {
+          key = Json::parse(t.substr(p, q + 1 - p)).get<std::string>();
+        } catch (const std::exception&) {
+          return std::nullopt;
+        }
+        auto [it, fresh] = open.back().keys.emplace(key, p);
+        if (!fresh) return DuplicateKey{key, p, it->second};
+        open.back().expect_key = false;
+      }
+      p = q;
+    } else if (c == '{' || c == '[') {
+      open.push_back(Open{c == '{', c == '{', {}});
+    } else if ((c == '}' || c == ']') && !open.empty()) {
+      open.pop_back();
+    } else if (c == ',' && !open.empty() && open.back().object) {
+      open.back().expect_key = true;
+    }
+  }
+  return std::nullopt;
+}
 
 // What a JSON value is, for "… but is a string (\"NaN\")".
 std::string describe(const Json& v) {
@@ -715,6 +761,17 @@ interp::DataSet load_json_text(const ir::Graph& g, const std::string& text, cons
     lang::LineCol lc = lang::SourceFile(data_file_name, text).line_col(static_cast<std::uint32_t>(*bad_at));
     Loader loader(g, model_source, data_file_name);
     loader.file_error("malformed JSON: " + detail, lc.line, lc.column);
+    loader.fail();
+  }
+  if (std::optional<DuplicateKey> dup = find_duplicate_key(text)) {
+    lang::SourceFile file(data_file_name, text);
+    lang::LineCol lc = file.line_col(static_cast<std::uint32_t>(dup->at));
+    lang::LineCol first = file.line_col(static_cast<std::uint32_t>(dup->first));
+    Loader loader(g, model_source, data_file_name);
+    loader.file_error(fmt::format("the key \"{}\" is given twice in one object (first at line {}); JSON would keep "
+                                  "only the last value: remove or rename one",
+                                  dup->key, first.line),
+                      lc.line, lc.column);
     loader.fail();
   }
   return load_json_impl(g, j, model_source, data_file_name, &text, warnings);

@@ -1,6 +1,10 @@
 #include "runtime/guide/init.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "stdlib/constraints/biject_to.hpp"
@@ -24,7 +28,8 @@ InitStrategy InitStrategy::parse(const std::string& text) {
     }
   } else {
     throw std::invalid_argument("unknown init strategy '" + text +
-                                "'; choose median, mean, sample, feasible, uniform(RADIUS) or value");
+                                "'; choose median, mean, sample, feasible or uniform(RADIUS) "
+                                "(starting values per site: --init-values FILE.json)");
   }
   return s;
 }
@@ -86,7 +91,40 @@ bool finite_and_inside(const handlers::Message& msg, const ad::Tensor& v) {
 
 }  // namespace
 
+// A starting value given by the user: the site's shape (or one number for
+// all its elements), finite, inside the support. Refused with a message that
+// names the element: an invalid start silently replaced would hide a typo.
+ad::Tensor given_value(const ad::Tensor& given, const handlers::Message& msg) {
+  const ad::Shape shape = site_shape_tensor(msg).shape();
+  ad::Tensor v;
+  if (given.shape() == shape || given.numel() == 1)
+    v = given.numel() == 1 && given.shape() != shape ? ad::Tensor(shape, given[0]) : given;
+  else
+    throw std::invalid_argument(fmt::format("--init-values gives '{}' shape {}, but the site has shape {}", msg.name,
+                                            ad::to_string(given.shape()), ad::to_string(shape)));
+  const constraints::Constraint& support = msg.fn->support();
+  ad::Tensor ok = support.check(v);
+  for (std::int64_t i = 0; i < v.numel(); ++i) {
+    const std::int64_t k = ok.numel() == v.numel() ? i : 0;
+    if (std::isfinite(v[i]) && ok[k] != 0) continue;
+    std::string element;
+    if (v.numel() > 1) {
+      std::vector<std::int64_t> index(static_cast<std::size_t>(shape.rank()));
+      std::int64_t rest = i;
+      for (int d = shape.rank() - 1; d >= 0; --d) {
+        index[static_cast<std::size_t>(d)] = rest % shape[d];
+        rest /= shape[d];
+      }
+      element = fmt::format("[{}]", fmt::join(index, ", "));
+    }
+    throw std::invalid_argument(fmt::format("--init-values: '{}{}' = {} is outside the support of {} ({})", msg.name,
+                                            element, v[i], msg.fn->name(), support.name()));
+  }
+  return v;
+}
+
 ad::Tensor initial_value(const InitStrategy& s, const handlers::Message& msg, rng::Generator& rng) {
+  if (auto it = s.values.find(msg.name); it != s.values.end()) return given_value(it->second, msg);
   ad::Tensor v;
   switch (s.kind) {
     case InitStrategy::Kind::Median:

@@ -16,7 +16,10 @@ struct InitStrategy {
   Kind kind = Kind::Median;
   double radius = 2.0;                         // init_to_uniform: unconstrained U(−radius, radius)
   int median_draws = 15;                       // init_to_median
-  std::map<std::string, ad::Tensor> values;    // init_to_value (other sites: median)
+  // Starting values by site name, constrained, for every kind (other sites
+  // start by the kind; `value` alone: the median). Checked against the
+  // site's shape and support when it runs.
+  std::map<std::string, ad::Tensor> values;
 
   // "median", "mean", "sample", "feasible", "uniform", "uniform(0.5)", "value"; throws std::invalid_argument.
   static InitStrategy parse(const std::string& text);

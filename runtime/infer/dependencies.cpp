@@ -82,6 +82,7 @@ bool mixes(const ir::Body& b, ir::ExprId id, const std::set<ir::SlotId>& slots, 
 ir::SlotId written(const ir::Stmt& s) {
   switch (s.kind) {
     case ir::StmtKind::Observe:
+    case ir::StmtKind::Factor:
     case ir::StmtKind::If:
     case ir::StmtKind::Return:
     case ir::StmtKind::Scale: return ir::none;

@@ -59,7 +59,8 @@ Diagnosis diagnose(interp::Context& ctx, guide::Guide& guide, Elbo& elbo, long d
       if (fresh) {
         order.push_back(s.msg.name);
         a.d.name = s.msg.name;
-        a.d.kind = is_latent(s) ? "latent" : "observed";
+        const bool factor = s.msg.site && s.msg.site->kind == ir::SiteKind::Factor;
+        a.d.kind = is_latent(s) ? "latent" : factor ? "factor" : "observed";
         a.d.distribution = s.msg.fn ? std::string(s.msg.fn->name()) : "";
         a.d.elements = s.msg.value.var.numel();
       }

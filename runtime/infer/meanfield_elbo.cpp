@@ -138,6 +138,7 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
     ad::Var elbo = tape.constant(0.0);
     for (const Term& term : terms) elbo = elbo + ad::sum(term.value) * term.weight;
     elbo_sum += elbo.item();
+    if (!std::isfinite(elbo.item()) && model_rules_out(t)) ++refused_draws_;
     if (!std::isfinite(elbo.item()) && est.nonfinite.empty()) {
       est.nonfinite = describe_nonfinite(t);
       if (est.nonfinite.empty()) est.nonfinite = describe_kl(terms);

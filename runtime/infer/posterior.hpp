@@ -36,6 +36,7 @@ class PredictiveHandler final : public handlers::Handler {
  public:
   void process(handlers::Message& msg) override {
     if (msg.type != handlers::MsgType::Sample || !msg.is_observed) return;
+    if (msg.site && msg.site->kind == ir::SiteKind::Factor) return;  // a term of the density, nothing to draw
     msg.is_observed = false;
     msg.has_value = false;
     msg.done = false;

@@ -1,5 +1,7 @@
 #include "runtime/infer/trace_elbo.hpp"
 
+#include <limits>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -68,6 +70,23 @@ ad::Var sum_to_frames(const ad::Var& lp, const handlers::Frames& have, const han
 
 ad::Var particle_elbo(ad::Tape& tape, const ParticleTraces& t) {
   return t.model.log_prob_sum(tape) - t.guide.log_prob_sum(tape, [](const TraceSite& s) { return latent(s); });
+}
+
+bool model_rules_out(const ParticleTraces& t) {
+  auto log_probs = [](const handlers::Trace& tr, bool& neg_inf, bool& bad) {
+    for (const auto& s : tr.sites()) {
+      if (s.msg.type != MsgType::Sample || !s.has_log_prob || !s.msg.mask || s.msg.scale == 0) continue;
+      const ad::Tensor lp = s.log_prob.value();
+      for (std::int64_t i = 0; i < lp.numel(); ++i) {
+        if (lp[i] == -std::numeric_limits<double>::infinity()) neg_inf = true;
+        else if (!std::isfinite(lp[i])) bad = true;
+      }
+    }
+  };
+  bool guide_inf = false, guide_bad = false, model_inf = false, model_bad = false;
+  log_probs(t.guide, guide_inf, guide_bad);
+  log_probs(t.model, model_inf, model_bad);
+  return model_inf && !model_bad && !guide_inf && !guide_bad;
 }
 
 void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out) {
@@ -146,6 +165,7 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     ad::Var elbo = particle_elbo(tape, t);
     elbo_sum += elbo.item();
     if (!std::isfinite(elbo.item()) && est.nonfinite.empty()) est.nonfinite = describe_nonfinite(t);
+    if (!std::isfinite(elbo.item()) && model_rules_out(t)) ++refused_draws_;
     // A score-function site's −log q keeps its value but not its gradient
     // (Pyro: its entropy_term is zero): that gradient has expectation zero
     // and would act as a baseline one nat off (tracegraph_elbo.hpp, step 5).

@@ -71,6 +71,10 @@ class Elbo {
   virtual std::string name() const = 0;
   // A remark for the user, printed once (empty when none).
   const std::string& note() const { return note_; }
+  // Particles so far whose guide draw the model ruled out (model_rules_out):
+  // their step is refused, so a fit that drops many is biased towards the
+  // draws the model accepts. Read it around a step to count that step's.
+  long refused_draws() const { return refused_draws_; }
   // State that lives outside the parameter store (decaying-average
   // baselines), saved with the parameters so a resumed fit continues exactly.
   virtual nlohmann::json state() const { return nullptr; }
@@ -79,6 +83,7 @@ class Elbo {
 
  protected:
   std::string note_;
+  long refused_draws_ = 0;
 };
 
 class TraceElbo final : public Elbo {
@@ -99,6 +104,10 @@ class TraceElbo final : public Elbo {
 ad::Var particle_elbo(ad::Tape& tape, const ParticleTraces& t);
 // The latent (non-observed sample) sites of a trace.
 bool is_latent(const handlers::TraceSite& s);
+// Whether the model gave a guide draw log density −∞ (a value outside a
+// likelihood's support, a hard `factor`) while the guide's own log q was
+// finite: the draw is refused, not mis-computed. Needs the log-probs computed.
+bool model_rules_out(const ParticleTraces& t);
 // Sums the plate dimensions of a term that `want` lacks and adds size-1 axes
 // for the plates of `want` the term lacks: the term, aligned with `want`.
 // Plates in `unrefined` are summed as if `want` lacked them, then get size-1 axes.

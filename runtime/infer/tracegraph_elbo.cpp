@@ -80,6 +80,7 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     elbos.push_back(particle_elbo(tape, t));
     elbo_sum += elbos.back().item();
     if (!std::isfinite(elbos.back().item()) && nonfinite.empty()) nonfinite = describe_nonfinite(t);
+    if (!std::isfinite(elbos.back().item()) && model_rules_out(t)) ++refused_draws_;
     const auto& gs = t.guide.sites();
     for (std::size_t i = 0; i < gs.size(); ++i) {
       const TraceSite& s = gs[i];

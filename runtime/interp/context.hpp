@@ -103,9 +103,14 @@ class Context {
   double latent_weight() const { return latent_weight_; }
   void set_latent_weight(double w) { latent_weight_ = w; }
 
-  // Recursion limit for fn calls: deep enough for any sensible sub-model,
-  // shallow enough to stop long before the C++ stack (8 MB) runs out.
-  static constexpr int max_call_depth = 200;
+  // Recursion limit for fn calls (FitOptions::max_depth, `--max-depth`): it
+  // stops a recursion that does not end. Deep calls run on stack segments of
+  // their own (deep_stack.hpp), so the limit does not depend on the host's
+  // stack; `max_call_depth_limit` bounds the threads and memory they take.
+  static constexpr int default_max_call_depth = 200;
+  static constexpr int max_call_depth_limit = 100000;
+  int max_call_depth() const { return max_call_depth_; }
+  void set_max_call_depth(int n) { max_call_depth_ = n; }
 
  private:
   const ir::Graph& graph_;
@@ -125,6 +130,7 @@ class Context {
   std::vector<handlers::Frame> open_plates_;
   std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
   double latent_weight_ = 1.0;
+  int max_call_depth_ = default_max_call_depth;
 };
 
 }  // namespace vireo::interp

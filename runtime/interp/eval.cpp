@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "runtime/interp/interpreter.hpp"
+#include "runtime/interp/deep_stack.hpp"
 
 namespace vireo::interp {
 
@@ -232,9 +233,11 @@ Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
 
 Value Interpreter::call_fn(Frame& f, const ir::Expr& e) {
   const ir::Body& callee = ctx_.graph().body(e.ref);
-  if (depth_ >= Context::max_call_depth)
-    throw RunError(e.span, fmt::format("recursion deeper than {} calls of '{}'", Context::max_call_depth, callee.name),
-                   "make sure the recursion ends: a stochastic stopping rule should stop with probability 1 quickly");
+  if (depth_ >= ctx_.max_call_depth())
+    throw RunError(e.span, fmt::format("recursion deeper than {} calls of '{}'", ctx_.max_call_depth(), callee.name),
+                   fmt::format("make sure the recursion ends (a stochastic stopping rule should stop with probability "
+                               "1 quickly); a deeper one needs --max-depth N (up to {})",
+                               Context::max_call_depth_limit));
   Frame g;
   g.body = &callee;
   g.slots.resize(callee.slot_names.size());
@@ -248,7 +251,14 @@ Value Interpreter::call_fn(Frame& f, const ir::Expr& e) {
     int& d;
     ~Down() { --d; }
   } down{depth_};
-  if (exec_block(g, callee.stmts) != Flow::Return)
+  Flow flow = Flow::Next;
+  auto body = [&] { flow = exec_block(g, callee.stmts); };
+  // Every calls_per_segment-th nested call goes on on a stack of its own.
+  if (depth_ % calls_per_segment == 0)
+    run_on_own_stack(segment_stack_bytes, body);
+  else
+    body();
+  if (flow != Flow::Return)
     throw RunError(e.span, fmt::format("'{}' ended without returning a value", callee.name), "end every path with `return`");
   return g.ret;
 }

@@ -8,6 +8,7 @@
 #include "runtime/handlers/plate.hpp"
 #include "runtime/handlers/scale.hpp"
 #include "stdlib/dist/checks.hpp"
+#include "stdlib/dist/families.hpp"
 #include "stdlib/signatures/signature.hpp"
 
 namespace vireo::interp {
@@ -62,7 +63,12 @@ Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
   using K = ir::StmtKind;
   switch (s.kind) {
     case K::Observe:
+    case K::Factor:
       if (latent_only_) return Flow::Next;
+      if (s.kind == K::Factor) {
+        exec_site(f, s);
+        return Flow::Next;
+      }
       [[fallthrough]];
     case K::Sample:
     case K::Deterministic:
@@ -147,6 +153,17 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
     msg.type = MsgType::Deterministic;
     msg.value = eval(f, site.value);
     msg.has_value = true;
+    msg.done = true;
+  } else if (site.kind == ir::SiteKind::Factor) {
+    // An observed site whose log-density is the term itself (pyro.factor):
+    // every estimator counts it in log p, as it counts observed data.
+    msg.type = MsgType::Sample;
+    ad::Var term = factor_term(f, site);
+    msg.fn = dist::factor_term(term);
+    msg.value = Value{term, Kind::Real, {}};
+    msg.log_prob = term;
+    msg.has_value = true;
+    msg.is_observed = true;
     msg.done = true;
   } else {
     msg.type = MsgType::Sample;

@@ -69,6 +69,9 @@ class Interpreter {
   // `observed`: an observe site's value, whose dims beyond the plates are its event.
   dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached = nullptr,
                                           const Value* observed = nullptr);
+  // The term of a `factor` site, broadcast to the open plates: one number per
+  // plate element (a scalar counts for every element, like any site in a plate).
+  ad::Var factor_term(Frame& f, const ir::Site& site);
   std::vector<std::int64_t> eval_dims(Frame& f, const std::vector<ir::ExprId>& dims);
   std::int64_t eval_int(Frame& f, ir::ExprId e, const char* what);
   double eval_number(Frame& f, ir::ExprId e, const char* what);

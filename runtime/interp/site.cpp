@@ -2,6 +2,8 @@
 // broadcast to the open plates, and creating/reading `param` sites.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "runtime/interp/interpreter.hpp"
 #include "stdlib/constraints/biject_to.hpp"
 #include "stdlib/dist/checks.hpp"
@@ -107,6 +109,38 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
     throw RunError(call.span, fmt::format("at site '{}': {}", site.name, e.what()))
         .set_numeric(nonfinite && dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
   }
+}
+
+ad::Var Interpreter::factor_term(Frame& f, const ir::Site& site) {
+  Value v = eval(f, site.value);
+  const auto& open = ctx_.open_plates();
+  PlateList plates;
+  ad::Shape batch;
+  for (const auto& fr : open) {
+    plates.push_back(fr.plate);
+    batch.push_back(fr.subsample);
+  }
+  const int own_event = v.plain() ? v.var.rank() : v.event_rank();
+  ad::Var term;
+  try {
+    term = ad::broadcast_to(align(v, plates, own_event), batch);
+  } catch (const std::exception&) {
+    std::string where = open.empty() ? std::string("one number")
+                                     : fmt::format("one number per element of the plates, shape {}", ad::to_string(batch));
+    throw RunError(f.body->expr(site.value).span,
+                   fmt::format("factor '{}': the term has shape {}; a factor here is {}", site.name,
+                               ad::to_string(v.var.shape()), where),
+                   "reduce the extra dimensions, e.g. with sum(…) or logsumexp(…)");
+  }
+  // An integer or bool term is promoted to real; NaN is no log density.
+  for (std::int64_t i = 0; i < term.numel(); ++i)
+    if (std::isnan(term.data()[i]))
+      throw RunError(f.body->expr(site.value).span,
+                     fmt::format("factor '{}': the term is NaN{}", site.name,
+                                 term.numel() > 1 ? fmt::format(" at element {}", i) : std::string()),
+                     "a factor adds a log density: a number or -inf (a hard constraint), never NaN")
+          .set_numeric(true);
+  return term;
 }
 
 void Interpreter::exec_param(Frame& f, const ir::Stmt& stmt) {

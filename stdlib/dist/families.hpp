@@ -32,6 +32,8 @@ DistributionPtr negative_binomial(Var total_count, Var probs);
 // Exactly one of covariance_matrix and scale_tril (one D×D matrix; loc may be batched).
 DistributionPtr multivariate_normal(Var loc, std::optional<Var> covariance_matrix, std::optional<Var> scale_tril);
 DistributionPtr dirichlet(Var concentration);
+// `factor name = e`: log_prob(anything) = log_factor (Pyro's Unit); not in the registry.
+DistributionPtr factor_term(Var log_factor);
 
 Family normal_family();
 Family half_normal_family();

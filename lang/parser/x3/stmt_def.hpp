@@ -9,6 +9,7 @@
 //             | 'if' expr block ('else' (if | block))?
 //             | 'return' expr
 //             | 'scale' expr block                        — `scale` is a keyword only here
+//             | 'factor' name '=' expr                    — `factor` is a keyword only here
 //   dist      = name '(' args ')'
 //   options   = ('with' name '(' args ')' (',' name '(' args ')')*)*
 // Included only by stmt.cpp.
@@ -39,6 +40,7 @@ struct for_class;
 struct if_class;
 struct return_class;
 struct scale_class;
+struct factor_class;
 
 inline const x3::rule<statement_class, ast::Stmt> statement = "a statement";
 inline const x3::rule<name_led_class, ast::Stmt> name_led = "a statement";
@@ -55,6 +57,7 @@ inline const x3::rule<for_class, ast::ForStmt> for_stmt = "a for loop";
 inline const x3::rule<if_class, ast::IfStmt> if_stmt = "an if statement";
 inline const x3::rule<return_class, ast::ReturnStmt> return_stmt = "a return statement";
 inline const x3::rule<scale_class, ast::ScaleStmt> scale_stmt = "a scale block";
+inline const x3::rule<factor_class, ast::FactorStmt> factor_stmt = "a factor statement";
 
 namespace stmt_detail {
 
@@ -79,6 +82,15 @@ inline const auto misused = [](State& s, Match m, ast::Stmt&, ast::Expr& e) {
   if (it->kind == Tok::Assign)
     s.fail(it, e.span, fmt::format("cannot assign to '{}': only a whole variable can be assigned", text),
            "build the array at once, e.g. with a plate or a vector literal");
+  // `factor(lp)`: the statement is `factor name = lp`, not a function call.
+  const auto* call = std::get_if<ast::Call>(&e.node);
+  if (call && call->callee == "factor") {
+    std::string args(call->args.empty() ? std::string_view("…")
+                                         : s.text(Span{call->args.front().value->span.begin,
+                                                       call->args.back().value->span.end}));
+    s.fail(it, e.span, "'factor' is a statement, not a function",
+           fmt::format("a factor is named like a site: 'factor lik = {}'", args));
+  }
   s.fail(it, e.span, fmt::format("'{}' cannot stand alone as a statement", text),
          fmt::format("bind it: 'let r = {}'", text));
 };
@@ -94,7 +106,7 @@ inline const auto name_led_fail = check([](State& s, iterator_type it, ast::Stmt
   else if (it->kind == Tok::Word && !it->newline_before) {
     // `lett x = 3`, `observ y ~ …`: a misspelt keyword; point at it.
     std::string near = closest_name(std::string(name_tok.text), {"let", "deterministic", "param", "observe", "plate",
-                                                                 "for", "if", "return", "scale"});
+                                                                 "for", "if", "return", "scale", "factor"});
     if (!near.empty()) hint = fmt::format("did you mean '{}'?", near), where = name_tok.span;
   }
   s.fail(it, where, fmt::format("expected '~', ':' or '=' after '{}', found {}", name_tok.text, s.found(it)), hint);
@@ -148,7 +160,7 @@ inline const auto block_def =
 inline const auto statement_def =
     node[act(observe_stmt, wrap) | act(let_stmt, wrap) | act(deterministic_stmt, wrap) | act(param_stmt, wrap)
          | act(plate_stmt, wrap) | act(for_stmt, wrap) | act(if_stmt, wrap) | act(return_stmt, wrap)
-         | act(scale_stmt, wrap)
+         | act(scale_stmt, wrap) | act(&(word("factor") >> name) >> factor_stmt, wrap)
          | (&word("else") >> fail_at_token("'else' without 'if'", "'else' follows the '}' of an 'if' block"))
          | (&word("fn") >> fail_at_token("functions are declared at the top level, not inside a block"))
          | (&reserved >> check([](State& s, iterator_type it, ast::Stmt&) {
@@ -302,6 +314,10 @@ inline const auto scale_stmt_def =
     >> act(framed("body of 'scale'")[block],
            [](State&, Match, ast::ScaleStmt& v, ast::Block& b) { v.body = std::move(b); });
 
+// 'factor' name '=' expr — only when a name follows `factor`, so that
+// `factor = 1`, `factor ~ Normal(0, 1)` and `factor(x)` read `factor` as a name
+inline const auto factor_stmt_def = binding("factor");
+
 struct block_class {};
 struct statement_class : span_hook {};
 struct name_led_class : span_hook {};
@@ -318,8 +334,10 @@ struct for_class {};
 struct if_class {};
 struct return_class {};
 struct scale_class {};
+struct factor_class {};
 
 BOOST_SPIRIT_DEFINE(block, statement, name_led, sample, dist, options, option, observe_stmt, let_stmt,
-                    deterministic_stmt, param_stmt, plate_stmt, for_stmt, if_stmt, return_stmt, scale_stmt)
+                    deterministic_stmt, param_stmt, plate_stmt, for_stmt, if_stmt, return_stmt, scale_stmt,
+                    factor_stmt)
 
 }  // namespace vireo::lang::parser::grammar

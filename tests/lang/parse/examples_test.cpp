@@ -72,7 +72,7 @@ struct SpanCheck {
           } else if constexpr (std::is_same_v<T, ast::ObserveStmt>) {
             expr(n.target), expr(n.dist);
           } else if constexpr (std::is_same_v<T, ast::LetStmt> || std::is_same_v<T, ast::AssignStmt> ||
-                               std::is_same_v<T, ast::DeterministicStmt>) {
+                               std::is_same_v<T, ast::DeterministicStmt> || std::is_same_v<T, ast::FactorStmt>) {
             span(n.name_span, "name"), expr(n.value);
           } else if constexpr (std::is_same_v<T, ast::ParamStmt>) {
             span(n.name_span, "name"), type(n.type), expr(n.init);

@@ -496,3 +496,25 @@ BOOST_AUTO_TEST_CASE(model_without_data_block) {
   BOOST_TEST(warnings[0].item == "mu");
   BOOST_TEST(data::load_arrays(m.graph, {}, m.source).values.empty());
 }
+
+// nlohmann keeps the last of two equal keys without a word; the loader
+// refuses the file, naming the key and the line of its second occurrence
+// (and of the first). Keys inside nested objects and strings that merely
+// look like keys do not count.
+BOOST_AUTO_TEST_CASE(duplicate_key_is_refused_with_its_line) {
+  Model m = example("eight_schools");
+  auto e = refusal(m, "{\"J\": 8,\n \"y\": [28, 8, -3, 7, -1, 1, 18, 12],\n \"sigma\": [15, 10, 16, 11, 9, 11, 10, 18],\n"
+                      " \"y\": [0, 0, 0, 0, 0, 0, 0, 0]}",
+                   "eight_schools.json");
+  BOOST_REQUIRE(e.issues().size() == 1);
+  BOOST_TEST(e.issues()[0].data_line == 4);
+  BOOST_TEST(contains(e.what(), "eight_schools.json:4:2"));
+  BOOST_TEST(contains(e.what(), "\"y\" is given twice"));
+  BOOST_TEST(contains(e.what(), "first at line 2"));
+  std::vector<data::DataIssue> warnings;
+  DataSet ok = data::load_json_text(
+      m.graph, R"({"J": 8, "note": {"a": "y", "b": [{"a": 1}, {"a": 2}]}, "y": [28, 8, -3, 7, -1, 1, 18, 12],
+                  "sigma": [15, 10, 16, 11, 9, 11, 10, 18]})",
+      m.source, "eight_schools.json", &warnings);
+  BOOST_TEST(ok.values.size() == 3u);
+}

@@ -1,0 +1,151 @@
+// `vireo run` / `trace` / `evidence` options of issue 13: a model without a
+// data block needs no --data; --max-depth; --init-values.
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "cli/vireo_process.hpp"
+
+using namespace vireo_test;
+
+// A model that declares no data runs, traces and estimates its evidence
+// without --data; one that declares data says which items it needs.
+BOOST_AUTO_TEST_CASE(no_data_block_needs_no_data) {
+  fs::path prior = write_temp("prior.vireo", "model {\n  mu ~ Normal(0, 1)\n  s ~ HalfNormal(1)\n}\n");
+  Run r = vireo("run '" + prior.string() + "' --steps 20 --num-draws 20");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "mu"), r.out);
+  r = vireo("trace '" + prior.string() + "'");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "mu"), r.out);
+  r = vireo("evidence '" + prior.string() + "' --draws 50");
+  BOOST_TEST(r.status == 0, r.err);
+  r = vireo("run " + examples + "eight_schools.vireo --steps 5");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, "this model has a data block (J, y, sigma): pass its values with --data FILE.json"), r.err);
+  fs::remove(prior);
+}
+
+// A recursion 3000 calls deep: refused at the default limit with a hint
+// naming --max-depth, and run with it (each 100 nested calls on a stack
+// segment of their own, so neither Release nor ASan overflows the host's).
+BOOST_AUTO_TEST_CASE(max_depth_lets_a_deep_recursion_run) {
+  fs::path model = write_temp("deep.vireo", R"(fn count(n) {
+  if n == 0 { return 0 }
+  step ~ Normal(0, 1)
+  return 1 + count(n - 1)
+}
+data { D: int }
+model {
+  mu ~ Normal(0, 1)
+  deterministic depth = count(D)
+}
+)");
+  fs::path data = write_temp("deep.json", R"({"D": 3000})");
+  const std::string files = "'" + model.string() + "' --data '" + data.string() + "'";
+  Run r = vireo("trace " + files);
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, "recursion deeper than 200 calls of 'count'"), r.err);
+  BOOST_TEST(has(r.err, "--max-depth N"), r.err);
+  r = vireo("trace " + files + " --max-depth 3001");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "step#2999"), r.out.substr(0, 2000));
+  BOOST_TEST(has(r.out, "3000"), r.out.substr(0, 2000));
+  r = vireo("run " + files + " --max-depth 3001 --steps 3 --num-draws 2");
+  BOOST_TEST(r.status == 0, r.err);
+  r = vireo("evidence " + files + " --max-depth 3001 --draws 2");
+  BOOST_TEST(r.status == 0, r.err);
+  r = vireo("run " + files + " --max-depth 1000000 --steps 1");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, "--max-depth must be between 1 and 100000; got 1000000"), r.err);
+  fs::remove(model);
+  fs::remove(data);
+}
+
+// A likelihood whose support depends on a latent: `check` warns and shows
+// the reparameterisation; the default start is ruled out by the data, and
+// --init-values starts it; values outside the support, unknown sites and
+// malformed files are refused with their place.
+BOOST_AUTO_TEST_CASE(init_values_start_a_model_whose_support_moves) {
+  fs::path model = write_temp("unif.vireo", R"(data { N: int  u: real[N] }
+model {
+  M ~ Uniform(0, 20)
+  plate data(N) {
+    observe u ~ Uniform(0, M)
+  }
+}
+)");
+  fs::path data = write_temp("unif.json", R"({"N": 5, "u": [3.1, 7.9, 12.5, 4.4, 9.0]})");
+  const std::string files = "'" + model.string() + "' --data '" + data.string() + "'";
+  Run r = vireo("check '" + model.string() + "'");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.err, ":5:5: warning: the support of the observed 'u' depends on the latent 'M'"), r.err);
+  BOOST_TEST(has(r.err, "`M ~ Uniform(max(u), 20)`"), r.err);
+
+  // The prior median of M (about 10) is below max(u) = 12.5: every draw is refused.
+  r = vireo("run " + files + " --steps 50");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, "--init-values FILE.json"), r.err);
+
+  fs::path good = write_temp("start.json", "{\"M\": 15}");
+  fs::path summary = write_temp("unif_summary.json", "");
+  r = vireo("run " + files + " --init-values '" + good.string() + "' --steps 300 --max-nonfinite 300 --summary '" +
+            summary.string() + "'");
+  BOOST_TEST(r.status == 0, r.err);
+  std::ifstream in(summary);
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(has(json, "\"refused_draws\": "), json);
+  // The fit pulls M towards max(u) (the likelihood is M^-5 above it), so some
+  // draws fall below 12.5: counted, and reported.
+  BOOST_TEST(!has(json, "\"refused_draws\": 0"), json);
+  BOOST_TEST(has(r.err, "guide draws were refused because the model's log density was -inf"), r.err);
+
+  fs::path outside = write_temp("outside.json", "{\"M\": 25}");
+  r = vireo("run " + files + " --init-values '" + outside.string() + "' --steps 5");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, "'M' = 25 is outside the support of Uniform"), r.err);
+  fs::path unknown = write_temp("unknown.json", "{\n  \"M\": 15,\n  \"Mm\": 3\n}");
+  r = vireo("run " + files + " --init-values '" + unknown.string() + "' --steps 5");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, unknown.string() + ":3:3: error: --init-values: the model has no latent site 'Mm'"), r.err);
+  fs::path malformed = write_temp("malformed.json", "{\n  \"M\": 15,\n  \"x\" 3\n}");
+  r = vireo("run " + files + " --init-values '" + malformed.string() + "' --steps 5");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(has(r.err, malformed.string() + ":3:"), r.err);
+  BOOST_TEST(has(r.err, "malformed JSON"), r.err);
+  for (const auto& p : {model, data, good, summary, outside, unknown, malformed}) fs::remove(p);
+}
+
+// A factor is a site of its own in `vireo graph` (DOT and text), `vireo
+// trace` and --diagnose.
+BOOST_AUTO_TEST_CASE(factor_shows_in_graph_trace_and_diagnose) {
+  fs::path model = write_temp("factor.vireo", R"(data { N: int  y: real[N] }
+model {
+  mu ~ Normal(0, 10)
+  plate data(N) {
+    factor lik = -0.5 * (y - mu)^2
+  }
+  factor soft = -0.5 * (mu / 2)^2
+}
+)");
+  fs::path data = write_temp("factor.json", R"({"N": 3, "y": [0.5, 1.2, -0.3]})");
+  Run r = vireo("graph '" + model.string() + "'");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "\"lik\" [label=\"lik\", shape=diamond"), r.out);
+  BOOST_TEST(has(r.out, "\"mu\" -> \"lik\";"), r.out);
+  BOOST_TEST(has(r.out, "\"mu\" -> \"soft\";"), r.out);
+  r = vireo("graph '" + model.string() + "' --format text");
+  BOOST_TEST(has(r.out, "factor lik = -0.5 * (y - mu) ^ 2 in model plates data"), r.out);
+  const std::string files = "'" + model.string() + "' --data '" + data.string() + "'";
+  r = vireo("trace " + files);
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "lik   factor"), r.out);
+  BOOST_TEST(has(r.out, "[3]"), r.out);
+  r = vireo("run " + files + " --steps 20 --diagnose 5");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.err, "soft             factor"), r.err);
+  fs::remove(model);
+  fs::remove(data);
+}
