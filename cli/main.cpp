@@ -171,16 +171,29 @@ int evidence(const EvidenceArgs& a) {
     std::cerr << "note: no --load-params: the guide (" << fit.guide_name() << ") is at its initial parameters; "
               << "fit it first (`vireo run --save-params F`, or `vireo run --evidence N`)\n";
   else
-    fit.load_params(a.load_params);
-  // A guide that finds none of its parameters in the file makes fresh ones:
-  // the estimate would silently be at initial values.
-  const std::size_t loaded = fit.parameters().size();
-  vireo::Evidence e = fit.evidence(a.draws);
-  if (!a.load_params.empty() && fit.parameters().size() != loaded) {
-    std::cerr << "error: " << a.load_params << " does not hold the parameters of the guide " << fit.guide_name()
-              << "\n  hint: pass the --guide the fit used (`vireo run --guide ...`)\n";
-    return 1;
+    fit.load_params(a.load_params);  // refuses the parameters of another guide
+  // A file holding none of the parameters the guide makes on its first run
+  // (another model's) would leave the estimate at initial values: refused.
+  // Parameters of sites the fit never reached (a recursion deeper than any
+  // of its draws) are not required: they start from their init, as in a fit.
+  if (!a.load_params.empty()) {
+    vireo::Fit fresh(model, data, a.fit);
+    try {
+      fresh.trace();
+    } catch (const vireo::Error&) {
+      // A first run that fails at the initial values still made the
+      // parameters of the sites before the failure; the loaded ones may run.
+    }
+    const auto mine = fresh.parameters(), held = fit.parameters();
+    bool any = mine.empty();
+    for (const auto& [name, value] : mine) any = any || held.count(name) > 0;
+    if (!any) {
+      std::cerr << "error: " << a.load_params << " does not hold the parameters of the guide " << fit.guide_name()
+                << " for this model\n  hint: pass the model and --guide the fit used (`vireo run --guide ...`)\n";
+      return 1;
+    }
   }
+  vireo::Evidence e = fit.evidence(a.draws);
   std::cout << e.to_text();
   return 0;
 }
