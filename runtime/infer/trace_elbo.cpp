@@ -72,8 +72,14 @@ ad::Var particle_elbo(ad::Tape& tape, const ParticleTraces& t) {
 
 void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out) {
   // A guide may draw from its plan; the model's run confirms it, or the
-  // particle is run again the plain way (Guide::run_planned).
+  // particle is run again the plain way (Guide::run_planned), from the same
+  // random stream: the plan is a cache, and whether it was ready (which
+  // depends on what ran before, a diagnostic included) changes no number.
+  const rng::Generator stream = ctx.rng();
+  bool again = false;
   do {
+    if (again) ctx.rng() = stream;
+    again = true;
     out.guide.clear();
     out.model.clear();
     {

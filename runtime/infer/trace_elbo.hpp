@@ -66,8 +66,15 @@ class MixingPlates {
 class Elbo {
  public:
   virtual ~Elbo() = default;
-  // Builds the loss on ctx's tape; call ctx.begin_step() first.
+  // Builds the loss on ctx's tape; call ctx.begin_step() first. An
+  // evaluation: it changes nothing that outlives it (a diagnostic or a
+  // gradient variance calls it as often as it likes). What a step would
+  // advance (a decaying-average baseline) it records in a scratch that the
+  // next loss() overwrites and end_step() applies.
   virtual ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) = 0;
+  // Called by SVI once a step built on the last loss() is accepted: the one
+  // place where the estimator's per-step state advances (STYLE.md).
+  virtual void end_step() {}
   virtual std::string name() const = 0;
   // A remark for the user, printed once (empty when none).
   const std::string& note() const { return note_; }
