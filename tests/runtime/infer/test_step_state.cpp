@@ -242,10 +242,9 @@ BOOST_AUTO_TEST_CASE(a_refused_step_changes_nothing_but_the_random_stream) {
       BOOST_TEST(a.state() == before);
       BOOST_TEST((a.rng.state() != stream));  // the random stream moves on
       b.rng = a.rng;
-      for (int i = 0; i < 10; ++i) {
-        BOOST_TEST_REQUIRE(a.svi->step().applied);
-        BOOST_TEST_REQUIRE(b.svi->step().applied);
-      }
+      int applied = 0;
+      for (int i = 0; i < 10; ++i) applied += a.svi->step().applied + b.svi->step().applied;
+      BOOST_TEST(applied == 20);
       BOOST_TEST(a.state() == b.state());
     }
   }
