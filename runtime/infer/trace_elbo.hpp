@@ -17,6 +17,7 @@
 //      Pyro assumes a plate's elements never mix, and is biased when they do.
 //   5. The loss is −surrogate averaged over the particles.
 #pragma once
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -51,6 +52,25 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
 // plates in `unrefined` (whose elements mix) are summed and broadcast too.
 ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const handlers::Frames& frames,
                         const std::set<std::string>* unrefined = nullptr);
+
+// The particle loop the three estimators share (Trace_ELBO, TraceGraph_ELBO,
+// TraceMeanField_ELBO differ only in a particle's ELBO and its surrogate):
+//   1. every particle's traces (run_particle, into traces[p]) and its ELBO,
+//      elbo_of(p, traces[p]); the first non-finite one is described (by
+//      describe_nonfinite, else by explain(p) when given);
+//   2. every particle's surrogate, surrogate_of(p, traces[p], elbo), which
+//      may read the other particles' traces (leave-one-out baselines);
+//   3. their sum, and the mean ELBO.
+// traces keeps its storage from step to step.
+struct ParticleSums {
+  ad::Var surrogate;     // Σ over the particles
+  double elbo = 0;       // mean over the particles
+  std::string nonfinite; // where the first non-finite particle ELBO came from
+};
+ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int particles, std::vector<ParticleTraces>& traces,
+                           const std::function<ad::Var(int, const ParticleTraces&)>& elbo_of,
+                           const std::function<ad::Var(int, const ParticleTraces&, const ad::Var&)>& surrogate_of,
+                           const std::function<std::string(int)>& explain = {});
 
 // The mixing plates of a graph (dependencies.hpp), found once per graph.
 class MixingPlates {
@@ -98,7 +118,7 @@ class TraceElbo final : public Elbo {
  private:
   int particles_;
   MixingPlates mixing_;
-  ParticleTraces traces_;  // refilled every particle (keeps its storage)
+  std::vector<ParticleTraces> traces_;  // one per particle, refilled every step
 };
 
 // Σ of scale·log p over the model trace minus Σ of scale·log q over the

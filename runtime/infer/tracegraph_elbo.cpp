@@ -67,20 +67,12 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   }
   for (auto& [name, c] : pending_) c.count = 0;  // a loss that throws leaves nothing pending
   const int P = opts_.particles;
-  if (traces_.size() != static_cast<std::size_t>(P)) traces_.resize(static_cast<std::size_t>(P));
-  std::vector<ParticleTraces>& traces = traces_;
   std::vector<std::vector<SiteCost>> costs(static_cast<std::size_t>(P));
-  std::vector<ad::Var> elbos;
-  double elbo_sum = 0;
-  std::string nonfinite;  // where the first non-finite particle ELBO came from
+  std::vector<ParticleTraces>& traces = traces_;  // run_particles sizes it
 
-  // 1. Every particle's traces and downstream costs.
-  for (int p = 0; p < P; ++p) {
-    auto& t = traces[static_cast<std::size_t>(p)];
-    run_particle(ctx, guide, t);
-    elbos.push_back(particle_elbo(tape, t));
-    elbo_sum += elbos.back().item();
-    if (!std::isfinite(elbos.back().item()) && nonfinite.empty()) nonfinite = describe_nonfinite(t);
+  // 1. Every particle's traces (run_particles) and downstream costs.
+  auto elbo_of = [&](int p, const ParticleTraces& t) {
+    ad::Var elbo = particle_elbo(tape, t);
     const auto& gs = t.guide.sites();
     for (std::size_t i = 0; i < gs.size(); ++i) {
       const TraceSite& s = gs[i];
@@ -99,15 +91,15 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
       cost = ad::broadcast_to(cost, fs);
       costs[static_cast<std::size_t>(p)].push_back({i, cost, cost.value()});
     }
-  }
+    return elbo;
+  };
 
   // 2. Surrogates with baselines. Every particle uses the averages as they
   //    were before this step; the mean cost of the particles that have the
   //    site is recorded for end_step().
-  ad::Var total = tape.constant(0.0), baseline_loss = tape.constant(0.0);
-  for (int p = 0; p < P; ++p) {
-    auto& t = traces[static_cast<std::size_t>(p)];
-    ad::Var surrogate = elbos[static_cast<std::size_t>(p)];
+  ad::Var baseline_loss = tape.constant(0.0);
+  auto surrogate_of = [&](int p, const ParticleTraces& t, const ad::Var& elbo) {
+    ad::Var surrogate = elbo;
     // The ELBO's −log q of a score-function site keeps its value but loses
     // its gradient: that term reaches the surrogate only through the site's
     // cost (step 3). See the header: kept, it acts as a baseline off by one.
@@ -180,12 +172,13 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
       if (trained) baseline_loss = baseline_loss + ad::sum(ad::square(ad::detach(c.cost) - bvar));
       surrogate = surrogate + ad::sum(s.log_prob * ad::detach(c.cost - bvar));
     }
-    total = total + surrogate;
-  }
+    return surrogate;
+  };
+  ParticleSums sums = run_particles(ctx, guide, P, traces, elbo_of, surrogate_of);
   ElboEstimate est;
-  est.nonfinite = nonfinite;
-  est.loss = (baseline_loss - total) / static_cast<double>(P);
-  est.elbo = elbo_sum / P;
+  est.nonfinite = std::move(sums.nonfinite);
+  est.loss = (baseline_loss - sums.surrogate) / static_cast<double>(P);
+  est.elbo = sums.elbo;
   return est;
 }
 
