@@ -380,13 +380,15 @@ class Fit {
 
   // One SVI step; returns this step's ELBO estimate. A step whose loss or
   // gradient is not finite is not applied (counted in rejected_steps(), its
-  // reason in last_rejection()). When the on_nonfinite policy says the fit
-  // cannot go on, throws vireo::Error (kind Run) with the report; the
+  // reason in last_rejection()) and changes nothing — parameters, optimizer
+  // state, baselines, the schedule's and annealing's clock — but the random
+  // stream: the next step draws anew. When the on_nonfinite policy says the
+  // fit cannot go on, throws vireo::Error (kind Run) with the report; the
   // parameters are those of the last good step.
   double step();
   // `n` steps; `progress(step, n, running_elbo)` after each one (may be empty).
   void run(long n, const std::function<void(long, long, double)>& progress = {});
-  long steps_taken() const;  // including steps before a load_params
+  long steps_taken() const;  // applied and refused, including steps before a load_params
   long rejected_steps() const;
   // Guide draws (particles) of this Fit's steps that the model ruled out:
   // log density −∞ for a value outside a likelihood's support (or a hard

@@ -36,6 +36,23 @@ rng::Generator derived(std::uint64_t seed, Purpose purpose, std::uint64_t counte
   return rng::Generator(rng::splitmix64(s));
 }
 
+// An evaluation (a diagnosis, a gradient variance, an evidence estimate)
+// changes nothing: the estimator only proposes (Elbo::end_step applies, and
+// only SVI calls it), and the parameters an evaluation had to create — run
+// before the first step, it meets a store without them — are removed when it
+// ends, so the first step creates them from its own random stream.
+class EvaluationScope {
+ public:
+  explicit EvaluationScope(params::ParamStore& store) : store_(store), size_(store.size()) {}
+  ~EvaluationScope() { store_.truncate(size_); }
+  EvaluationScope(const EvaluationScope&) = delete;
+  EvaluationScope& operator=(const EvaluationScope&) = delete;
+
+ private:
+  params::ParamStore& store_;
+  std::size_t size_;
+};
+
 std::string default_guide(const Model::Impl& m) { return m.graph.guide != ir::none ? "custom" : "auto_normal"; }
 
 }  // namespace
@@ -142,7 +159,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
 
 void Fit::Impl::make_svi() {
   svi = std::make_unique<infer::Svi>(*ctx, *guide, *optimizer, *elbo, stability);
-  svi->set_steps_taken(steps);
+  svi->set_steps_taken(applied);
   svi->set_lr_shrink(lr_shrink);
 }
 
@@ -162,6 +179,7 @@ double Fit::step() {
   api::translate_errors(f.model->source, Error::Kind::Run, [&] { r = f.svi->step(); });
   f.refused_draws += f.elbo->refused_draws() - refused_before;
   ++f.steps;
+  f.applied = f.svi->steps_taken();
   double elbo = -r.loss;
   f.history.push_back(elbo);
   f.running.add(elbo);
@@ -229,6 +247,7 @@ std::map<std::string, double> Fit::gradient_variance(int draws) {
   // do not depend on how many steps were taken before.
   api::translate_errors(f.model->source, Error::Kind::Run, [&] {
     f.reseed(static_cast<int>(Purpose::GradVar), static_cast<std::uint64_t>(f.steps));
+    EvaluationScope scope(f.store);
     out = infer::gradient_variance(*f.ctx, *f.guide, *f.elbo, draws);
   });
   return out;
@@ -241,6 +260,7 @@ Evidence Fit::evidence(long draws) {
               "use 10000 draws, say: the Pareto k̂ diagnostic needs a few hundred to be informative");
   infer::EvidenceEstimate e;
   api::translate_errors(f.model->source, Error::Kind::Run, [&] {
+    EvaluationScope scope(f.store);
     e = infer::estimate_evidence(*f.ctx, *f.guide, draws, [&](long i) {
       f.reseed(static_cast<int>(Purpose::Evidence), static_cast<std::uint64_t>(i));
     });
@@ -258,6 +278,7 @@ Diagnosis Fit::diagnose(long draws) {
   if (draws < 1) api::fail(Error::Kind::Options, "the diagnosis needs at least 1 draw; got " + std::to_string(draws));
   infer::Diagnosis d;
   api::translate_errors(f.model->source, Error::Kind::Run, [&] {
+    EvaluationScope scope(f.store);
     d = infer::diagnose(*f.ctx, *f.guide, *f.elbo, draws, [&](long i) {
       f.reseed(static_cast<int>(Purpose::Diagnose), static_cast<std::uint64_t>(i));
     });
@@ -327,6 +348,7 @@ std::string Fit::params_json() const {
                           {"guide", f.guide->name()},
                           {"seed", f.options.seed},
                           {"steps", f.steps},
+                          {"applied_steps", f.applied},
                           {"lr_shrink", f.lr_shrink},
                           {"elbo", f.options.elbo},
                           {"elbo_state", f.elbo->state()},
@@ -364,6 +386,7 @@ void Fit::load_params(const std::string& path) {
         }
         auto optimizer = optim::make_optimizer(f.optim_options);
         long steps = f.steps;
+        long applied = f.applied;
         double shrink = 1;
         std::optional<params::ParamStore> iterate;
         api::RunningElbo running = f.running;
@@ -378,7 +401,9 @@ void Fit::load_params(const std::string& path) {
             throw std::runtime_error(path + ": the parameters were trained with --optim " +
                                      state["optimizer_name"].get<std::string>() + ", not " + f.options.optim);
           if (state.contains("optimizer")) optimizer->load_state(state["optimizer"]);
-          if (state.contains("steps")) steps = state["steps"].get<long>();
+          if (state.contains("steps")) steps = applied = state["steps"].get<long>();
+          // Files from before refused steps stopped the schedule's clock: every step counted.
+          if (state.contains("applied_steps")) applied = state["applied_steps"].get<long>();
           if (state.contains("lr_shrink")) shrink = state["lr_shrink"].get<double>();
           try {
             running = state.contains("running_elbo") ? api::RunningElbo::from_json(state["running_elbo"])
@@ -398,6 +423,7 @@ void Fit::load_params(const std::string& path) {
         f.store = std::move(store);
         f.optimizer = std::move(optimizer);
         f.steps = steps;
+        f.applied = applied;
         f.lr_shrink = shrink;
         f.running = std::move(running);
         f.iterate = std::move(iterate);

@@ -125,26 +125,21 @@ TraceMeanFieldElbo::TraceMeanFieldElbo(int particles) : particles_(particles) {
 
 ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   ad::Tape& tape = ctx.tape();
-  ElboEstimate est;
-  ad::Var total = tape.constant(0.0);
-  double elbo_sum = 0;
-  ParticleTraces& t = traces_;
-  for (int p = 0; p < particles_; ++p) {
-    // 1. The traces.
-    run_particle(ctx, guide, t);
+  std::vector<std::vector<Term>> terms_of(static_cast<std::size_t>(particles_));  // per particle
+  // 1. (the traces: run_particles) 2. The particle's ELBO, term by term.
+  auto elbo_of = [&](int p, const ParticleTraces& t) {
     if (note_.empty()) note_ = order_note(t);
-    // 2. The particle's ELBO, term by term.
-    const std::vector<Term> terms = elbo_terms(t);
+    std::vector<Term>& terms = terms_of[static_cast<std::size_t>(p)];
+    terms = elbo_terms(t);
     ad::Var elbo = tape.constant(0.0);
     for (const Term& term : terms) elbo = elbo + ad::sum(term.value) * term.weight;
-    elbo_sum += elbo.item();
-    if (!std::isfinite(elbo.item()) && model_rules_out(t)) ++refused_draws_;
-    if (!std::isfinite(elbo.item()) && est.nonfinite.empty()) {
-      est.nonfinite = describe_nonfinite(t);
-      if (est.nonfinite.empty()) est.nonfinite = describe_kl(terms);
-    }
-    // 3. Score terms of the non-reparameterised guide sites, per plate
-    // element except in plates whose elements mix.
+    return elbo;
+  };
+  auto explain = [&](int p) { return describe_kl(terms_of[static_cast<std::size_t>(p)]); };
+  // 3. Score terms of the non-reparameterised guide sites, per plate
+  // element except in plates whose elements mix.
+  auto surrogate_of = [&](int p, const ParticleTraces& t, const ad::Var& elbo) {
+    const std::vector<Term>& terms = terms_of[static_cast<std::size_t>(p)];
     ad::Var surrogate = elbo;
     const std::set<std::string>& mixing = mixing_.of(ctx.graph());
     for (const auto& s : t.guide.sites()) {
@@ -162,11 +157,15 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
       }
       surrogate = surrogate + ad::sum(s.log_prob * ad::detach(cost));
     }
-    total = total + surrogate;
-  }
+    return surrogate;
+  };
+  ParticleSums sums = run_particles(ctx, guide, particles_, traces_, elbo_of, surrogate_of, explain);
   // 4. The loss.
-  est.loss = -total / static_cast<double>(particles_);
-  est.elbo = elbo_sum / particles_;
+  ElboEstimate est;
+  est.nonfinite = std::move(sums.nonfinite);
+  refused_draws_ += sums.ruled_out;
+  est.loss = -sums.surrogate / static_cast<double>(particles_);
+  est.elbo = sums.elbo;
   return est;
 }
 

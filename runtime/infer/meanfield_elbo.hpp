@@ -25,6 +25,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/infer/trace_elbo.hpp"
 
@@ -40,7 +41,7 @@ class TraceMeanFieldElbo final : public Elbo {
  private:
   int particles_;
   MixingPlates mixing_;  // plates whose costs are not refined per element
-  ParticleTraces traces_;  // refilled every particle (keeps its storage)
+  std::vector<ParticleTraces> traces_;  // one per particle, refilled every step
 };
 
 // The guide's distribution of a latent site's value in the model's space:

@@ -34,8 +34,9 @@ double Svi::latent_weight(long t) const {
   return opts_.kl_floor + (1 - opts_.kl_floor) * static_cast<double>(t) / static_cast<double>(opts_.kl_anneal);
 }
 
-StepResult Svi::refuse(StepResult r, std::string why) {
+StepResult Svi::refuse(StepResult r, std::string why, std::size_t stored) {
   r.applied = false;
+  ctx_.store().truncate(stored);
   ++consecutive_;
   switch (opts_.on_nonfinite) {
     case OnNonfinite::Stop:
@@ -58,8 +59,14 @@ StepResult Svi::refuse(StepResult r, std::string why) {
 }
 
 StepResult Svi::step() {
-  const long t = steps_++;
-  if (!opts_.schedule.constant()) optim_.set_lr(base_lr_ * opts_.schedule.factor(t) * shrink_);
+  // Nothing that outlives the step changes before the step is known to be
+  // finite (STYLE.md): the loss and the optimizer only propose; commit()
+  // applies. A refused step leaves parameters, optimizer, baselines, the
+  // schedule's clock and the annealing weight as they were; only the random
+  // stream, which the host reseeds per attempt, moves on.
+  const long t = steps_;
+  const double lr = opts_.schedule.constant() ? optim_.lr() : base_lr_ * opts_.schedule.factor(t) * shrink_;
+  const std::size_t stored = ctx_.store().size();  // parameters first created by this step go if it is refused
   ctx_.set_latent_weight(latent_weight(t));
   ctx_.begin_step();
   StepResult r;
@@ -68,25 +75,32 @@ StepResult Svi::step() {
     est = elbo_.loss(ctx_, guide_);
   } catch (const interp::RunError& e) {
     ctx_.set_latent_weight(1.0);
-    if (!e.numeric()) throw;
+    if (!e.numeric()) {
+      ctx_.store().truncate(stored);
+      throw;
+    }
     r.loss = std::numeric_limits<double>::quiet_NaN();
-    r.lr = optim_.lr();
+    r.lr = lr;
     r.error = e;
-    return refuse(r, e.what());
+    return refuse(r, e.what(), stored);
+  } catch (...) {
+    ctx_.set_latent_weight(1.0);
+    ctx_.store().truncate(stored);
+    throw;
   }
   ctx_.set_latent_weight(1.0);
   r.loss = -est.elbo;
-  r.lr = optim_.lr();
+  r.lr = lr;
   ad::Tape& tape = ctx_.tape();
   if (!std::isfinite(est.loss.item())) {
     std::string why = fmt::format("the ELBO is {}", std::isfinite(est.elbo) ? "finite but the surrogate loss is not" : fmt::format("{}", est.elbo));
     if (!est.nonfinite.empty()) why += " at " + est.nonfinite;
-    return refuse(r, why);
+    return refuse(r, why, stored);
   }
   tape.backward(est.loss);
 
-  // Gather every gradient first: a step is applied whole or not at all. The
-  // buffers live across steps, so this copies without allocating.
+  // 1. Gather every gradient first: a step is applied whole or not at all.
+  //    The buffers live across steps, so this copies without allocating.
   std::vector<params::Entry*>& entries = entries_;
   std::vector<Eigen::ArrayXd>& grads = grads_;
   entries.clear();
@@ -104,40 +118,53 @@ StepResult Svi::step() {
     for (Eigen::Index i = 0; i < g.size(); ++i) {
       if (!std::isfinite(g[i]))
         return refuse(r, fmt::format("the gradient for {} is {} (parameter '{}', element {}, value {:.6g}); the ELBO was {:.6g}",
-                                     describe_parameter(name), g[i], name, i, e->unconstrained[i], est.elbo));
+                                     describe_parameter(name), g[i], name, i, e->unconstrained[i], est.elbo), stored);
       if (opts_.clip_value > 0) g[i] = std::clamp(g[i], -opts_.clip_value, opts_.clip_value);
       norm2 += g[i] * g[i];
     }
   }
   r.grad_norm = std::sqrt(norm2);
-  if (!std::isfinite(r.grad_norm)) return refuse(r, "the gradient's norm overflows");
+  if (!std::isfinite(r.grad_norm)) return refuse(r, "the gradient's norm overflows", stored);
   if (opts_.clip_grad_norm > 0 && r.grad_norm > opts_.clip_grad_norm) {
     const double f = opts_.clip_grad_norm / r.grad_norm;
     for (std::size_t k = 0; k < entries.size(); ++k) grads[k] *= f;
   }
 
-  // Apply, keeping the old values: an update that overflows a parameter is
-  // undone.
-  std::vector<Eigen::ArrayXd>& before = before_;
-  if (before.size() < entries.size()) before.resize(entries.size());
-  for (std::size_t k = 0; k < entries.size(); ++k) before[k] = entries[k]->unconstrained;
-  optim_.begin_step();
+  // 2. The update of every parameter, into scratch: an update that would
+  //    overflow a parameter refuses the step before anything moved.
+  std::vector<Eigen::ArrayXd>& next = next_;
+  if (next.size() < entries.size()) next.resize(entries.size());
+  optim_.begin_step(lr);
+  r.lr = optim_.step_lr();
   for (std::size_t k = 0; k < entries.size(); ++k) {
     params::Entry* e = entries[k];
-    optim_.update(e->name, e->unconstrained, grads[k]);
-    if (!e->unconstrained.allFinite()) {
-      for (std::size_t j = 0; j <= k; ++j) entries[j]->unconstrained = before[j];
+    optim_.propose(e->name, e->unconstrained, grads[k], next[k]);
+    if (!next[k].allFinite())
       return refuse(r, fmt::format("the update of {} overflows (parameter '{}', gradient norm {:.3g}, learning rate {:.3g})",
-                                   describe_parameter(e->name), e->name, r.grad_norm, optim_.lr()));
-    }
+                                   describe_parameter(e->name), e->name, r.grad_norm, optim_.step_lr()), stored);
   }
+
+  // 3. Commit: the one place where per-step state moves.
+  for (std::size_t k = 0; k < entries.size(); ++k) entries[k]->unconstrained = next[k];  // same size: no allocation
+  optim_.commit();
+  elbo_.end_step();
+  ++steps_;
   consecutive_ = 0;
   return r;
 }
 
 double Svi::evaluate_loss() {
+  const std::size_t stored = ctx_.store().size();
   ctx_.begin_step();
-  return -elbo_.loss(ctx_, guide_).elbo;
+  double elbo = 0;
+  try {
+    elbo = elbo_.loss(ctx_, guide_).elbo;
+  } catch (...) {
+    ctx_.store().truncate(stored);
+    throw;
+  }
+  ctx_.store().truncate(stored);
+  return -elbo;
 }
 
 }  // namespace vireo::infer

@@ -1,17 +1,24 @@
 // SVI: stochastic variational inference — repeated gradient steps on the
 // ELBO's surrogate loss, the parameters living in one ParamStore.
-//   step(): 1. set the learning rate (schedule × any shrinking) and the
-//              latent sites' weight (KL annealing); 2. rewind the tape;
-//           3. build the loss (guide + model traces); 4. backward;
-//           5. the guard: a non-finite loss or gradient is refused, naming
-//              the first site and term where it appeared, and no parameter
-//              changes; 6. clip (elements to ±clip_value, then the global
-//              norm to clip_grad_norm); 7. one optimizer update per
-//              parameter, refused and undone if it would leave a parameter
-//              non-finite.
+//   step(): 1. the step's learning rate (schedule × any shrinking) and the
+//              latent sites' weight (KL annealing), both functions of the
+//              applied steps; 2. rewind the tape; 3. build the loss (guide +
+//              model traces); 4. backward; 5. the guard: a non-finite loss
+//              or gradient is refused, naming the first site and term where
+//              it appeared; 6. clip (elements to ±clip_value, then the
+//              global norm to clip_grad_norm); 7. the optimizer proposes
+//              every parameter's update into scratch, refused if one would
+//              be non-finite; 8. commit: parameters, optimizer state
+//              (Optimizer::commit) and the estimator's per-step state
+//              (Elbo::end_step), and the step count.
+//   Until 8 nothing that outlives the step has changed, so a refused step
+//   leaves every piece of state as it was (parameters it created are
+//   removed); only the random stream moves on (the host reseeds per attempt:
+//   replaying the draw would refuse the same step again).
 //   The policy for refused steps: skip (the default; stop after
 //   max_consecutive refusals in a row), stop at the first, or shrink-lr
-//   (halve the learning rate and go on; stop after max_consecutive).
+//   (halve the learning rate and go on; stop after max_consecutive) — the
+//   one change a refusal makes, on purpose.
 #pragma once
 #include <memory>
 #include <optional>
@@ -58,9 +65,11 @@ class Svi {
       StabilityOptions stability = {});
 
   StepResult step();
-  // The ELBO estimate and the loss without updating anything.
+  // The loss (−ELBO estimate) at the current parameters; changes nothing
+  // (parameters it had to create are removed again).
   double evaluate_loss();
-  // Steps attempted (applied or refused): the schedule's clock. Restored on resume.
+  // Steps applied: the clock of the schedule and of KL annealing, which a
+  // refused step does not move. Restored on resume.
   long steps_taken() const { return steps_; }
   void set_steps_taken(long n) { steps_ = n; }
   // The latent sites' weight at step t under KL annealing (1 without it).
@@ -71,7 +80,9 @@ class Svi {
   void set_lr_shrink(double f) { shrink_ = f; }
 
  private:
-  StepResult refuse(StepResult r, std::string why);
+  // Marks r refused under the policy; removes the parameters the step
+  // created (the store held `stored` entries before it).
+  StepResult refuse(StepResult r, std::string why, std::size_t stored);
 
   interp::Context& ctx_;
   guide::Guide& guide_;
@@ -83,10 +94,10 @@ class Svi {
   long steps_ = 0;
   int consecutive_ = 0;
   // A step's scratch, kept to avoid allocating: the entries with a leaf, their
-  // gradients, their values before the update.
+  // gradients, their values after the proposed update.
   std::vector<params::Entry*> entries_;
   std::vector<Eigen::ArrayXd> grads_;
-  std::vector<Eigen::ArrayXd> before_;
+  std::vector<Eigen::ArrayXd> next_;
 };
 
 }  // namespace vireo::infer

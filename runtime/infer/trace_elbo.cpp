@@ -91,8 +91,14 @@ bool model_rules_out(const ParticleTraces& t) {
 
 void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out) {
   // A guide may draw from its plan; the model's run confirms it, or the
-  // particle is run again the plain way (Guide::run_planned).
+  // particle is run again the plain way (Guide::run_planned), from the same
+  // random stream: the plan is a cache, and whether it was ready (which
+  // depends on what ran before, a diagnostic included) changes no number.
+  const rng::Generator stream = ctx.rng();
+  bool again = false;
   do {
+    if (again) ctx.rng() = stream;
+    again = true;
     out.guide.clear();
     out.model.clear();
     {
@@ -154,18 +160,40 @@ TraceElbo::TraceElbo(int particles) : particles_(particles) {
   if (particles < 1) throw std::invalid_argument("--particles must be at least 1");
 }
 
+ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int particles, std::vector<ParticleTraces>& traces,
+                           const std::function<ad::Var(int, const ParticleTraces&)>& elbo_of,
+                           const std::function<ad::Var(int, const ParticleTraces&, const ad::Var&)>& surrogate_of,
+                           const std::function<std::string(int)>& explain) {
+  ad::Tape& tape = ctx.tape();
+  const auto P = static_cast<std::size_t>(particles);
+  if (traces.size() != P) traces.resize(P);
+  ParticleSums out;
+  // 1. Traces and ELBOs. The ELBO handles live on the tape; a small vector
+  //    per step (P handles) is all this allocates.
+  std::vector<ad::Var> elbos(P);
+  double elbo_sum = 0;
+  for (std::size_t p = 0; p < P; ++p) {
+    run_particle(ctx, guide, traces[p]);
+    elbos[p] = elbo_of(static_cast<int>(p), traces[p]);
+    elbo_sum += elbos[p].item();
+    if (!std::isfinite(elbos[p].item()) && model_rules_out(traces[p])) ++out.ruled_out;
+    if (!std::isfinite(elbos[p].item()) && out.nonfinite.empty()) {
+      out.nonfinite = describe_nonfinite(traces[p]);
+      if (out.nonfinite.empty() && explain) out.nonfinite = explain(static_cast<int>(p));
+    }
+  }
+  // 2. Surrogates, summed in particle order.
+  out.surrogate = tape.constant(0.0);
+  for (std::size_t p = 0; p < P; ++p)
+    out.surrogate = out.surrogate + surrogate_of(static_cast<int>(p), traces[p], elbos[p]);
+  out.elbo = elbo_sum / particles;
+  return out;
+}
+
 ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   ad::Tape& tape = ctx.tape();
-  ElboEstimate est;
-  ad::Var total = tape.constant(0.0);
-  double elbo_sum = 0;
-  ParticleTraces& t = traces_;
-  for (int p = 0; p < particles_; ++p) {
-    run_particle(ctx, guide, t);
-    ad::Var elbo = particle_elbo(tape, t);
-    elbo_sum += elbo.item();
-    if (!std::isfinite(elbo.item()) && est.nonfinite.empty()) est.nonfinite = describe_nonfinite(t);
-    if (!std::isfinite(elbo.item()) && model_rules_out(t)) ++refused_draws_;
+  auto elbo_of = [&](int, const ParticleTraces& t) { return particle_elbo(tape, t); };
+  auto surrogate_of = [&](int, const ParticleTraces& t, const ad::Var& elbo) {
     // A score-function site's −log q keeps its value but not its gradient
     // (Pyro: its entropy_term is zero): that gradient has expectation zero
     // and would act as a baseline one nat off (tracegraph_elbo.hpp, step 5).
@@ -184,10 +212,14 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
       ad::Var cost = ad::detach(downstream_cost(tape, t, s.msg.frames, &mixing_.of(ctx.graph())));
       surrogate = surrogate + ad::sum(s.log_prob * cost);
     }
-    total = total + surrogate;
-  }
-  est.loss = -total / static_cast<double>(particles_);
-  est.elbo = elbo_sum / particles_;
+    return surrogate;
+  };
+  ParticleSums sums = run_particles(ctx, guide, particles_, traces_, elbo_of, surrogate_of);
+  ElboEstimate est;
+  est.nonfinite = std::move(sums.nonfinite);
+  refused_draws_ += sums.ruled_out;
+  est.loss = -sums.surrogate / static_cast<double>(particles_);
+  est.elbo = sums.elbo;
   return est;
 }
 

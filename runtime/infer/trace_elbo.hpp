@@ -17,6 +17,7 @@
 //      Pyro assumes a plate's elements never mix, and is biased when they do.
 //   5. The loss is −surrogate averaged over the particles.
 #pragma once
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -52,6 +53,26 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
 ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const handlers::Frames& frames,
                         const std::set<std::string>* unrefined = nullptr);
 
+// The particle loop the three estimators share (Trace_ELBO, TraceGraph_ELBO,
+// TraceMeanField_ELBO differ only in a particle's ELBO and its surrogate):
+//   1. every particle's traces (run_particle, into traces[p]) and its ELBO,
+//      elbo_of(p, traces[p]); the first non-finite one is described (by
+//      describe_nonfinite, else by explain(p) when given);
+//   2. every particle's surrogate, surrogate_of(p, traces[p], elbo), which
+//      may read the other particles' traces (leave-one-out baselines);
+//   3. their sum, and the mean ELBO.
+// traces keeps its storage from step to step.
+struct ParticleSums {
+  ad::Var surrogate;     // Σ over the particles
+  double elbo = 0;       // mean over the particles
+  std::string nonfinite; // where the first non-finite particle ELBO came from
+  long ruled_out = 0;    // particles whose guide draw the model ruled out (model_rules_out)
+};
+ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int particles, std::vector<ParticleTraces>& traces,
+                           const std::function<ad::Var(int, const ParticleTraces&)>& elbo_of,
+                           const std::function<ad::Var(int, const ParticleTraces&, const ad::Var&)>& surrogate_of,
+                           const std::function<std::string(int)>& explain = {});
+
 // The mixing plates of a graph (dependencies.hpp), found once per graph.
 class MixingPlates {
  public:
@@ -66,8 +87,15 @@ class MixingPlates {
 class Elbo {
  public:
   virtual ~Elbo() = default;
-  // Builds the loss on ctx's tape; call ctx.begin_step() first.
+  // Builds the loss on ctx's tape; call ctx.begin_step() first. An
+  // evaluation: it changes nothing that outlives it (a diagnostic or a
+  // gradient variance calls it as often as it likes). What a step would
+  // advance (a decaying-average baseline) it records in a scratch that the
+  // next loss() overwrites and end_step() applies.
   virtual ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) = 0;
+  // Called by SVI once a step built on the last loss() is accepted: the one
+  // place where the estimator's per-step state advances (STYLE.md).
+  virtual void end_step() {}
   virtual std::string name() const = 0;
   // A remark for the user, printed once (empty when none).
   const std::string& note() const { return note_; }
@@ -96,7 +124,7 @@ class TraceElbo final : public Elbo {
  private:
   int particles_;
   MixingPlates mixing_;
-  ParticleTraces traces_;  // refilled every particle (keeps its storage)
+  std::vector<ParticleTraces> traces_;  // one per particle, refilled every step
 };
 
 // Σ of scale·log p over the model trace minus Σ of scale·log q over the

@@ -65,22 +65,14 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     guide_runs_model_ = guide.name() != "custom";
     down_ = std::make_unique<Downstream>(graph_, guide_runs_model_);
   }
+  for (auto& [name, c] : pending_) c.count = 0;  // a loss that throws leaves nothing pending
   const int P = opts_.particles;
-  if (traces_.size() != static_cast<std::size_t>(P)) traces_.resize(static_cast<std::size_t>(P));
-  std::vector<ParticleTraces>& traces = traces_;
   std::vector<std::vector<SiteCost>> costs(static_cast<std::size_t>(P));
-  std::vector<ad::Var> elbos;
-  double elbo_sum = 0;
-  std::string nonfinite;  // where the first non-finite particle ELBO came from
+  std::vector<ParticleTraces>& traces = traces_;  // run_particles sizes it
 
-  // 1. Every particle's traces and downstream costs.
-  for (int p = 0; p < P; ++p) {
-    auto& t = traces[static_cast<std::size_t>(p)];
-    run_particle(ctx, guide, t);
-    elbos.push_back(particle_elbo(tape, t));
-    elbo_sum += elbos.back().item();
-    if (!std::isfinite(elbos.back().item()) && nonfinite.empty()) nonfinite = describe_nonfinite(t);
-    if (!std::isfinite(elbos.back().item()) && model_rules_out(t)) ++refused_draws_;
+  // 1. Every particle's traces (run_particles) and downstream costs.
+  auto elbo_of = [&](int p, const ParticleTraces& t) {
+    ad::Var elbo = particle_elbo(tape, t);
     const auto& gs = t.guide.sites();
     for (std::size_t i = 0; i < gs.size(); ++i) {
       const TraceSite& s = gs[i];
@@ -99,21 +91,15 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
       cost = ad::broadcast_to(cost, fs);
       costs[static_cast<std::size_t>(p)].push_back({i, cost, cost.value()});
     }
-  }
+    return elbo;
+  };
 
   // 2. Surrogates with baselines. Every particle uses the averages as they
-  //    were before this step; they are updated once, after, with the mean
-  //    cost of the particles that have the site.
-  ad::Var total = tape.constant(0.0), baseline_loss = tape.constant(0.0);
-  struct StepCosts {
-    ad::Tensor sum;
-    int count = 0;
-    double beta = 0.9;
-  };
-  std::map<std::string, StepCosts> step_costs;  // per site with an average: this step's costs
-  for (int p = 0; p < P; ++p) {
-    auto& t = traces[static_cast<std::size_t>(p)];
-    ad::Var surrogate = elbos[static_cast<std::size_t>(p)];
+  //    were before this step; the mean cost of the particles that have the
+  //    site is recorded for end_step().
+  ad::Var baseline_loss = tape.constant(0.0);
+  auto surrogate_of = [&](int p, const ParticleTraces& t, const ad::Var& elbo) {
+    ad::Var surrogate = elbo;
     // The ELBO's −log q of a score-function site keeps its value but loses
     // its gradient: that term reaches the surrogate only through the site's
     // cost (step 3). See the header: kept, it acts as a baseline off by one.
@@ -130,10 +116,17 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
       if (spec.average) {
         auto it = averages_.find(name);
         if (it != averages_.end() && it->second.mean.shape() == shape) avg = &it->second;
-        auto [acc, fresh] = step_costs.try_emplace(name, StepCosts{ad::Tensor(shape, 0.0), 0, spec.beta});
-        if (acc->second.sum.shape() == shape) {
-          for (std::int64_t k = 0; k < b.numel(); ++k) acc->second.sum[k] += c.value[k];
-          ++acc->second.count;
+        PendingCosts& acc = pending_[name];
+        if (acc.count == 0) {  // the step's first cost of this site fixes its shape
+          if (acc.sum.shape() == shape)
+            for (std::int64_t k = 0; k < acc.sum.numel(); ++k) acc.sum[k] = 0;
+          else
+            acc.sum = ad::Tensor(shape, 0.0);
+          acc.beta = spec.beta;
+        }
+        if (acc.sum.shape() == shape) {
+          for (std::int64_t k = 0; k < b.numel(); ++k) acc.sum[k] += c.value[k];
+          ++acc.count;
         }
       }
       // The other particles' costs of this site, for leave-one-out.
@@ -179,21 +172,27 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
       if (trained) baseline_loss = baseline_loss + ad::sum(ad::square(ad::detach(c.cost) - bvar));
       surrogate = surrogate + ad::sum(s.log_prob * ad::detach(c.cost - bvar));
     }
-    total = total + surrogate;
-  }
-  for (const auto& [name, c] : step_costs) {
+    return surrogate;
+  };
+  ParticleSums sums = run_particles(ctx, guide, P, traces, elbo_of, surrogate_of);
+  ElboEstimate est;
+  est.nonfinite = std::move(sums.nonfinite);
+  refused_draws_ += sums.ruled_out;
+  est.loss = (baseline_loss - sums.surrogate) / static_cast<double>(P);
+  est.elbo = sums.elbo;
+  return est;
+}
+
+void TraceGraphElbo::end_step() {
+  for (auto& [name, c] : pending_) {
     if (c.count == 0) continue;
     Average& a = averages_[name];
     if (!(a.mean.shape() == c.sum.shape())) a = Average{ad::Tensor(c.sum.shape(), 0.0), 0, c.count};
     for (std::int64_t k = 0; k < c.sum.numel(); ++k) a.mean[k] = c.beta * a.mean[k] + (1 - c.beta) * c.sum[k] / c.count;
     ++a.updates;
     a.particles = c.count;
+    c.count = 0;  // applied once
   }
-  ElboEstimate est;
-  est.nonfinite = nonfinite;
-  est.loss = (baseline_loss - total) / static_cast<double>(P);
-  est.elbo = elbo_sum / P;
-  return est;
 }
 
 nlohmann::json TraceGraphElbo::state() const {
@@ -226,6 +225,7 @@ void TraceGraphElbo::load_state(const nlohmann::json& state) {
     throw std::runtime_error(std::string("the saved baseline averages are malformed: ") + e.what());
   }
   averages_ = std::move(loaded);
+  for (auto& [name, c] : pending_) c.count = 0;
 }
 
 std::map<std::string, double> gradient_variance(interp::Context& ctx, guide::Guide& guide, Elbo& elbo, int draws) {

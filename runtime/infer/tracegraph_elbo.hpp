@@ -6,7 +6,8 @@
 //      summed down to s's plates (element n of s gets plate slice n);
 //   2. b_s = the site's baseline (baseline.hpp): `with baseline(...)` on the
 //      site, else the estimator's default (decaying average, β = 0.9);
-//      every particle of a step uses the averages from before the step;
+//      every particle of a step uses the averages from before the step,
+//      and they are updated at end_step(), only for a step SVI accepts;
 //   3. surrogate += Σ_n log q_s[n] · detach(cost_s[n] − b_s[n]); log q is
 //      unscaled and the cost carries the scale, so a subsample or `scale`
 //      factor is counted once;
@@ -47,6 +48,8 @@ class TraceGraphElbo final : public Elbo {
   // load: a state saved without them counts as long settled).
   nlohmann::json state() const override;
   void load_state(const nlohmann::json& state) override;
+  // Updates the decaying averages with the costs the last loss() saw.
+  void end_step() override;
 
  private:
   struct SiteCost {
@@ -61,6 +64,13 @@ class TraceGraphElbo final : public Elbo {
     long updates = 0;   // for the bias correction of a pooled (avg+loo) baseline
     int particles = 1;  // costs per update
   };
+  // One site's costs in the last loss(), for its average's update at
+  // end_step(); count 0: none pending. Kept across steps (no allocation).
+  struct PendingCosts {
+    ad::Tensor sum;
+    int count = 0;
+    double beta = 0.9;
+  };
   ad::Var neural_baseline(interp::Context& ctx, const handlers::TraceSite& s, const BaselineSpec& spec);
 
   const ir::Graph& graph_;
@@ -69,6 +79,7 @@ class TraceGraphElbo final : public Elbo {
   std::vector<ParticleTraces> traces_;  // one per particle, refilled every step
   bool guide_runs_model_ = false;
   std::map<std::string, Average> averages_;  // per site instance
+  std::map<std::string, PendingCosts> pending_;  // per site instance with an average
 };
 
 // The variance of each parameter's gradient estimate over `draws` evaluations

@@ -6,14 +6,57 @@
 
 namespace vireo::optim {
 
-Optimizer::Slot& Optimizer::slot(const std::string& name, Eigen::Index size) {
-  Slot& s = slots_[name];
-  if (s.m.size() != size) {  // first sight of this parameter (or its shape changed on load)
-    s.step = 0;
-    s.m = Eigen::ArrayXd::Zero(size);
-    s.v = Eigen::ArrayXd::Zero(size);
+void Optimizer::discard() {
+  // A parameter first seen in a step that was not committed leaves no slot.
+  for (Slots::iterator it : proposed_) {
+    it->second.pending = false;
+    if (it->second.step == 0) slots_.erase(it);
   }
-  return s;
+  proposed_.clear();
+}
+
+void Optimizer::begin_step(double lr) {
+  discard();
+  step_lr_ = decayed(lr);
+}
+
+void Optimizer::propose(const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value,
+                        const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next) {
+  if (moments() == None) {
+    compute(no_slot_, value, grad, step_lr_, next);
+    return;
+  }
+  const Slots::iterator it = slots_.try_emplace(name).first;
+  Slot& s = it->second;
+  if (s.m.size() != value.size()) {  // first sight of this parameter (or its shape changed on load)
+    s.step = 0;
+    s.m = Eigen::ArrayXd::Zero(value.size());
+    s.v = Eigen::ArrayXd::Zero(value.size());
+  }
+  compute(s, value, grad, step_lr_, next);
+  if (!s.pending) proposed_.push_back(it);
+  s.pending = true;
+}
+
+void Optimizer::commit() {
+  const Moments used = moments();
+  for (Slots::iterator it : proposed_) {
+    Slot& s = it->second;
+    s.pending = false;
+    s.step = s.next_step;
+    if (used & M) s.m.swap(s.next_m);  // O(1); the old buffer is the next step's scratch
+    if (used & V) s.v.swap(s.next_v);
+  }
+  proposed_.clear();
+  lr_ = step_lr_;
+}
+
+void Optimizer::update(const std::string& name, Eigen::ArrayXd& value, const Eigen::Ref<const Eigen::ArrayXd>& grad) {
+  begin_step();
+  Eigen::ArrayXd next;
+  propose(name, value, grad, next);
+  commit();
+  value.swap(next);
 }
 
 nlohmann::json Optimizer::state() const {
@@ -21,6 +64,7 @@ nlohmann::json Optimizer::state() const {
   j["lr"] = lr_;
   nlohmann::json slots = nlohmann::json::object();
   for (const auto& [name, s] : slots_) {
+    if (s.step == 0) continue;  // proposed, never committed: no state yet
     slots[name] = {{"step", s.step},
                    {"m", std::vector<double>(s.m.begin(), s.m.end())},
                    {"v", std::vector<double>(s.v.begin(), s.v.end())}};
@@ -30,7 +74,8 @@ nlohmann::json Optimizer::state() const {
 }
 
 void Optimizer::load_state(const nlohmann::json& j) {
-  lr_ = j.at("lr").get<double>();
+  lr_ = step_lr_ = j.at("lr").get<double>();
+  proposed_.clear();
   slots_.clear();
   for (const auto& [name, s] : j.at("slots").items()) {
     auto m = s.at("m").get<std::vector<double>>();
@@ -49,19 +94,23 @@ namespace {
 class Sgd final : public Optimizer {
  public:
   explicit Sgd(const OptimOptions& o) : Optimizer(o.lr), o_(o) {}
-  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
+  Moments moments() const override { return o_.momentum == 0 ? None : M; }
+  void compute(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const Eigen::Ref<const Eigen::ArrayXd>& g0, double lr,
+               Eigen::ArrayXd& next) override {
     Eigen::ArrayXd g = o_.weight_decay != 0 ? Eigen::ArrayXd(g0 + o_.weight_decay * x) : Eigen::ArrayXd(g0);
     if (o_.momentum == 0) {
-      x -= lr_ * g;
+      next = x - lr * g;
       return;
     }
-    Slot& s = slot(name, x.size());
-    s.m = s.step == 0 ? g : Eigen::ArrayXd(o_.momentum * s.m + g);
-    ++s.step;
-    if (o_.nesterov)
-      x -= lr_ * (g + o_.momentum * s.m);
+    if (s.step == 0)
+      s.next_m = g;
     else
-      x -= lr_ * s.m;
+      s.next_m = o_.momentum * s.m + g;
+    s.next_step = s.step + 1;
+    if (o_.nesterov)
+      next = x - lr * (g + o_.momentum * s.next_m);
+    else
+      next = x - lr * s.next_m;
   }
 
  private:
@@ -71,6 +120,7 @@ class Sgd final : public Optimizer {
 // Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ for step t. Every parameter of
 // a fit is usually at the same step, so they are computed once per step
 // (two pow calls) instead of once per parameter; same numbers either way.
+// A cache of a pure function: not state.
 class BiasCorrections {
  public:
   const std::pair<double, double>& at(long step, double beta1, double beta2) {
@@ -91,22 +141,23 @@ class BiasCorrections {
 class Adam final : public Optimizer {
  public:
   explicit Adam(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-8 : o.eps) {}
-  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
-    Slot& s = slot(name, x.size());
+  Moments moments() const override { return MV; }
+  void compute(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const Eigen::Ref<const Eigen::ArrayXd>& g0, double lr,
+               Eigen::ArrayXd& next) override {
     if (o_.weight_decay != 0)
-      apply(s, x, Eigen::ArrayXd(g0 + o_.weight_decay * x));
+      apply(s, x, Eigen::ArrayXd(g0 + o_.weight_decay * x), lr, next);
     else
-      apply(s, x, g0);  // no copy of the gradient
+      apply(s, x, g0, lr, next);  // no copy of the gradient
   }
 
  private:
   template <class G>
-  void apply(Slot& s, Eigen::Ref<Eigen::ArrayXd> x, const G& g) {
-    ++s.step;
-    s.m = o_.beta1 * s.m + (1 - o_.beta1) * g;
-    s.v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
-    const auto& [bc1, bc2] = corrections_.at(s.step, o_.beta1, o_.beta2);
-    x -= (lr_ / bc1) * s.m / (s.v.sqrt() / std::sqrt(bc2) + eps_);
+  void apply(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const G& g, double lr, Eigen::ArrayXd& next) {
+    s.next_step = s.step + 1;
+    s.next_m = o_.beta1 * s.m + (1 - o_.beta1) * g;
+    s.next_v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
+    const auto& [bc1, bc2] = corrections_.at(s.next_step, o_.beta1, o_.beta2);
+    next = x - (lr / bc1) * s.next_m / (s.next_v.sqrt() / std::sqrt(bc2) + eps_);
   }
 
   OptimOptions o_;
@@ -123,24 +174,25 @@ class Adam final : public Optimizer {
 class ClippedAdam final : public Optimizer {
  public:
   explicit ClippedAdam(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-8 : o.eps) {}
-  void begin_step() override { lr_ *= o_.lrd; }
-  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
-    Slot& s = slot(name, x.size());
+  Moments moments() const override { return MV; }
+  double decayed(double lr) const override { return lr * o_.lrd; }
+  void compute(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const Eigen::Ref<const Eigen::ArrayXd>& g0, double lr,
+               Eigen::ArrayXd& next) override {
     if (o_.weight_decay != 0)
-      apply(s, x, Eigen::ArrayXd(g0.max(-o_.clip_norm).min(o_.clip_norm) + o_.weight_decay * x));
+      apply(s, x, Eigen::ArrayXd(g0.max(-o_.clip_norm).min(o_.clip_norm) + o_.weight_decay * x), lr, next);
     else
-      apply(s, x, g0.max(-o_.clip_norm).min(o_.clip_norm));  // evaluated in place, no copy
+      apply(s, x, g0.max(-o_.clip_norm).min(o_.clip_norm), lr, next);  // evaluated in place, no copy
   }
 
  private:
   template <class G>
-  void apply(Slot& s, Eigen::Ref<Eigen::ArrayXd> x, const G& g) {
-    ++s.step;
-    s.m = o_.beta1 * s.m + (1 - o_.beta1) * g;
-    s.v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
-    const auto& [bc1, bc2] = corrections_.at(s.step, o_.beta1, o_.beta2);
-    double step_size = lr_ * std::sqrt(bc2) / bc1;
-    x -= step_size * s.m / (s.v.sqrt() + eps_);
+  void apply(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const G& g, double lr, Eigen::ArrayXd& next) {
+    s.next_step = s.step + 1;
+    s.next_m = o_.beta1 * s.m + (1 - o_.beta1) * g;
+    s.next_v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
+    const auto& [bc1, bc2] = corrections_.at(s.next_step, o_.beta1, o_.beta2);
+    double step_size = lr * std::sqrt(bc2) / bc1;
+    next = x - step_size * s.next_m / (s.next_v.sqrt() + eps_);
   }
 
   OptimOptions o_;
@@ -152,12 +204,13 @@ class ClippedAdam final : public Optimizer {
 class Adagrad final : public Optimizer {
  public:
   explicit Adagrad(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-10 : o.eps) {}
-  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
-    Slot& s = slot(name, x.size());
+  Moments moments() const override { return V; }
+  void compute(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const Eigen::Ref<const Eigen::ArrayXd>& g0, double lr,
+               Eigen::ArrayXd& next) override {
     Eigen::ArrayXd g = o_.weight_decay != 0 ? Eigen::ArrayXd(g0 + o_.weight_decay * x) : Eigen::ArrayXd(g0);
-    ++s.step;
-    s.v += g.square();
-    x -= lr_ * g / (s.v.sqrt() + eps_);
+    s.next_step = s.step + 1;
+    s.next_v = s.v + g.square();
+    next = x - lr * g / (s.next_v.sqrt() + eps_);
   }
 
  private:
@@ -170,17 +223,18 @@ class Adagrad final : public Optimizer {
 class RmsProp final : public Optimizer {
  public:
   explicit RmsProp(const OptimOptions& o) : Optimizer(o.lr), o_(o), eps_(o.eps < 0 ? 1e-8 : o.eps) {}
-  void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> x, const Eigen::Ref<const Eigen::ArrayXd>& g0) override {
-    Slot& s = slot(name, x.size());
+  Moments moments() const override { return o_.momentum > 0 ? MV : V; }
+  void compute(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const Eigen::Ref<const Eigen::ArrayXd>& g0, double lr,
+               Eigen::ArrayXd& next) override {
     Eigen::ArrayXd g = o_.weight_decay != 0 ? Eigen::ArrayXd(g0 + o_.weight_decay * x) : Eigen::ArrayXd(g0);
-    ++s.step;
-    s.v = o_.alpha * s.v + (1 - o_.alpha) * g.square();
-    Eigen::ArrayXd step = g / (s.v.sqrt() + eps_);
+    s.next_step = s.step + 1;
+    s.next_v = o_.alpha * s.v + (1 - o_.alpha) * g.square();
+    Eigen::ArrayXd step = g / (s.next_v.sqrt() + eps_);
     if (o_.momentum > 0) {
-      s.m = o_.momentum * s.m + step;
-      x -= lr_ * s.m;
+      s.next_m = o_.momentum * s.m + step;
+      next = x - lr * s.next_m;
     } else {
-      x -= lr_ * step;
+      next = x - lr * step;
     }
   }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace vireo::optim {
 
@@ -27,32 +28,68 @@ struct OptimOptions {
 };
 
 // One optimizer over named parameters; it minimises (gradients are of the loss).
+// A step has two phases, so that a step found non-finite halfway can be
+// refused without a trace (svi.hpp):
+//   begin_step(lr)   opens a step at learning rate lr (ClippedAdam decays it
+//                    by lrd first) and drops any step proposed but not committed;
+//   propose(...)     per parameter: its value after the step, written to
+//                    `next`; the moments it would have go to the slot's
+//                    scratch; nothing the optimizer keeps changes;
+//   commit()         the proposed moments, step counts and learning rate
+//                    become the state.
+// Per-step state lives only in commit() (STYLE.md: state that advances once
+// per step changes in one place). The scratch buffers outlive the step, so
+// after a parameter's first step none of this allocates.
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // Called once before the parameter updates of a step.
-  virtual void begin_step() {}
-  // value -= update(grad), for the parameter called `name`.
-  virtual void update(const std::string& name, Eigen::Ref<Eigen::ArrayXd> value,
-                      const Eigen::Ref<const Eigen::ArrayXd>& grad) = 0;
-  // Current learning rate (after any decay), for progress output and schedules.
+  void begin_step(double lr);
+  void begin_step() { begin_step(lr_); }
+  // next = value after this step's update of the parameter `name`.
+  void propose(const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value,
+               const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next);
+  void commit();
+  // A whole step of one parameter, in place: begin_step(), propose, commit.
+  void update(const std::string& name, Eigen::ArrayXd& value, const Eigen::Ref<const Eigen::ArrayXd>& grad);
+  // Current learning rate (after any decay of committed steps), for progress output and schedules.
   double lr() const { return lr_; }
-  void set_lr(double lr) { lr_ = lr; }
+  // The learning rate of the step begun last (lr() until a step is begun).
+  double step_lr() const { return step_lr_; }
+  void set_lr(double lr) { lr_ = step_lr_ = lr; }
 
   // The whole state (moments, step counts, current lr) so that a saved fit resumes exactly.
   virtual nlohmann::json state() const;
   virtual void load_state(const nlohmann::json& j);
 
  protected:
-  explicit Optimizer(double lr) : lr_(lr) {}
+  explicit Optimizer(double lr) : lr_(lr), step_lr_(lr) {}
   // Per-parameter buffers; which ones an optimizer uses is its own business.
+  // m, v, step: the state; next_m, next_v, next_step: a proposed step's.
   struct Slot {
     long step = 0;
     Eigen::ArrayXd m, v;
+    long next_step = 0;
+    Eigen::ArrayXd next_m, next_v;
+    bool pending = false;  // proposed in the step begun last, not committed
   };
-  Slot& slot(const std::string& name, Eigen::Index size);
-  std::map<std::string, Slot> slots_;
+  // The learning rate of a step begun at `lr` (ClippedAdam: lr·lrd).
+  virtual double decayed(double lr) const { return lr; }
+  // Which of a slot's moments compute() writes (commit() takes those).
+  enum Moments { None = 0, M = 1, V = 2, MV = 3 };
+  virtual Moments moments() const = 0;
+  // Writes next, next_step and the next_m / next_v that moments() names,
+  // from the slot's state, x and g at learning rate lr_step; changes nothing else.
+  virtual void compute(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const Eigen::Ref<const Eigen::ArrayXd>& g,
+                       double lr_step, Eigen::ArrayXd& next) = 0;
+
+ private:
+  using Slots = std::map<std::string, Slot>;
+  void discard();
+  Slots slots_;
+  Slot no_slot_;  // handed to compute() by an optimizer without moments (plain SGD)
+  std::vector<Slots::iterator> proposed_;  // this step's slots, for commit(); storage reused
   double lr_;
+  double step_lr_;
 };
 
 // Builds the optimizer `o.name`. Throws std::invalid_argument for an unknown

@@ -34,6 +34,13 @@ Entry& ParamStore::add(Entry e) {
   return entries_.back();
 }
 
+void ParamStore::truncate(std::size_t n) {
+  while (entries_.size() > n) {
+    index_.erase(entries_.back().name);
+    entries_.pop_back();
+  }
+}
+
 void ParamStore::clear() {
   entries_.clear();
   index_.clear();

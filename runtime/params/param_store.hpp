@@ -38,6 +38,10 @@ class ParamStore {
   std::vector<Entry>& entries() { return entries_; }
   std::size_t size() const { return entries_.size(); }
   void clear();
+  // Removes the entries added after the first n: what an evaluation that
+  // created parameters (a refused step, a diagnostic before the first step)
+  // undoes, so that it leaves the store as it found it.
+  void truncate(std::size_t n);
 
   // JSON form: {"format": "vireo-params", "version": 1, "params": [{"name", "shape",
   // "constraint", "unconstrained"}...], "optimizer": {...}}. Non-finite values are

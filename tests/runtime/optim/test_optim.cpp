@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE optim
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <vector>
 
 #include "runtime/optim/optimizer.hpp"
 #include "runtime/optim/schedule.hpp"
@@ -49,16 +50,59 @@ BOOST_AUTO_TEST_CASE(clipped_adam_clamps_elements_and_decays_lr_before_each_step
   o.clip_norm = 1.0;
   o.lrd = 0.5;
   auto opt = make_optimizer(o);
-  Eigen::ArrayXd x = arr({0.0, 0.0});
+  Eigen::ArrayXd x = arr({0.0, 0.0}), next;
   opt->begin_step();
-  BOOST_TEST(opt->lr() == 0.05);  // decayed before the first step, as Pyro does
-  opt->update("x", x, arr({100.0, 0.5}));
+  BOOST_TEST(opt->step_lr() == 0.05);  // decayed before the first step, as Pyro does
+  BOOST_TEST(opt->lr() == 0.1);        // but only a committed step keeps the decay
+  opt->propose("x", x, arr({100.0, 0.5}), next);
+  opt->commit();
+  BOOST_TEST(opt->lr() == 0.05);
   // Element 0 is clamped to 1: m = 0.1, v = 0.001; step = lr·sqrt(bc2)/bc1 · m/(sqrt(v)+eps).
   double step_size = 0.05 * std::sqrt(0.001) / 0.1;
-  BOOST_TEST(x[0] == -step_size * 0.1 / (std::sqrt(0.001) + 1e-8), boost::test_tools::tolerance(1e-12));
-  BOOST_TEST(x[1] == -step_size * 0.05 / (std::sqrt(0.001 * 0.25) + 1e-8), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(next[0] == -step_size * 0.1 / (std::sqrt(0.001) + 1e-8), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(next[1] == -step_size * 0.05 / (std::sqrt(0.001 * 0.25) + 1e-8), boost::test_tools::tolerance(1e-12));
   opt->begin_step();
-  BOOST_TEST(opt->lr() == 0.025);
+  BOOST_TEST(opt->step_lr() == 0.025);
+}
+
+// A step proposed but not committed (SVI refused it) leaves every optimizer's
+// state — moments, step counts, the decayed learning rate, which parameters
+// it has seen — exactly as it was, and the next committed step is the one
+// that would have come without it.
+BOOST_AUTO_TEST_CASE(an_uncommitted_step_changes_nothing) {
+  std::vector<OptimOptions> all = {opts("adam", 0.1), opts("clipped_adam", 0.1), opts("sgd", 0.1), opts("adagrad", 0.1),
+                                   opts("rmsprop", 0.1)};
+  all[1].lrd = 0.9;
+  all[2].momentum = 0.9;
+  OptimOptions rms_momentum = opts("rmsprop", 0.1);
+  rms_momentum.momentum = 0.5;
+  all.push_back(rms_momentum);
+  for (const OptimOptions& o : all) {
+    BOOST_TEST_CONTEXT(o.name << " momentum " << o.momentum) {
+      auto run = [&](bool refused_step) {
+        auto opt = make_optimizer(o);
+        Eigen::ArrayXd x = arr({1.0, -2.0}), next;
+        for (int t = 0; t < 3; ++t) {
+          if (refused_step && t == 1) {
+            const std::string before = opt->state().dump();
+            opt->begin_step();
+            opt->propose("x", x, arr({1e3, -7.0}), next);
+            opt->propose("new", arr({0.5}), arr({2.0}), next);  // first seen in the refused step
+            BOOST_TEST(opt->state().dump() == before);
+            BOOST_TEST(opt->lr() == 0.1 * (o.name == "clipped_adam" ? 0.9 : 1.0));
+          }
+          opt->begin_step();
+          opt->propose("x", x, x * x - 1.0, next);
+          opt->commit();
+          x = next;
+        }
+        return std::make_pair(x, opt->state().dump());
+      };
+      const auto plain = run(false), refused = run(true);
+      BOOST_TEST((plain.first == refused.first).all());
+      BOOST_TEST(plain.second == refused.second);  // bit for bit, and no slot for "new"
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(sgd_momentum_follows_pytorch) {
