@@ -1,5 +1,5 @@
 // The `vireo` command: a thin host of include/vireo (nothing else).
-//   vireo check FILE                         parse + check; errors with file:line:col
+//   vireo check FILE [--data D]              parse + check (+ the data and one execution); errors with file:line:col
 //   vireo graph FILE [--guide] [--format dot|text]
 //   vireo run   FILE [--data DATA] [fit options] [--draws CSV] [--summary JSON] [--save-params F] [--load-params F]
 //               [--evidence N]
@@ -228,9 +228,13 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   const char* data_help = "the data, a JSON object keyed by data names (needed only when the model has a data block)";
-  std::string check_file;
-  CLI::App* check = app.add_subcommand("check", "Parse and check a model; errors with file:line:col");
+  std::string check_file, check_data;
+  CLI::App* check = app.add_subcommand("check", "Parse and check a model (and, with --data, the data and one execution); errors with file:line:col");
   check->add_option("FILE", check_file, "the .vireo file")->required();
+  check->add_option("--data", check_data,
+                    "also check the data against the declarations, then run the model (and guide) once at the "
+                    "initial values: what only the data can show (a size that does not fit a plate, an index out of "
+                    "range, a parameter outside its domain) is reported as `run` would");
 
   std::string graph_file, format = "dot";
   bool with_guide = false;
@@ -360,6 +364,14 @@ int main(int argc, char** argv) {
     if (*check) {
       vireo::Model model = vireo::Model::from_file(check_file);
       std::cerr << model.rendered_warnings();
+      // With the data, or when the model needs none: one execution at the
+      // initial values (seed 0), whose errors are those of `run`'s first step.
+      if (!check_data.empty() || model.data_names().empty()) {
+        vireo::Data data = load_data(model, check_data);
+        std::cerr << data.rendered_warnings();
+        vireo::Fit fit(model, data, {});
+        fit.trace();
+      }
       std::cout << check_file << ": ok\n";
       return 0;
     }

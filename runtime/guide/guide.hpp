@@ -24,6 +24,11 @@ class Guide {
  public:
   virtual ~Guide() = default;
   virtual std::string name() const = 0;
+  // Whether the guide executes the model's own program (the automatic
+  // guides do, drawing each latent site from its guide distribution), so
+  // that its sites depend on each other as the model's do; a hand-written
+  // guide has its own dependency structure (TraceGraph_ELBO reads this).
+  virtual bool runs_model_program() const { return true; }
   // One draw of every latent site, through ctx.handlers().
   virtual void run(interp::Context& ctx) = 0;
   // Sticking the landing (Roeder, Wu & Duvenaud 2017): log q of a
@@ -69,6 +74,7 @@ class CustomGuide final : public Guide {
  public:
   explicit CustomGuide(const ir::Graph& g) : graph_(g) {}
   std::string name() const override { return "custom"; }
+  bool runs_model_program() const override { return false; }
   void run(interp::Context& ctx) override;
   // Each reparameterised site's log q from its distribution with the
   // parameters detached (interp::Interpreter::set_detached_log_q).

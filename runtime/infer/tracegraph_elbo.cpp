@@ -62,7 +62,7 @@ ad::Var TraceGraphElbo::neural_baseline(interp::Context& ctx, const TraceSite& s
 ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   ad::Tape& tape = ctx.tape();
   if (!down_) {
-    guide_runs_model_ = guide.name() != "custom";
+    guide_runs_model_ = guide.runs_model_program();
     down_ = std::make_unique<Downstream>(graph_, guide_runs_model_);
   }
   for (auto& [name, c] : pending_) c.count = 0;  // a loss that throws leaves nothing pending

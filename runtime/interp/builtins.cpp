@@ -1,138 +1,199 @@
-// Calls of the standard library's functions (the rows of stdlib/signatures
-// whose callable is Function), bound to tape operations by name.
+// Calls of the standard library's functions: one implementation per
+// Function row of the signature table (stdlib/signatures), bound to the rows
+// once, by name, into a table indexed by BuiltinId; a call dispatches by its
+// row's id. A row without an implementation (or an implementation naming no
+// row) is refused when the table is built, at the first call of any builtin.
 #include <fmt/format.h>
 
+#include <boost/container/small_vector.hpp>
+
 #include <cmath>
-#include <functional>
-#include <unordered_map>
+#include <stdexcept>
+#include <utility>
 
 #include "runtime/interp/interpreter.hpp"
 #include "stdlib/signatures/signature.hpp"
 
 namespace vireo::interp {
 
+// What an implementation reads of its call: the arguments in parameter
+// order (absent optional ones as no_expr), then the variadic extras.
+struct Interpreter::BuiltinCall {
+  Interpreter& in;
+  Frame& f;
+  const ir::Expr& e;
+  const sig::Signature& s;
+  boost::container::small_vector<ir::ExprId, 4> ops;
+
+  bool has(std::size_t i) const { return i < ops.size() && ops[i] != ir::no_expr; }
+  Value arg(std::size_t i) {
+    if (!has(i)) throw RunError(e.span, fmt::format("'{}' is missing an argument", s.name));
+    return in.eval(f, ops[i]);
+  }
+  std::int64_t integer(std::size_t i, const char* what) { return in.eval_int(f, ops[i], what); }
+  // The variadic extras from `from` on, as dimensions.
+  ad::Shape extras(std::size_t from) {
+    std::vector<std::int64_t> dims;
+    for (std::size_t i = from; i < ops.size(); ++i) dims.push_back(integer(i, "a dimension"));
+    for (auto d : dims)
+      if (d < 0) throw RunError(e.span, fmt::format("'{}': a dimension must not be negative; got {}", s.name, d));
+    return ad::Shape(dims);
+  }
+  ad::Tape& tape() { return in.ctx_.tape(); }
+  // Two operands of an elementwise operation, aligned (value.hpp).
+  std::pair<ad::Var, ad::Var> aligned(const Value& x, const Value& y, PlateList& plates) {
+    int ev = 0;
+    plates = in.operand_plates(x, y, e.span, ev);
+    return {align(x, plates, ev), align(y, plates, ev)};
+  }
+};
+
 namespace {
 
-using Unary = ad::Var (*)(ad::Var);
+using Call = Interpreter::BuiltinCall;
+using Impl = Value (*)(Call&);
 
-const std::unordered_map<std::string_view, Unary>& unary_table() {
-  static const std::unordered_map<std::string_view, Unary> t = {
-      {"exp", ad::exp},         {"log", ad::log},         {"log1p", ad::log1p},     {"expm1", ad::expm1},
-      {"sqrt", ad::sqrt},       {"abs", ad::abs},         {"sin", ad::sin},         {"cos", ad::cos},
-      {"tanh", ad::tanh},       {"sigmoid", ad::sigmoid}, {"logit", ad::logit},     {"softplus", ad::softplus},
-      {"relu", ad::relu},       {"detach", ad::detach},
+// f(x) elementwise; the result keeps x's element kind (abs, detach) or is real.
+template <ad::Var (*F)(ad::Var), bool keep_kind = false>
+Value unary(Call& c) {
+  Value x = c.arg(0);
+  return Value{F(x.var), keep_kind ? x.kind : Kind::Real, x.plates};
+}
+
+Value pow_(Call& c) {
+  Value x = c.arg(0), y = c.arg(1);
+  PlateList plates;
+  auto [a, b] = c.aligned(x, y, plates);
+  return Value{ad::pow(a, b), Kind::Real, plates};
+}
+
+// min(x) / max(x): the smallest / largest element; min(x, y) / max(x, y): elementwise.
+template <bool is_min>
+Value extremum(Call& c) {
+  Value x = c.arg(0);
+  if (!c.has(1)) return Value{is_min ? ad::min(x.var) : ad::max(x.var), x.kind, {}};
+  Value y = c.arg(1);
+  PlateList plates;
+  auto [a, b] = c.aligned(x, y, plates);
+  return Value{is_min ? ad::minimum(a, b) : ad::maximum(a, b), arithmetic_kind(x.kind, y.kind), plates};
+}
+
+Value softmax_(Call& c) {
+  Value x = c.arg(0);
+  return Value{ad::softmax(x.var, -1), Kind::Real, x.plates};
+}
+Value log_softmax_(Call& c) {
+  Value x = c.arg(0);
+  return Value{ad::log_softmax(x.var, -1), Kind::Real, x.plates};
+}
+Value logsumexp_(Call& c) { return Value{ad::logsumexp(c.arg(0).var), Kind::Real, {}}; }
+Value sum_(Call& c) {
+  Value x = c.arg(0);
+  return Value{ad::sum(x.var), x.kind == Kind::Real ? Kind::Real : Kind::Int, {}};
+}
+Value mean_(Call& c) { return Value{ad::mean(c.arg(0).var), Kind::Real, {}}; }
+Value dot_(Call& c) { return Value{ad::dot(c.arg(0).var, c.arg(1).var), Kind::Real, {}}; }
+Value transpose_(Call& c) {
+  Value x = c.arg(0);
+  return Value{ad::transpose(x.var), x.kind, {}};
+}
+Value zeros_(Call& c) { return Value{ad::zeros(c.tape(), c.extras(0)), Kind::Real, {}}; }
+Value ones_(Call& c) { return Value{ad::ones(c.tape(), c.extras(0)), Kind::Real, {}}; }
+
+// One number, or one number per plate element (then one array each).
+Value fill_(Call& c) {
+  Value v = c.arg(0);
+  ad::Shape dims = c.extras(1);
+  if (v.plain() ? v.var.numel() != 1 : v.event_rank() != 0)
+    throw RunError(c.e.span, fmt::format("fill's value must be one number{}; it has shape {}",
+                                         v.plain() ? "" : " per plate element", ad::to_string(v.var.shape())));
+  ad::Shape lead, shape;
+  for (std::size_t p = 0; p < v.plates.size(); ++p) {
+    lead.push_back(v.var.shape()[static_cast<int>(p)]);
+    shape.push_back(v.var.shape()[static_cast<int>(p)]);
+  }
+  for (int d = 0; d < dims.rank(); ++d) {
+    lead.push_back(1);
+    shape.push_back(dims[d]);
+  }
+  return Value{ad::broadcast_to(ad::reshape(v.var, lead), shape), v.kind, v.plates};
+}
+
+Value arange_(Call& c) {
+  if (c.has(1)) {
+    std::int64_t a = c.integer(0, "arange's start"), z = c.integer(1, "arange's stop");
+    return Value{ad::arange(c.tape(), static_cast<double>(a), static_cast<double>(z)), Kind::Int, {}};
+  }
+  return Value{ad::arange(c.tape(), static_cast<double>(c.integer(0, "arange's stop"))), Kind::Int, {}};
+}
+
+Value one_hot_(Call& c) {
+  Value x = c.arg(0);
+  std::int64_t k = c.integer(1, "num_classes");
+  ad::IntTensor idx = to_ints(x.var, c.e.span, "one_hot's argument");
+  for (std::int64_t j = 0; j < idx.numel(); ++j)
+    if (idx[j] < 0 || idx[j] >= k)
+      throw RunError(c.e.span, fmt::format("one_hot: class {} is outside 0..{}", idx[j], k - 1));
+  return Value{ad::one_hot(c.tape(), idx, k), Kind::Int, x.plates};
+}
+
+// size(x, dim): a plate-indexed value's dims are counted per element.
+Value size_(Call& c) {
+  Value x = c.arg(0);
+  std::int64_t dim = c.has(1) ? c.integer(1, "size's dim") : 0;
+  int base = x.plain() ? 0 : static_cast<int>(x.plates.size());
+  if (dim < 0 || base + dim >= x.var.rank())
+    throw RunError(c.e.span, fmt::format("size: dimension {} does not exist in shape {}", dim, ad::to_string(x.var.shape())));
+  return Value{c.tape().constant(static_cast<double>(x.var.shape()[static_cast<int>(base + dim)])), Kind::Int, {}};
+}
+
+std::vector<Impl> bind_implementations() {
+  const std::pair<std::string_view, Impl> rows[] = {
+      {"exp", unary<ad::exp>},         {"log", unary<ad::log>},         {"log1p", unary<ad::log1p>},
+      {"expm1", unary<ad::expm1>},     {"sqrt", unary<ad::sqrt>},       {"abs", unary<ad::abs, true>},
+      {"sin", unary<ad::sin>},         {"cos", unary<ad::cos>},         {"tanh", unary<ad::tanh>},
+      {"sigmoid", unary<ad::sigmoid>}, {"logit", unary<ad::logit>},     {"softplus", unary<ad::softplus>},
+      {"relu", unary<ad::relu>},       {"detach", unary<ad::detach, true>},
+      {"pow", pow_},                   {"min", extremum<true>},         {"max", extremum<false>},
+      {"softmax", softmax_},           {"log_softmax", log_softmax_},   {"logsumexp", logsumexp_},
+      {"sum", sum_},                   {"mean", mean_},                 {"dot", dot_},
+      {"transpose", transpose_},       {"zeros", zeros_},               {"ones", ones_},
+      {"fill", fill_},                 {"arange", arange_},             {"one_hot", one_hot_},
+      {"size", size_},
   };
-  return t;
+  std::vector<Impl> table(sig::signatures().size(), nullptr);
+  for (const auto& [name, impl] : rows) {
+    const sig::Signature* s = sig::find(name);
+    if (!s || s->is_distribution())
+      throw std::logic_error(fmt::format("the interpreter implements '{}', which is no function of the signature table", name));
+    table[static_cast<std::size_t>(s->id)] = impl;
+  }
+  for (const auto& s : sig::signatures())
+    if (!s.is_distribution() && !table[static_cast<std::size_t>(s.id)])
+      throw std::logic_error(fmt::format("the signature table's function '{}' has no implementation in the interpreter", s.name));
+  return table;
+}
+
+const std::vector<Impl>& implementations() {
+  static const std::vector<Impl> table = bind_implementations();  // immutable after first use
+  return table;
 }
 
 }  // namespace
 
 Value Interpreter::call_builtin(Frame& f, const ir::Expr& e) {
   const sig::Signature& s = sig::get(e.ref);
-  const ir::Body& b = *f.body;
   if (s.is_distribution())
     throw RunError(e.span, fmt::format("'{}' is a distribution; it can only stand on the right of `~`", s.name));
-  // Operands in parameter order (no_expr when absent), then variadic extras.
-  std::vector<ir::ExprId> ops;
-  for (std::uint32_t i = 0; i < e.count; ++i) ops.push_back(b.operand(e, i));
-  auto arg = [&](std::size_t i) -> Value {
-    if (i >= ops.size() || ops[i] == ir::no_expr) throw RunError(e.span, fmt::format("'{}' is missing an argument", s.name));
-    return eval(f, ops[i]);
-  };
-  auto has = [&](std::size_t i) { return i < ops.size() && ops[i] != ir::no_expr; };
-  auto extras = [&](std::size_t from) {
-    std::vector<std::int64_t> dims;
-    for (std::size_t i = from; i < ops.size(); ++i) dims.push_back(eval_int(f, ops[i], "a dimension"));
-    for (auto d : dims)
-      if (d < 0) throw RunError(e.span, fmt::format("'{}': a dimension must not be negative; got {}", s.name, d));
-    return ad::Shape(dims);
-  };
-  ad::Tape& tape = ctx_.tape();
-  std::string_view name = s.name;
+  BuiltinCall call{*this, f, e, s, {}};
+  for (std::uint32_t i = 0; i < e.count; ++i) call.ops.push_back(f.body->operand(e, i));
   try {
-    if (auto it = unary_table().find(name); it != unary_table().end()) {
-      Value x = arg(0);
-      Kind k = (name == "abs" || name == "detach") ? x.kind : Kind::Real;
-      return Value{it->second(x.var), k, x.plates};
-    }
-    if (name == "pow" || ((name == "min" || name == "max") && has(1))) {
-      Value x = arg(0), y = arg(1);
-      int ev = 0;
-      PlateList plates = operand_plates(x, y, e.span, ev);
-      ad::Var a = align(x, plates, ev), c = align(y, plates, ev);
-      if (name == "pow") return Value{ad::pow(a, c), Kind::Real, plates};
-      if (name == "min") return Value{ad::minimum(a, c), arithmetic_kind(x.kind, y.kind), plates};
-      return Value{ad::maximum(a, c), arithmetic_kind(x.kind, y.kind), plates};
-    }
-    if (name == "softmax" || name == "log_softmax") {
-      Value x = arg(0);
-      return Value{name == "softmax" ? ad::softmax(x.var, -1) : ad::log_softmax(x.var, -1), Kind::Real, x.plates};
-    }
-    if (name == "logsumexp") return Value{ad::logsumexp(arg(0).var), Kind::Real, {}};
-    if (name == "sum") {
-      Value x = arg(0);
-      return Value{ad::sum(x.var), x.kind == Kind::Real ? Kind::Real : Kind::Int, {}};
-    }
-    if (name == "mean") return Value{ad::mean(arg(0).var), Kind::Real, {}};
-    if (name == "min" || name == "max") {
-      Value x = arg(0);
-      return Value{name == "min" ? ad::min(x.var) : ad::max(x.var), x.kind, {}};
-    }
-    if (name == "dot") return Value{ad::dot(arg(0).var, arg(1).var), Kind::Real, {}};
-    if (name == "transpose") {
-      Value x = arg(0);
-      return Value{ad::transpose(x.var), x.kind, {}};
-    }
-    if (name == "zeros") return Value{ad::zeros(tape, extras(0)), Kind::Real, {}};
-    if (name == "ones") return Value{ad::ones(tape, extras(0)), Kind::Real, {}};
-    if (name == "fill") {
-      // One number, or one number per plate element (then one array each).
-      Value v = arg(0);
-      ad::Shape dims = extras(1);
-      if (v.plain() ? v.var.numel() != 1 : v.event_rank() != 0)
-        throw RunError(e.span, fmt::format("fill's value must be one number{}; it has shape {}",
-                                           v.plain() ? "" : " per plate element", ad::to_string(v.var.shape())));
-      ad::Shape lead, shape;
-      for (std::size_t p = 0; p < v.plates.size(); ++p) {
-        lead.push_back(v.var.shape()[static_cast<int>(p)]);
-        shape.push_back(v.var.shape()[static_cast<int>(p)]);
-      }
-      for (int d = 0; d < dims.rank(); ++d) {
-        lead.push_back(1);
-        shape.push_back(dims[d]);
-      }
-      return Value{ad::broadcast_to(ad::reshape(v.var, lead), shape), v.kind, v.plates};
-    }
-    if (name == "arange") {
-      if (has(1)) {
-        std::int64_t a = eval_int(f, ops[0], "arange's start"), z = eval_int(f, ops[1], "arange's stop");
-        return Value{ad::arange(tape, static_cast<double>(a), static_cast<double>(z)), Kind::Int, {}};
-      }
-      return Value{ad::arange(tape, static_cast<double>(eval_int(f, ops[0], "arange's stop"))), Kind::Int, {}};
-    }
-    if (name == "one_hot") {
-      Value x = arg(0);
-      std::int64_t k = eval_int(f, ops[1], "num_classes");
-      ad::IntTensor idx = to_ints(x.var, e.span, "one_hot's argument");
-      for (std::int64_t j = 0; j < idx.numel(); ++j)
-        if (idx[j] < 0 || idx[j] >= k)
-          throw RunError(e.span, fmt::format("one_hot: class {} is outside 0..{}", idx[j], k - 1));
-      return Value{ad::one_hot(tape, idx, k), Kind::Int, x.plates};
-    }
-    if (name == "size") {
-      Value x = arg(0);
-      std::int64_t dim = has(1) ? eval_int(f, ops[1], "size's dim") : 0;
-      int base = x.plain() ? 0 : static_cast<int>(x.plates.size());
-      if (dim < 0 || base + dim >= x.var.rank())
-        throw RunError(e.span, fmt::format("size: dimension {} does not exist in shape {}", dim, ad::to_string(x.var.shape())));
-      return Value{tape.constant(static_cast<double>(x.var.shape()[static_cast<int>(base + dim)])), Kind::Int, {}};
-    }
+    return implementations()[static_cast<std::size_t>(s.id)](call);
   } catch (const RunError&) {
     throw;
   } catch (const std::exception& ex) {
     throw RunError(e.span, fmt::format("{}: {}", s.name, ex.what()));
   }
-  throw RunError(e.span, fmt::format("'{}' has no implementation in the interpreter", s.name));
 }
 
 }  // namespace vireo::interp

@@ -33,6 +33,10 @@ class Interpreter {
   // declarations), for the data loader.
   Value eval_data_expr(ir::ExprId e);
 
+  // One call of a standard-library function, as its implementation sees it
+  // (builtins.cpp: one implementation per row of the signature table).
+  struct BuiltinCall;
+
  private:
   struct Frame {
     const ir::Body* body = nullptr;

@@ -36,6 +36,34 @@ BOOST_AUTO_TEST_CASE(check_bad_file_reports_every_error) {
   fs::remove(bad);
 }
 
+// `check --data` (LANGUAGE.md): the data against the declarations, then one
+// execution, so that what only the data show is reported before `run`: here
+// an index beyond the array it reads and a scale that the data make negative.
+BOOST_AUTO_TEST_CASE(check_with_data_reports_what_the_data_show) {
+  fs::path model = write_temp("gather.vireo",
+                              "data {\n  N: int\n  K: int\n  z: int<lower=0>[N]\n  s: real\n  y: real[N]\n}\n"
+                              "model {\n  w: real[K] ~ Normal(0, 1)\n  t ~ Normal(0, s)\n"
+                              "  plate data(N) {\n    observe y ~ Normal(w[z], 1)\n  }\n}\n");
+  fs::path good = write_temp("gather_good.json", R"({"N": 3, "K": 3, "z": [0, 2, 1], "s": 1, "y": [0.1, 0.2, 0.3]})");
+  fs::path far = write_temp("gather_far.json", R"({"N": 3, "K": 3, "z": [0, 5, 1], "s": 1, "y": [0.1, 0.2, 0.3]})");
+  fs::path negative = write_temp("gather_neg.json", R"({"N": 3, "K": 3, "z": [0, 2, 1], "s": -1, "y": [0.1, 0.2, 0.3]})");
+  Run r = vireo("check '" + model.string() + "'");
+  BOOST_TEST(r.status == 0, r.err);  // the program text alone is fine
+  r = vireo("check '" + model.string() + "' --data '" + good.string() + "'");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "gather.vireo: ok"), r.out);
+  r = vireo("check '" + model.string() + "' --data '" + far.string() + "'");
+  BOOST_TEST(r.status == 1, r.out);
+  BOOST_TEST(has(r.err, model.string() + ":12:"), r.err);
+  BOOST_TEST(has(r.err, "index 5 is out of range"), r.err);
+  BOOST_TEST(!has(r.out, "ok"), r.out);
+  r = vireo("check '" + model.string() + "' --data '" + negative.string() + "'");
+  BOOST_TEST(r.status == 1, r.out);
+  BOOST_TEST(has(r.err, model.string() + ":10:"), r.err);
+  BOOST_TEST(has(r.err, "scale"), r.err);
+  for (const auto& p : {model, good, far, negative}) fs::remove(p);
+}
+
 BOOST_AUTO_TEST_CASE(missing_file) {
   Run r = vireo("check /nonexistent/model.vireo");
   BOOST_TEST(r.status != 0);
