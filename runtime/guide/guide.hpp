@@ -70,8 +70,8 @@ class CustomGuide final : public Guide {
   explicit CustomGuide(const ir::Graph& g) : graph_(g) {}
   std::string name() const override { return "custom"; }
   void run(interp::Context& ctx) override;
-  // Each reparameterised site's log q from its distribution with the
-  // parameters detached (interp::Interpreter::set_detached_log_q).
+  // log q with the `param` values held fixed and the upstream draws live:
+  // the guide runs twice (custom_guide.cpp).
   bool set_sticking_the_landing(bool on) override {
     stl_ = on;
     return true;
@@ -80,6 +80,7 @@ class CustomGuide final : public Guide {
  private:
   const ir::Graph& graph_;
   bool stl_ = false;
+  handlers::Trace first_;  // sticking the landing: the first run's draws
 };
 
 // Base of the automatic guides: runs the model's program; at each latent

@@ -150,8 +150,7 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
     msg.done = true;
   } else {
     msg.type = MsgType::Sample;
-    const bool detach = detached_log_q_ && site.kind == ir::SiteKind::Sample;
-    msg.fn = site_distribution(f, site, detach ? &msg.detached_fn : nullptr);
+    msg.fn = site_distribution(f, site);
     if (site.kind == ir::SiteKind::Observe) {
       msg.value = eval(f, site.value);
       msg.has_value = true;
