@@ -56,8 +56,10 @@ struct Variant {
 };
 
 nlohmann::json options_json(const vireo::FitOptions& o) {
-  nlohmann::json j = {{"guide", o.guide},           {"optim", o.optim},          {"lr", o.lr},
-                      {"particles", o.particles},   {"estimator", o.estimator},  {"init_scale", o.init_scale}};
+  // `o` as the fit filled it in (Fit::options): every optional is set.
+  nlohmann::json j = {{"guide", o.guide},          {"optim", o.optim},          {"lr", *o.lr},
+                      {"particles", *o.particles}, {"estimator", *o.estimator}, {"init_scale", *o.init_scale},
+                      {"lr_schedule", *o.lr_schedule}, {"average_last", *o.average_last}};
   if (o.optim == "clipped_adam") j["lrd"] = o.lrd;
   if (o.guide == "auto_realnvp")
     j.update({{"flow_layers", o.flow_layers},
@@ -75,14 +77,14 @@ nlohmann::json run_fit(const vireo::Model& model, const vireo::Data& data, const
   o.on_nonfinite = "skip";
   o.max_nonfinite = INT_MAX;
   vireo::Fit fit(model, data, o);
-  nlohmann::json out = options_json(o);
+  nlohmann::json out = options_json(fit.options());
   std::cerr << v.name << ": " << b.steps << " steps\n";
   // A run error (a draw whose values a distribution refuses, which the fit
   // counts as a non-finite step) is recorded with the stage it stopped.
   std::string stage = "training";
   try {
     const double t0 = cpu_seconds();
-    for (long i = 0; i < b.steps; ++i) fit.step();
+    fit.run(b.steps);  // as a user runs it: with the guide's iterate averaging
     const double t = cpu_seconds() - t0;
     out["steps"] = b.steps;
     out["nonfinite_steps"] = fit.rejected_steps();

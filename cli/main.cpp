@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
+#include <vector>
 #include <string>
 
 #include "vireo/vireo.hpp"
@@ -109,6 +111,46 @@ struct RunArgs {
   std::string draws, summary, save_params, load_params;
 };
 
+// The header of a fit: every setting in use, then the ones the guide chose
+// because the command line left them unset, and what the end of the run does.
+std::string header(const RunArgs& a, const vireo::FitOptions& o) {
+  const std::string elbo = o.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + o.baseline
+                           : o.elbo == "meanfield" ? "TraceMeanField_ELBO" : "Trace_ELBO";
+  const int particles = *o.particles;
+  std::ostringstream h;
+  h << "fitting " << a.model << ": guide " << o.guide << ", " << elbo << " (" << particles << " particle"
+    << (particles == 1 ? "" : "s") << ", " << (*o.estimator == "stl" ? "sticking-the-landing" : "standard")
+    << " gradient), " << o.optim << " lr " << *o.lr;
+  if (o.optim == "clipped_adam" && o.lrd != 1) h << " decaying by " << o.lrd << " a step";
+  if (!o.lr_schedule->empty() && *o.lr_schedule != "none") h << " scheduled " << *o.lr_schedule;
+  h << ", " << a.steps << " steps, seed " << a.fit.seed;
+  const long averaged = *o.average_last > 0 ? std::max(1L, std::lround(static_cast<double>(a.steps) * *o.average_last)) : 0;
+  if (averaged > 0)
+    h << "; ends on the mean of the last " << fixed(100 * *o.average_last, 0) << "% of the iterates (" << averaged
+      << " steps)";
+  else
+    h << "; ends on the last iterate";
+  // The options the guide's defaults filled in.
+  std::vector<std::string> chosen;
+  const auto num = [](double x) {
+    std::ostringstream s;
+    s << x;
+    return s.str();
+  };
+  if (!a.fit.estimator) chosen.push_back("--estimator " + *o.estimator);
+  if (!a.fit.lr) chosen.push_back("--lr " + num(*o.lr));
+  if (!a.fit.init_scale && o.guide != "custom" && o.guide != "auto_delta")
+    chosen.push_back("--init-scale " + num(*o.init_scale));
+  if (!a.fit.lr_schedule) chosen.push_back("--lr-schedule " + (o.lr_schedule->empty() ? std::string("none") : *o.lr_schedule));
+  if (!a.fit.particles) chosen.push_back("--particles " + std::to_string(particles));
+  if (!a.fit.average_last) chosen.push_back("--average-last " + num(*o.average_last));
+  if (!chosen.empty()) {
+    h << "\n  " << o.guide << "'s defaults:";
+    for (const auto& c : chosen) h << " " << c;
+  }
+  return h.str();
+}
+
 int run(const RunArgs& a) {
   check_output(a.draws, "--draws");
   check_output(a.summary, "--summary");
@@ -120,11 +162,7 @@ int run(const RunArgs& a) {
   vireo::Fit fit(model, data, a.fit);
   if (!a.load_params.empty()) fit.load_params(a.load_params);
 
-  std::string estimator = a.fit.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + a.fit.baseline
-                          : a.fit.elbo == "meanfield" ? "TraceMeanField_ELBO" : "Trace_ELBO";
-  std::cerr << "fitting " << a.model << ": guide " << fit.guide_name() << ", " << estimator << " (" << a.fit.particles
-            << " particle" << (a.fit.particles == 1 ? "" : "s") << "), " << a.fit.optim << " lr " << a.fit.lr << ", "
-            << a.steps << " steps, seed " << a.fit.seed << "\n";
+  std::cerr << header(a, fit.options()) << "\n";
   if (a.diagnose > 0) std::cerr << "before the fit: " << fit.diagnose(a.diagnose).text;
   Progress progress(a.steps);
   bool hinted = false;
@@ -264,7 +302,11 @@ int main(int argc, char** argv) {
                       "after the fit, the variance of each parameter's gradient estimate over N draws (0: off)")
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--optim", ra.fit.optim, "adam (default) | clipped_adam | sgd | adagrad | rmsprop");
-  run_cmd->add_option("--lr", ra.fit.lr, "learning rate (default 0.01)");
+  double lr = 0, init_scale = 0, average_last = 0;
+  int particles = 1;
+  std::string estimator, lr_schedule;
+  CLI::Option* lr_option = run_cmd->add_option(
+      "--lr", lr, "learning rate (default: the guide's; 0.05 for auto_normal and auto_diagonal_normal, 0.01 otherwise)");
   run_cmd->add_option("--clip-norm", ra.fit.clip_norm, "clipped_adam: gradient elements clamped to ±this (default 10)");
   run_cmd->add_option("--lrd", ra.fit.lrd, "clipped_adam: lr multiplied by this every step (default 1)");
   run_cmd->add_option("--on-nonfinite", ra.fit.on_nonfinite,
@@ -274,29 +316,35 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--clip-grad-norm", ra.fit.clip_grad_norm,
                       "scale the whole gradient down to this norm when it is larger, any optimizer (default 0: off)");
   run_cmd->add_option("--clip-value", ra.fit.clip_value, "clamp every gradient element to ±this (default 0: off)");
-  run_cmd->add_option("--lr-schedule", ra.fit.lr_schedule,
-                      "exp:GAMMA | step:EVERY:GAMMA | warmup:STEPS, joined by '+' (default: constant)");
+  CLI::Option* lr_schedule_option = run_cmd->add_option(
+      "--lr-schedule", lr_schedule,
+      "exp:GAMMA | step:EVERY:GAMMA | inv_sqrt:STEPS (1/sqrt(1 + t/STEPS)) | warmup:STEPS, joined by '+', or none "
+      "(default: the guide's; inv_sqrt:100 for auto_mvn and auto_lowrank_mvn, none otherwise)");
   run_cmd->add_option("--kl-anneal", ra.fit.kl_anneal,
                       "weight the latent sites' log p and log q from --kl-floor up to 1 over this many steps (default 0: off)");
   run_cmd->add_option("--kl-floor", ra.fit.kl_floor, "the starting weight of --kl-anneal (default 0.01)");
-  run_cmd->add_option("--average-last", ra.fit.average_last,
-                      "end with the parameters' mean over this fraction of the last steps, counting those before "
-                      "--load-params (Polyak-Ruppert; --save-params keeps the last iterate to resume from; "
-                      "default 0: the last iterate)");
+  CLI::Option* average_last_option = run_cmd->add_option(
+      "--average-last", average_last,
+      "end with the parameters' mean over this fraction of the last steps, counting those before --load-params "
+      "(Polyak-Ruppert; --save-params keeps the last iterate to resume from; default 0.1; 0: the last iterate)");
   const char* depth_help = "the deepest chain of nested fn calls (recursion) an execution may make, 1 to 100000 "
                            "(default 200)";
   run_cmd->add_option("--max-depth", ra.fit.max_depth, depth_help);
   run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--particles", ra.fit.particles, "ELBO particles per step (default 1)");
+  CLI::Option* particles_option =
+      run_cmd->add_option("--particles", particles, "ELBO particles per step (default: the guide's; 8 for auto_realnvp, 1 otherwise)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
   run_cmd->add_option("--init", ra.fit.init, "init strategy: median (default) | mean | sample | feasible | uniform(R)");
   run_cmd->add_option("--init-values", ra.fit.init_values_file,
                       "starting values per latent site, a JSON object {\"M\": 14, \"eta\": [0, 0]} on the constrained "
                       "scale, checked against the supports; other sites start by --init");
-  run_cmd->add_option("--estimator", ra.fit.estimator,
-                      "standard (default) | stl: sticking-the-landing path gradients (every guide but auto_delta), whose "
-                      "variance vanishes at the exact posterior");
-  run_cmd->add_option("--init-scale", ra.fit.init_scale, "initial guide scale, unconstrained (default 0.1)");
+  CLI::Option* estimator_option = run_cmd->add_option(
+      "--estimator", estimator,
+      "standard | stl: sticking-the-landing path gradients (every guide but auto_delta), whose variance vanishes at "
+      "the exact posterior (default: stl for the automatic guides but auto_delta, standard for auto_delta and "
+      "hand-written guides)");
+  CLI::Option* init_scale_option = run_cmd->add_option(
+      "--init-scale", init_scale, "initial guide scale, unconstrained (default: the guide's; 1 for auto_mvn and auto_lowrank_mvn, 0.1 otherwise)");
   run_cmd->add_option("--flow-layers", ra.fit.flow_layers, "auto_realnvp: affine coupling layers (default 4)");
   run_cmd->add_option("--flow-hidden", ra.fit.flow_hidden, "auto_realnvp: hidden width of each layer's nets (default 32)");
   run_cmd->add_option("--flow-clamp", ra.fit.flow_clamp,
@@ -359,6 +407,13 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  // Unset options stay unset: the guide's defaults fill them (vireo::FitOptions).
+  if (lr_option->count()) ra.fit.lr = lr;
+  if (init_scale_option->count()) ra.fit.init_scale = init_scale;
+  if (average_last_option->count()) ra.fit.average_last = average_last;
+  if (particles_option->count()) ra.fit.particles = particles;
+  if (estimator_option->count()) ra.fit.estimator = estimator;
+  if (lr_schedule_option->count()) ra.fit.lr_schedule = lr_schedule;
 
   try {
     if (*check) {

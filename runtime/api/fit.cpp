@@ -55,6 +55,42 @@ class EvaluationScope {
 
 std::string default_guide(const Model::Impl& m) { return m.graph.guide != ir::none ? "custom" : "auto_normal"; }
 
+// One row of the defaults table (vireo.hpp, above FitOptions).
+struct GuideDefaults {
+  const char* estimator;
+  double lr, init_scale;
+  const char* lr_schedule;
+  int particles;
+  double average_last;
+};
+
+// The rows; nullptr for a name that is no guide.
+const GuideDefaults* guide_defaults(const std::string& guide) {
+  static const GuideDefaults diagonal{"stl", 0.05, 0.1, "", 1, 0.1};
+  static const GuideDefaults joint{"stl", 0.01, 1.0, "inv_sqrt:100", 1, 0.1};
+  static const GuideDefaults flow{"stl", 0.01, 0.1, "", 8, 0.1};
+  static const GuideDefaults plain{"standard", 0.01, 0.1, "", 1, 0.1};
+  if (guide == "auto_normal" || guide == "auto_diagonal_normal") return &diagonal;
+  if (guide == "auto_mvn" || guide == "auto_lowrank_mvn") return &joint;
+  if (guide == "auto_realnvp") return &flow;
+  if (guide == "auto_delta" || guide == "custom") return &plain;
+  return nullptr;
+}
+
+// `o` with every unset option taken from its guide's row (an unknown guide
+// takes the plain row; make_guide refuses it with the list of names).
+FitOptions with_guide_defaults(FitOptions o) {
+  const GuideDefaults* d = guide_defaults(o.guide);
+  if (!d) d = guide_defaults("custom");
+  if (!o.estimator) o.estimator = d->estimator;
+  if (!o.lr) o.lr = d->lr;
+  if (!o.init_scale) o.init_scale = d->init_scale;
+  if (!o.lr_schedule) o.lr_schedule = d->lr_schedule;
+  if (!o.particles) o.particles = d->particles;
+  if (!o.average_last) o.average_last = d->average_last;
+  return o;
+}
+
 }  // namespace
 
 void Fit::Impl::reseed(int purpose, std::uint64_t counter) {
@@ -69,7 +105,10 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
               "load the data with this model: vireo::Data::from_json_file(model, path)");
   f.data = data.impl().set;
   if (options.guide.empty()) options.guide = default_guide(*f.model);
+  options = with_guide_defaults(std::move(options));
   f.options = options;
+  const int particles = *options.particles;
+  const std::string& estimator = *options.estimator;
   const std::string& file = f.model->source.name();
 
   // 1. The estimator.
@@ -77,14 +116,14 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace, tracegraph or meanfield");
   try {
     if (options.elbo == "trace") {
-      f.elbo = std::make_unique<infer::TraceElbo>(options.particles);
+      f.elbo = std::make_unique<infer::TraceElbo>(particles);
     } else if (options.elbo == "meanfield") {
-      f.elbo = std::make_unique<infer::TraceMeanFieldElbo>(options.particles);
+      f.elbo = std::make_unique<infer::TraceMeanFieldElbo>(particles);
     } else {
       infer::TraceGraphOptions to;
-      to.particles = options.particles;
+      to.particles = particles;
       to.default_baseline = infer::BaselineSpec::parse(options.baseline);
-      if (to.default_baseline.leave_one_out && options.particles < 2)
+      if (to.default_baseline.leave_one_out && particles < 2)
         throw std::invalid_argument("the leave-one-out baseline needs at least 2 particles; add --particles 8, say");
       f.elbo = std::make_unique<infer::TraceGraphElbo>(f.model->graph, to);
     }
@@ -95,7 +134,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   // 2. The guide and its initialisation.
   guide::GuideOptions go;
   go.kind = options.guide;
-  go.init_scale = options.init_scale;
+  go.init_scale = *options.init_scale;
   go.flow_layers = options.flow_layers;
   go.flow_hidden = options.flow_hidden;
   go.flow_clamp = options.flow_clamp;
@@ -104,8 +143,8 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   go.loft_tau = options.loft_tau;
   go.flow_base = options.flow_base;
   go.flow_net_lr = options.flow_net_lr;
-  if (!(options.init_scale > 0) || !std::isfinite(options.init_scale))
-    api::fail(Error::Kind::Options, "--init-scale must be a positive finite number; got " + std::to_string(options.init_scale));
+  if (!(go.init_scale > 0) || !std::isfinite(go.init_scale))
+    api::fail(Error::Kind::Options, "--init-scale must be a positive finite number; got " + std::to_string(go.init_scale));
   try {
     go.init = guide::InitStrategy::parse(options.init);
     go.init.values = api::read_init_values(f.model->graph, options.init_values_file, options.init_values);
@@ -113,18 +152,18 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   } catch (const std::invalid_argument& e) {
     api::fail(Error::Kind::Options, e.what(), {}, options.guide == "custom" ? file : std::string());
   }
-  if (options.estimator == "stl") {
+  if (estimator == "stl") {
     if (!f.guide->set_sticking_the_landing(true))
       api::fail(Error::Kind::Options,
                 "--estimator stl (sticking the landing) needs a guide with a log q: auto_delta is a point mass",
                 "use --guide auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_realnvp or a guide block with it");
-  } else if (options.estimator != "standard") {
-    api::fail(Error::Kind::Options, "unknown --estimator '" + options.estimator + "'", "choose standard or stl");
+  } else if (estimator != "standard") {
+    api::fail(Error::Kind::Options, "unknown --estimator '" + estimator + "'", "choose standard or stl");
   }
 
   // 3. The optimizer.
   f.optim_options.name = options.optim;
-  f.optim_options.lr = options.lr;
+  f.optim_options.lr = *options.lr;
   f.optim_options.clip_norm = options.clip_norm;
   f.optim_options.lrd = options.lrd;
   try {
@@ -139,10 +178,10 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     f.stability.max_consecutive = options.max_nonfinite;
     f.stability.clip_grad_norm = options.clip_grad_norm;
     f.stability.clip_value = options.clip_value;
-    f.stability.schedule = optim::Schedule::parse(options.lr_schedule);
+    f.stability.schedule = optim::Schedule::parse(*options.lr_schedule);
     f.stability.kl_anneal = options.kl_anneal;
     f.stability.kl_floor = options.kl_floor;
-    infer::averaged_steps(1, options.average_last);  // validates it
+    infer::averaged_steps(1, *options.average_last);  // validates it
     f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
     if (options.max_depth < 1 || options.max_depth > interp::Context::max_call_depth_limit)
       api::fail(Error::Kind::Options,
@@ -168,6 +207,15 @@ Fit& Fit::operator=(Fit&&) noexcept = default;
 Fit::~Fit() = default;
 
 const FitOptions& Fit::options() const { return impl_->options; }
+
+FitOptions Fit::defaults_for(const std::string& guide) {
+  if (!guide_defaults(guide))
+    api::fail(Error::Kind::Options, "unknown guide '" + guide + "'",
+              "choose auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_realnvp, auto_delta or custom");
+  FitOptions o;
+  o.guide = guide;
+  return with_guide_defaults(o);
+}
 std::string Fit::guide_name() const { return impl_->guide->name(); }
 
 double Fit::step() {
@@ -210,7 +258,7 @@ void Fit::run(long n, const std::function<void(long, long, double)>& progress) {
   // will have taken, those before a load too, so that a resumed fit averages
   // the steps an uninterrupted one would. Iterates before this run are not
   // kept: a run that starts inside its window averages its own steps only.
-  const long averaged = std::min(n, infer::averaged_steps(f.steps + n, f.options.average_last));
+  const long averaged = std::min(n, infer::averaged_steps(f.steps + n, *f.options.average_last));
   infer::IterateAverage average;
   for (long i = 0; i < n; ++i) {
     step();

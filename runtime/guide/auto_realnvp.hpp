@@ -22,6 +22,10 @@ class AutoRealNvp final : public AutoContinuous {
  public:
   AutoRealNvp(const ir::Graph& g, GuideOptions o);
   std::string name() const override { return "auto_realnvp"; }
+  std::string better_fit_advice() const override {
+    return std::string("more steps or --particles, a larger flow (--flow-layers, --flow-hidden)") +
+           (student_t() ? "" : ", or a heavy-tailed base: --flow-base student_t");
+  }
   // A flow has no closed-form covariance: estimated from `draws` draws of a
   // generator seeded with `seed`, with the store's parameters.
   Eigen::MatrixXd covariance(const params::ParamStore& store) const override;

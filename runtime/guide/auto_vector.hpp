@@ -102,6 +102,11 @@ class AutoMultivariateNormal final : public AutoContinuous {
  public:
   using AutoContinuous::AutoContinuous;
   std::string name() const override { return "auto_mvn"; }
+  // A full covariance already: what is left is the Gaussian's tails.
+  std::string better_fit_advice() const override {
+    return "more steps or --particles, or a family with heavier tails than a Gaussian: auto_realnvp, with "
+           "--flow-base student_t";
+  }
   Eigen::MatrixXd covariance(const params::ParamStore& store) const override;
   // L = diag(scale) · U from the store.
   Eigen::MatrixXd scale_tril(const params::ParamStore& store) const;
@@ -120,6 +125,9 @@ class AutoLowRankMultivariateNormal final : public AutoContinuous {
  public:
   using AutoContinuous::AutoContinuous;
   std::string name() const override { return "auto_lowrank_mvn"; }
+  std::string better_fit_advice() const override {
+    return "more steps, or a richer family: auto_mvn (full covariance), auto_realnvp";
+  }
   Eigen::MatrixXd covariance(const params::ParamStore& store) const override;
   // The rank in use (opts.rank, or round(sqrt(D)) as Pyro chooses, at least 1).
   int rank() const { return rank_; }

@@ -37,6 +37,12 @@ class Guide {
   // approaches the posterior. Returns false, changing nothing, for a guide
   // with no log q to detach (AutoDelta).
   virtual bool set_sticking_the_landing(bool /*on*/) { return false; }
+  // What may bring this guide closer to a posterior whose tails it is too
+  // light for (the evidence's Pareto k̂ above 0.7): the next family up from
+  // this one, or what helps this family; completes "Fit a better guide (…)".
+  virtual std::string better_fit_advice() const {
+    return "more steps, or a richer family: auto_lowrank_mvn, auto_mvn, auto_realnvp";
+  }
 
   // For the ELBO estimators' particles (infer::run_particle), which run the
   // model right after the guide: run_planned() may skip executing the model
@@ -76,8 +82,12 @@ class CustomGuide final : public Guide {
   std::string name() const override { return "custom"; }
   bool runs_model_program() const override { return false; }
   void run(interp::Context& ctx) override;
-  // Each reparameterised site's log q from its distribution with the
-  // parameters detached (interp::Interpreter::set_detached_log_q).
+  std::string better_fit_advice() const override {
+    return "more steps, or a family with the posterior's correlations and tails, such as --guide auto_mvn or "
+           "auto_realnvp";
+  }
+  // log q with the `param` values held fixed and the upstream draws live:
+  // the guide runs twice (custom_guide.cpp).
   bool set_sticking_the_landing(bool on) override {
     stl_ = on;
     return true;
@@ -86,6 +96,7 @@ class CustomGuide final : public Guide {
  private:
   const ir::Graph& graph_;
   bool stl_ = false;
+  handlers::Trace first_;  // sticking the landing: the first run's draws
 };
 
 // Base of the automatic guides: runs the model's program; at each latent
@@ -179,6 +190,9 @@ class AutoDelta final : public AutoGuide {
  public:
   using AutoGuide::AutoGuide;
   std::string name() const override { return "auto_delta"; }
+  std::string better_fit_advice() const override {
+    return "a guide with a density: auto_normal, auto_mvn or auto_realnvp";
+  }
 
  protected:
   void continuous_site(interp::Context& ctx, handlers::Message& msg) override;

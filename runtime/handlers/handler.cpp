@@ -27,7 +27,6 @@ void default_process(Message& msg) {
     if (msg.fn->has_rsample()) {
       msg.value.var = msg.fn->rsample(*msg.rng);
       msg.reparameterized = true;
-      if (msg.detached_fn) msg.log_prob = msg.detached_fn->log_prob(msg.value.var);
     } else {
       msg.value.var = msg.tape->constant(msg.fn->sample(*msg.rng));
       msg.reparameterized = false;

@@ -61,10 +61,6 @@ struct Message {
   // TraceMeanField_ELBO takes KL(q_dist ‖ model's fn) in closed form where
   // the pair has one. Unset when the value went through a transform.
   dist::DistributionPtr q_dist;
-  // Sticking the landing in a hand-written guide: fn with its parameters
-  // detached. When the default behaviour draws the value by rsample, log_prob
-  // is taken from this, so only the path through the draw has a gradient.
-  dist::DistributionPtr detached_fn;
   // The values of the enclosing `for` loops' variables, outermost first (the
   // `[i]` suffixes of the name), for relating instances of statements.
   std::vector<std::int64_t> loop_index;

@@ -132,7 +132,7 @@ double khat_threshold(long draws) {
   return std::min(1 - 1 / std::log10(static_cast<double>(draws)), 0.7);
 }
 
-EvidenceEstimate evidence_from_log_weights(const std::vector<double>& log_w) {
+EvidenceEstimate evidence_from_log_weights(const std::vector<double>& log_w, const std::string& better_guide) {
   EvidenceEstimate e;
   e.draws = static_cast<long>(log_w.size());
   e.khat_threshold = khat_threshold(e.draws);
@@ -218,9 +218,8 @@ EvidenceEstimate evidence_from_log_weights(const std::vector<double>& log_w) {
       e.warning = fmt::format(
           "the evidence estimate cannot be trusted: Pareto k̂ = {:.2f} is above {:.2f}, the threshold for {} draws "
           "({}). With k̂ above 0.7 more draws will not help: the guide's tails are too light for the posterior. "
-          "Fit a better guide (more steps, or a richer family: auto_mvn, auto_lowrank_mvn, a flow) and estimate "
-          "again",
-          e.khat, e.khat_threshold, kept, stats);
+          "Fit a better guide ({}) and estimate again",
+          e.khat, e.khat_threshold, kept, stats, better_guide);
     } else {
       e.warning = fmt::format(
           "the evidence estimate cannot be trusted yet: Pareto k̂ = {:.2f} is above {:.2f}, the threshold for {} "
@@ -263,7 +262,7 @@ EvidenceEstimate estimate_evidence(interp::Context& ctx, guide::Guide& guide, lo
       for (const auto& s : trace->sites())
         if (scaled.empty() && s.msg.type == handlers::MsgType::Sample && s.msg.scale != 1.0) scaled = s.msg.name;
   }
-  EvidenceEstimate e = evidence_from_log_weights(log_w);
+  EvidenceEstimate e = evidence_from_log_weights(log_w, guide.better_fit_advice());
   // A scaled log-density (subsampling) is an unbiased estimate of log p, but
   // its exponential is not one of p: the weights are not importance weights.
   if (!scaled.empty()) {

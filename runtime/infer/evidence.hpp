@@ -77,7 +77,10 @@ double psis_khat(std::vector<double> log_w);
 double khat_threshold(long draws);
 
 // Step 2 and 3 from log-weights already drawn.
-EvidenceEstimate evidence_from_log_weights(const std::vector<double>& log_w);
+// `better_guide` completes the advice "Fit a better guide (…)" (Guide::better_fit_advice).
+EvidenceEstimate evidence_from_log_weights(
+    const std::vector<double>& log_w,
+    const std::string& better_guide = "more steps, or a richer family: auto_mvn, auto_lowrank_mvn, a flow");
 
 // Steps 1–3 with `draws` draws from the guide at the current parameters
 // (nothing is updated). `before_draw(i)`, when given, runs before draw i

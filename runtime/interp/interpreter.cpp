@@ -167,10 +167,8 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
     msg.done = true;
   } else {
     msg.type = MsgType::Sample;
-    const bool detach = detached_log_q_ && site.kind == ir::SiteKind::Sample;
     if (site.kind == ir::SiteKind::Observe) msg.value = eval(f, site.value);
-    msg.fn = site_distribution(f, site, detach ? &msg.detached_fn : nullptr,
-                               site.kind == ir::SiteKind::Observe ? &msg.value : nullptr);
+    msg.fn = site_distribution(f, site, site.kind == ir::SiteKind::Observe ? &msg.value : nullptr);
     if (site.kind == ir::SiteKind::Observe) {
       msg.has_value = true;
       msg.is_observed = true;

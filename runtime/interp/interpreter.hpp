@@ -20,12 +20,6 @@ class Interpreter {
   // whole: they bind no variable, and their distribution (often the largest
   // computation of the model) would be built only to be thrown away.
   explicit Interpreter(Context& ctx, bool latent_only = false) : ctx_(ctx), latent_only_(latent_only) {}
-  // For a hand-written guide under sticking the landing: the log q of a
-  // reparameterised draw is taken from the site's distribution rebuilt with
-  // its parameters detached, so only the path through the draw carries a
-  // gradient (Roeder et al. 2017).
-  void set_detached_log_q(bool on) { detached_log_q_ = on; }
-
   // Runs the model (or guide) body once. Site occurrence counts start afresh.
   void run(ir::BodyId body);
 
@@ -68,11 +62,9 @@ class Interpreter {
   std::string site_name(Frame& f, const ir::Site& site, std::vector<std::int64_t>* loop_index = nullptr);
   // The distribution of a sample/observe site, its parameters broadcast to
   // the open plates (and the declared shape).
-  // The site's distribution; with `detached` also the same distribution with
-  // its parameters detached (for Message::detached_fn).
-  // `observed`: an observe site's value, whose dims beyond the plates are its event.
-  dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached = nullptr,
-                                          const Value* observed = nullptr);
+  // The site's distribution; `observed`: an observe site's value, whose
+  // dims beyond the plates are its event.
+  dist::DistributionPtr site_distribution(Frame& f, const ir::Site& site, const Value* observed = nullptr);
   // The term of a `factor` site, broadcast to the open plates: one number per
   // plate element (a scalar counts for every element, like any site in a plate).
   ad::Var factor_term(Frame& f, const ir::Site& site);
@@ -85,7 +77,6 @@ class Interpreter {
   std::vector<int> plain_occurrences_;      // the other sites, by id
   int depth_ = 0;
   bool latent_only_ = false;
-  bool detached_log_q_ = false;
 };
 
 // Integer view of a Var holding whole numbers; throws RunError at `span` otherwise.

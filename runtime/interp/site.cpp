@@ -32,8 +32,7 @@ int param_event_rank(const sig::Signature& s, std::string_view param) {
 
 }  // namespace
 
-dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& site, dist::DistributionPtr* detached,
-                                                     const Value* observed) {
+dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& site, const Value* observed) {
   const ir::Body& b = *f.body;
   const ir::Expr& call = b.expr(site.dist_call);
   const sig::Signature& s = sig::get(call.ref);
@@ -94,11 +93,6 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
     params.emplace(std::string(pname), var);
   }
   try {
-    if (detached) {
-      dist::Params fixed;
-      for (const auto& [pname, var] : params) fixed.emplace(pname, ad::detach(var));
-      *detached = dist::make_distribution(s.name, ctx_.tape(), fixed);
-    }
     return dist::make_distribution(s.name, ctx_.tape(), params);
   } catch (const std::exception& e) {
     // A parameter that is NaN or infinite came from numbers of this step (an

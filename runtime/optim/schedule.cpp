@@ -36,7 +36,7 @@ Schedule Schedule::parse(const std::string& text) {
   Schedule sch;
   sch.text_ = text;
   if (text.empty() || text == "none") return sch;
-  const std::string forms = "; the forms are exp:GAMMA, step:EVERY:GAMMA, warmup:STEPS, joined by '+'";
+  const std::string forms = "; the forms are exp:GAMMA, step:EVERY:GAMMA, inv_sqrt:STEPS, warmup:STEPS, joined by '+'";
   for (const std::string& part : split(text, '+')) {
     std::vector<std::string> f = split(part, ':');
     Part p{Part::Exp};
@@ -48,6 +48,10 @@ Schedule Schedule::parse(const std::string& text) {
       p.every = static_cast<long>(number(f[1], part));
       p.gamma = number(f[2], part);
       if (p.every < 1) throw std::invalid_argument("learning-rate schedule '" + part + "': EVERY must be at least 1");
+    } else if (f[0] == "inv_sqrt" && f.size() == 2) {
+      p.kind = Part::InvSqrt;
+      p.every = static_cast<long>(number(f[1], part));
+      if (p.every < 1) throw std::invalid_argument("learning-rate schedule '" + part + "': STEPS must be at least 1");
     } else if (f[0] == "warmup" && f.size() == 2) {
       p.kind = Part::Warmup;
       p.every = static_cast<long>(number(f[1], part));
@@ -55,7 +59,7 @@ Schedule Schedule::parse(const std::string& text) {
     } else {
       throw std::invalid_argument("unknown learning-rate schedule '" + part + "'" + forms);
     }
-    if (p.kind != Part::Warmup && !(p.gamma > 0 && p.gamma <= 1))
+    if ((p.kind == Part::Exp || p.kind == Part::Step) && !(p.gamma > 0 && p.gamma <= 1))
       throw std::invalid_argument("learning-rate schedule '" + part + "': GAMMA must be in (0, 1]");
     sch.parts_.push_back(p);
   }
@@ -67,6 +71,7 @@ double Schedule::factor(long step) const {
   for (const Part& p : parts_) switch (p.kind) {
       case Part::Exp: f *= std::pow(p.gamma, static_cast<double>(step)); break;
       case Part::Step: f *= std::pow(p.gamma, static_cast<double>(step / p.every)); break;
+      case Part::InvSqrt: f /= std::sqrt(1.0 + static_cast<double>(step) / static_cast<double>(p.every)); break;
       case Part::Warmup: f *= std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(p.every)); break;
     }
   return f;

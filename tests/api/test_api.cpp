@@ -351,6 +351,8 @@ model {
     vireo::FitOptions o;
     o.lr = 0.1;
     o.seed = seed;
+    o.estimator = "standard";  // whose gradient does not vanish at the optimum
+    o.average_last = 0;
     vireo::Fit last(m, d, o);
     last.run(1000);
     o.average_last = 0.5;

@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(schedules_and_annealing_are_checked) {
   };
   vireo::FitOptions o;
   o.lr_schedule = "cosine:10";
-  refused(o, "exp:GAMMA, step:EVERY:GAMMA, warmup:STEPS");
+  refused(o, "exp:GAMMA, step:EVERY:GAMMA, inv_sqrt:STEPS, warmup:STEPS");
   o.lr_schedule = "exp:1.5";
   refused(o, "GAMMA must be in (0, 1]");
   o = {};
