@@ -71,30 +71,6 @@ std::string fixed(double x, int digits = 4) {
   return buf;
 }
 
-// Whether the step ELBOs were still rising at the end of a fit: the mean of
-// the last tenth of the finite ones against the tenth before it, more than
-// four standard errors apart (each window's spread, as if its draws were
-// independent). Returns the two means, or "" when they agree.
-std::string still_rising(const std::vector<double>& history) {
-  std::vector<double> h;
-  for (double x : history)
-    if (std::isfinite(x)) h.push_back(x);
-  const std::size_t w = h.size() / 10;
-  if (w < 20) return "";
-  auto window = [&](std::size_t from, double& mean, double& var) {
-    mean = 0;
-    for (std::size_t i = from; i < from + w; ++i) mean += h[i] / static_cast<double>(w);
-    var = 0;
-    for (std::size_t i = from; i < from + w; ++i) var += (h[i] - mean) * (h[i] - mean) / static_cast<double>(w - 1);
-  };
-  double last, last_var, before, before_var;
-  window(h.size() - w, last, last_var);
-  window(h.size() - 2 * w, before, before_var);
-  const double se = std::sqrt((last_var + before_var) / static_cast<double>(w));
-  if (!(last - before > 4 * se)) return "";
-  return "mean of the last 10% of steps " + fixed(last, 2) + " against " + fixed(before, 2) + " over the 10% before";
-}
-
 // Progress on stderr: a bar redrawn in place on a terminal, a plain line at
 // every 10% otherwise (logs and CI).
 class Progress {
@@ -215,7 +191,7 @@ int run(const RunArgs& a) {
                  "the fit is biased towards the draws the model accepts\n"
               << "  hint: reparameterise so that no support depends on a latent value (`vireo check` points to "
                  "where one does), or start nearer with --init-values FILE.json\n";
-  if (std::string trend = still_rising(fit.elbo_history()); !trend.empty())
+  if (std::string trend = fit.still_rising(); !trend.empty())
     std::cerr << "warning: the ELBO was still rising at the end (" << trend
               << "): the fit has not converged and its summary is not the optimum's\n"
               << "  hint: run more --steps (or a larger --lr)\n";

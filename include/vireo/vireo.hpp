@@ -432,6 +432,11 @@ class Fit {
   // Mean of the finite ELBOs over the last 10% (at least one) of all the
   // steps, those before a load_params too; NaN when there is none.
   double running_elbo() const;
+  // Empty when the fit looks settled; otherwise why not: the mean ELBO of the
+  // last tenth of this Fit's finite steps lies more than four standard
+  // errors above the tenth before (each window's spread taken as if its
+  // draws were independent; at least 20 steps per window), with both means.
+  std::string still_rising() const;
   // Notes the estimator printed once (e.g. a baseline Trace_ELBO ignores).
   std::string notes() const;
 

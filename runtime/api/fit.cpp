@@ -8,6 +8,8 @@
 // state and k — with the ELBOs the running ELBO's window still needs and,
 // under iterate averaging, the last iterate — is enough to resume a fit bit
 // for bit.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 
@@ -344,6 +346,28 @@ Diagnosis Fit::diagnose(long draws) {
 }
 
 double Fit::running_elbo() const { return impl_->running.mean(); }
+
+// See vireo.hpp: the last tenth of the finite step ELBOs against the tenth before.
+std::string Fit::still_rising() const {
+  const std::vector<double>& history = impl_->history;
+  std::vector<double> h;
+  for (double x : history)
+    if (std::isfinite(x)) h.push_back(x);
+  const std::size_t w = h.size() / 10;
+  if (w < 20) return "";
+  auto window = [&](std::size_t from, double& mean, double& var) {
+    mean = 0;
+    for (std::size_t i = from; i < from + w; ++i) mean += h[i] / static_cast<double>(w);
+    var = 0;
+    for (std::size_t i = from; i < from + w; ++i) var += (h[i] - mean) * (h[i] - mean) / static_cast<double>(w - 1);
+  };
+  double last, last_var, before, before_var;
+  window(h.size() - w, last, last_var);
+  window(h.size() - 2 * w, before, before_var);
+  const double se = std::sqrt((last_var + before_var) / static_cast<double>(w));
+  if (!(last - before > 4 * se)) return "";
+  return fmt::format("mean of the last 10% of steps {:.2f} against {:.2f} over the 10% before", last, before);
+}
 
 std::vector<infer::PosteriorDraw> Fit::Impl::posterior(long n, bool predictive) {
   std::vector<infer::PosteriorDraw> out;
