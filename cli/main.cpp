@@ -113,9 +113,15 @@ struct RunArgs {
 
 // The header of a fit: every setting in use, then the ones the guide chose
 // because the command line left them unset, and what the end of the run does.
-std::string header(const RunArgs& a, const vireo::FitOptions& o) {
+std::string header(const RunArgs& a, const vireo::FitOptions& o, const vireo::Fit& fit) {
+  if (fit.exact())
+    return "computing the exact posterior of " + a.model + ": " +
+           (fit.elbo_reason().empty() ? std::string("every latent site is summed out") : fit.elbo_reason()) +
+           ", and there is nothing continuous to fit (no optimisation; --steps is not used)";
   const std::string elbo = o.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + o.baseline
-                           : o.elbo == "meanfield" ? "TraceMeanField_ELBO" : "Trace_ELBO";
+                           : o.elbo == "meanfield" ? "TraceMeanField_ELBO"
+                           : o.elbo == "enum"      ? "TraceEnum_ELBO"
+                                                   : "Trace_ELBO";
   const int particles = *o.particles;
   std::ostringstream h;
   h << "fitting " << a.model << ": guide " << o.guide << ", " << elbo << " (" << particles << " particle"
@@ -148,6 +154,7 @@ std::string header(const RunArgs& a, const vireo::FitOptions& o) {
     h << "\n  " << o.guide << "'s defaults:";
     for (const auto& c : chosen) h << " " << c;
   }
+  if (!fit.elbo_reason().empty()) h << "\n  --elbo " << o.elbo << ": " << fit.elbo_reason();
   return h.str();
 }
 
@@ -162,7 +169,7 @@ int run(const RunArgs& a) {
   vireo::Fit fit(model, data, a.fit);
   if (!a.load_params.empty()) fit.load_params(a.load_params);
 
-  std::cerr << header(a, fit.options()) << "\n";
+  std::cerr << header(a, fit.options(), fit) << "\n";
   if (a.diagnose > 0) std::cerr << "before the fit: " << fit.diagnose(a.diagnose).text;
   Progress progress(a.steps);
   bool hinted = false;
@@ -195,7 +202,7 @@ int run(const RunArgs& a) {
     std::cerr << "warning: the ELBO was still rising at the end (" << trend
               << "): the fit has not converged and its summary is not the optimum's\n"
               << "  hint: run more --steps (or a larger --lr)\n";
-  if (a.steps > 0 && !std::isfinite(fit.running_elbo())) {
+  if (a.steps > 0 && !fit.exact() && !std::isfinite(fit.running_elbo())) {
     std::cerr << "error: the fit failed: no step gave a finite ELBO (" << fit.last_rejection() << ")\n"
               << "  hint: try a smaller --lr, another --init, or check the model's scales; nothing was written\n";
     return 1;
@@ -293,8 +300,10 @@ int main(int argc, char** argv) {
                       "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_realnvp | auto_delta | custom "
                       "(default: custom when the file has a guide block, else auto_normal)");
   run_cmd->add_option("--elbo", ra.fit.elbo,
-                      "trace (Trace_ELBO, default) | tracegraph (TraceGraph_ELBO: Rao-Blackwellised score terms with baselines) | "
-                      "meanfield (TraceMeanField_ELBO: analytic KL(q || p) where the pair has one)");
+                      "trace (Trace_ELBO) | tracegraph (TraceGraph_ELBO: Rao-Blackwellised score terms with baselines) | "
+                      "meanfield (TraceMeanField_ELBO: analytic KL(q || p) where the pair has one) | "
+                      "enum (TraceEnum_ELBO: discrete sites of finite support summed out exactly). Default: enum when "
+                      "every discrete latent site can be summed out, tracegraph when some cannot, trace without any");
   run_cmd->add_option("--baseline", ra.fit.baseline,
                       "tracegraph: baseline for sites without `with baseline(...)`: avg (default, beta 0.90) | avg:BETA | "
                       "value:X | loo (leave-one-out across particles) | avg+loo | none");

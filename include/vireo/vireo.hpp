@@ -169,7 +169,11 @@ struct FitOptions {
   // trace (Trace_ELBO) | tracegraph (TraceGraph_ELBO: each discrete site's
   // score term weighted only by the costs downstream of it, minus a baseline)
   // | meanfield (TraceMeanField_ELBO: KL(q ‖ p) in closed form where the pair has one)
-  std::string elbo = "trace";
+  // | enum (TraceEnum_ELBO: discrete sites of finite support summed out exactly).
+  // Empty (the default): enum when the model has discrete latent sites and
+  // every one can be summed out, tracegraph when it has some that cannot,
+  // trace otherwise; Fit::options().elbo then says which, Fit::elbo_reason() why.
+  std::string elbo;
   // tracegraph: the baseline of every site without `with baseline(...)`:
   // avg (decaying average, beta 0.90; the default) | avg:BETA | value:X |
   // loo (leave-one-out across particles; needs particles >= 2) | avg+loo | none
@@ -259,6 +263,13 @@ struct DrawTable {
     std::string kind;  // "latent" | "deterministic" | "predicted"
     std::vector<std::int64_t> shape;
     std::size_t first_column = 0, columns = 0;
+    bool discrete = false;  // drawn from a discrete distribution
+    // Enumerated sites (--elbo enum): the posterior probability of each value
+    // 0 … support − 1 per element, [value * columns + element], averaged
+    // over the draws of its conditional given the continuous sites (Pyro's
+    // infer_discrete) — exact when nothing continuous is latent. Empty otherwise.
+    std::vector<double> probs;
+    std::int64_t support = 0;
   };
   std::vector<Site> sites;  // in order of first appearance
   // present[row][column]: whether the draw has that cell. A site absent from
@@ -281,6 +292,11 @@ struct SiteSummary {
   // Over the draws where the element is present; an element with a NaN draw
   // has NaN for all five, one with ±inf the arithmetic of it (mean ±inf).
   std::vector<double> mean, sd, q05, q50, q95;  // sd: n − 1 in the denominator (0 when n = 1)
+  // Discrete sites: the values seen (or, enumerated, every value of the
+  // support), their posterior probabilities per element ([value * elements
+  // + element]) and the most probable value per element. For an enumerated
+  // site mean, sd and the quantiles are computed from these probabilities.
+  std::vector<double> support, probs, mode;
   long n = 0;          // draws in which the site is present
   long nonfinite = 0;  // draws in which an element of the site is NaN or ±inf: its summaries are not reliable
 };
@@ -439,6 +455,13 @@ class Fit {
   std::string still_rising() const;
   // Notes the estimator printed once (e.g. a baseline Trace_ELBO ignores).
   std::string notes() const;
+  // Why the ELBO is the one it is when FitOptions::elbo was left empty
+  // ("every discrete latent site (z) is summed out exactly"); empty otherwise.
+  const std::string& elbo_reason() const;
+  // Whether the posterior is computed exactly, with nothing to optimise: every
+  // latent site is discrete and summed out, and there is no `param`. run()
+  // then takes no step; draws, summaries and the evidence are exact.
+  bool exact() const;
 
   // The variance of each parameter's gradient estimate over `draws`
   // evaluations at the current parameters (nothing is updated), summed over

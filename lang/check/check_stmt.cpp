@@ -434,10 +434,21 @@ void Checker::check_options(const std::vector<ast::SiteOption>& options, bool ob
       continue;
     }
     seen_baseline = seen_baseline || o.name == "baseline";
+    if (o.name == "enumerate") {
+      // `with enumerate` (sum the site out under --elbo enum) or `with enumerate(none)` (sample it).
+      const auto* n = o.args.size() == 1 && o.args[0].name.empty() ? std::get_if<ast::NameRef>(&o.args[0].value->node)
+                                                                    : nullptr;
+      if (observed)
+        diags_.error(o.name_span, "an observe site is not enumerated", "enumeration sums out latent discrete sites");
+      else if (!o.args.empty() && !(n && n->name == "none"))
+        diags_.error(o.span, "enumerate takes nothing, or `none`",
+                     "write `with enumerate` to sum the site out, `with enumerate(none)` to sample it");
+      continue;
+    }
     if (o.name != "baseline") {
-      std::string best = closest_name(o.name, {"baseline"});
+      std::string best = closest_name(o.name, {"baseline", "enumerate"});
       diags_.error(o.name_span, fmt::format("unknown site option '{}'", o.name),
-                   best.empty() ? "the only option is baseline(…)" : "did you mean 'baseline'?");
+                   best.empty() ? "the options are baseline(…) and enumerate" : fmt::format("did you mean '{}'?", best));
       continue;
     }
     if (observed) {

@@ -20,6 +20,8 @@ std::optional<Graph> compile(const lang::SourceFile& file, lang::Diagnostics& di
   if (!lang::check(program, diags)) return std::nullopt;
   Graph g = lower(program, stem(file.name()));
   warn_latent_supports(g, file, diags);
+  check_enumerate_options(g, diags);
+  if (diags.has_errors()) return std::nullopt;
   return g;
 }
 

@@ -18,6 +18,11 @@ std::optional<Graph> compile(const lang::SourceFile& file, lang::Diagnostics& di
 // with M latent), with the reparameterisation that avoids it (support_warnings.cpp).
 void warn_latent_supports(const Graph& g, const lang::SourceFile& file, lang::Diagnostics& diags);
 
+// Refuses `with enumerate` where the program shows the site cannot be summed
+// out: a family with unbounded support, a guide's site, or a value that
+// decides a branch, a loop bound, a plate size or a recursion (support_warnings.cpp).
+void check_enumerate_options(const Graph& g, lang::Diagnostics& diags);
+
 // "dir/eight_schools.vireo" -> "eight_schools"
 std::string stem(const std::string& file_name);
 

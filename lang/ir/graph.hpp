@@ -194,6 +194,10 @@ struct Baseline {
   int hidden = 0;                    // its hidden width; 0 = the estimator's default
 };
 
+// `with enumerate` / `with enumerate(none)`: whether --elbo enum sums the
+// site out (Default: when it is enumerable, enum_elbo.hpp).
+enum class EnumerateOption : std::uint8_t { Default, On, None };
+
 struct Site {
   SiteId id = none;
   std::string name;
@@ -207,6 +211,7 @@ struct Site {
   std::vector<PlateId> plates;            // enclosing plates, outermost first
   std::vector<SlotId> loops;              // enclosing for-loop variables, outermost first
   Baseline baseline;
+  EnumerateOption enumerate = EnumerateOption::Default;
   Span span;                              // the whole statement
   Span name_span;                         // the name (observe: the target)
 };

@@ -273,6 +273,8 @@ class Lowerer {
             set_dist(out.site, s.dist);
             if (s.type) site(out.site).type = lower_type(*s.type);
             site(out.site).baseline = lower_options(s.options);
+            for (const auto& o : s.options)
+              if (o.name == "enumerate") site(out.site).enumerate = o.args.empty() ? EnumerateOption::On : EnumerateOption::None;
             out.slot = lookup(s.name);
             if (out.slot == none) out.slot = declare(s.name);
             site(out.site).slot = out.slot;

@@ -75,4 +75,34 @@ void warn_latent_supports(const Graph& g, const lang::SourceFile& file, lang::Di
   }
 }
 
+void check_enumerate_options(const Graph& g, lang::Diagnostics& diags) {
+  for (const Site& s : g.sites) {
+    if (s.enumerate != EnumerateOption::On) continue;
+    if (s.body == g.guide) {
+      diags.error(s.span, fmt::format("'{}' is enumerated in the guide; enumeration sums out model sites", s.name),
+                  "move `with enumerate` to the model's site and leave the site out of the guide");
+      continue;
+    }
+    const sig::Signature& d = sig::get(s.dist);
+    const bool finite = d.support == sig::Support::Boolean || d.support == sig::Support::IntegerUpToCount ||
+                        d.support == sig::Support::Category;
+    if (!finite) {
+      diags.error(s.span,
+                  fmt::format("'{}' cannot be enumerated: {} has {} support", s.name, d.name,
+                              d.discrete ? "unbounded" : "continuous"),
+                  "enumeration sums out Bernoulli, Categorical and Binomial sites; drop `with enumerate`");
+      continue;
+    }
+    for (const Edge& e : g.edges) {
+      if (e.from != s.id || e.side != BodyKind::Model || !e.control) continue;
+      diags.error(s.span,
+                  fmt::format("'{}' cannot be enumerated: its value decides whether or how often '{}' runs", s.name,
+                              g.site(e.to).name),
+                  "an enumerated value may feed distributions, not branches, loop bounds, plate sizes or recursion; "
+                  "drop `with enumerate` (it is then sampled)");
+      break;
+    }
+  }
+}
+
 }  // namespace vireo::ir

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "runtime/api/fit_impl.hpp"
@@ -87,7 +88,7 @@ DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws) {
       auto shape = s.value.shape().to_vector();
       auto [it, fresh] = index.emplace(s.name, t.sites.size());
       if (fresh) {
-        t.sites.push_back({s.name, kind_name(s.kind), shape, 0, 0});
+        t.sites.push_back({s.name, kind_name(s.kind), shape, 0, 0, false, {}, 0});
         flat.push_back(false);
         continue;
       }
@@ -101,6 +102,25 @@ DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws) {
         for (std::size_t k = 0; k < shape.size(); ++k) site.shape[k] = std::max(site.shape[k], shape[k]);
       }
     }
+  // Discreteness, and the enumerated sites' probabilities averaged over the draws.
+  std::vector<long> with_probs(t.sites.size(), 0);
+  for (const auto& d : draws)
+    for (const auto& s : d.sites) {
+      DrawTable::Site& site = t.sites[index.at(s.name)];
+      site.discrete = site.discrete || s.discrete;
+      auto p = d.probs.find(s.name);
+      if (p == d.probs.end() || flat[index.at(s.name)]) continue;
+      const auto elements = static_cast<std::size_t>(std::max<std::int64_t>(1, s.value.numel()));
+      if (site.probs.empty()) {
+        site.probs.assign(p->second.size(), 0.0);
+        site.support = static_cast<std::int64_t>(p->second.size() / elements);
+      }
+      if (site.probs.size() != p->second.size()) continue;
+      for (std::size_t k = 0; k < p->second.size(); ++k) site.probs[k] += p->second[k];
+      ++with_probs[index.at(s.name)];
+    }
+  for (std::size_t i = 0; i < t.sites.size(); ++i)
+    for (double& p : t.sites[i].probs) p /= static_cast<double>(std::max(1L, with_probs[i]));
   // 2. Columns: site name, then 1-based indices joined by dots, row-major.
   for (auto& site : t.sites) {
     site.first_column = t.columns.size();
@@ -141,6 +161,70 @@ namespace {
 
 // Whether row r has cell c (a table without `present` has every cell).
 bool has(const DrawTable& t, std::size_t r, std::size_t c) { return t.present.empty() || t.present[r][c]; }
+
+}  // namespace
+
+namespace {
+
+// A discrete site's support, probabilities and mode: from the enumerated
+// probabilities when the table has them (and then its moments and quantiles
+// too, exactly), else from the frequencies of the values drawn.
+void discrete_summary(const DrawTable& table, const DrawTable::Site& site, SiteSummary& s) {
+  const std::size_t elements = site.columns;
+  if (!site.probs.empty() && site.support > 0 && site.probs.size() == elements * static_cast<std::size_t>(site.support)) {
+    const auto K = static_cast<std::size_t>(site.support);
+    for (std::size_t k = 0; k < K; ++k) s.support.push_back(static_cast<double>(k));
+    s.probs = site.probs;
+    for (std::size_t e = 0; e < elements; ++e) {
+      double mean = 0, second = 0, best = -1, mode = 0;
+      for (std::size_t k = 0; k < K; ++k) {
+        const double p = site.probs[k * elements + e];
+        mean += p * static_cast<double>(k);
+        second += p * static_cast<double>(k * k);
+        if (p > best) best = p, mode = static_cast<double>(k);
+      }
+      auto quantile_of = [&](double q) {
+        double c = 0;
+        for (std::size_t k = 0; k < K; ++k)
+          if ((c += site.probs[k * elements + e]) >= q - 1e-12) return static_cast<double>(k);
+        return static_cast<double>(K - 1);
+      };
+      s.mean[e] = mean;
+      s.sd[e] = std::sqrt(std::max(0.0, second - mean * mean));
+      s.q05[e] = quantile_of(0.05);
+      s.q50[e] = quantile_of(0.5);
+      s.q95[e] = quantile_of(0.95);
+      s.mode.push_back(mode);
+    }
+    return;
+  }
+  std::set<double> seen;
+  for (std::size_t r = 0; r < table.rows.size(); ++r)
+    for (std::size_t c = site.first_column; c < site.first_column + site.columns; ++c)
+      if (has(table, r, c) && std::isfinite(table.rows[r][c])) seen.insert(table.rows[r][c]);
+  if (seen.empty() || seen.size() > 100) return;  // too many values for a table: the quantiles say it
+  s.support.assign(seen.begin(), seen.end());
+  const std::size_t K = s.support.size();
+  s.probs.assign(K * elements, 0.0);
+  for (std::size_t e = 0; e < elements; ++e) {
+    long n = 0;
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+      const std::size_t c = site.first_column + e;
+      if (!has(table, r, c) || !std::isfinite(table.rows[r][c])) continue;
+      const auto k = static_cast<std::size_t>(std::lower_bound(s.support.begin(), s.support.end(), table.rows[r][c]) -
+                                              s.support.begin());
+      s.probs[k * elements + e] += 1;
+      ++n;
+    }
+    double best = -1, mode = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t k = 0; k < K; ++k) {
+      double& p = s.probs[k * elements + e];
+      p = n > 0 ? p / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
+      if (p > best) best = p, mode = s.support[k];
+    }
+    s.mode.push_back(mode);
+  }
+}
 
 }  // namespace
 
@@ -192,6 +276,7 @@ Summary summarize(const DrawTable& table) {
       s.q50.push_back(quantile(v, 0.50));
       s.q95.push_back(quantile(v, 0.95));
     }
+    if (site.discrete) discrete_summary(table, site, s);
     out.sites.push_back(std::move(s));
   }
   return out;
@@ -229,6 +314,11 @@ std::string Summary::to_json() const {
     e["q05"] = list(s.q05);
     e["q50"] = list(s.q50);
     e["q95"] = list(s.q95);
+    if (!s.support.empty()) {
+      e["support"] = list(s.support);
+      e["probs"] = list(s.probs);
+      e["mode"] = list(s.mode);
+    }
     e["n"] = s.n;
     e["nonfinite"] = s.nonfinite;
     out += " " + nlohmann::ordered_json(s.name).dump() + ": " + e.dump() + ",\n";
@@ -328,6 +418,31 @@ std::string Summary::to_table(int max_elements) const {
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
+  }
+  // Discrete sites: value → probability per element, and the mode.
+  for (const auto& s : sites) {
+    if (s.support.empty() || s.mode.empty()) continue;
+    const std::size_t elements = s.mode.size(), K = s.support.size();
+    const auto shown = std::min<std::size_t>(elements, static_cast<std::size_t>(std::max(1, max_elements)));
+    for (std::size_t e = 0; e < shown; ++e) {
+      std::string el = element_suffix(unflatten(static_cast<std::int64_t>(e), s.shape));
+      std::string line = s.name + (el.empty() ? "" : "." + el) + ": mode " + fmt(s.mode[e]) + "; P:";
+      std::size_t listed = 0;
+      bool omitted = false;
+      for (std::size_t k = 0; k < K; ++k) {
+        const double p = s.probs[k * elements + e];
+        if (!(p >= 0.0005) || listed == 12) {
+          omitted = omitted || p > 0;
+          continue;
+        }
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%s %s=%.3f", listed ? "," : "", fmt(s.support[k]).c_str(), p);
+        line += buf;
+        ++listed;
+      }
+      if (omitted) line += " (the rest < 0.0005 each, or past the 12 shown)";
+      out += line + "\n";
+    }
   }
   for (const auto& n : notes) out += "note: " + n + "\n";
   for (const auto& w : warnings) out += "warning: " + w + "\n";

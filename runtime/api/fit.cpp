@@ -19,6 +19,7 @@
 #include "runtime/api/init_values.hpp"
 #include "runtime/infer/diagnose.hpp"
 #include "runtime/guide/auto_vector.hpp"
+#include "runtime/infer/enum_elbo.hpp"
 #include "runtime/infer/evidence.hpp"
 #include "runtime/infer/iterate_average.hpp"
 #include "runtime/infer/meanfield_elbo.hpp"
@@ -113,25 +114,11 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   const std::string& estimator = *options.estimator;
   const std::string& file = f.model->source.name();
 
-  // 1. The estimator.
-  if (options.elbo != "trace" && options.elbo != "tracegraph" && options.elbo != "meanfield")
-    api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace, tracegraph or meanfield");
-  try {
-    if (options.elbo == "trace") {
-      f.elbo = std::make_unique<infer::TraceElbo>(particles);
-    } else if (options.elbo == "meanfield") {
-      f.elbo = std::make_unique<infer::TraceMeanFieldElbo>(particles);
-    } else {
-      infer::TraceGraphOptions to;
-      to.particles = particles;
-      to.default_baseline = infer::BaselineSpec::parse(options.baseline);
-      if (to.default_baseline.leave_one_out && particles < 2)
-        throw std::invalid_argument("the leave-one-out baseline needs at least 2 particles; add --particles 8, say");
-      f.elbo = std::make_unique<infer::TraceGraphElbo>(f.model->graph, to);
-    }
-  } catch (const std::invalid_argument& e) {
-    api::fail(Error::Kind::Options, e.what());
-  }
+  // 1. The estimator's name (built in step 5, once the guide and the
+  //    context exist: the default for discrete models runs the model once).
+  if (options.elbo != "" && options.elbo != "trace" && options.elbo != "tracegraph" && options.elbo != "meanfield" &&
+      options.elbo != "enum")
+    api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace, tracegraph, meanfield or enum");
 
   // 2. The guide and its initialisation.
   guide::GuideOptions go;
@@ -192,7 +179,111 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
                 "each 100 nested calls run on a thread and stack of their own; a recursion deeper than " +
                     std::to_string(interp::Context::max_call_depth_limit) + " is better written as a `for` loop");
     f.ctx->set_max_call_depth(options.max_depth);
-    f.make_svi();
+  } catch (const std::invalid_argument& e) {
+    api::fail(Error::Kind::Options, e.what());
+  }
+
+  // 5. The estimator.
+  f.choose_elbo(particles);
+  f.options.elbo = f.elbo->name();
+  f.make_svi();
+}
+
+// LANGUAGE.md: without --elbo, a model with discrete latent sites is fitted
+// with `enum` when every one of them is enumerable (enumerable_sites, and
+// one elimination at the initial parameters succeeds), else `tracegraph`;
+// a model without any gets `trace`. The reason goes into the fit's header.
+void Fit::Impl::choose_elbo(int particles) {
+  const ir::Graph& g = model->graph;
+  std::set<std::string> guide_samples;
+  if (guide->name() == "custom")
+    for (ir::SiteId id : g.guide_sites)
+      if (g.site(id).kind == ir::SiteKind::Sample) guide_samples.insert(g.site(id).name);
+  const infer::Enumerability en = infer::enumerable_sites(g, guide_samples);
+  std::string chosen = options.elbo;
+  auto site_list = [&](auto begin, auto end, auto name_of) {
+    std::string out;
+    std::size_t k = 0;
+    for (auto it = begin; it != end; ++it, ++k) {
+      if (k == 4) return out + ", …";
+      out += (k ? ", " : "") + name_of(*it);
+    }
+    return out;
+  };
+  const std::string enumerable = site_list(en.sites.begin(), en.sites.end(), [&](ir::SiteId id) { return g.site(id).name; });
+  // Whether the elimination works here, at the initial parameters: an
+  // evaluation whose random stream and tape are thrown away.
+  auto trial = [&](std::string& why) {
+    const rng::Generator saved = rng;
+    bool ok = true;
+    try {
+      ctx->begin_step();
+      infer::TraceEnumElbo probe(g, en.sites, 1);
+      infer::ElboEstimate e = probe.loss(*ctx, *guide);
+      exact_log_z = e.elbo;
+      // Nothing continuous to fit: the posterior is the elimination itself.
+      bool any_param = !store.entries().empty();
+      exact = !any_param && probe.guided_sites() == 0;
+      (void)any_param;
+    } catch (const std::exception& e) {
+      ok = false;
+      why = e.what();
+    }
+    rng = saved;
+    return ok;
+  };
+  if (chosen.empty()) {
+    if (!en.any_discrete()) {
+      chosen = "trace";
+    } else if (!en.refused.empty()) {
+      chosen = "tracegraph";
+      elbo_reason = "the model has discrete latent sites that cannot be summed out (" + en.refused.front().second +
+                    "): score-function gradients with baselines";
+    } else {
+      std::string why;
+      if (trial(why)) {
+        chosen = "enum";
+        elbo_reason = "every discrete latent site (" + enumerable + ") is summed out exactly";
+      } else {
+        chosen = "tracegraph";
+        exact = false;
+        elbo_reason = "the discrete latent sites cannot be summed out here (" + why +
+                      "): score-function gradients with baselines";
+      }
+    }
+  } else if (chosen == "enum") {
+    if (en.sites.empty()) {
+      std::string why = en.refused.empty() ? std::string("the model has no discrete latent site")
+                                           : en.refused.front().second;
+      api::fail(Error::Kind::Options, "--elbo enum: nothing to sum out: " + why,
+                "use --elbo trace or tracegraph");
+    }
+    std::string why;
+    if (!trial(why)) api::fail(Error::Kind::Run, "--elbo enum: " + why);
+    elbo_reason = "summing out " + enumerable;
+    if (!en.refused.empty()) elbo_reason += "; sampled with score-function gradients: " + en.refused.front().second;
+  } else if (chosen == "trace" && en.any_discrete()) {
+    elbo_note = "note: Trace_ELBO weights each discrete site's score term by the whole ELBO, the noisiest choice; "
+                "--elbo tracegraph keeps only the terms downstream of each site and subtracts a baseline" +
+                std::string(en.refused.empty() ? ", and --elbo enum (the default here) sums them out exactly" : "");
+  }
+  if (chosen != "enum") exact = false;
+  try {
+    if (chosen == "trace") {
+      elbo = std::make_unique<infer::TraceElbo>(particles);
+    } else if (chosen == "meanfield") {
+      elbo = std::make_unique<infer::TraceMeanFieldElbo>(particles);
+    } else if (chosen == "enum") {
+      enum_sites = en.sites;
+      elbo = std::make_unique<infer::TraceEnumElbo>(g, en.sites, particles);
+    } else {
+      infer::TraceGraphOptions to;
+      to.particles = particles;
+      to.default_baseline = infer::BaselineSpec::parse(options.baseline);
+      if (to.default_baseline.leave_one_out && particles < 2)
+        throw std::invalid_argument("the leave-one-out baseline needs at least 2 particles; add --particles 8, say");
+      elbo = std::make_unique<infer::TraceGraphElbo>(g, to);
+    }
   } catch (const std::invalid_argument& e) {
     api::fail(Error::Kind::Options, e.what());
   }
@@ -260,6 +351,8 @@ void Fit::run(long n, const std::function<void(long, long, double)>& progress) {
   // will have taken, those before a load too, so that a resumed fit averages
   // the steps an uninterrupted one would. Iterates before this run are not
   // kept: a run that starts inside its window averages its own steps only.
+  // Nothing to fit: the elimination is the posterior (draws and evidence compute it).
+  if (f.exact) return;
   const long averaged = std::min(n, infer::averaged_steps(f.steps + n, *f.options.average_last));
   infer::IterateAverage average;
   for (long i = 0; i < n; ++i) {
@@ -287,7 +380,13 @@ long Fit::rejected_steps() const { return impl_->rejected; }
 long Fit::refused_draws() const { return impl_->refused_draws; }
 const std::string& Fit::last_rejection() const { return impl_->last_rejection; }
 const std::vector<double>& Fit::elbo_history() const { return impl_->history; }
-std::string Fit::notes() const { return impl_->elbo->note(); }
+std::string Fit::notes() const {
+  const std::string& a = impl_->elbo_note;
+  const std::string& b = impl_->elbo->note();
+  return a.empty() ? b : b.empty() ? a : a + "\n" + b;
+}
+const std::string& Fit::elbo_reason() const { return impl_->elbo_reason; }
+bool Fit::exact() const { return impl_->exact; }
 
 std::map<std::string, double> Fit::gradient_variance(int draws) {
   Impl& f = *impl_;
@@ -311,9 +410,31 @@ Evidence Fit::evidence(long draws) {
   infer::EvidenceEstimate e;
   api::translate_errors(f.model->source, Error::Kind::Run, [&] {
     EvaluationScope scope(f.store);
-    e = infer::estimate_evidence(*f.ctx, *f.guide, draws, [&](long i) {
+    if (f.enum_sites.empty()) {
+      e = infer::estimate_evidence(*f.ctx, *f.guide, draws, [&](long i) {
+        f.reseed(static_cast<int>(Purpose::Evidence), static_cast<std::uint64_t>(i));
+      });
+      return;
+    }
+    // Enumerated sites are summed out in each weight; with nothing else
+    // latent, one weight is log Z itself.
+    std::vector<handlers::Trace> scratch;
+    std::vector<double> log_w;
+    for (long i = 0; i < (f.exact ? 1 : draws); ++i) {
       f.reseed(static_cast<int>(Purpose::Evidence), static_cast<std::uint64_t>(i));
-    });
+      log_w.push_back(infer::enum_log_weight(*f.ctx, *f.guide, f.enum_sites, scratch));
+    }
+    if (f.exact) {
+      e.log_z = log_w[0];
+      e.ess = 1;
+      e.khat = -std::numeric_limits<double>::infinity();
+      e.draws = 1;
+      e.reliable = std::isfinite(log_w[0]);
+      e.exact = true;
+      e.warning = "note: every latent site is summed out: log Z is exact, not estimated";
+      return;
+    }
+    e = infer::evidence_from_log_weights(log_w, f.guide->better_fit_advice());
   });
   Evidence out{e.log_z, e.se, e.ess, e.khat, e.khat_threshold, e.draws, e.reliable, e.warning};
   out.nan_draws = e.nan_draws;
@@ -345,7 +466,7 @@ Diagnosis Fit::diagnose(long draws) {
   return out;
 }
 
-double Fit::running_elbo() const { return impl_->running.mean(); }
+double Fit::running_elbo() const { return impl_->exact ? impl_->exact_log_z : impl_->running.mean(); }
 
 // See vireo.hpp: the last tenth of the finite step ELBOs against the tenth before.
 std::string Fit::still_rising() const {
@@ -371,11 +492,13 @@ std::string Fit::still_rising() const {
 
 std::vector<infer::PosteriorDraw> Fit::Impl::posterior(long n, bool predictive) {
   std::vector<infer::PosteriorDraw> out;
+  std::vector<handlers::Trace> scratch;
   out.reserve(static_cast<std::size_t>(std::max(0L, n)));
   api::translate_errors(model->source, Error::Kind::Run, [&] {
     for (long i = 0; i < n; ++i) {
       reseed(static_cast<int>(Purpose::Draw), static_cast<std::uint64_t>(i));
-      out.push_back(infer::draw_posterior(*ctx, *guide, predictive));
+      out.push_back(enum_sites.empty() ? infer::draw_posterior(*ctx, *guide, predictive)
+                                       : infer::draw_posterior_enum(*ctx, *guide, enum_sites, predictive, scratch));
     }
   });
   return out;

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,12 +48,21 @@ struct Fit::Impl {
   // draws, traces, evidence and saved files use; training goes on from the
   // last iterate, kept here until the next step puts it back.
   std::optional<params::ParamStore> iterate;
+  // --elbo enum: the statements summed out; `exact` when nothing else is
+  // latent and there is no parameter, so the elimination is the posterior.
+  std::set<ir::SiteId> enum_sites;
+  bool exact = false;
+  double exact_log_z = 0;  // exact: log p(data), the ELBO with nothing left to fit
+  std::string elbo_reason;  // why the default ELBO is the one it is (empty: chosen by the user)
+  std::string elbo_note;    // advice about the user's choice of ELBO
 
   void reseed(int purpose, std::uint64_t counter);
   // Puts the last iterate back into the store before training goes on.
   void resume_iterate();
   // (Re)builds svi from the parts above, at step `steps`.
   void make_svi();
+  // Builds `elbo` from options.elbo, choosing the default (fit.cpp).
+  void choose_elbo(int particles);
   std::vector<infer::PosteriorDraw> posterior(long n, bool predictive);
   std::vector<LearnedParam> learned_params();
 };

@@ -141,6 +141,22 @@ void AutoGuide::process(Message& msg) {
     msg.stop = true;
     return;
   }
+  if (msg.type == MsgType::Sample && enumerated(msg)) {
+    // Summed out by the ELBO: the program goes on with a placeholder in the
+    // support, which no continuous site's guide depends on (enumerable sites
+    // decide no branch, loop or support), and the guide's trace never sees it.
+    ad::Shape shape = msg.fn->batch_shape();
+    for (auto d : msg.fn->event_shape()) shape.push_back(d);
+    msg.value.var = ctx_->tape().constant(ad::Tensor(shape, 0.0));
+    msg.value.kind = interp::Kind::Int;
+    msg.value.plates.clear();
+    for (const auto& f : msg.frames) msg.value.plates.push_back(f.plate);
+    msg.has_value = true;
+    msg.done = true;
+    msg.stop = true;
+    if (mode_ == Mode::Recording) recording_ok_ = false;
+    return;
+  }
   if (mode_ == Mode::Recording) {
     // A site the plan can hold: a continuous latent draw, as the guide receives it.
     if (msg.type == MsgType::Sample && !msg.done && !msg.fn->is_discrete() && !subsampled(msg.frames) &&

@@ -53,6 +53,19 @@ class Guide {
   // run(). By default both are run() and true.
   virtual void run_planned(interp::Context& ctx) { run(ctx); }
   virtual bool confirm(handlers::Trace& /*guide_trace*/, const handlers::Trace& /*model_trace*/) { return true; }
+
+  // The model statements `--elbo enum` sums out (enum_elbo.hpp): an automatic
+  // guide gives their sites a placeholder value (0) and hides them from its
+  // trace instead of drawing them. nullptr (the default): none.
+  void set_enumerated(const std::set<ir::SiteId>* sites) { enumerated_ = sites; }
+
+ protected:
+  bool enumerated(const handlers::Message& msg) const {
+    return enumerated_ && msg.site && enumerated_->count(msg.site->id) > 0;
+  }
+
+ private:
+  const std::set<ir::SiteId>* enumerated_ = nullptr;
 };
 
 struct GuideOptions {

@@ -28,6 +28,10 @@ PosteriorDraw draw_posterior(interp::Context& ctx, guide::Guide& guide, bool pre
     handlers::HandlerStack::Scoped s3(ctx.handlers(), replay);
     interp::Interpreter(ctx).run(ctx.graph().model);
   }
+  return read_draw(model_trace, predictive);
+}
+
+PosteriorDraw read_draw(const handlers::Trace& model_trace, bool predictive) {
   PosteriorDraw out;
   for (const auto& s : model_trace.sites()) {
     const handlers::Message& m = s.msg;
@@ -43,6 +47,7 @@ PosteriorDraw draw_posterior(interp::Context& ctx, guide::Guide& guide, bool pre
       continue;
     }
     d.value = m.value.var.value();
+    d.discrete = m.type == MsgType::Sample && m.fn && m.fn->is_discrete();
     out.sites.push_back(std::move(d));
   }
   return out;

@@ -9,9 +9,11 @@
 //      from their distributions instead of scored (PredictiveHandler) and
 //      their draws are read as well (Pyro's Predictive with a guide).
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
+#include "runtime/handlers/trace.hpp"
 #include "runtime/guide/guide.hpp"
 #include "runtime/handlers/handler.hpp"
 #include "runtime/interp/context.hpp"
@@ -23,12 +25,20 @@ struct SiteDraw {
   std::string name;  // the run-time name: `mu`, `flips[3]`, `flip#2`
   Kind kind = Kind::Latent;
   ad::Tensor value;  // constrained; row-major
+  bool discrete = false;  // a draw of a discrete distribution
 };
 
 // One posterior draw: the sites of one execution, in program order.
 struct PosteriorDraw {
   std::vector<SiteDraw> sites;
+  // Enumerated sites (enum_elbo.hpp): their probabilities given this draw's
+  // continuous values, [value * elements + element].
+  std::map<std::string, std::vector<double>> probs;
 };
+
+// The draw recorded in a model trace: latent and deterministic sites (and,
+// with `predictive`, the observed sites it sampled), in program order.
+PosteriorDraw read_draw(const handlers::Trace& model_trace, bool predictive);
 
 // Turns observe sites into latent draws: the site forgets its data value and
 // the default behaviour samples it from its distribution.

@@ -68,7 +68,8 @@ Family bernoulli_family() {
             return bernoulli(detail::optional_param(p, "probs"), detail::optional_param(p, "logits"));
           },
           DiscreteGuideRule{discrete_guide::logit_of_probs,
-                            [](const Distribution& prior, const Var& u) -> Params { return {{"logits", u}}; }}};
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"logits", u}}; }},
+          EnumerationRule{[](const Distribution&) -> std::int64_t { return 2; }}};
 }
 
 }  // namespace vireo::dist

@@ -2,6 +2,7 @@
 //   log p(k) = log C(n, k) + k log p + (n − k) log(1 − p)
 //            = log C(n, k) + k·l − n·softplus(l)      (logits; finite for |l| large)
 // Entropy by summing over the support (as PyTorch).
+#include <algorithm>
 #include <optional>
 
 #include "runtime/rng/samplers.hpp"
@@ -81,7 +82,13 @@ Family binomial_family() {
                             detail::optional_param(p, "logits"));
           },
           DiscreteGuideRule{discrete_guide::logit_of_probs,
-                            [](const Distribution& prior, const Var& u) -> Params { return {{"total_count", prior.param("total_count")}, {"logits", u}}; }}};
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"total_count", prior.param("total_count")}, {"logits", u}}; }},
+          EnumerationRule{[](const Distribution& d) -> std::int64_t {
+            const Tensor n = d.param("total_count").value();
+            double most = 0;
+            for (std::int64_t i = 0; i < n.numel(); ++i) most = std::max(most, n[i]);
+            return static_cast<std::int64_t>(most) + 1;
+          }}};
 }
 
 }  // namespace vireo::dist

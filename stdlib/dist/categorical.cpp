@@ -93,7 +93,11 @@ Family categorical_family() {
             return categorical(detail::optional_param(p, "probs"), detail::optional_param(p, "logits"));
           },
           DiscreteGuideRule{discrete_guide::log_of_probs,
-                            [](const Distribution& prior, const Var& u) -> Params { return {{"logits", u}}; }}};
+                            [](const Distribution& prior, const Var& u) -> Params { return {{"logits", u}}; }},
+          EnumerationRule{[](const Distribution& d) -> std::int64_t {
+            const Var logits = d.param("logits");
+            return logits.rank() == 0 ? 1 : logits.shape()[logits.rank() - 1];
+          }}};
 }
 
 }  // namespace vireo::dist

@@ -71,6 +71,14 @@ Tensor log_of_probs(const Distribution& prior);    // log(clip(probs)): a Catego
 Tensor log_of_rate(const Distribution& prior);     // log(max(rate, 1e-3))
 }  // namespace discrete_guide
 
+// How `--elbo enum` sums a discrete family out: its values are 0, 1, …,
+// support_size − 1 (the largest over the batch; a value outside an element's
+// own support has log mass −∞ there). Families with unbounded support
+// (Poisson, Geometric, NegativeBinomial) have no rule.
+struct EnumerationRule {
+  std::int64_t (*support_size)(const Distribution& d);
+};
+
 struct Family {
   std::string_view name;
   // Parameter names in positional order; alternatives ("probs | logits")
@@ -81,6 +89,8 @@ struct Family {
   DistributionPtr (*make)(Tape& tape, const Params& params);
   // Discrete families: how an automatic guide parameterises their sites.
   std::optional<DiscreteGuideRule> discrete_guide = std::nullopt;
+  // Finite-support families: how enumeration lists their values.
+  std::optional<EnumerationRule> enumeration = std::nullopt;
 };
 
 const std::vector<Family>& families();

@@ -207,7 +207,10 @@ inline const auto options_def = *(word("with") >> (act(option, [](State&, Match,
                                                    % tok(Tok::Comma)));
 
 inline const auto option_def =
-    node[act(expect_name("an option after 'with', such as 'baseline(beta = 0.9)'"), set_name) >> expect_tok(
+    node[act(expect_name("an option after 'with', such as 'baseline(beta = 0.9)'"), set_name) >>
+         // `with enumerate` alone takes no arguments; every other option does.
+         (when([](State&, iterator_type it) { return (it - 1)->text == "enumerate" && it->kind != Tok::LParen; }) |
+          expect_tok(
              Tok::LParen, [](auto& v) { return fmt::format("expected '(' after the option '{}'", v.name); },
              [](auto& v) {
                return fmt::format("write '{}(…)', e.g. 'baseline(beta = 0.9)' or 'baseline(none)'", v.name);
@@ -215,7 +218,7 @@ inline const auto option_def =
          >> act(framed([](State&, iterator_type, ast::SiteOption& v) {
                   return fmt::format("the option '{}'", v.name);
                 })[tok(Tok::LParen) >> args >> close_args],
-                [](State&, Match, ast::SiteOption& v, std::vector<ast::Arg>& a) { v.args = std::move(a); })];
+                [](State&, Match, ast::SiteOption& v, std::vector<ast::Arg>& a) { v.args = std::move(a); }))];
 
 // 'observe' expr (':' type)? '~' dist options
 inline const auto observe_stmt_def =
