@@ -4,7 +4,9 @@
 // settled), the variance of ∂ELBO/∂phi summed over phi's N×K entries over
 // 1000 draws, per estimator; then the ELBO reached after 3000 steps of
 // Adam(0.05), estimated at the end from 1000 draws; and µs per step. The
-// case named …_average_last_0.1 ends on the parameters' mean over the last
+// cases enum_* sum the assignments out (--elbo enum) with an automatic
+// guide for the locations: their gradient variances are those of the guide's
+// parameters (no phi). The case named …_average_last_0.1 ends on the parameters' mean over the last
 // 10% of the steps (FitOptions::average_last) instead of the last iterate.
 //   vireo_bench_tracegraph [steps=3000] [draws=1000] [seeds=7] [only=NAME]
 // `seeds` seeds the training runs: one number, or a range such as 1-10, for
@@ -24,6 +26,7 @@
 #include "lang/ir/compile.hpp"
 #include "runtime/data/data_loader.hpp"
 #include "runtime/guide/guide.hpp"
+#include "runtime/infer/enum_elbo.hpp"
 #include "runtime/infer/iterate_average.hpp"
 #include "runtime/infer/svi.hpp"
 #include "runtime/infer/tracegraph_elbo.hpp"
@@ -44,6 +47,10 @@ struct Setup {
   std::function<std::unique_ptr<infer::Elbo>(const ir::Graph&)> make;
   int particles = 1;
   double average_last = 0;  // FitOptions::average_last: the tail of the run averaged
+  // enum: z summed out, so the guide is automatic (it must not sample z) and
+  // the final ELBO is the estimator's own (a bound on log p(x) like the others).
+  std::string guide = "custom";
+  bool own_final_elbo = false;
 };
 
 }  // namespace
@@ -84,6 +91,16 @@ int main(int argc, char** argv) {
       {"tracegraph_avg_0.90_8_particles", tracegraph("avg:0.9", 8), 8},
       {"tracegraph_loo_8_particles", tracegraph("loo", 8), 8},
       {"tracegraph_avg+loo_8_particles", tracegraph("avg+loo", 8), 8},
+      {"enum_auto_normal",
+       [](const ir::Graph& g) -> std::unique_ptr<infer::Elbo> {
+         return std::make_unique<infer::TraceEnumElbo>(g, infer::enumerable_sites(g, {}).sites, 1);
+       },
+       1, 0, "auto_normal", true},
+      {"enum_auto_normal_average_last_0.1",
+       [](const ir::Graph& g) -> std::unique_ptr<infer::Elbo> {
+         return std::make_unique<infer::TraceEnumElbo>(g, infer::enumerable_sites(g, {}).sites, 1);
+       },
+       1, 0.1, "auto_normal", true},
   };
   // gmm.vireo's guide carries `with baseline(beta = 0.9)` on z; the bench
   // compares estimators, so site options are overridden by a copy of the
@@ -107,15 +124,19 @@ int main(int argc, char** argv) {
       rng::Generator rng(2026);
       interp::Context ctx(plain, data, store, rng);
       guide::GuideOptions go;
-      go.kind = "custom";
+      go.kind = setup.guide;
       auto guide = guide::make_guide(go, plain);
       auto elbo = setup.make(plain);
       infer::gradient_variance(ctx, *guide, *elbo, 100);  // warm-up: averages settle
       auto var = infer::gradient_variance(ctx, *guide, *elbo, draws);
-      r["var_dphi_sum"] = var["phi"];
-      // Per particle: P × the variance of the P-particle mean.
-      r["var_dphi_sum_per_particle"] = var["phi"] * setup.particles;
-      r["var_dm_sum"] = var["m"];
+      if (setup.guide == "custom") {
+        r["var_dphi_sum"] = var["phi"];
+        // Per particle: P × the variance of the P-particle mean.
+        r["var_dphi_sum_per_particle"] = var["phi"] * setup.particles;
+        r["var_dm_sum"] = var["m"];
+      } else {
+        for (const auto& [name, v] : var) r["var_" + name] = v;  // no phi: the assignments are summed out
+      }
     }
     // 2. Training, then the ELBO from fresh draws, once per seed.
     std::vector<double> finals;
@@ -126,7 +147,7 @@ int main(int argc, char** argv) {
       rng::Generator rng(seed);
       interp::Context ctx(plain, data, store, rng);
       guide::GuideOptions go;
-      go.kind = "custom";
+      go.kind = setup.guide;
       auto guide = guide::make_guide(go, plain);
       auto elbo = setup.make(plain);
       optim::OptimOptions oo;
@@ -143,11 +164,12 @@ int main(int argc, char** argv) {
       }
       average.write(store);
       auto t1 = std::chrono::steady_clock::now();
-      infer::TraceElbo final_elbo(1);
+      std::unique_ptr<infer::Elbo> final_elbo =
+          setup.own_final_elbo ? setup.make(plain) : std::make_unique<infer::TraceElbo>(1);
       double sum = 0;
       for (int i = 0; i < draws; ++i) {
         ctx.begin_step();
-        sum += final_elbo.loss(ctx, *guide).elbo;
+        sum += final_elbo->loss(ctx, *guide).elbo;
       }
       finals.push_back(sum / draws);
       us_per_step += std::chrono::duration<double, std::micro>(t1 - t0).count() / steps;

@@ -186,7 +186,11 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   // 5. The estimator.
   f.choose_elbo(particles);
   f.options.elbo = f.elbo->name();
-  f.make_svi();
+  try {
+    f.make_svi();
+  } catch (const std::invalid_argument& e) {
+    api::fail(Error::Kind::Options, e.what());
+  }
 }
 
 // LANGUAGE.md: without --elbo, a model with discrete latent sites is fitted

@@ -87,6 +87,8 @@ class EnumerateHandler final : public handlers::Handler {
     site.frames = msg.frames;
     site.support = fam->enumeration->support_size(*msg.fn);
     site.shape = msg.fn->batch_shape();
+    site.statement = msg.site;
+    site.loop_index = msg.loop_index;
     if (site.shape.numel() != [&] {
           std::int64_t n = 1;
           for (const auto& f : msg.frames) n *= f.subsample;
@@ -156,6 +158,139 @@ std::string names_of(const std::vector<EnumSite>& sites, std::size_t most = 4) {
 
 }  // namespace
 
+namespace {
+
+// Thrown when a chain's terms do not factor over consecutive states.
+struct NotFirstOrder : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Whether the enumerated sites form a chain: three or more global sites,
+// all iterations of one statement whose only loop is a `for` loop, in
+// consecutive iterations, with one support size.
+bool is_chain(const Elimination& e) {
+  if (!e.locals.empty() || e.globals.size() < 3) return false;
+  const EnumSite& first = e.globals.front();
+  if (!first.statement || first.statement->loops.size() != 1 || first.loop_index.size() != 1) return false;
+  for (std::size_t t = 0; t < e.globals.size(); ++t) {
+    const EnumSite& s = e.globals[t];
+    if (s.statement != first.statement || s.loop_index.size() != 1 ||
+        s.loop_index[0] != first.loop_index[0] + static_cast<std::int64_t>(t) || s.support != first.support)
+      return false;
+  }
+  return true;
+}
+
+// The chain's terms of one run: per iteration (by position), and the rest.
+void chain_terms(ad::Tape& tape, const handlers::Trace& tr, const Elimination& e, std::vector<ad::Var>& per_step,
+                 ad::Var& outside) {
+  const ir::SlotId loop = e.globals.front().statement->loops[0];
+  const std::int64_t t0 = e.globals.front().loop_index[0];
+  const auto T = static_cast<std::int64_t>(e.globals.size());
+  per_step.assign(static_cast<std::size_t>(T), tape.constant(0.0));
+  outside = tape.constant(0.0);
+  for (const auto& s : tr.sites()) {
+    if (s.msg.type != MsgType::Sample || !s.has_log_prob || !s.msg.mask || s.msg.scale == 0) continue;
+    ad::Var term = ad::sum(s.log_prob) * s.msg.scale;
+    const ir::Site* st = s.msg.site;
+    const bool in_loop = st && !st->loops.empty() && st->loops[0] == loop && !s.msg.loop_index.empty();
+    const std::int64_t t = in_loop ? s.msg.loop_index[0] - t0 : -1;
+    if (in_loop && t >= 0 && t < T) per_step[static_cast<std::size_t>(t)] = per_step[static_cast<std::size_t>(t)] + term;
+    else outside = outside + term;
+  }
+}
+
+Elimination eliminate_chain(interp::Context& ctx, const handlers::Trace& guide_trace, EnumerateHandler& h,
+                            std::vector<handlers::Trace>& scratch, Elimination e) {
+  ad::Tape& tape = ctx.tape();
+  const std::int64_t K = e.globals.front().support;
+  const auto T = static_cast<std::int64_t>(e.globals.size());
+  if (K > 64)
+    throw std::runtime_error(fmt::format("the chain {} has {} states; the forward algorithm here takes at most 64",
+                                         names_of(e.globals), K));
+  const auto runs = static_cast<std::size_t>(K * K + 1);
+  if (scratch.size() < runs) scratch.resize(runs);
+  // 1. Run (p, q) alternates the states p, q, p, …; the last run is irregular.
+  std::vector<std::vector<ad::Var>> steps(runs);
+  std::vector<ad::Var> outside(runs);
+  std::vector<std::int64_t> check(static_cast<std::size_t>(T));
+  // The check's states: a fixed pseudo-random sequence (splitmix64 of t),
+  // periodic in no small period, so a dependence on older states shows.
+  for (std::int64_t t = 0; t < T; ++t) {
+    std::uint64_t z = static_cast<std::uint64_t>(t) + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    check[static_cast<std::size_t>(t)] = static_cast<std::int64_t>((z ^ (z >> 31)) % static_cast<std::uint64_t>(K));
+  }
+  for (std::size_t r = 0; r < runs; ++r) {
+    handlers::Trace& tr = scratch[r];
+    if (r > 0) {
+      h.values.clear();
+      h.uniform.clear();
+      for (std::int64_t t = 0; t < T; ++t) {
+        const std::int64_t v = r + 1 == runs ? check[static_cast<std::size_t>(t)]
+                                             : (t % 2 == 0 ? static_cast<std::int64_t>(r) / K : static_cast<std::int64_t>(r) % K);
+        h.uniform[e.globals[static_cast<std::size_t>(t)].name] = v;
+      }
+      run_model(ctx, guide_trace, h, tr);
+      if (h.seen.size() != e.globals.size())
+        throw std::runtime_error(fmt::format("the values of the chain {} change which sites run; it cannot be summed out",
+                                             names_of(e.globals)));
+    }
+    tr.compute_log_probs();
+    chain_terms(tape, tr, e, steps[r], outside[r]);
+  }
+  // 2. The factor of iteration t at (p, q): run (p, q) when t is odd, run
+  //    (q, p) when t is even (the states alternate from t = 0).
+  auto factor = [&](std::int64_t t, std::int64_t p, std::int64_t q) -> const ad::Var& {
+    const std::int64_t r = t % 2 == 1 ? p * K + q : q * K + p;
+    return steps[static_cast<std::size_t>(r)][static_cast<std::size_t>(t)];
+  };
+  const double out0 = outside[0].item();
+  for (std::size_t r = 1; r < runs; ++r)
+    if (!(std::abs(outside[r].item() - out0) <= 1e-9 * std::max(1.0, std::abs(out0))))
+      throw std::runtime_error(fmt::format("a term outside the loop of the chain {} depends on its states; it cannot be "
+                                           "summed out step by step: use --elbo tracegraph",
+                                           names_of(e.globals)));
+  // 3. The check: the irregular run's terms are the tables' at its states.
+  {
+    double predicted = out0, seen = outside[runs - 1].item();
+    for (std::int64_t t = 0; t < T; ++t) {
+      const std::int64_t q = check[static_cast<std::size_t>(t)], p = t > 0 ? check[static_cast<std::size_t>(t - 1)] : 0;
+      predicted += t == 0 ? factor(0, 0, q).item() : factor(t, p, q).item();
+    }
+    for (const auto& v : steps[runs - 1]) seen += v.item();
+    if (!(std::abs(predicted - seen) <= 1e-8 * std::max(1.0, std::abs(seen))) && !(std::isinf(seen) && seen == predicted))
+      throw NotFirstOrder(fmt::format(
+          "the chain {} is not a first-order chain: an iteration's terms depend on more than its own and the previous "
+          "state; it cannot be summed out step by step (use --elbo tracegraph)",
+          names_of(e.globals)));
+  }
+  // 4. The forward algorithm, on the tape: alpha_t = logsumexp_p (alpha_{t−1}[p] + F_t[p, q]).
+  e.chain = true;
+  e.chain_factor.assign(static_cast<std::size_t>(T), {});
+  std::vector<ad::Var> first;
+  for (std::int64_t q = 0; q < K; ++q) {
+    first.push_back(factor(0, 0, q));
+    e.chain_factor[0].push_back(first.back().item());
+  }
+  ad::Var alpha = ad::stack(first, 0);  // [K]
+  for (std::int64_t t = 1; t < T; ++t) {
+    std::vector<ad::Var> cells;
+    for (std::int64_t p = 0; p < K; ++p)
+      for (std::int64_t q = 0; q < K; ++q) {
+        cells.push_back(factor(t, p, q));
+        e.chain_factor[static_cast<std::size_t>(t)].push_back(cells.back().item());
+      }
+    ad::Var F = ad::reshape(ad::stack(cells, 0), ad::Shape{K, K});
+    alpha = ad::logsumexp(ad::reshape(alpha, ad::Shape{K, 1}) + F, 0);
+  }
+  e.log_joint = outside[0] + ad::logsumexp(alpha);
+  return e;
+}
+
+}  // namespace
+
 std::vector<std::int64_t> Elimination::digits(std::int64_t a, const std::vector<EnumSite>& sites) {
   std::vector<std::int64_t> d(sites.size());
   for (std::size_t i = sites.size(); i-- > 0;) {
@@ -199,6 +334,13 @@ Elimination eliminate(interp::Context& ctx, const std::set<ir::SiteId>& sites, c
   };
   bool fits = count(e.globals, e.global_count) && count(e.locals, e.local_count) &&
               e.global_count <= max_enumeration_runs / e.local_count;
+  if (is_chain(e)) {
+    try {
+      return eliminate_chain(ctx, guide_trace, h, scratch, e);
+    } catch (const NotFirstOrder&) {
+      if (!fits) throw;  // else every joint assignment, below
+    }
+  }
   if (!fits)
     throw std::runtime_error(fmt::format(
         "enumerating {} would take more than {} runs of the model per draw (every combination of their values); "
@@ -303,7 +445,55 @@ std::int64_t pick(const std::vector<double>& p, double u) {
 
 }  // namespace
 
+namespace {
+
+double lse(const std::vector<double>& v) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (double x : v) m = std::max(m, x);
+  if (!std::isfinite(m)) return m;
+  double z = 0;
+  for (double x : v) z += std::exp(x - m);
+  return m + std::log(z);
+}
+
+// A chain: marginals by forward–backward, a joint draw by forward filtering,
+// backward sampling.
+DiscreteDraw sample_chain(const Elimination& e, rng::Generator& gen) {
+  DiscreteDraw out;
+  const auto T = e.globals.size();
+  const auto K = static_cast<std::size_t>(e.globals.front().support);
+  const auto& F = e.chain_factor;
+  std::vector<std::vector<double>> alpha(T, std::vector<double>(K)), beta(T, std::vector<double>(K, 0.0));
+  alpha[0] = F[0];
+  std::vector<double> v(K);
+  for (std::size_t t = 1; t < T; ++t)
+    for (std::size_t q = 0; q < K; ++q) {
+      for (std::size_t p = 0; p < K; ++p) v[p] = alpha[t - 1][p] + F[t][p * K + q];
+      alpha[t][q] = lse(v);
+    }
+  for (std::size_t t = T - 1; t-- > 0;)
+    for (std::size_t p = 0; p < K; ++p) {
+      for (std::size_t q = 0; q < K; ++q) v[q] = F[t + 1][p * K + q] + beta[t + 1][q];
+      beta[t][p] = lse(v);
+    }
+  for (std::size_t t = 0; t < T; ++t) {
+    for (std::size_t q = 0; q < K; ++q) v[q] = alpha[t][q] + beta[t][q];
+    out.probs[e.globals[t].name] = normalised(v);
+  }
+  std::int64_t next = pick(normalised(alpha[T - 1]), gen.uniform());
+  out.values[e.globals[T - 1].name] = ad::Tensor(ad::Shape{}, static_cast<double>(next));
+  for (std::size_t t = T - 1; t-- > 0;) {
+    for (std::size_t p = 0; p < K; ++p) v[p] = alpha[t][p] + F[t + 1][p * K + static_cast<std::size_t>(next)];
+    next = pick(normalised(v), gen.uniform());
+    out.values[e.globals[t].name] = ad::Tensor(ad::Shape{}, static_cast<double>(next));
+  }
+  return out;
+}
+
+}  // namespace
+
 DiscreteDraw sample_discrete(const Elimination& e, rng::Generator& gen) {
+  if (e.chain) return sample_chain(e, gen);
   DiscreteDraw out;
   const std::vector<double> pg = normalised(e.log_global);
   // Global sites: their marginals, and one joint assignment.

@@ -20,6 +20,13 @@
 //      (s: the plates' subsample scale). The particle's ELBO is that minus
 //      log q of the guide's draws; its gradient is pathwise for the
 //      continuous sites — exact in the discrete ones.
+//   Chains: when the enumerated sites are the iterations of one statement in
+//   a `for` loop (an HMM's states), the model is run K² times with the
+//   states alternating (p, q, p, q, …), which gives every iteration's terms
+//   for every pair of consecutive values, and the forward algorithm sums
+//   them out in O(T·K²) instead of K^T. One more run at an irregular
+//   assignment checks, on every evaluation, that the terms do factor so
+//   (each iteration's depend on its own and the previous state only).
 //   4. A discrete site that is not enumerated (Poisson, or `with
 //      enumerate(none)`) stays a score-function site: log q · detach(ELBO −
 //      b), with a decaying-average baseline (β = 0.9) per site.
@@ -60,6 +67,8 @@ struct EnumSite {
   handlers::Frames frames;
   std::int64_t support = 0;  // values 0 … support − 1
   ad::Shape shape;           // the value's shape (its plates' sizes)
+  const ir::Site* statement = nullptr;
+  std::vector<std::int64_t> loop_index;  // the enclosing `for` loops' values
 };
 
 // The result of eliminating one particle's enumerated sites.
@@ -70,6 +79,12 @@ struct Elimination {
   std::int64_t global_count = 1, local_count = 1;  // assignments of each kind
   std::vector<double> log_global;                  // per global assignment: B_g + s Σ_n logsumexp_l A
   std::vector<std::vector<ad::Tensor>> local;      // [g][l]: A_{g,l}, one value per plate element
+  // A chain (an HMM): the global sites are the iterations of one statement
+  // in a `for` loop, each depending on the previous one only; eliminated
+  // by the forward algorithm. chain_factor[t] holds the terms of iteration
+  // t as a table [p * K + q] over (previous value p, value q) (t = 0: [q]).
+  bool chain = false;
+  std::vector<std::vector<double>> chain_factor;
   // The digits of assignment `a` among `sites` (mixed radix, first site slowest).
   static std::vector<std::int64_t> digits(std::int64_t a, const std::vector<EnumSite>& sites);
 };

@@ -313,7 +313,7 @@ BOOST_AUTO_TEST_CASE(options_are_checked) {
   refused(o, "at least 2 particles");
   o = {};
   o.elbo = "meanfeild";
-  refused(o, "trace, tracegraph or meanfield");
+  refused(o, "trace, tracegraph, meanfield or enum");
   o = {};
   o.init = "median-ish";
   refused(o, "unknown init strategy");

@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(refused_options) {
   r = vireo(base + "--elbo meanfeild");
   BOOST_TEST(r.status != 0);
   BOOST_TEST(has(r.err, "unknown ELBO 'meanfeild'"), r.err);
-  BOOST_TEST(has(r.err, "trace, tracegraph or meanfield"), r.err);
+  BOOST_TEST(has(r.err, "trace, tracegraph, meanfield or enum"), r.err);
   r = vireo(base + "--elbo meanfield");
   BOOST_TEST(r.status == 0, r.err);
   BOOST_TEST(has(r.err, "TraceMeanField_ELBO"), r.err);
@@ -453,4 +453,32 @@ model {
   BOOST_TEST(!has(r.err, "still rising"), r.err);
   fs::remove(model);
   fs::remove(data);
+}
+
+// The course's first conditioning example from the command line, with no
+// option: exact, no optimisation, and the discrete summary as LANGUAGE.md
+// names it (support, probs, mode); the change point says why it is enum.
+BOOST_AUTO_TEST_CASE(discrete_models_pick_enum_and_say_so) {
+  fs::path summary = out_path("coins_summary.json");
+  Run r = vireo("run " + examples + "three_coins.vireo --summary " + q(summary));
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.err, "computing the exact posterior"), r.err);
+  BOOST_TEST(has(r.out, "a: mode 1; P: 0=0.250, 1=0.750"), r.out);
+  auto j = nlohmann::json::parse(slurp(summary));
+  BOOST_TEST(j["a"]["support"] == nlohmann::json({0.0, 1.0}));
+  BOOST_TEST(std::abs(j["a"]["probs"][1].get<double>() - 0.75) < 1e-12);
+  BOOST_TEST(j["a"]["mode"][0].get<double>() == 1.0);
+  BOOST_TEST(std::abs(j["elbo"].get<double>() - std::log(0.5)) < 1e-12);
+  fs::remove(summary);
+
+  r = vireo("run " + examples + "changepoint.vireo --data " + data_dir + "changepoint.json --steps 50");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.err, "TraceEnum_ELBO"), r.err);
+  BOOST_TEST(has(r.err, "--elbo enum: every discrete latent site (tau) is summed out exactly"), r.err);
+  r = vireo("run " + examples + "geometric.vireo --data " + data_dir + "geometric.json --steps 20");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.err, "--elbo tracegraph: the model has discrete latent sites that cannot be summed out"), r.err);
+  r = vireo("run " + examples + "changepoint.vireo --data " + data_dir + "changepoint.json --steps 20 --elbo trace");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.err, "note: Trace_ELBO weights each discrete site's score term"), r.err);
 }
