@@ -280,6 +280,9 @@ void Fit::Impl::choose_elbo(int particles) {
     } else if (chosen == "enum") {
       enum_sites = en.sites;
       elbo = std::make_unique<infer::TraceEnumElbo>(g, en.sites, particles);
+      // Every run of the guide (traces, diagnoses, learned params) leaves
+      // them to the model, which draws them from their priors there.
+      guide->set_enumerated(&enum_sites);
     } else {
       infer::TraceGraphOptions to;
       to.particles = particles;

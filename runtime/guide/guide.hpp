@@ -58,6 +58,7 @@ class Guide {
   // guide gives their sites a placeholder value (0) and hides them from its
   // trace instead of drawing them. nullptr (the default): none.
   void set_enumerated(const std::set<ir::SiteId>* sites) { enumerated_ = sites; }
+  const std::set<ir::SiteId>* enumerated_sites() const { return enumerated_; }
 
  protected:
   bool enumerated(const handlers::Message& msg) const {

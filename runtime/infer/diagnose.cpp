@@ -51,7 +51,9 @@ Diagnosis diagnose(interp::Context& ctx, guide::Guide& guide, Elbo& elbo, long d
     // …and the per-site terms from one more particle on a fresh tape.
     ctx.begin_step();
     run_particle(ctx, guide, t);
-    elbo_sum += particle_elbo(ctx.tape(), t).item();
+    // Under enum the summed-out sites are drawn from their priors in this
+    // particle (for the breakdown); the ELBO is the estimator's.
+    elbo_sum += elbo.name() == "enum" ? est.elbo : particle_elbo(ctx.tape(), t).item();
     for (const TraceSite& s : t.model.sites()) {
       if (s.msg.type != MsgType::Sample || !s.has_log_prob || !s.msg.mask) continue;
       auto [it, fresh] = acc.try_emplace(s.msg.name);

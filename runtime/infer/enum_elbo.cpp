@@ -543,8 +543,11 @@ namespace {
 
 struct EnumeratedGuide {
   guide::Guide& g;
-  EnumeratedGuide(guide::Guide& guide, const std::set<ir::SiteId>& sites) : g(guide) { g.set_enumerated(&sites); }
-  ~EnumeratedGuide() { g.set_enumerated(nullptr); }
+  const std::set<ir::SiteId>* before;
+  EnumeratedGuide(guide::Guide& guide, const std::set<ir::SiteId>& sites) : g(guide), before(guide.enumerated_sites()) {
+    g.set_enumerated(&sites);
+  }
+  ~EnumeratedGuide() { g.set_enumerated(before); }
 };
 
 void run_guide(interp::Context& ctx, guide::Guide& guide, handlers::Trace& out) {
@@ -603,11 +606,12 @@ TraceEnumElbo::TraceEnumElbo(const ir::Graph& graph, std::set<ir::SiteId> sites,
 
 ElboEstimate TraceEnumElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   ad::Tape& tape = ctx.tape();
-  guide.set_enumerated(&sites_);
   struct Reset {
     guide::Guide& g;
-    ~Reset() { g.set_enumerated(nullptr); }
+    const std::set<ir::SiteId>* before = g.enumerated_sites();
+    ~Reset() { g.set_enumerated(before); }
   } reset{guide};
+  guide.set_enumerated(&sites_);
   if (guides_.size() != static_cast<std::size_t>(particles_)) guides_.resize(static_cast<std::size_t>(particles_));
   pending_ = baselines_;
   ElboEstimate out;

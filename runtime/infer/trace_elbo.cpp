@@ -114,8 +114,9 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
       interp::Interpreter(ctx).run(ctx.graph().model);
     }
   } while (!guide.confirm(out.guide, out.model));
+  const std::set<ir::SiteId>* summed_out = guide.enumerated_sites();
   for (const auto& s : out.model.sites())
-    if (latent(s) && !out.guide.find(s.msg.name))
+    if (latent(s) && !out.guide.find(s.msg.name) && !(summed_out && s.msg.site && summed_out->count(s.msg.site->id)))
       throw std::runtime_error(fmt::format(
           "site '{}' is latent in the model but the guide has no site '{}'; add `{} ~ …` to the guide", s.msg.name,
           s.msg.name, s.msg.name));

@@ -352,11 +352,11 @@ BOOST_AUTO_TEST_CASE(a_heavy_tail_of_nearly_equal_weights_is_explained) {
   BOOST_TEST(e.ess > 9900);
   BOOST_TEST(e.reliable);
   BOOST_TEST(e.warning.find("heavy in shape") != std::string::npos, e.warning);
-  // One draw 40 times the mean keeps the ESS above 90% of S, but it alone
-  // holds 0.4% of the estimate, and its tail is where unseen draws lie: not trusted.
-  lw.back() = std::log(40.0);
+  // One draw 30 times the mean keeps the ESS above 90% of S, but it alone
+  // holds 0.3% of the estimate, and its tail is where unseen draws lie: not trusted.
+  lw.back() = std::log(30.0);
   const auto f = infer::evidence_from_log_weights(lw);
-  BOOST_TEST_MESSAGE("one weight 40 times the mean: ESS " << f.ess << ", k̂ " << f.khat);
+  BOOST_TEST_MESSAGE("one weight 30 times the mean: ESS " << f.ess << ", k̂ " << f.khat);
   BOOST_TEST(f.ess > 9000);
   BOOST_TEST(!f.reliable);
 }
