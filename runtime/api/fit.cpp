@@ -69,7 +69,7 @@ struct GuideDefaults {
 // The rows; nullptr for a name that is no guide.
 const GuideDefaults* guide_defaults(const std::string& guide) {
   static const GuideDefaults diagonal{"stl", 0.05, 0.1, "", 1, 0.1};
-  static const GuideDefaults joint{"stl", 0.01, 1.0, "inv_sqrt:100", 1, 0.1};
+  static const GuideDefaults joint{"stl", 0.01, 1.0, "plateau:100", 1, 0.1};
   static const GuideDefaults flow{"stl", 0.01, 0.1, "", 8, 0.1};
   static const GuideDefaults plain{"standard", 0.01, 0.1, "", 1, 0.1};
   if (guide == "auto_normal" || guide == "auto_diagonal_normal") return &diagonal;
@@ -202,6 +202,7 @@ void Fit::Impl::make_svi() {
   svi = std::make_unique<infer::Svi>(*ctx, *guide, *optimizer, *elbo, stability);
   svi->set_steps_taken(applied);
   svi->set_lr_shrink(lr_shrink);
+  svi->set_base_lr(optim_options.lr);
 }
 
 Fit::Fit(Fit&&) noexcept = default;
@@ -347,6 +348,8 @@ Diagnosis Fit::diagnose(long draws) {
 
 double Fit::running_elbo() const { return impl_->running.mean(); }
 
+long Fit::lr_decay_start() const { return impl_->svi->schedule().decay_start(); }
+
 // See vireo.hpp: the last tenth of the finite step ELBOs against the tenth before.
 std::string Fit::still_rising() const {
   const std::vector<double>& history = impl_->history;
@@ -429,6 +432,8 @@ std::string Fit::params_json() const {
   api::translate_errors(f.model->source, Error::Kind::Io, [&] {
     // The last iterate, which training resumes from, when the parameters are averaged.
     if (f.iterate) state["iterate"] = f.iterate->to_json().at("params");
+    // What an adaptive schedule has recorded of the ELBOs, which it decides from.
+    if (f.svi->schedule().adaptive()) state["lr_schedule_state"] = f.svi->schedule().state();
     out = f.store.to_json(state).dump(1) + "\n";
   });
   return out;
@@ -462,6 +467,7 @@ void Fit::load_params(const std::string& path) {
         double shrink = 1;
         std::optional<params::ParamStore> iterate;
         api::RunningElbo running = f.running;
+        optim::Schedule schedule = f.stability.schedule;  // as parsed: a file without its state starts afresh
         if (state.is_object()) {
           // Parameters of another guide would be ignored and the guide run
           // from its initial values: refused, before anything changes.
@@ -481,6 +487,7 @@ void Fit::load_params(const std::string& path) {
             running = state.contains("running_elbo") ? api::RunningElbo::from_json(state["running_elbo"])
                                                      : api::RunningElbo::starting_at(steps);
             if (running.steps() != steps) throw std::runtime_error("the running ELBO does not end at the saved step");
+            if (state.contains("lr_schedule_state")) schedule.load_state(state["lr_schedule_state"]);
             if (state.contains("iterate")) {
               iterate.emplace();
               iterate->load_json({{"format", "vireo-params"}, {"version", 1}, {"params", state["iterate"]}});
@@ -500,6 +507,7 @@ void Fit::load_params(const std::string& path) {
         f.running = std::move(running);
         f.iterate = std::move(iterate);
         f.make_svi();
+        f.svi->set_schedule(std::move(schedule));
       },
       path);
   if (!other_guide.empty())

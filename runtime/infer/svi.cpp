@@ -148,6 +148,7 @@ StepResult Svi::step() {
   for (std::size_t k = 0; k < entries.size(); ++k) entries[k]->unconstrained = next[k];  // same size: no allocation
   optim_.commit();
   elbo_.end_step();
+  opts_.schedule.end_step(t, est.elbo);
   ++steps_;
   consecutive_ = 0;
   return r;
