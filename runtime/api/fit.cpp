@@ -57,39 +57,19 @@ class EvaluationScope {
 
 std::string default_guide(const Model::Impl& m) { return m.graph.guide != ir::none ? "custom" : "auto_normal"; }
 
-// One row of the defaults table (vireo.hpp, above FitOptions).
-struct GuideDefaults {
-  const char* estimator;
-  double lr, init_scale;
-  const char* lr_schedule;
-  int particles;
-  double average_last;
-};
-
-// The rows; nullptr for a name that is no guide.
-const GuideDefaults* guide_defaults(const std::string& guide) {
-  static const GuideDefaults diagonal{"stl", 0.05, 0.1, "", 1, 0.1};
-  static const GuideDefaults joint{"stl", 0.01, 1.0, "plateau:100", 1, 0.1};
-  static const GuideDefaults flow{"stl", 0.01, 0.1, "", 8, 0.1};
-  static const GuideDefaults plain{"standard", 0.01, 0.1, "", 1, 0.1};
-  if (guide == "auto_normal" || guide == "auto_diagonal_normal") return &diagonal;
-  if (guide == "auto_mvn" || guide == "auto_lowrank_mvn") return &joint;
-  if (guide == "auto_realnvp") return &flow;
-  if (guide == "auto_delta" || guide == "custom") return &plain;
-  return nullptr;
-}
-
-// `o` with every unset option taken from its guide's row (an unknown guide
-// takes the plain row; make_guide refuses it with the list of names).
+// `o` with every unset option taken from its guide's row of the registry
+// (guide::guide_kinds; the table in vireo.hpp, above FitOptions). An unknown
+// guide takes the custom row; make_guide refuses it with the list of names.
 FitOptions with_guide_defaults(FitOptions o) {
-  const GuideDefaults* d = guide_defaults(o.guide);
-  if (!d) d = guide_defaults("custom");
-  if (!o.estimator) o.estimator = d->estimator;
-  if (!o.lr) o.lr = d->lr;
-  if (!o.init_scale) o.init_scale = d->init_scale;
-  if (!o.lr_schedule) o.lr_schedule = d->lr_schedule;
-  if (!o.particles) o.particles = d->particles;
-  if (!o.average_last) o.average_last = d->average_last;
+  const guide::GuideKind* kind = guide::find_guide_kind(o.guide);
+  if (!kind) kind = guide::find_guide_kind("custom");
+  const guide::FitDefaults& d = kind->defaults;
+  if (!o.estimator) o.estimator = d.estimator;
+  if (!o.lr) o.lr = d.lr;
+  if (!o.init_scale) o.init_scale = d.init_scale;
+  if (!o.lr_schedule) o.lr_schedule = d.lr_schedule;
+  if (!o.particles) o.particles = d.particles;
+  if (!o.average_last) o.average_last = d.average_last;
   return o;
 }
 
@@ -212,9 +192,8 @@ Fit::~Fit() = default;
 const FitOptions& Fit::options() const { return impl_->options; }
 
 FitOptions Fit::defaults_for(const std::string& guide) {
-  if (!guide_defaults(guide))
-    api::fail(Error::Kind::Options, "unknown guide '" + guide + "'",
-              "choose auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_realnvp, auto_delta or custom");
+  if (!guide::find_guide_kind(guide))
+    api::fail(Error::Kind::Options, "unknown guide '" + guide + "'", "choose " + guide::guide_names());
   FitOptions o;
   o.guide = guide;
   return with_guide_defaults(o);

@@ -106,6 +106,15 @@ class AutoContinuous::Prototype final : public handlers::Handler {
   std::vector<double> scales_;
 };
 
+std::optional<ParamRole> AutoContinuous::parameter_role(const std::string& name) const {
+  const std::string prefix = pname("");
+  if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) {
+    const std::string role = name.substr(prefix.size());
+    return ParamRole{role, "", role == "scale"};
+  }
+  return AutoGuide::parameter_role(name);
+}
+
 void AutoContinuous::discover(interp::Context& ctx) {
   blocks_.clear();
   index_.clear();
