@@ -113,7 +113,7 @@ struct RunArgs {
 
 // The header of a fit: every setting in use, then the ones the guide chose
 // because the command line left them unset, and what the end of the run does.
-std::string header(const RunArgs& a, const vireo::FitOptions& o) {
+std::string header(const RunArgs& a, const vireo::FitOptions& o, bool adaptive_schedule) {
   const std::string elbo = o.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + o.baseline
                            : o.elbo == "meanfield" ? "TraceMeanField_ELBO" : "Trace_ELBO";
   const int particles = *o.particles;
@@ -123,8 +123,7 @@ std::string header(const RunArgs& a, const vireo::FitOptions& o) {
     << " gradient), " << o.optim << " lr " << *o.lr;
   if (o.optim == "clipped_adam" && o.lrd != 1) h << " decaying by " << o.lrd << " a step";
   if (!o.lr_schedule->empty() && *o.lr_schedule != "none") h << " scheduled " << *o.lr_schedule;
-  if (o.lr_schedule->find("plateau:") != std::string::npos)
-    h << " (constant until the ELBO stops rising, then decaying as inv_sqrt from that step)";
+  if (adaptive_schedule) h << " (constant until the ELBO stops rising, then decaying as inv_sqrt from that step)";
   h << ", " << a.steps << " steps, seed " << a.fit.seed;
   const long averaged = *o.average_last > 0 ? std::max(1L, std::lround(static_cast<double>(a.steps) * *o.average_last)) : 0;
   if (averaged > 0)
@@ -164,7 +163,7 @@ int run(const RunArgs& a) {
   vireo::Fit fit(model, data, a.fit);
   if (!a.load_params.empty()) fit.load_params(a.load_params);
 
-  std::cerr << header(a, fit.options()) << "\n";
+  std::cerr << header(a, fit.options(), fit.lr_decay_start().has_value()) << "\n";
   if (a.diagnose > 0) std::cerr << "before the fit: " << fit.diagnose(a.diagnose).text;
   Progress progress(a.steps);
   bool hinted = false;
@@ -193,10 +192,9 @@ int run(const RunArgs& a) {
                  "the fit is biased towards the draws the model accepts\n"
               << "  hint: reparameterise so that no support depends on a latent value (`vireo check` points to "
                  "where one does), or start nearer with --init-values FILE.json\n";
-  if (fit.options().lr_schedule->find("plateau:") != std::string::npos) {
-    if (fit.lr_decay_start() >= 0)
-      std::cerr << "note: the ELBO stopped rising at step " << fit.lr_decay_start()
-                << "; the learning rate decayed from there\n";
+  if (const std::optional<long> decay = fit.lr_decay_start()) {
+    if (*decay >= 0)
+      std::cerr << "note: the ELBO stopped rising at step " << *decay << "; the learning rate decayed from there\n";
     else
       std::cerr << "note: the ELBO did not stop rising: the learning rate stayed at " << *fit.options().lr << "\n";
   }

@@ -443,10 +443,10 @@ class Fit {
   // errors above the tenth before (each window's spread taken as if its
   // draws were independent; at least 20 steps per window), with both means.
   std::string still_rising() const;
-  // Under a plateau:N learning-rate schedule, the applied step from which the
-  // rate decays (the ELBO stopped rising there); −1 while it has not stopped
-  // rising, or when the schedule is another.
-  long lr_decay_start() const;
+  // Under a schedule that decides from the ELBO (plateau:N): the applied
+  // step from which the rate decays (the ELBO stopped rising there), or −1
+  // while it still rises; nullopt under any other schedule.
+  std::optional<long> lr_decay_start() const;
   // Notes the estimator printed once (e.g. a baseline Trace_ELBO ignores).
   std::string notes() const;
 

@@ -327,7 +327,11 @@ Diagnosis Fit::diagnose(long draws) {
 
 double Fit::running_elbo() const { return impl_->running.mean(); }
 
-long Fit::lr_decay_start() const { return impl_->svi->schedule().decay_start(); }
+std::optional<long> Fit::lr_decay_start() const {
+  const optim::Schedule& schedule = impl_->svi->schedule();
+  if (!schedule.adaptive()) return std::nullopt;
+  return schedule.decay_start();
+}
 
 // See vireo.hpp: the last tenth of the finite step ELBOs against the tenth before.
 std::string Fit::still_rising() const {

@@ -241,7 +241,8 @@ model {
   o.seed = 1;
   vireo::Fit whole(m, d, o);
   whole.run(2000);
-  const long start = whole.lr_decay_start();
+  const long start = whole.lr_decay_start().value();
+  BOOST_TEST(!vireo::Fit(m, d, {.seed = 1}).lr_decay_start().has_value());  // auto_normal's constant rate decides nothing
   BOOST_TEST_REQUIRE(start > 1050);  // between the two splits
   BOOST_TEST_REQUIRE(start < 1750);
   for (long split : {1050L, 1750L}) {  // the second part holds the averaged last 200 steps
@@ -254,7 +255,7 @@ model {
     vireo::Fit second(m, d, o);
     second.load_params(saved.string());
     second.run(2000 - split);
-    BOOST_TEST(second.lr_decay_start() == start, split);
+    BOOST_TEST(second.lr_decay_start().value() == start, split);
     BOOST_TEST(second.params_json() == whole.params_json(), split);
     fs::remove(saved);
   }

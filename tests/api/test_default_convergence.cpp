@@ -116,7 +116,7 @@ model {
     fit.run(5000);
     const double gap = log_z - fit.diagnose(4000).elbo;
     BOOST_TEST_MESSAGE("M4, auto_mvn defaults, seed " << seed << ": " << gap << " nats below log Z; the decay started at step "
-                                                      << fit.lr_decay_start());
+                                                      << *fit.lr_decay_start());
     BOOST_TEST(gap < 0.5, "seed " << seed << ": " << gap << " nats below log Z");
     BOOST_TEST(gap > -0.1, "seed " << seed << ": an ELBO above log Z would be a bug");
   }
