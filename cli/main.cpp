@@ -118,6 +118,7 @@ std::string header(const RunArgs& a, const vireo::FitOptions& o, const vireo::Fi
     return "computing the exact posterior of " + a.model + ": " +
            (fit.elbo_reason().empty() ? std::string("every latent site is summed out") : fit.elbo_reason()) +
            ", and there is nothing continuous to fit (no optimisation; --steps is not used)";
+  const bool adaptive_schedule = fit.lr_decay_start().has_value();
   const std::string elbo = o.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + o.baseline
                            : o.elbo == "meanfield" ? "TraceMeanField_ELBO"
                            : o.elbo == "enum"      ? "TraceEnum_ELBO"
@@ -129,6 +130,7 @@ std::string header(const RunArgs& a, const vireo::FitOptions& o, const vireo::Fi
     << " gradient), " << o.optim << " lr " << *o.lr;
   if (o.optim == "clipped_adam" && o.lrd != 1) h << " decaying by " << o.lrd << " a step";
   if (!o.lr_schedule->empty() && *o.lr_schedule != "none") h << " scheduled " << *o.lr_schedule;
+  if (adaptive_schedule) h << " (constant until the ELBO stops rising, then decaying as inv_sqrt from that step)";
   h << ", " << a.steps << " steps, seed " << a.fit.seed;
   const long averaged = *o.average_last > 0 ? std::max(1L, std::lround(static_cast<double>(a.steps) * *o.average_last)) : 0;
   if (averaged > 0)
@@ -198,6 +200,12 @@ int run(const RunArgs& a) {
                  "the fit is biased towards the draws the model accepts\n"
               << "  hint: reparameterise so that no support depends on a latent value (`vireo check` points to "
                  "where one does), or start nearer with --init-values FILE.json\n";
+  if (const std::optional<long> decay = fit.lr_decay_start()) {
+    if (*decay >= 0)
+      std::cerr << "note: the ELBO stopped rising at step " << *decay << "; the learning rate decayed from there\n";
+    else
+      std::cerr << "note: the ELBO did not stop rising: the learning rate stayed at " << *fit.options().lr << "\n";
+  }
   if (std::string trend = fit.still_rising(); !trend.empty())
     std::cerr << "warning: the ELBO was still rising at the end (" << trend
               << "): the fit has not converged and its summary is not the optimum's\n"
@@ -331,8 +339,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--clip-value", ra.fit.clip_value, "clamp every gradient element to ±this (default 0: off)");
   CLI::Option* lr_schedule_option = run_cmd->add_option(
       "--lr-schedule", lr_schedule,
-      "exp:GAMMA | step:EVERY:GAMMA | inv_sqrt:STEPS (1/sqrt(1 + t/STEPS)) | warmup:STEPS, joined by '+', or none "
-      "(default: the guide's; inv_sqrt:100 for auto_mvn and auto_lowrank_mvn, none otherwise)");
+      "exp:GAMMA | step:EVERY:GAMMA | inv_sqrt:STEPS (1/sqrt(1 + t/STEPS)) | warmup:STEPS | plateau:STEPS (constant "
+      "until the ELBO stops rising over blocks of STEPS steps, then inv_sqrt:STEPS from there), joined by '+', or none "
+      "(default: the guide's; plateau:100 for auto_mvn and auto_lowrank_mvn, none otherwise)");
   run_cmd->add_option("--kl-anneal", ra.fit.kl_anneal,
                       "weight the latent sites' log p and log q from --kl-floor up to 1 over this many steps (default 0: off)");
   run_cmd->add_option("--kl-floor", ra.fit.kl_floor, "the starting weight of --kl-anneal (default 0.01)");

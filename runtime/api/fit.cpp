@@ -58,39 +58,19 @@ class EvaluationScope {
 
 std::string default_guide(const Model::Impl& m) { return m.graph.guide != ir::none ? "custom" : "auto_normal"; }
 
-// One row of the defaults table (vireo.hpp, above FitOptions).
-struct GuideDefaults {
-  const char* estimator;
-  double lr, init_scale;
-  const char* lr_schedule;
-  int particles;
-  double average_last;
-};
-
-// The rows; nullptr for a name that is no guide.
-const GuideDefaults* guide_defaults(const std::string& guide) {
-  static const GuideDefaults diagonal{"stl", 0.05, 0.1, "", 1, 0.1};
-  static const GuideDefaults joint{"stl", 0.01, 1.0, "inv_sqrt:100", 1, 0.1};
-  static const GuideDefaults flow{"stl", 0.01, 0.1, "", 8, 0.1};
-  static const GuideDefaults plain{"standard", 0.01, 0.1, "", 1, 0.1};
-  if (guide == "auto_normal" || guide == "auto_diagonal_normal") return &diagonal;
-  if (guide == "auto_mvn" || guide == "auto_lowrank_mvn") return &joint;
-  if (guide == "auto_realnvp") return &flow;
-  if (guide == "auto_delta" || guide == "custom") return &plain;
-  return nullptr;
-}
-
-// `o` with every unset option taken from its guide's row (an unknown guide
-// takes the plain row; make_guide refuses it with the list of names).
+// `o` with every unset option taken from its guide's row of the registry
+// (guide::guide_kinds; the table in vireo.hpp, above FitOptions). An unknown
+// guide takes the custom row; make_guide refuses it with the list of names.
 FitOptions with_guide_defaults(FitOptions o) {
-  const GuideDefaults* d = guide_defaults(o.guide);
-  if (!d) d = guide_defaults("custom");
-  if (!o.estimator) o.estimator = d->estimator;
-  if (!o.lr) o.lr = d->lr;
-  if (!o.init_scale) o.init_scale = d->init_scale;
-  if (!o.lr_schedule) o.lr_schedule = d->lr_schedule;
-  if (!o.particles) o.particles = d->particles;
-  if (!o.average_last) o.average_last = d->average_last;
+  const guide::GuideKind* kind = guide::find_guide_kind(o.guide);
+  if (!kind) kind = guide::find_guide_kind("custom");
+  const guide::FitDefaults& d = kind->defaults;
+  if (!o.estimator) o.estimator = d.estimator;
+  if (!o.lr) o.lr = d.lr;
+  if (!o.init_scale) o.init_scale = d.init_scale;
+  if (!o.lr_schedule) o.lr_schedule = d.lr_schedule;
+  if (!o.particles) o.particles = d.particles;
+  if (!o.average_last) o.average_last = d.average_last;
   return o;
 }
 
@@ -300,6 +280,7 @@ void Fit::Impl::make_svi() {
   svi = std::make_unique<infer::Svi>(*ctx, *guide, *optimizer, *elbo, stability);
   svi->set_steps_taken(applied);
   svi->set_lr_shrink(lr_shrink);
+  svi->set_base_lr(optim_options.lr);
 }
 
 Fit::Fit(Fit&&) noexcept = default;
@@ -309,9 +290,8 @@ Fit::~Fit() = default;
 const FitOptions& Fit::options() const { return impl_->options; }
 
 FitOptions Fit::defaults_for(const std::string& guide) {
-  if (!guide_defaults(guide))
-    api::fail(Error::Kind::Options, "unknown guide '" + guide + "'",
-              "choose auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_realnvp, auto_delta or custom");
+  if (!guide::find_guide_kind(guide))
+    api::fail(Error::Kind::Options, "unknown guide '" + guide + "'", "choose " + guide::guide_names());
   FitOptions o;
   o.guide = guide;
   return with_guide_defaults(o);
@@ -475,6 +455,12 @@ Diagnosis Fit::diagnose(long draws) {
 
 double Fit::running_elbo() const { return impl_->exact ? impl_->exact_log_z : impl_->running.mean(); }
 
+std::optional<long> Fit::lr_decay_start() const {
+  const optim::Schedule& schedule = impl_->svi->schedule();
+  if (!schedule.adaptive()) return std::nullopt;
+  return schedule.decay_start();
+}
+
 // See vireo.hpp: the last tenth of the finite step ELBOs against the tenth before.
 std::string Fit::still_rising() const {
   const std::vector<double>& history = impl_->history;
@@ -559,6 +545,8 @@ std::string Fit::params_json() const {
   api::translate_errors(f.model->source, Error::Kind::Io, [&] {
     // The last iterate, which training resumes from, when the parameters are averaged.
     if (f.iterate) state["iterate"] = f.iterate->to_json().at("params");
+    // What an adaptive schedule has recorded of the ELBOs, which it decides from.
+    if (f.svi->schedule().adaptive()) state["lr_schedule_state"] = f.svi->schedule().state();
     out = f.store.to_json(state).dump(1) + "\n";
   });
   return out;
@@ -592,6 +580,7 @@ void Fit::load_params(const std::string& path) {
         double shrink = 1;
         std::optional<params::ParamStore> iterate;
         api::RunningElbo running = f.running;
+        optim::Schedule schedule = f.stability.schedule;  // as parsed: a file without its state starts afresh
         if (state.is_object()) {
           // Parameters of another guide would be ignored and the guide run
           // from its initial values: refused, before anything changes.
@@ -611,6 +600,7 @@ void Fit::load_params(const std::string& path) {
             running = state.contains("running_elbo") ? api::RunningElbo::from_json(state["running_elbo"])
                                                      : api::RunningElbo::starting_at(steps);
             if (running.steps() != steps) throw std::runtime_error("the running ELBO does not end at the saved step");
+            if (state.contains("lr_schedule_state")) schedule.load_state(state["lr_schedule_state"]);
             if (state.contains("iterate")) {
               iterate.emplace();
               iterate->load_json({{"format", "vireo-params"}, {"version", 1}, {"params", state["iterate"]}});
@@ -630,6 +620,7 @@ void Fit::load_params(const std::string& path) {
         f.running = std::move(running);
         f.iterate = std::move(iterate);
         f.make_svi();
+        f.svi->set_schedule(std::move(schedule));
       },
       path);
   if (!other_guide.empty())

@@ -186,6 +186,21 @@ void AutoGuide::process(Message& msg) {
 
 bool AutoGuide::has_param(interp::Context& ctx, const std::string& name) const { return ctx.store().find(name) != nullptr; }
 
+namespace {
+constexpr const char* site_roles[] = {"loc", "scale", "value", "logits"};
+}
+
+std::string AutoGuide::site_param(const char* role, const std::string& site) { return std::string("auto.") + role + "." + site; }
+
+std::optional<ParamRole> AutoGuide::parameter_role(const std::string& name) const {
+  for (const char* role : site_roles) {
+    const std::string prefix = site_param(role, "");
+    if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0)
+      return ParamRole{role, name.substr(prefix.size()), std::string(role) == "scale"};
+  }
+  return std::nullopt;
+}
+
 ad::Var AutoGuide::param(interp::Context& ctx, const std::string& name, const ad::Tensor& unconstrained_init,
                          const std::string& constraint) {
   if (!ctx.store().find(name)) {
@@ -251,7 +266,7 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
   ad::Tape& tape = ctx.tape();
   constraints::TransformPtr t = constraints::biject_to(msg.fn->support());
   Subsampling sub = subsampling(ctx, msg);
-  const std::string loc_name = "auto.loc." + msg.name, scale_name = "auto.scale." + msg.name;
+  const std::string loc_name = site_param("loc", msg.name), scale_name = site_param("scale", msg.name);
   if (!has_param(ctx, loc_name)) {
     if (planned()) throw PlanMissed{};  // msg.fn is the plan's: not for initial values
     ad::Tensor y0 = initial_value(ctx, msg);
@@ -297,7 +312,7 @@ void AutoDelta::continuous_site(interp::Context& ctx, Message& msg) {
   ad::Tape& tape = ctx.tape();
   constraints::TransformPtr t = constraints::biject_to(msg.fn->support());
   Subsampling sub = subsampling(ctx, msg);
-  const std::string name = "auto.value." + msg.name;
+  const std::string name = site_param("value", msg.name);
   if (!has_param(ctx, name)) {
     ad::Tensor u0 = t->inverse(tape.constant(initial_value(ctx, msg))).value();
     if (sub.active) u0 = tile_rows(u0, sub.full);
@@ -320,7 +335,7 @@ void AutoGuide::discrete_site(interp::Context& ctx, Message& msg) {
     throw std::runtime_error(fmt::format("site '{}': no automatic guide for the discrete family {}", msg.name, msg.fn->name()));
   const dist::DiscreteGuideRule& rule = *family->discrete_guide;
   Subsampling sub = subsampling(ctx, msg);
-  const std::string name = "auto.logits." + msg.name;
+  const std::string name = site_param("logits", msg.name);
   if (!has_param(ctx, name)) {
     ad::Tensor init = rule.init(*msg.fn);
     if (sub.active) init = tile_rows(init, sub.full);
@@ -335,25 +350,6 @@ void AutoGuide::discrete_site(interp::Context& ctx, Message& msg) {
   msg.log_prob = q->log_prob(z);
   msg.reparameterized = false;
   msg.q_dist = q;
-}
-
-std::unique_ptr<Guide> make_guide(const GuideOptions& o, const ir::Graph& graph) {
-  if (o.kind == "custom") {
-    if (graph.guide == ir::none)
-      throw std::invalid_argument("--guide custom: the file has no guide block; choose an automatic guide such as auto_normal");
-    return std::make_unique<CustomGuide>(graph);
-  }
-  if (o.kind == "auto_normal") return std::make_unique<AutoNormal>(graph, o);
-  if (o.kind == "auto_delta") return std::make_unique<AutoDelta>(graph, o);
-  if (o.kind == "auto_diagonal_normal") return std::make_unique<AutoDiagonalNormal>(graph, o);
-  if (o.kind == "auto_mvn") return std::make_unique<AutoMultivariateNormal>(graph, o);
-  if (o.kind == "auto_realnvp") return std::make_unique<AutoRealNvp>(graph, o);
-  if (o.kind == "auto_lowrank_mvn") {
-    if (o.rank < 0) throw std::invalid_argument("auto_lowrank_mvn: the rank must be positive (or 0 for about sqrt of the dimension)");
-    return std::make_unique<AutoLowRankMultivariateNormal>(graph, o);
-  }
-  throw std::invalid_argument("unknown guide '" + o.kind +
-                              "'; choose auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_realnvp, auto_delta or custom");
 }
 
 }  // namespace vireo::guide

@@ -106,16 +106,32 @@ class AutoContinuous::Prototype final : public handlers::Handler {
   std::vector<double> scales_;
 };
 
+std::optional<ParamRole> AutoContinuous::parameter_role(const std::string& name) const {
+  const std::string prefix = pname("");
+  if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) {
+    const std::string role = name.substr(prefix.size());
+    return ParamRole{role, "", role == "scale"};
+  }
+  return AutoGuide::parameter_role(name);
+}
+
 void AutoContinuous::discover(interp::Context& ctx) {
   blocks_.clear();
   index_.clear();
   dim_ = 0;
   std::vector<ad::Tensor> inits;
   Prototype proto(*this, ctx, inits);
+  // With the parameters already stored (a loaded fit) the prototype's draws
+  // must not move the random stream: the run they precede then draws what
+  // it would have drawn in a fit that never stopped, so resuming gives the
+  // same bytes.
+  const bool stored = ctx.store().find(pname("loc")) != nullptr;
+  const rng::Generator stream = ctx.rng();
   {
     handlers::HandlerStack::Scoped scope(ctx.handlers(), proto);
     interp::Interpreter(ctx).run(graph_.model);
   }
+  if (stored) ctx.rng() = stream;
   // The carrier of the joint term: the first site with the fewest plates
   // (ideally none, so that its log q is one number) among those whose
   // log-density counts (scale > 0).

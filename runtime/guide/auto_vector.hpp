@@ -33,6 +33,11 @@ class AutoContinuous : public AutoGuide {
   AutoContinuous(const ir::Graph& g, GuideOptions o) : AutoGuide(g, std::move(o)) {}
   void run(interp::Context& ctx) override;
 
+  // The joint parameters, <guide>.<role> (pname), belong to every continuous
+  // site together; "scale" is the softplus-constrained diagonal scale. The
+  // discrete sites' per-site parameters are AutoGuide's.
+  std::optional<ParamRole> parameter_role(const std::string& name) const override;
+
   // Known after the first run: the continuous sites in program order.
   const std::vector<VectorBlock>& layout() const { return blocks_; }
   std::int64_t latent_dim() const { return dim_; }

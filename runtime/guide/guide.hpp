@@ -9,6 +9,7 @@
 //                 the first time its name appears.
 #pragma once
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +20,14 @@
 #include "runtime/interp/context.hpp"
 
 namespace vireo::guide {
+
+// What one of a guide's parameters stands for, as the guide that made it
+// says (diagnostics and messages ask the guide instead of reading names).
+struct ParamRole {
+  std::string role;   // the guide's word for it: "loc", "scale", "scale_tril", "logits", "layer0.scale.w1", …
+  std::string site;   // the latent site it belongs to; empty: every continuous site jointly
+  bool scale = false; // softplus of each stored value is a scale of q (diagnose checks for collapse)
+};
 
 class Guide {
  public:
@@ -43,6 +52,10 @@ class Guide {
   virtual std::string better_fit_advice() const {
     return "more steps, or a richer family: auto_lowrank_mvn, auto_mvn, auto_realnvp";
   }
+  // What the parameter `name` stands for when this guide makes it; nullopt
+  // for one it does not (the model's `param`s, a hand-written guide's own,
+  // whose names are all they have).
+  virtual std::optional<ParamRole> parameter_role(const std::string& /*name*/) const { return std::nullopt; }
 
   // For the ELBO estimators' particles (infer::run_particle), which run the
   // model right after the guide: run_planned() may skip executing the model
@@ -85,8 +98,35 @@ struct GuideOptions {
   double flow_net_lr = 0;           // the coupling nets' learning rate relative to lr; 0 = min(1, 100/D)
 };
 
-// The guide `o.kind` for `graph`; throws std::invalid_argument for an unknown
-// kind, or "custom" when the file has no guide block.
+// The options a fit takes from its guide when the user leaves them unset
+// (vireo::FitOptions, whose comment has the table and the reasons).
+struct FitDefaults {
+  const char* estimator;    // standard | stl
+  double lr;                // Adam's base learning rate
+  double init_scale;        // the automatic guides' initial scale
+  const char* lr_schedule;  // "" for a constant rate
+  int particles;
+  double average_last;      // iterate averaging's share of the last steps
+};
+
+// One row of the guide registry (registry.cpp): the name --guide takes, how
+// to make the guide, and its fit defaults.
+struct GuideKind {
+  const char* name;
+  std::unique_ptr<Guide> (*make)(const GuideOptions& o, const ir::Graph& graph);
+  FitDefaults defaults;
+};
+
+// Every guide, in the order messages list them.
+const std::vector<GuideKind>& guide_kinds();
+// The row named `name`, or nullptr.
+const GuideKind* find_guide_kind(const std::string& name);
+// "auto_normal, auto_diagonal_normal, …, auto_delta or custom", for messages.
+std::string guide_names();
+
+// The guide `o.kind` for `graph` (its registry row's make); throws
+// std::invalid_argument for an unknown kind, or "custom" when the file has
+// no guide block.
 std::unique_ptr<Guide> make_guide(const GuideOptions& o, const ir::Graph& graph);
 
 // Runs the file's guide block.
@@ -133,6 +173,9 @@ class AutoGuide : public Guide, private handlers::Handler {
   bool confirm(handlers::Trace& guide_trace, const handlers::Trace& model_trace) override;
   // Whether the next run_planned() draws from the plan.
   bool plan_ready() const { return plan_ready_; }
+  // The per-site parameters every automatic guide names site_param(role,
+  // site): auto.<role>.<site> (site names have no dots).
+  std::optional<ParamRole> parameter_role(const std::string& name) const override;
 
  protected:
   // Sets msg.value (constrained), msg.log_prob (log q per element of the
@@ -146,6 +189,8 @@ class AutoGuide : public Guide, private handlers::Handler {
   ad::Var param(interp::Context& ctx, const std::string& name, const ad::Tensor& unconstrained_init,
                 const std::string& constraint);
   bool has_param(interp::Context& ctx, const std::string& name) const;
+  // The name of a per-site parameter: role is loc, scale, value or logits.
+  static std::string site_param(const char* role, const std::string& site);
   // The site's value shape and its constrained initial value.
   ad::Tensor initial_value(interp::Context& ctx, const handlers::Message& msg);
 

@@ -109,15 +109,14 @@ Diagnosis diagnose(interp::Context& ctx, guide::Guide& guide, Elbo& elbo, long d
     out.sites.push_back(d);
   }
 
-  // Guide scales that collapsed or exploded (the automatic guides' scales are softplus of the stored value).
+  // Guide scales that collapsed or exploded (softplus of the stored values, as the guide says).
   for (const auto& e : ctx.store().entries()) {
-    const bool per_site = e.name.rfind("auto.scale.", 0) == 0;
-    const bool joint = e.name.rfind("auto_", 0) == 0 && e.name.size() > 6 && e.name.ends_with(".scale");
-    if (!per_site && !joint) continue;
+    const std::optional<guide::ParamRole> role = guide.parameter_role(e.name);
+    if (!role || !role->scale) continue;
     for (Eigen::Index i = 0; i < e.unconstrained.size(); ++i) {
       const double sc = math::softplus(e.unconstrained[i]);
       if (sc < 1e-4 || sc > 1e3) {
-        out.warnings.push_back(fmt::format("{}: a guide scale has {} to {} (element {})", describe_parameter(e.name),
+        out.warnings.push_back(fmt::format("{}: a guide scale has {} to {} (element {})", describe_parameter(guide, e.name),
                                            sc < 1e-4 ? "collapsed" : "exploded", g(sc), i));
         break;
       }

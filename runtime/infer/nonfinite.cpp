@@ -99,20 +99,11 @@ std::string describe_nonfinite(const ParticleTraces& t) {
   return "";
 }
 
-std::string describe_parameter(const std::string& name) {
-  // Per-site automatic guides: auto.<role>.<site> (site names have no dots).
-  if (name.rfind("auto.", 0) == 0) {
-    std::size_t dot = name.find('.', 5);
-    if (dot != std::string::npos)
-      return fmt::format("site '{}' (the automatic guide's {})", name.substr(dot + 1), name.substr(5, dot - 5));
-  }
-  // Joint-vector guides: <guide>.<role>, e.g. auto_mvn.scale_tril.
-  if (name.rfind("auto_", 0) == 0) {
-    std::size_t dot = name.find('.');
-    if (dot != std::string::npos)
-      return fmt::format("the {} guide's '{}' (all continuous sites jointly)", name.substr(0, dot), name.substr(dot + 1));
-  }
-  return fmt::format("parameter '{}'", name);
+std::string describe_parameter(const guide::Guide& guide, const std::string& name) {
+  const std::optional<guide::ParamRole> r = guide.parameter_role(name);
+  if (!r) return fmt::format("parameter '{}'", name);
+  if (!r->site.empty()) return fmt::format("site '{}' (the automatic guide's {})", r->site, r->role);
+  return fmt::format("the {} guide's '{}' (all continuous sites jointly)", guide.name(), r->role);
 }
 
 }  // namespace vireo::infer

@@ -6,6 +6,7 @@
 #pragma once
 #include <string>
 
+#include "runtime/guide/guide.hpp"
 #include "runtime/infer/trace_elbo.hpp"
 
 namespace vireo::infer {
@@ -14,9 +15,11 @@ namespace vireo::infer {
 // arose between sites, e.g. in a deterministic expression).
 std::string describe_nonfinite(const ParticleTraces& t);
 
-// The site a parameter belongs to, for messages: automatic guides name their
-// parameters auto.<role>.<site>; "site 'tau' (auto_normal's scale)". Returns
-// "parameter 'name'" for parameters of a hand-written guide.
-std::string describe_parameter(const std::string& name);
+// The site a parameter belongs to, for messages, as the guide says
+// (Guide::parameter_role): "site 'tau' (the automatic guide's scale)", "the
+// auto_mvn guide's 'scale_tril' (all continuous sites jointly)", or
+// "parameter 'name'" for one the guide did not make (a model's `param`, a
+// hand-written guide's).
+std::string describe_parameter(const guide::Guide& guide, const std::string& name);
 
 }  // namespace vireo::infer

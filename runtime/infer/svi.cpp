@@ -118,7 +118,7 @@ StepResult Svi::step() {
     for (Eigen::Index i = 0; i < g.size(); ++i) {
       if (!std::isfinite(g[i]))
         return refuse(r, fmt::format("the gradient for {} is {} (parameter '{}', element {}, value {:.6g}); the ELBO was {:.6g}",
-                                     describe_parameter(name), g[i], name, i, e->unconstrained[i], est.elbo), stored);
+                                     describe_parameter(guide_, name), g[i], name, i, e->unconstrained[i], est.elbo), stored);
       if (opts_.clip_value > 0) g[i] = std::clamp(g[i], -opts_.clip_value, opts_.clip_value);
       norm2 += g[i] * g[i];
     }
@@ -141,13 +141,14 @@ StepResult Svi::step() {
     optim_.propose(e->name, e->unconstrained, grads[k], next[k]);
     if (!next[k].allFinite())
       return refuse(r, fmt::format("the update of {} overflows (parameter '{}', gradient norm {:.3g}, learning rate {:.3g})",
-                                   describe_parameter(e->name), e->name, r.grad_norm, optim_.step_lr()), stored);
+                                   describe_parameter(guide_, e->name), e->name, r.grad_norm, optim_.step_lr()), stored);
   }
 
   // 3. Commit: the one place where per-step state moves.
   for (std::size_t k = 0; k < entries.size(); ++k) entries[k]->unconstrained = next[k];  // same size: no allocation
   optim_.commit();
   elbo_.end_step();
+  opts_.schedule.end_step(t, est.elbo);
   ++steps_;
   consecutive_ = 0;
   return r;

@@ -10,7 +10,8 @@
 //              every parameter's update into scratch, refused if one would
 //              be non-finite; 8. commit: parameters, optimizer state
 //              (Optimizer::commit) and the estimator's per-step state
-//              (Elbo::end_step), and the step count.
+//              (Elbo::end_step), the schedule's record of the ELBOs
+//              (Schedule::end_step), and the step count.
 //   Until 8 nothing that outlives the step has changed, so a refused step
 //   leaves every piece of state as it was (parameters it created are
 //   removed); only the random stream moves on (the host reseeds per attempt:
@@ -75,9 +76,17 @@ class Svi {
   // The latent sites' weight at step t under KL annealing (1 without it).
   double latent_weight(long t) const;
   const StabilityOptions& stability() const { return opts_; }
+  // The schedule in use, with what it has recorded of the ELBOs (an adaptive
+  // one decides from them); saved with the fit and restored on resume.
+  const optim::Schedule& schedule() const { return opts_.schedule; }
+  void set_schedule(optim::Schedule s) { opts_.schedule = std::move(s); }
   // shrink-lr: the accumulated factor (1 until a step is refused). Saved with the fit.
   double lr_shrink() const { return shrink_; }
   void set_lr_shrink(double f) { shrink_ = f; }
+  // The base learning rate a schedule multiplies: the optimizer's at
+  // construction, which a resumed fit sets again (a loaded optimizer holds
+  // the last step's scheduled rate, not the base).
+  void set_base_lr(double lr) { base_lr_ = lr; }
 
  private:
   // Marks r refused under the policy; removes the parameters the step

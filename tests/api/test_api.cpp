@@ -221,6 +221,46 @@ BOOST_AUTO_TEST_CASE(resume_is_bit_for_bit) {
   }
 }
 
+// auto_mvn's default plateau:100 schedule decides when to decay from the
+// ELBOs it has seen: a save holds its record, so a fit split by a save and a
+// load decides at the same step and gives the same bytes — split inside a
+// block before the decay starts, and after it started.
+BOOST_AUTO_TEST_CASE(resume_keeps_the_plateau_schedules_decision) {
+  vireo::Model m = vireo::Model::from_string(R"(data { J: int  M: int  y: real[J, M] }
+model {
+  mu ~ Normal(0, 10)
+  plate schools(J) {
+    a ~ Normal(mu, 2)
+    plate pupils(M) { observe y ~ Normal(a, 1) }
+  }
+})",
+                                             "nested.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, {{"J", {{}, {3}}}, {"M", {{}, {2}}}, {"y", {{3, 2}, {1, 2, 0.5, 0.1, 3, 2.5}}}});
+  vireo::FitOptions o;
+  o.guide = "auto_mvn";
+  o.seed = 1;
+  vireo::Fit whole(m, d, o);
+  whole.run(2000);
+  const long start = whole.lr_decay_start().value();
+  BOOST_TEST(!vireo::Fit(m, d, {.seed = 1}).lr_decay_start().has_value());  // auto_normal's constant rate decides nothing
+  BOOST_TEST_REQUIRE(start > 1050);  // between the two splits
+  BOOST_TEST_REQUIRE(start < 1750);
+  for (long split : {1050L, 1750L}) {  // the second part holds the averaged last 200 steps
+    fs::path saved = temp("plateau_" + std::to_string(split) + ".json");
+    {
+      vireo::Fit first(m, d, o);
+      first.run(split);
+      first.save_params(saved.string());
+    }
+    vireo::Fit second(m, d, o);
+    second.load_params(saved.string());
+    second.run(2000 - split);
+    BOOST_TEST(second.lr_decay_start().value() == start, split);
+    BOOST_TEST(second.params_json() == whole.params_json(), split);
+    fs::remove(saved);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(load_params_failure_changes_nothing) {
   vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
   vireo::Data d = vireo::Data::from_arrays(m, schools());

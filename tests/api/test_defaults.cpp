@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(unset_options_take_the_guides_defaults) {
   BOOST_TEST(*fit.options().particles == 8);
   BOOST_TEST(*fit.options().average_last == 0.1);
   BOOST_TEST(*vireo::Fit::defaults_for("auto_mvn").estimator == "stl");
-  BOOST_TEST(*vireo::Fit::defaults_for("auto_mvn").lr_schedule == "inv_sqrt:100");
+  BOOST_TEST(*vireo::Fit::defaults_for("auto_mvn").lr_schedule == "plateau:100");
   BOOST_TEST(*vireo::Fit::defaults_for("custom").estimator == "standard");
   BOOST_CHECK_THROW(vireo::Fit::defaults_for("auto_nothing"), vireo::Error);
 }

@@ -2,6 +2,8 @@
 // Pyro's formulas), one or two steps at a time.
 #define BOOST_TEST_MODULE optim
 #include <boost/test/unit_test.hpp>
+
+#include <nlohmann/json.hpp>
 #include <cmath>
 #include <vector>
 
@@ -188,6 +190,48 @@ BOOST_AUTO_TEST_CASE(schedules) {
   BOOST_TEST(w.factor(100) == 1.0);
   Schedule both = Schedule::parse("warmup:4+exp:0.5");
   BOOST_TEST(both.factor(1) == 0.5 * 0.5);
-  for (const char* bad : {"exp", "exp:0", "exp:x", "step:0:0.5", "warmup:0", "cosine:3", "exp:0.5+"})
+  for (const char* bad : {"exp", "exp:0", "exp:x", "step:0:0.5", "warmup:0", "cosine:3", "exp:0.5+", "plateau:0",
+                          "plateau:5+plateau:5"})
     BOOST_CHECK_THROW(Schedule::parse(bad), std::invalid_argument);
+}
+
+// plateau:N: constant while block means of N ELBOs rise; the decay starts
+// after the third block in a row that averages no higher than the one before,
+// as inv_sqrt:N counted from there. Its record survives state()/load_state(),
+// so a schedule restored mid-block decides as the one that never stopped.
+BOOST_AUTO_TEST_CASE(plateau_schedule_decays_once_the_elbo_stops_rising) {
+  using vireo::optim::Schedule;
+  Schedule s = Schedule::parse("plateau:4");
+  BOOST_TEST(s.adaptive());
+  BOOST_TEST(!Schedule::parse("inv_sqrt:4").adaptive());
+  // Blocks of 4 ELBOs with means 1, 2, 3 (rising), then 3, 2.5, 2.5 (not
+  // above the block before, three times): the decay starts at step 24.
+  const std::vector<double> means = {1, 2, 3, 3, 2.5, 2.5, 7};
+  std::vector<double> elbos;
+  for (double m : means)
+    for (double d : {-1.0, 1.0, 0.5, -0.5}) elbos.push_back(m + d);  // noise within the block averages out
+  Schedule restored = Schedule::parse("plateau:4");
+  for (long t = 0; t < 24; ++t) {
+    BOOST_TEST(s.factor(t) == 1.0);
+    s.end_step(t, elbos[static_cast<std::size_t>(t)]);
+    if (t == 14) restored.load_state(nlohmann::json::parse(s.state().dump()));  // mid-block
+    if (t > 14) restored.end_step(t, elbos[static_cast<std::size_t>(t)]);
+    BOOST_TEST(s.decay_start() == (t == 23 ? 24 : -1), "step " << t);
+    s.end_step(t, std::nan(""));  // not counted
+  }
+  BOOST_TEST(restored.decay_start() == 24);
+  BOOST_TEST(s.factor(24) == 1.0);
+  BOOST_TEST(s.factor(32) == 1 / std::sqrt(3.0), boost::test_tools::tolerance(1e-15));
+  for (long t = 24; t < 28; ++t) s.end_step(t, elbos[static_cast<std::size_t>(t)]);  // a later rise changes nothing
+  BOOST_TEST(s.decay_start() == 24);
+  // A single block that does not rise is not enough.
+  Schedule once = Schedule::parse("plateau:1");
+  for (double x : {1.0, 2.0, 1.5, 3.0, 2.0, 4.0}) once.end_step(0, x);
+  BOOST_TEST(once.decay_start() == -1);
+  // A malformed or foreign state is refused and changes nothing.
+  BOOST_CHECK_THROW(restored.load_state(nlohmann::json{{"decay_start", 3}}), std::runtime_error);
+  nlohmann::json foreign = Schedule::parse("plateau:100").state();
+  foreign["block_steps"] = 50;
+  BOOST_CHECK_THROW(restored.load_state(foreign), std::runtime_error);
+  BOOST_TEST(restored.decay_start() == 24);
 }
