@@ -522,7 +522,8 @@ class Fit {
 // keeps them — it is not sampled, and the draws are not conditioned on it
 // (this is not inference: fit for that). `factor` statements are not
 // sampled either: forward draws ignore them. `param`s take their initial
-// values. The table holds the latent, deterministic and drawn observed
+// values. A subsampled plate draws its mini-batch as in a fit: its sites
+// have the batch's B elements, in the order of the indices drawn. The table holds the latent, deterministic and drawn observed
 // sites, as Fit::draws does (to_csv writes the same CSV). Draw i uses a
 // generator derived from (seed, i): the first n draws of a larger call are
 // the same draws. `max_depth` bounds nested fn calls as FitOptions::max_depth

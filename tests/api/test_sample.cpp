@@ -172,3 +172,38 @@ BOOST_AUTO_TEST_CASE(draw_i_depends_on_the_seed_and_i_only) {
   BOOST_TEST(twenty.substr(0, ten.size()) == ten);
   BOOST_CHECK_THROW(vireo::sample_prior(m, d, 0, 9), vireo::Error);
 }
+
+BOOST_AUTO_TEST_CASE(only_items_read_solely_as_observed_values_may_be_left_out) {
+  // `g` indexes the observed `y` and `y` is also read by a deterministic:
+  // both are needed. `w` is observed only: it may be left out.
+  vireo::Model m = vireo::Model::from_string(R"(data {
+  N: int
+  g: int[N]
+  y: real[N]
+  w: real[N]
+}
+model {
+  mu: real[2] ~ Normal(0, 1)
+  for i in 0..N {
+    observe y[i] ~ Normal(mu[g[i]], 1)
+    observe w[i] ~ Normal(mu[g[i]], 1)
+  }
+  deterministic ybar = mean(y)
+}
+)", "uses.vireo");
+  try {
+    vireo::Data::from_json_string(m, R"({"N": 2})", "n.json", leave_out);
+    BOOST_FAIL("no error");
+  } catch (const vireo::Error& e) {
+    BOOST_TEST_REQUIRE(e.diagnostics().size() == 2u, e.what());
+    BOOST_TEST(e.diagnostics()[0].item == "g");
+    BOOST_TEST(e.diagnostics()[1].item == "y");
+    BOOST_TEST(std::string(e.what()).find("mean(y)") != std::string::npos, e.what());
+    BOOST_TEST(std::string(e.what()).find("(here w)") != std::string::npos, e.what());
+  }
+  vireo::Data d = vireo::Data::from_json_string(m, R"({"N": 2, "g": [0, 1], "y": [0.5, -0.5]})", "n.json", leave_out);
+  BOOST_TEST(d.missing() == std::vector<std::string>{"w"});
+  vireo::DrawTable t = vireo::sample_prior(m, d, 2, 0);
+  BOOST_TEST(t.columns == (std::vector<std::string>{"mu.1", "mu.2", "w[0]", "w[1]", "ybar"}));
+  BOOST_TEST(t.rows[0][4] == 0.0);  // the given y, fixed
+}
