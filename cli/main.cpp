@@ -419,10 +419,11 @@ int main(int argc, char** argv) {
 
   SampleArgs sa;
   CLI::App* sample_cmd = app.add_subcommand(
-      "sample",
-      "Run the model forward (prior predictive; no guide, no fit) and write the draws as CSV. Observed data items "
-      "left out of --data (or all of them, without --data) are sampled; given ones stay fixed (nothing is "
-      "conditioned on them); sizes and covariates must be given");
+      "sample", "Run the model forward (prior predictive; no guide, no fit): draws as CSV, observed items left out sampled");
+  sample_cmd->footer(
+      "Observed data items left out of --data (all of them, without --data) are sampled per element; given ones stay "
+      "fixed, and nothing is conditioned on them (that is what `run` does). Sizes, covariates and indices must be "
+      "given. Example: vireo sample coin.vireo --data n.json --draws prior.csv  (n.json: {\"n\": 10})");
   sample_cmd->add_option("FILE", sa.model, "the .vireo file")->required();
   sample_cmd->add_option("--data", sa.data,
                          "the data, a JSON object keyed by data names; items the model uses only as observed values "
