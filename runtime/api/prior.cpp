@@ -15,6 +15,7 @@
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
+#include "runtime/data/data_loader.hpp"
 #include "runtime/handlers/trace.hpp"
 #include "runtime/interp/interpreter.hpp"
 
@@ -35,14 +36,7 @@ rng::Generator derived(std::uint64_t seed, std::uint64_t purpose, std::uint64_t 
 class SampleMissingHandler final : public handlers::Handler {
  public:
   SampleMissingHandler(const ir::Graph& g, const interp::DataSet& data) : free_(g.sites.size(), false) {
-    for (const ir::Site& site : g.sites) {
-      if (site.kind != ir::SiteKind::Observe || site.value == ir::no_expr) continue;
-      const ir::Body& body = g.body(site.body);
-      ir::ExprId root = site.value;
-      while (body.expr(root).op == ir::Op::Index) root = body.operand(body.expr(root), 0);
-      const ir::Expr& e = body.expr(root);
-      free_[static_cast<std::size_t>(site.id)] = e.op == ir::Op::Data && data.is_missing(e.ref);
-    }
+    for (const ir::Site& site : g.sites) free_[static_cast<std::size_t>(site.id)] = data.is_missing(data::observed_item(g, site));
   }
 
   void process(handlers::Message& msg) override {

@@ -783,18 +783,34 @@ interp::DataSet load_json_impl(const ir::Graph& g, const Json& j, const lang::So
 
 }  // namespace
 
+namespace {
+
+// The root of an observe site's target: an index expression's base, followed
+// down (`flips` in `flips[i]`); no_expr for a site that is no observe.
+ir::ExprId target_root(const ir::Graph& g, const ir::Site& site) {
+  if (site.kind != ir::SiteKind::Observe || site.value == ir::no_expr) return ir::no_expr;
+  const ir::Body& body = g.body(site.body);
+  ir::ExprId root = site.value;
+  while (body.expr(root).op == ir::Op::Index) root = body.operand(body.expr(root), 0);
+  return root;
+}
+
+}  // namespace
+
+int observed_item(const ir::Graph& g, const ir::Site& site) {
+  const ir::ExprId root = target_root(g, site);
+  if (root == ir::no_expr) return -1;
+  const ir::Expr& e = g.body(site.body).expr(root);
+  return e.op == ir::Op::Data ? e.ref : -1;
+}
+
 std::vector<std::optional<lang::Span>> uses_beyond_observation(const ir::Graph& g) {
-  // 1. The roots of the observe sites' targets: `flips` in `observe flips[i] ~ …`
-  //    (an index expression's base, followed down to the data item).
+  // 1. The roots of the observe sites' targets.
   std::vector<std::vector<char>> observed(g.bodies.size());
   for (std::size_t b = 0; b < g.bodies.size(); ++b) observed[b].assign(g.bodies[b].exprs.size(), 0);
-  for (const ir::Site& site : g.sites) {
-    if (site.kind != ir::SiteKind::Observe || site.value == ir::no_expr || site.body == g.guide) continue;
-    const ir::Body& body = g.body(site.body);
-    ir::ExprId root = site.value;
-    while (body.expr(root).op == ir::Op::Index) root = body.operand(body.expr(root), 0);
-    if (body.expr(root).op == ir::Op::Data) observed[static_cast<std::size_t>(site.body)][static_cast<std::size_t>(root)] = 1;
-  }
+  for (const ir::Site& site : g.sites)
+    if (site.body != g.guide && observed_item(g, site) >= 0)
+      observed[static_cast<std::size_t>(site.body)][static_cast<std::size_t>(target_root(g, site))] = 1;
   // 2. Every other read of a data item, the earliest in the source kept.
   std::vector<std::optional<lang::Span>> out(g.data.size());
   for (std::size_t b = 0; b < g.bodies.size(); ++b) {

@@ -79,6 +79,10 @@ class MissingItemsError : public std::runtime_error {
   std::vector<std::string> items_;
 };
 
+// The data item at the root of an observe site's target (`flips` in
+// `observe flips[i] ~ …`), as an index into g.data; -1 when there is none.
+int observed_item(const ir::Graph& g, const ir::Site& site);
+
 // Per data item, in declaration order: the first place (in source order)
 // where the model — its body, the data block's sizes and bounds, or a fn —
 // reads the item other than as the root of an observe site's target, or
