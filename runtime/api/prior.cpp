@@ -10,8 +10,6 @@
 // i) by the scheme of fit.cpp (splitmix64 chained over seed, purpose and
 // counter; purpose 8 is after fit.cpp's last), so the draws do not depend on
 // how many are asked for.
-#include <memory>
-
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
@@ -36,7 +34,8 @@ rng::Generator derived(std::uint64_t seed, std::uint64_t purpose, std::uint64_t 
 class SampleMissingHandler final : public handlers::Handler {
  public:
   SampleMissingHandler(const ir::Graph& g, const interp::DataSet& data) : free_(g.sites.size(), false) {
-    for (const ir::Site& site : g.sites) free_[static_cast<std::size_t>(site.id)] = data.is_missing(data::observed_item(g, site));
+    for (const ir::Site& site : g.sites)
+      free_[static_cast<std::size_t>(site.id)] = data.is_missing(data::observed_item(g, site));
   }
 
   void process(handlers::Message& msg) override {
@@ -53,13 +52,12 @@ class SampleMissingHandler final : public handlers::Handler {
 };
 
 // One forward run: the latent, deterministic and freed observe sites.
-infer::PosteriorDraw draw_forward(interp::Context& ctx) {
+infer::PosteriorDraw draw_forward(interp::Context& ctx, SampleMissingHandler& sample, handlers::Trace& trace) {
   ctx.begin_step();
-  handlers::Trace trace;
+  trace.clear();
   {
     // Outermost first: the trace sees the messages as the sampler left them.
     handlers::TraceHandler record(trace);
-    SampleMissingHandler sample(ctx.graph(), ctx.data());
     handlers::HandlerStack::Scoped s1(ctx.handlers(), record);
     handlers::HandlerStack::Scoped s2(ctx.handlers(), sample);
     interp::Interpreter(ctx).run(ctx.graph().model);
@@ -102,12 +100,14 @@ DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64
               "--max-depth must be between 1 and " + std::to_string(interp::Context::max_call_depth_limit) + "; got " +
                   std::to_string(max_depth));
   ctx.set_max_call_depth(max_depth);
+  SampleMissingHandler sample(m.graph, set);
+  handlers::Trace trace;
   std::vector<infer::PosteriorDraw> draws;
   draws.reserve(static_cast<std::size_t>(n));
   api::translate_errors(m.source, Error::Kind::Run, [&] {
     for (long i = 0; i < n; ++i) {
       rng = derived(seed, prior_purpose, static_cast<std::uint64_t>(i));
-      draws.push_back(draw_forward(ctx));
+      draws.push_back(draw_forward(ctx, sample, trace));
     }
   });
   return api::make_table(draws);
