@@ -2,7 +2,9 @@
 //   vireo check FILE [--data D]              parse + check (+ the data and one execution); errors with file:line:col
 //   vireo graph FILE [--guide] [--format dot|text]
 //   vireo run   FILE [--data DATA] [fit options] [--draws CSV] [--summary JSON] [--save-params F] [--load-params F]
-//               [--evidence N]
+//               [--evidence N] [--predictive CSV]
+//   vireo sample FILE [--data DATA] [--num-draws N] [--seed S] [--draws CSV] [--summary JSON]
+//                                            forward (prior predictive) draws; observed items left out are sampled
 //   vireo trace FILE [--data DATA] [--seed S]  one execution, site by site
 //   vireo evidence FILE [--data DATA] [--guide G] [--load-params F] [--draws N] [--seed S]
 //                                            log p(data) by importance sampling from the guide, with Pareto k̂
@@ -108,7 +110,7 @@ struct RunArgs {
   int grad_var = 0;
   long diagnose = 0;
   long evidence = 0;
-  std::string draws, summary, save_params, load_params;
+  std::string draws, summary, save_params, load_params, predictive;
 };
 
 // The header of a fit: every setting in use, then the ones the guide chose
@@ -164,6 +166,7 @@ int run(const RunArgs& a) {
   check_output(a.draws, "--draws");
   check_output(a.summary, "--summary");
   check_output(a.save_params, "--save-params");
+  check_output(a.predictive, "--predictive");
   vireo::Model model = vireo::Model::from_file(a.model);
   std::cerr << model.rendered_warnings();
   vireo::Data data = load_data(model, a.data);
@@ -227,6 +230,43 @@ int run(const RunArgs& a) {
   if (!a.draws.empty()) outputs.emplace_back(a.draws, draws.to_csv());
   if (!a.summary.empty()) outputs.emplace_back(a.summary, summary.to_json());
   if (!a.save_params.empty()) outputs.emplace_back(a.save_params, fit.params_json());
+  // Posterior predictive: the same draws (same generators), with every
+  // observed site sampled from the model given them.
+  if (!a.predictive.empty()) outputs.emplace_back(a.predictive, fit.draws(a.num_draws, true).to_csv());
+  vireo::write_files_atomically(outputs);
+  std::cout << summary.to_table();
+  return 0;
+}
+
+struct SampleArgs {
+  std::string model, data, draws, summary;
+  long num_draws = 1000;
+  std::uint64_t seed = 0;
+  int max_depth = 200;
+};
+
+// Forward draws (the prior predictive): no guide, no fit. The data may leave
+// out the items the model only observes (all of them, without --data): those
+// are sampled; sizes and covariates must be given.
+int sample(const SampleArgs& a) {
+  check_output(a.draws, "--draws");
+  check_output(a.summary, "--summary");
+  vireo::Model model = vireo::Model::from_file(a.model);
+  std::cerr << model.rendered_warnings();
+  const vireo::DataOptions options{.allow_missing_observed = true};
+  vireo::Data data = a.data.empty() ? vireo::Data::from_arrays(model, {}, options)
+                                    : vireo::Data::from_json_file(model, a.data, options);
+  std::cerr << data.rendered_warnings();
+  std::string drawn;
+  for (const auto& name : data.missing()) drawn += (drawn.empty() ? "" : ", ") + name;
+  std::cerr << "sampling " << a.model << " forward (prior predictive): " << a.num_draws << " draws, seed " << a.seed
+            << (drawn.empty() ? "; every observed item is given and stays fixed" : "; observed items drawn: " + drawn)
+            << "\n";
+  vireo::DrawTable draws = vireo::sample_prior(model, data, a.num_draws, a.seed, a.max_depth);
+  vireo::Summary summary = vireo::summarize(draws);
+  std::vector<std::pair<std::string, std::string>> outputs;
+  if (!a.draws.empty()) outputs.emplace_back(a.draws, draws.to_csv());
+  if (!a.summary.empty()) outputs.emplace_back(a.summary, summary.to_json());
   vireo::write_files_atomically(outputs);
   std::cout << summary.to_table();
   return 0;
@@ -387,10 +427,32 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--summary", ra.summary, "write the posterior summary to this JSON file");
   run_cmd->add_option("--save-params", ra.save_params, "save parameters and optimizer state (to resume later)");
   run_cmd->add_option("--load-params", ra.load_params, "start from parameters saved by --save-params");
+  run_cmd->add_option("--predictive", ra.predictive,
+                      "write posterior predictive draws to this CSV: every observed site sampled given each posterior "
+                      "draw (--num-draws rows), with that draw's latent and deterministic sites, named as --draws");
   run_cmd->add_option("--evidence", ra.evidence,
                       "after the fit, estimate log p(data) by importance sampling with N draws from the guide, "
                       "with Pareto k̂ (0: off)")
       ->check(CLI::NonNegativeNumber);
+
+  SampleArgs sa;
+  CLI::App* sample_cmd = app.add_subcommand(
+      "sample", "Run the model forward (prior predictive; no guide, no fit): draws as CSV, observed items left out sampled");
+  sample_cmd->footer(
+      "Observed data items left out of --data (all of them, without --data) are sampled per element; given ones stay "
+      "fixed, and nothing is conditioned on them (that is what `run` does). Sizes, covariates and indices must be "
+      "given. Example: vireo sample coin.vireo --data n.json --draws prior.csv  (n.json: {\"n\": 10})");
+  sample_cmd->add_option("FILE", sa.model, "the .vireo file")->required();
+  sample_cmd->add_option("--data", sa.data,
+                         "the data, a JSON object keyed by data names; items the model uses only as observed values "
+                         "may be left out, to be sampled (needed only for the other items)");
+  sample_cmd->add_option("--num-draws", sa.num_draws, "forward draws (default 1000)")->check(CLI::PositiveNumber);
+  sample_cmd->add_option("--seed", sa.seed, "random seed (default 0); draw i depends only on the seed and i");
+  sample_cmd->add_option("--draws", sa.draws,
+                         "write the draws to this CSV, one row per draw (latent, deterministic and sampled observed "
+                         "sites; CmdStan column names, as `vireo run --draws`)");
+  sample_cmd->add_option("--summary", sa.summary, "write the draws' summary to this JSON file (as `vireo run --summary`)");
+  sample_cmd->add_option("--max-depth", sa.max_depth, depth_help);
 
   std::string trace_file, trace_data, trace_params;
   vireo::FitOptions trace_options;
@@ -417,9 +479,9 @@ int main(int argc, char** argv) {
 
   if (argc >= 2 && argv[1][0] != '-') {
     std::string cmd = argv[1];
-    if (cmd != "check" && cmd != "graph" && cmd != "run" && cmd != "trace" && cmd != "evidence") {
+    if (cmd != "check" && cmd != "graph" && cmd != "run" && cmd != "trace" && cmd != "evidence" && cmd != "sample") {
       std::cerr << "vireo: unknown command '" << cmd << "'\n"
-                << "  the commands are: check, graph, run, trace, evidence (see `vireo --help`)\n";
+                << "  the commands are: check, graph, run, sample, trace, evidence (see `vireo --help`)\n";
       return 2;
     }
   }
@@ -460,6 +522,7 @@ int main(int argc, char** argv) {
     }
     if (*run_cmd) return run(ra);
     if (*evidence_cmd) return evidence(ea);
+    if (*sample_cmd) return sample(sa);
     if (*trace) {
       vireo::Model model = vireo::Model::from_file(trace_file);
       std::cerr << model.rendered_warnings();

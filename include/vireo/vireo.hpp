@@ -111,6 +111,20 @@ struct Array {
   std::vector<double> values;
 };
 
+// How Data reads its items (the overloads of Data::from_* that take it).
+struct DataOptions {
+  // Let the items that the model uses only as observed values (the data at
+  // the root of `observe y ~ …` or `observe flips[i] ~ …`, read nowhere else
+  // in the model, its fns or the data block's sizes) be left out, for
+  // forward sampling (sample_prior) to draw them. Every other item — a size
+  // such as `N`, a covariate such as `X`, an index — must still be given: one
+  // left out throws vireo::Error (kind Data) with a diagnostic at its
+  // declaration (file:line:col, the line, a caret) naming where the model
+  // reads it. A Fit refuses data with items left out. The guide is not
+  // looked at: forward sampling does not run it.
+  bool allow_missing_observed = false;
+};
+
 // Data checked against one model's data block: shapes, integer-ness, bounds
 // and finiteness of every item. A mismatch throws vireo::Error (kind Data)
 // with one diagnostic per problem, each naming the item, the index and the
@@ -121,6 +135,13 @@ class Data {
   // `name` names the text in messages.
   static Data from_json_string(const Model& model, const std::string& json, const std::string& name = "<data>");
   static Data from_arrays(const Model& model, const std::map<std::string, Array>& arrays);
+  // The same with options: with DataOptions{.allow_missing_observed = true}
+  // the observed-only items may be absent (from_arrays(model, {}, options):
+  // all of them), to be drawn by sample_prior.
+  static Data from_json_file(const Model& model, const std::string& path, const DataOptions& options);
+  static Data from_json_string(const Model& model, const std::string& json, const std::string& name,
+                               const DataOptions& options);
+  static Data from_arrays(const Model& model, const std::map<std::string, Array>& arrays, const DataOptions& options);
 
   Data(Data&&) noexcept;
   Data& operator=(Data&&) noexcept;
@@ -129,6 +150,9 @@ class Data {
   // Keys present in the data but not declared (ignored), as warnings.
   const std::vector<Diagnostic>& warnings() const;
   std::string rendered_warnings() const;
+  // The items left out (DataOptions::allow_missing_observed), in declaration
+  // order; empty for complete data.
+  std::vector<std::string> missing() const;
 
   struct Impl;  // runtime/api; opaque to hosts
   const Impl& impl() const { return *impl_; }
@@ -522,6 +546,29 @@ class Fit {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Forward sampling — the prior predictive, no guide and no fit: `n` runs of
+// the model, each latent site drawn from its prior given the values drawn
+// before it. An observe site whose data item was left out
+// (DataOptions::allow_missing_observed) is drawn from its distribution like
+// a latent site (kind "predicted" in the table); one whose data were given
+// keeps them — it is not sampled, and the draws are not conditioned on it
+// (this is not inference: fit for that). `factor` statements are not
+// sampled either: forward draws ignore them. `param`s take their initial
+// values. A subsampled plate draws its mini-batch as in a fit: its sites
+// have the batch's B elements, in the order of the indices drawn. The table holds the latent, deterministic and drawn observed
+// sites, as Fit::draws does (to_csv writes the same CSV). Draw i uses a
+// generator derived from (seed, i): the first n draws of a larger call are
+// the same draws. `max_depth` bounds nested fn calls as FitOptions::max_depth
+// does (a prior wider than the posterior may recurse deeper). Throws
+// vireo::Error (kind Options) for n < 1 or a max_depth outside 1 to 100000,
+// (kind Data) when the data were loaded for another model, (kind Run) when a
+// run fails.
+DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64_t seed = 0, int max_depth = 200);
+
+// Per-site summaries of any draw table (sample_prior's, or Fit::draws'
+// without the fit's ELBO and learned parameters; Fit::summarize adds them).
+Summary summarize(const DrawTable& table);
 
 // Writes every (path, contents) pair or none: each goes to a temporary file
 // in its target's folder first; only when all are written are they renamed

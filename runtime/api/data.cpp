@@ -1,6 +1,7 @@
 // vireo::Data: data loaded through runtime/data and checked against one
 // model's data block.
 #include "runtime/api/data_impl.hpp"
+#include "lang/diagnostic.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/data/data_loader.hpp"
 
@@ -26,13 +27,40 @@ std::vector<Diagnostic> convert(const std::vector<data::DataIssue>& issues, cons
   return out;
 }
 
+// Items left out that the model needs (DataOptions::allow_missing_observed):
+// rendered at their declarations in the model file.
+[[noreturn]] void missing_items(const lang::SourceFile& source, const data::MissingItemsError& e) {
+  std::string rendered;
+  std::vector<Diagnostic> out;
+  for (std::size_t i = 0; i < e.diagnostics().size(); ++i) {
+    const lang::Diagnostic& ld = e.diagnostics()[i];
+    const lang::LineCol lc = source.line_col(ld.span.begin);
+    Diagnostic d;
+    d.file = source.name();
+    d.line = d.declaration_line = lc.line;
+    d.column = lc.column;
+    d.message = ld.message;
+    d.hint = ld.hint;
+    d.item = e.items()[i];
+    rendered += lang::render(source, ld);
+    out.push_back(std::move(d));
+  }
+  throw Error(rendered, std::move(out), Error::Kind::Data);
+}
+
 Data make(const Model& model, const std::string& name,
           const std::function<interp::DataSet(std::vector<data::DataIssue>*)>& load) {
   auto impl = std::make_unique<Data::Impl>();
   impl->model = model.shared_impl();
   impl->name = name;
   std::vector<data::DataIssue> warnings;
-  api::translate_errors(model.impl().source, Error::Kind::Data, [&] { impl->set = load(&warnings); }, name);
+  api::translate_errors(model.impl().source, Error::Kind::Data, [&] {
+    try {
+      impl->set = load(&warnings);
+    } catch (const data::MissingItemsError& e) {
+      missing_items(model.impl().source, e);
+    }
+  }, name);
   impl->warnings = convert(warnings, name, model.file_name(), impl->rendered_warnings);
   return Data(std::move(impl));
 }
@@ -44,21 +72,43 @@ Data::Data(Data&&) noexcept = default;
 Data& Data::operator=(Data&&) noexcept = default;
 Data::~Data() = default;
 
-Data Data::from_json_file(const Model& model, const std::string& path) {
-  const Model::Impl& m = model.impl();
-  return make(model, path, [&](auto* w) { return data::load_json_file(m.graph, path, m.source, w); });
-}
+Data Data::from_json_file(const Model& model, const std::string& path) { return from_json_file(model, path, {}); }
 
 Data Data::from_json_string(const Model& model, const std::string& json, const std::string& name) {
-  const Model::Impl& m = model.impl();
-  return make(model, name, [&](auto* w) { return data::load_json_text(m.graph, json, m.source, name, w); });
+  return from_json_string(model, json, name, {});
 }
 
 Data Data::from_arrays(const Model& model, const std::map<std::string, Array>& arrays) {
+  return from_arrays(model, arrays, {});
+}
+
+Data Data::from_json_file(const Model& model, const std::string& path, const DataOptions& options) {
   const Model::Impl& m = model.impl();
+  const data::LoadOptions lo{options.allow_missing_observed};
+  return make(model, path, [&](auto* w) { return data::load_json_file(m.graph, path, m.source, w, lo); });
+}
+
+Data Data::from_json_string(const Model& model, const std::string& json, const std::string& name,
+                            const DataOptions& options) {
+  const Model::Impl& m = model.impl();
+  const data::LoadOptions lo{options.allow_missing_observed};
+  return make(model, name, [&](auto* w) { return data::load_json_text(m.graph, json, m.source, name, w, lo); });
+}
+
+Data Data::from_arrays(const Model& model, const std::map<std::string, Array>& arrays, const DataOptions& options) {
+  const Model::Impl& m = model.impl();
+  const data::LoadOptions lo{options.allow_missing_observed};
   std::map<std::string, data::ArrayInput> in;
   for (const auto& [name, a] : arrays) in[name] = data::ArrayInput{a.shape, a.values};
-  return make(model, "<arrays>", [&](auto* w) { return data::load_arrays(m.graph, in, m.source, w); });
+  return make(model, "<arrays>", [&](auto* w) { return data::load_arrays(m.graph, in, m.source, w, lo); });
+}
+
+std::vector<std::string> Data::missing() const {
+  std::vector<std::string> out;
+  const auto& decls = impl_->model->graph.data;
+  for (std::size_t i = 0; i < decls.size(); ++i)
+    if (impl_->set.is_missing(static_cast<int>(i))) out.push_back(decls[i].name);
+  return out;
 }
 
 const std::vector<Diagnostic>& Data::warnings() const { return impl_->warnings; }

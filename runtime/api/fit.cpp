@@ -86,6 +86,10 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
   if (data.impl().model.get() != f.model.get())
     api::fail(Error::Kind::Options, "the data were loaded for another model",
               "load the data with this model: vireo::Data::from_json_file(model, path)");
+  if (const std::vector<std::string> left_out = data.missing(); !left_out.empty())
+    api::fail(Error::Kind::Data,
+              "the data leave out '" + left_out.front() + "', which only forward sampling (vireo::sample_prior) allows",
+              "give every data item to fit the model");
   f.data = data.impl().set;
   if (options.guide.empty()) options.guide = default_guide(*f.model);
   options = with_guide_defaults(std::move(options));

@@ -1,6 +1,8 @@
 // Loading and validating data (data_loader.hpp). One Loader walks the data
 // block in declaration order; for each item it
-//   1. checks that the data has it,
+//   1. checks that the data has it (or, under allow_missing_observed, that
+//      the model reads it only as an observed value: then it becomes a NaN
+//      placeholder of its declared shape, for forward sampling to draw),
 //   2. evaluates its sizes and bounds with the interpreter over the items
 //      loaded so far (skipping it when they use an item that has a problem),
 //   3. reads the value from its source — JSON or a host array — checking
@@ -227,8 +229,8 @@ struct Item {
 
 class Loader {
  public:
-  Loader(const ir::Graph& g, const lang::SourceFile& model, std::string data_name)
-      : g_(g), model_(model), data_name_(std::move(data_name)) {}
+  Loader(const ir::Graph& g, const lang::SourceFile& model, std::string data_name, LoadOptions options = {})
+      : g_(g), model_(model), data_name_(std::move(data_name)), options_(options) {}
 
   // Loads every declaration; `given` lists the names the source has, and
   // `read` fills an item's values from the source.
@@ -275,11 +277,24 @@ class Loader {
   std::vector<std::int64_t> unravel(const Item& it, std::int64_t flat) const;
   std::string source_text(lang::Span s) const { return model_.text().substr(s.begin, s.end - s.begin); }
 
+  // An item left out that the model needs (LoadOptions::allow_missing_observed).
+  struct Needed {
+    const ir::DataDecl* decl;
+    lang::Span use;
+  };
+  void needed(const ir::DataDecl* decl, lang::Span use) {
+    needed_.push_back({decl, use});
+    ++error_count_;
+  }
+  [[noreturn]] void fail_needed() const;
+
   const ir::Graph& g_;
   const lang::SourceFile& model_;
   std::string data_name_;
+  LoadOptions options_;
   std::vector<Pending> issues_;
-  int error_count_ = 0;  // including those past the per-item cap
+  std::vector<Needed> needed_;
+  int error_count_ = 0;  // including those past the per-item cap and the needed items
 };
 
 void Loader::add(const ir::DataDecl* decl, DataIssue::Severity sev, std::string message,
@@ -617,6 +632,12 @@ interp::DataSet Loader::load(const std::vector<std::string>& given, const std::f
   rng::Generator rng;
   interp::Context ctx(g_, ds, store, rng);
   std::vector<char> good;
+  // Which items may be left out: those read only as observed values.
+  std::vector<std::optional<lang::Span>> uses;
+  if (options_.allow_missing_observed) {
+    uses = uses_beyond_observation(g_);
+    ds.missing.assign(g_.data.size(), false);
+  }
   for (std::size_t i = 0; i < g_.data.size(); ++i) {
     Item it;
     it.index = static_cast<int>(i);
@@ -625,8 +646,19 @@ interp::DataSet Loader::load(const std::vector<std::string>& given, const std::f
     Kind kind = it.base == BaseType::Int ? Kind::Int : it.base == BaseType::Bool ? Kind::Bool : Kind::Real;
     std::size_t before = issues_.size();
     bool present = std::find(given.begin(), given.end(), it.name()) != given.end();
-    if (!present) error(it, {}, fmt::format("'{}' is missing", it.name()), false);
-    bool ok = evaluate_declaration(it, ctx, good) && present;
+    const bool left_out = !present && options_.allow_missing_observed;
+    if (left_out && uses[i]) needed(it.decl, *uses[i]);
+    else if (!present && !left_out) error(it, {}, fmt::format("'{}' is missing", it.name()), false);
+    const bool declared = evaluate_declaration(it, ctx, good);
+    if (left_out && !uses[i] && declared && it.errors == 0 && issues_.size() == before) {
+      // A placeholder of the declared shape, for the observe sites to sample.
+      ds.values.push_back(ad::Tensor(ad::Shape(it.dims), std::nan("")));
+      ds.kinds.push_back(kind);
+      ds.missing[i] = true;
+      good.push_back(1);
+      continue;
+    }
+    bool ok = declared && present;
     if (ok) {
       read(it);
       if (it.shape_ok) {
@@ -677,7 +709,42 @@ std::vector<DataIssue> Loader::warnings() const {
   return out;
 }
 
+void Loader::fail_needed() const {
+  // The items that may be left out, to name in the hint.
+  std::vector<std::string> optional;
+  const std::vector<std::optional<lang::Span>> uses = uses_beyond_observation(g_);
+  for (std::size_t i = 0; i < uses.size(); ++i)
+    if (!uses[i]) optional.push_back(g_.data[i].name);
+  const std::string may = optional.empty() ? std::string("none here")
+                                           : fmt::format("here {}", fmt::join(optional, ", "));
+  std::vector<lang::Diagnostic> out;
+  std::vector<std::string> items;
+  for (const Needed& n : needed_) {
+    const lang::LineCol at = model_.line_col(n.use.begin);
+    std::string line(model_.line_text(at.line));
+    line.erase(0, line.find_first_not_of(" \t"));
+    const bool in_data_block = std::any_of(g_.data.begin(), g_.data.end(), [&](const ir::DataDecl& other) {
+      return other.span.begin <= n.use.begin && n.use.begin < other.span.end;
+    });
+    lang::Diagnostic d;
+    d.span = n.decl->span;
+    d.message = fmt::format("data item '{}' is missing, and the model needs it: {}, at line {}:{}: `{}`",
+                            n.decl->name,
+                            in_data_block ? "another item's size or bound uses it"
+                                          : "it is read other than as an observed value",
+                            at.line, at.column, line);
+    d.hint = fmt::format(
+        "give '{}' in the data (--data FILE.json: {{\"{}\": …}}); only the items the model uses solely as "
+        "observed values ({}) may be left out, to be sampled",
+        n.decl->name, n.decl->name, may);
+    out.push_back(std::move(d));
+    items.push_back(n.decl->name);
+  }
+  throw MissingItemsError(std::move(out), std::move(items));
+}
+
 void Loader::fail() {
+  if (!needed_.empty()) fail_needed();
   std::vector<DataIssue> all;
   for (const Pending& p : issues_)
     if (p.issue.severity == DataIssue::Severity::Error) all.push_back(p.issue);
@@ -699,8 +766,8 @@ interp::DataSet finish(Loader& loader, interp::DataSet ds, const std::string* te
 
 interp::DataSet load_json_impl(const ir::Graph& g, const Json& j, const lang::SourceFile& model_source,
                                const std::string& data_name, const std::string* text,
-                               std::vector<DataIssue>* warnings) {
-  Loader loader(g, model_source, data_name);
+                               std::vector<DataIssue>* warnings, const LoadOptions& options) {
+  Loader loader(g, model_source, data_name, options);
   if (!j.is_object()) {
     loader.file_error(fmt::format("the data must be a JSON object keyed by data names, but it is {}", describe(j)));
     loader.fail();
@@ -716,6 +783,49 @@ interp::DataSet load_json_impl(const ir::Graph& g, const Json& j, const lang::So
 
 }  // namespace
 
+namespace {
+
+// The root of an observe site's target: an index expression's base, followed
+// down (`flips` in `flips[i]`); no_expr for a site that is no observe.
+ir::ExprId target_root(const ir::Graph& g, const ir::Site& site) {
+  if (site.kind != ir::SiteKind::Observe || site.value == ir::no_expr) return ir::no_expr;
+  const ir::Body& body = g.body(site.body);
+  ir::ExprId root = site.value;
+  while (body.expr(root).op == ir::Op::Index) root = body.operand(body.expr(root), 0);
+  return root;
+}
+
+}  // namespace
+
+int observed_item(const ir::Graph& g, const ir::Site& site) {
+  const ir::ExprId root = target_root(g, site);
+  if (root == ir::no_expr) return -1;
+  const ir::Expr& e = g.body(site.body).expr(root);
+  return e.op == ir::Op::Data ? e.ref : -1;
+}
+
+std::vector<std::optional<lang::Span>> uses_beyond_observation(const ir::Graph& g) {
+  // 1. The roots of the observe sites' targets.
+  std::vector<std::vector<char>> observed(g.bodies.size());
+  for (std::size_t b = 0; b < g.bodies.size(); ++b) observed[b].assign(g.bodies[b].exprs.size(), 0);
+  for (const ir::Site& site : g.sites)
+    if (site.body != g.guide && observed_item(g, site) >= 0)
+      observed[static_cast<std::size_t>(site.body)][static_cast<std::size_t>(target_root(g, site))] = 1;
+  // 2. Every other read of a data item, the earliest in the source kept.
+  std::vector<std::optional<lang::Span>> out(g.data.size());
+  for (std::size_t b = 0; b < g.bodies.size(); ++b) {
+    const ir::Body& body = g.bodies[b];
+    if (body.kind == ir::BodyKind::Guide) continue;
+    for (std::size_t e = 0; e < body.exprs.size(); ++e) {
+      const ir::Expr& x = body.exprs[e];
+      if (x.op != ir::Op::Data || observed[b][e] || x.ref < 0 || static_cast<std::size_t>(x.ref) >= out.size()) continue;
+      std::optional<lang::Span>& first = out[static_cast<std::size_t>(x.ref)];
+      if (!first || x.span.begin < first->begin) first = x.span;
+    }
+  }
+  return out;
+}
+
 std::string render(const DataIssue& d, const std::string& data_name, const std::string& model_name) {
   std::string out = data_name;
   if (d.data_line > 0) out += fmt::format(":{}:{}", d.data_line, d.data_column);
@@ -727,12 +837,14 @@ std::string render(const DataIssue& d, const std::string& data_name, const std::
 }
 
 interp::DataSet load_json(const ir::Graph& g, const nlohmann::json& j, const lang::SourceFile& model_source,
-                          const std::string& data_file_name, std::vector<DataIssue>* warnings) {
-  return load_json_impl(g, j, model_source, data_file_name, nullptr, warnings);
+                          const std::string& data_file_name, std::vector<DataIssue>* warnings,
+                          const LoadOptions& options) {
+  return load_json_impl(g, j, model_source, data_file_name, nullptr, warnings, options);
 }
 
 interp::DataSet load_json_text(const ir::Graph& g, const std::string& text, const lang::SourceFile& model_source,
-                               const std::string& data_file_name, std::vector<DataIssue>* warnings) {
+                               const std::string& data_file_name, std::vector<DataIssue>* warnings,
+                               const LoadOptions& options) {
   Json j;
   std::optional<std::size_t> bad_at;
   std::string detail;
@@ -774,11 +886,11 @@ interp::DataSet load_json_text(const ir::Graph& g, const std::string& text, cons
                       lc.line, lc.column);
     loader.fail();
   }
-  return load_json_impl(g, j, model_source, data_file_name, &text, warnings);
+  return load_json_impl(g, j, model_source, data_file_name, &text, warnings, options);
 }
 
 interp::DataSet load_json_file(const ir::Graph& g, const std::string& path, const lang::SourceFile& model_source,
-                               std::vector<DataIssue>* warnings) {
+                               std::vector<DataIssue>* warnings, const LoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     Loader loader(g, model_source, path);
@@ -787,12 +899,13 @@ interp::DataSet load_json_file(const ir::Graph& g, const std::string& path, cons
   }
   std::ostringstream buf;
   buf << in.rdbuf();
-  return load_json_text(g, buf.str(), model_source, path, warnings);
+  return load_json_text(g, buf.str(), model_source, path, warnings, options);
 }
 
 interp::DataSet load_arrays(const ir::Graph& g, const std::map<std::string, ArrayInput>& arrays,
-                            const lang::SourceFile& model_source, std::vector<DataIssue>* warnings) {
-  Loader loader(g, model_source, "data");
+                            const lang::SourceFile& model_source, std::vector<DataIssue>* warnings,
+                            const LoadOptions& options) {
+  Loader loader(g, model_source, "data", options);
   std::vector<std::string> given;
   for (const auto& [name, a] : arrays) given.push_back(name);
   interp::DataSet ds = loader.load(given, [&](Item& it) { loader.read_array(it, arrays.at(it.name())); });

@@ -8,11 +8,13 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "lang/diagnostic.hpp"
 #include "lang/ir/graph.hpp"
 #include "lang/source.hpp"
 #include "runtime/interp/context.hpp"
@@ -51,23 +53,62 @@ class DataError : public std::runtime_error {
   std::vector<DataIssue> issues_;
 };
 
+// How to load. allow_missing_observed: an item the model uses only as an
+// observed value (the data at the root of `observe flips[i] ~ …`) may be left
+// out — forward sampling (vireo::sample_prior, `vireo sample`) then draws it.
+// It becomes a NaN placeholder of its declared shape, marked in
+// DataSet::missing. An item left out that the model also uses otherwise (a
+// size, a covariate, an index) is reported at its declaration
+// (MissingItemsError). Without the option every item must be given.
+struct LoadOptions {
+  bool allow_missing_observed = false;
+};
+
+// Items left out that the model needs (under allow_missing_observed): one
+// diagnostic per item, at its declaration in the model file, saying where the
+// model uses it and what to do. Thrown instead of a DataError.
+class MissingItemsError : public std::runtime_error {
+ public:
+  MissingItemsError(std::vector<lang::Diagnostic> diagnostics, std::vector<std::string> items)
+      : std::runtime_error("data items are missing"), diagnostics_(std::move(diagnostics)), items_(std::move(items)) {}
+  const std::vector<lang::Diagnostic>& diagnostics() const { return diagnostics_; }
+  const std::vector<std::string>& items() const { return items_; }  // one per diagnostic
+
+ private:
+  std::vector<lang::Diagnostic> diagnostics_;
+  std::vector<std::string> items_;
+};
+
+// The data item at the root of an observe site's target (`flips` in
+// `observe flips[i] ~ …`), as an index into g.data; -1 when there is none.
+int observed_item(const ir::Graph& g, const ir::Site& site);
+
+// Per data item, in declaration order: the first place (in source order)
+// where the model — its body, the data block's sizes and bounds, or a fn —
+// reads the item other than as the root of an observe site's target, or
+// nullopt when it reads it only there (or not at all). The guide is not
+// looked at: forward sampling does not run it.
+std::vector<std::optional<lang::Span>> uses_beyond_observation(const ir::Graph& g);
+
 // Checks the parsed JSON object `j` against g's data block. `data_file_name`
 // names the data in messages. Keys not declared in the data block are
 // ignored; they are reported as warnings, in `warnings` when loading
 // succeeds (may be null) and in the DataError when it fails.
 interp::DataSet load_json(const ir::Graph& g, const nlohmann::json& j, const lang::SourceFile& model_source,
-                          const std::string& data_file_name, std::vector<DataIssue>* warnings = nullptr);
+                          const std::string& data_file_name, std::vector<DataIssue>* warnings = nullptr,
+                          const LoadOptions& options = {});
 
 // The same from JSON text: malformed JSON (truncated, `NaN`, a trailing comma)
 // is reported at its line:col in `text`, and every other problem also gets
 // the position of the offending value.
 interp::DataSet load_json_text(const ir::Graph& g, const std::string& text, const lang::SourceFile& model_source,
-                               const std::string& data_file_name, std::vector<DataIssue>* warnings = nullptr);
+                               const std::string& data_file_name, std::vector<DataIssue>* warnings = nullptr,
+                               const LoadOptions& options = {});
 
 // load_json_text on the contents of the file at `path` (named `path` in
 // messages). A file that cannot be read is a DataError too.
 interp::DataSet load_json_file(const ir::Graph& g, const std::string& path, const lang::SourceFile& model_source,
-                               std::vector<DataIssue>* warnings = nullptr);
+                               std::vector<DataIssue>* warnings = nullptr, const LoadOptions& options = {});
 
 // For hosts that hold arrays: name -> (shape, row-major values). A scalar
 // has an empty shape and one value. Validated like JSON: shapes against the
@@ -77,6 +118,7 @@ struct ArrayInput {
   std::vector<double> values;
 };
 interp::DataSet load_arrays(const ir::Graph& g, const std::map<std::string, ArrayInput>& arrays,
-                            const lang::SourceFile& model_source, std::vector<DataIssue>* warnings = nullptr);
+                            const lang::SourceFile& model_source, std::vector<DataIssue>* warnings = nullptr,
+                            const LoadOptions& options = {});
 
 }  // namespace vireo::data

@@ -40,6 +40,14 @@ class ParamLeaves {
 struct DataSet {
   std::vector<ad::Tensor> values;
   std::vector<Kind> kinds;
+  // Per item (or empty: none): left out of the data, which only forward
+  // sampling allows for items the model uses solely as observed values
+  // (data::LoadOptions). Its value is a NaN placeholder of the declared
+  // shape; the observe sites that target it are sampled, never scored.
+  std::vector<bool> missing;
+  bool is_missing(int item) const {
+    return item >= 0 && static_cast<std::size_t>(item) < missing.size() && missing[static_cast<std::size_t>(item)];
+  }
 };
 
 // An error while running a program, at a place in its source.

@@ -518,3 +518,33 @@ BOOST_AUTO_TEST_CASE(duplicate_key_is_refused_with_its_line) {
       m.source, "eight_schools.json", &warnings);
   BOOST_TEST(ok.values.size() == 3u);
 }
+
+// LoadOptions::allow_missing_observed (forward sampling): an item read only
+// as an observed value may be left out and becomes a NaN placeholder of its
+// declared shape, marked missing; a size left out is reported at its
+// declaration; without the option nothing changes.
+BOOST_AUTO_TEST_CASE(observed_only_items_may_be_left_out_on_request) {
+  Model m = example("eight_schools");
+  const data::LoadOptions leave_out{.allow_missing_observed = true};
+  DataSet ds = data::load_json_text(m.graph, R"({"J": 2, "sigma": [1, 2]})", m.source, "x.json", nullptr, leave_out);
+  BOOST_REQUIRE(ds.values.size() == 3u);
+  BOOST_TEST(ds.is_missing(1));  // y
+  BOOST_TEST(!ds.is_missing(0));
+  BOOST_TEST(!ds.is_missing(2));
+  BOOST_TEST(ds.values[1].shape().to_vector() == std::vector<std::int64_t>{2});
+  BOOST_TEST(std::isnan(ds.values[1][0]));
+  BOOST_TEST(data::observed_item(m.graph, m.graph.site(m.graph.find_sites(ir::BodyKind::Model, "y").front())) == 1);
+  auto uses = data::uses_beyond_observation(m.graph);
+  BOOST_TEST(uses[0].has_value());   // J: y's and sigma's size, the plate's
+  BOOST_TEST(!uses[1].has_value());  // y: observed only
+  BOOST_TEST(uses[2].has_value());   // sigma: a scale
+  try {
+    data::load_json_text(m.graph, R"({"J": 2})", m.source, "x.json", nullptr, leave_out);
+    BOOST_FAIL("no error");
+  } catch (const data::MissingItemsError& e) {
+    BOOST_REQUIRE(e.items().size() == 1u);
+    BOOST_TEST(e.items()[0] == "sigma");
+    BOOST_TEST(m.source.line_col(e.diagnostics()[0].span.begin).line == 5);
+  }
+  refusal(m, R"({"J": 2, "sigma": [1, 2]})");  // the default: every item is needed
+}
