@@ -62,23 +62,9 @@ infer::PosteriorDraw draw_forward(interp::Context& ctx, SampleMissingHandler& sa
     handlers::HandlerStack::Scoped s2(ctx.handlers(), sample);
     interp::Interpreter(ctx).run(ctx.graph().model);
   }
-  infer::PosteriorDraw out;
-  for (const auto& s : trace.sites()) {
-    const handlers::Message& m = s.msg;
-    infer::SiteDraw d;
-    d.name = m.name;
-    if (m.type == handlers::MsgType::Deterministic) {
-      d.kind = infer::SiteDraw::Kind::Deterministic;
-    } else if (m.type == handlers::MsgType::Sample && !m.is_observed) {
-      const bool observe = m.site && m.site->kind == ir::SiteKind::Observe;
-      d.kind = observe ? infer::SiteDraw::Kind::Predicted : infer::SiteDraw::Kind::Latent;
-    } else {
-      continue;  // given data, factors, params
-    }
-    d.value = m.value.var.value();
-    out.sites.push_back(std::move(d));
-  }
-  return out;
+  // Latent, deterministic and sampled observed sites, as a posterior
+  // predictive draw reads them (given data, factors and params are not draws).
+  return infer::read_draw(trace, true);
 }
 
 }  // namespace
