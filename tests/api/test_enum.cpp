@@ -331,3 +331,50 @@ model {
   }
   BOOST_TEST(std::abs(fit.evidence(10).log_z - logsumexp(all)) < 1e-10);
 }
+
+// A site that cannot be enumerated (a Poisson) stays a score-function site in
+// the same run: at the initial parameters its guide is its prior, so the
+// enum ELBO's mean is E_{n ~ Poisson(3)} log Σ_z p(z) N(y; n + 2z, 1), summed
+// here over n up to 80. `with enumerate(none)` makes the default tracegraph.
+BOOST_AUTO_TEST_CASE(enumerated_and_sampled_sites_in_one_run) {
+  const char* text = R"(data { y: real }
+model {
+  n ~ Poisson(3)
+  z ~ Bernoulli(probs = 0.3)
+  observe y ~ Normal(n + 2.0 * z, 1)
+}
+)";
+  auto model = vireo::Model::from_string(text);
+  auto data = vireo::Data::from_arrays(model, {{"y", {{}, {4.2}}}});
+  vireo::Fit fallback(model, data);
+  BOOST_TEST(fallback.options().elbo == "tracegraph");
+  BOOST_TEST(fallback.elbo_reason().find("'n' has unbounded support (Poisson)") != std::string::npos);
+  vireo::FitOptions o;
+  o.elbo = "enum";
+  vireo::Fit fit(model, data, o);
+  BOOST_TEST(!fit.exact());
+  double exact = 0, second = 0, log_pn = -3;  // log Poisson(0; 3)
+  for (int n = 0; n <= 80; ++n) {
+    if (n > 0) log_pn += std::log(3.0) - std::log(static_cast<double>(n));
+    const double v = logsumexp({std::log(0.7) + log_normal_pdf(4.2, n), std::log(0.3) + log_normal_pdf(4.2, n + 2.0)});
+    exact += std::exp(log_pn) * v;
+    second += std::exp(log_pn) * v * v;
+  }
+  const long draws = 4000;
+  const double se = std::sqrt((second - exact * exact) / draws);
+  const auto d = fit.diagnose(draws);
+  BOOST_TEST(std::abs(d.elbo - exact) < 4 * se, d.elbo << " against " << exact << " ± " << se);
+  fit.run(200);  // the score-function site trains alongside
+  BOOST_TEST(std::isfinite(fit.running_elbo()));
+
+  auto marked = vireo::Model::from_string(R"(data { y: real }
+model {
+  z ~ Bernoulli(probs = 0.3) with enumerate(none)
+  observe y ~ Normal(2.0 * z, 1)
+}
+)");
+  auto mdata = vireo::Data::from_arrays(marked, {{"y", {{}, {1.0}}}});
+  vireo::Fit sampled(marked, mdata);
+  BOOST_TEST(sampled.options().elbo == "tracegraph");
+  BOOST_TEST(sampled.elbo_reason().find("`with enumerate(none)`") != std::string::npos);
+}
