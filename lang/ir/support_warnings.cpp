@@ -93,6 +93,35 @@ void check_enumerate_options(const Graph& g, lang::Diagnostics& diags) {
                   "enumeration sums out Bernoulli, Categorical and Binomial sites; drop `with enumerate`");
       continue;
     }
+    // A support the program states as a number: Categorical(probs = fill(v, N))
+    // or a vector literal, Binomial(total_count = N).
+    {
+      const Body& b = g.body(s.body);
+      const Expr& call = b.expr(s.dist_call);
+      double values = 0;
+      for (std::uint32_t i = 0; i < call.count; ++i) {
+        const ExprId op = b.operand(call, i);
+        if (op == no_expr) continue;
+        const Expr& arg = b.expr(op);
+        const std::string_view pname = d.params[i].name;
+        if (d.support == sig::Support::Category && (pname == "probs" || pname == "logits")) {
+          if (arg.op == Op::Vector) values = arg.count;
+          if (arg.op == Op::CallBuiltin && sig::get(arg.ref).name == "fill" && arg.count >= 2) {
+            const ExprId n = b.operand(arg, arg.count - 1);
+            if (n != no_expr && b.expr(n).op == Op::Number) values = b.expr(n).number;
+          }
+        }
+        if (d.support == sig::Support::IntegerUpToCount && pname == "total_count" && arg.op == Op::Number)
+          values = arg.number + 1;
+      }
+      if (values > 4096) {
+        diags.error(s.span,
+                    fmt::format("'{}' cannot be enumerated: it has {:.0f} values, and enumeration takes at most 4096",
+                                s.name, values),
+                    "drop `with enumerate` (the site is then sampled), or model it with fewer values");
+        continue;
+      }
+    }
     for (const Edge& e : g.edges) {
       if (e.from != s.id || e.side != BodyKind::Model || !e.control) continue;
       diags.error(s.span,
