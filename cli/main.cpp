@@ -286,11 +286,11 @@ int evidence(const EvidenceArgs& a) {
   vireo::Data data = load_data(model, a.data);
   std::cerr << data.rendered_warnings();
   vireo::Fit fit(model, data, a.fit);
-  if (a.load_params.empty())
+  if (!a.load_params.empty())
+    fit.load_params(a.load_params);  // refuses the parameters of another guide
+  else if (!fit.exact())  // an exact model has no parameters to load
     std::cerr << "note: no --load-params: the guide (" << fit.guide_name() << ") is at its initial parameters; "
               << "fit it first (`vireo run --save-params F`, or `vireo run --evidence N`)\n";
-  else
-    fit.load_params(a.load_params);  // refuses the parameters of another guide
   // A file holding none of the parameters the guide makes on its first run
   // (another model's) would leave the estimate at initial values: refused.
   // Parameters of sites the fit never reached (a recursion deeper than any

@@ -360,6 +360,8 @@ std::string Evidence::to_text() const {
     std::snprintf(buf, sizeof buf, f, x);
     return std::string(buf);
   };
+  if (exact && draws == 1 && warning.find("summed out") != std::string::npos)
+    return "evidence: log Z = " + fmt("%.6f", log_z) + " (exact: every latent site is summed out)\n";
   std::string out = "evidence: log Z = " + fmt("%.4f", log_z) + " ± " + fmt("%.2g", se) + " (importance sampling, " +
                     std::to_string(draws) + " draws from the guide)" + (reliable ? "" : " — NOT RELIABLE") + "\n";
   const long kept = draws - nan_draws - inf_draws;

@@ -477,6 +477,9 @@ BOOST_AUTO_TEST_CASE(discrete_models_pick_enum_and_say_so) {
   BOOST_TEST(j["a"]["mode"][0].get<double>() == 1.0);
   BOOST_TEST(std::abs(j["elbo"].get<double>() - std::log(0.5)) < 1e-12);
   fs::remove(summary);
+  r = vireo("evidence " + examples + "three_coins.vireo");
+  BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(has(r.out + r.err, "log Z = -0.693147 (exact: every latent site is summed out)"), r.out + r.err);
 
   r = vireo("run " + examples + "changepoint.vireo --data " + data_dir + "changepoint.json --steps 50");
   BOOST_TEST(r.status == 0, r.err);
