@@ -563,24 +563,13 @@ PosteriorDraw draw_posterior_enum(interp::Context& ctx, guide::Guide& guide, con
                                   bool predictive, std::vector<handlers::Trace>& scratch) {
   ctx.begin_step();
   EnumeratedGuide scope(guide, sites);
-  handlers::Trace guide_trace, model_trace;
+  handlers::Trace guide_trace;
   run_guide(ctx, guide, guide_trace);
   const Elimination e = eliminate(ctx, sites, guide_trace, scratch);
   DiscreteDraw d = sample_discrete(e, ctx.rng());
-  {
-    EnumerateHandler h(sites, ctx.tape());
-    h.values = d.values;
-    handlers::TraceHandler trace(model_trace);
-    PredictiveHandler predict;
-    handlers::ReplayHandler replay(guide_trace);
-    handlers::HandlerStack::Scoped s1(ctx.handlers(), trace);
-    std::optional<handlers::HandlerStack::Scoped> s2;
-    if (predictive) s2.emplace(ctx.handlers(), predict);
-    handlers::HandlerStack::Scoped s3(ctx.handlers(), h);
-    handlers::HandlerStack::Scoped s4(ctx.handlers(), replay);
-    interp::Interpreter(ctx).run(ctx.graph().model);
-  }
-  PosteriorDraw out = read_draw(model_trace, predictive);
+  EnumerateHandler h(sites, ctx.tape());
+  h.values = d.values;
+  PosteriorDraw out = replay_draw(ctx, guide_trace, predictive, &h);
   out.probs = std::move(d.probs);
   return out;
 }

@@ -10,22 +10,30 @@ using handlers::MsgType;
 
 PosteriorDraw draw_posterior(interp::Context& ctx, guide::Guide& guide, bool predictive) {
   ctx.begin_step();
-  handlers::Trace guide_trace, model_trace;
+  handlers::Trace guide_trace;
   {
     handlers::TraceHandler trace(guide_trace);
     handlers::HandlerStack::Scoped s(ctx.handlers(), trace);
     guide.run(ctx);
   }
+  return replay_draw(ctx, guide_trace, predictive);
+}
+
+PosteriorDraw replay_draw(interp::Context& ctx, const handlers::Trace& guide_trace, bool predictive,
+                          handlers::Handler* settle) {
+  handlers::Trace model_trace;
   {
-    // Outermost first: the trace sees the final messages; replay settles the
-    // latent sites before the predictive handler frees the observed ones.
+    // Outermost first: the trace sees the final messages; replay (and
+    // `settle`) give the latent sites their values before the predictive
+    // handler frees the observed ones.
     handlers::TraceHandler trace(model_trace);
     PredictiveHandler predict;
     handlers::ReplayHandler replay(guide_trace);
     handlers::HandlerStack::Scoped s1(ctx.handlers(), trace);
-    std::optional<handlers::HandlerStack::Scoped> s2;
+    std::optional<handlers::HandlerStack::Scoped> s2, s3;
     if (predictive) s2.emplace(ctx.handlers(), predict);
-    handlers::HandlerStack::Scoped s3(ctx.handlers(), replay);
+    if (settle) s3.emplace(ctx.handlers(), *settle);
+    handlers::HandlerStack::Scoped s4(ctx.handlers(), replay);
     interp::Interpreter(ctx).run(ctx.graph().model);
   }
   return read_draw(model_trace, predictive);

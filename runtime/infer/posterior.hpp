@@ -36,6 +36,12 @@ struct PosteriorDraw {
   std::map<std::string, std::vector<double>> probs;
 };
 
+// The model replayed against a guide trace, read as a draw; `settle`, when
+// given, gives latent sites the guide did not draw their values (the
+// enumerated sites, enum_elbo.hpp).
+PosteriorDraw replay_draw(interp::Context& ctx, const handlers::Trace& guide_trace, bool predictive,
+                          handlers::Handler* settle = nullptr);
+
 // The draw recorded in a model trace: latent and deterministic sites (and,
 // with `predictive`, the observed sites it sampled), in program order.
 PosteriorDraw read_draw(const handlers::Trace& model_trace, bool predictive);
