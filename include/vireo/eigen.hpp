@@ -4,7 +4,6 @@
 // Eigen; vireo.hpp itself needs nothing but the standard library.
 #pragma once
 #include <Eigen/Core>
-#include <stdexcept>
 #include <string>
 
 #include "vireo/vireo.hpp"
@@ -31,7 +30,8 @@ Array to_array(const Eigen::DenseBase<Derived>& m) {
 // A scalar data item (an int or a real).
 inline Array scalar(double x) { return Array{{}, {x}}; }
 
-// The column called `name` of a draw table (NaN where the site was absent).
+// The column called `name` of a draw table (NaN where the site was absent);
+// vireo::Error (Usage) when there is none.
 inline Eigen::VectorXd column(const DrawTable& t, const std::string& name) {
   for (std::size_t c = 0; c < t.columns.size(); ++c)
     if (t.columns[c] == name) {
@@ -39,7 +39,10 @@ inline Eigen::VectorXd column(const DrawTable& t, const std::string& name) {
       for (std::size_t r = 0; r < t.rows.size(); ++r) v[static_cast<Eigen::Index>(r)] = t.rows[r][c];
       return v;
     }
-  throw std::out_of_range("no column '" + name + "' in the draw table");
+  throw Error("error: no column '" + name + "' in the draw table\n",
+              {Diagnostic{Diagnostic::Severity::Error, "", 0, 0, "no column '" + name + "' in the draw table",
+                          "the columns are named CmdStan's way: `mu`, `eta.3`", "", "", 0}},
+              Error::Kind::Usage);
 }
 
 }  // namespace vireo

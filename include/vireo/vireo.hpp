@@ -53,6 +53,7 @@ class Error : public std::runtime_error {
     Run,      // running the model or guide failed (a site, a shape, a NaN…)
     Options,  // a fit option is unknown or refused (--optim lbfgs, …)
     Io,       // an output could not be written, a saved store not read
+    Usage,    // the API was handed something it cannot use (a draw table edited out of shape, a missing column)
   };
   Error(const std::string& rendered, std::vector<Diagnostic> diagnostics, Kind kind = Kind::Model);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
@@ -453,7 +454,8 @@ class Fit {
   // The guide in use ("auto_normal", "custom", …).
   std::string guide_name() const;
 
-  // One SVI step; returns this step's ELBO estimate. A step whose loss or
+  // One SVI step; returns this step's ELBO estimate (for a refused step, the
+  // estimate that refused it: NaN, or ±inf). A step whose loss or
   // gradient is not finite is not applied (counted in rejected_steps(), its
   // reason in last_rejection()) and changes nothing — parameters, optimizer
   // state, baselines, the schedule's and annealing's clock — but the random
@@ -519,6 +521,8 @@ class Fit {
   DrawTable draws(long n, bool predictive = false);
   // Summaries of the same draws (n draws), and the running ELBO.
   Summary summarize(long n, bool predictive = false);
+  // A table edited by the host must keep its shape (every row as long as
+  // `columns`, each site's columns inside them); else vireo::Error (Usage).
   Summary summarize(const DrawTable& table) const;
 
   // One execution (guide draw + model replay) with every site.

@@ -7,8 +7,10 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
 
 namespace vireo {
@@ -229,6 +231,30 @@ void discrete_summary(const DrawTable& table, const DrawTable::Site& site, SiteS
 }  // namespace
 
 Summary summarize(const DrawTable& table) {
+  // A table the host edited must still hold together before it is read.
+  const std::size_t width = table.columns.size();
+  for (std::size_t r = 0; r < table.rows.size(); ++r)
+    if (table.rows[r].size() != width)
+      api::fail(Error::Kind::Usage,
+                fmt::format("draw table row {} has {} cells for {} columns", r, table.rows[r].size(), width),
+                "keep every row as long as `columns` when editing a table");
+  if (!table.present.empty()) {
+    bool ok = table.present.size() == table.rows.size();
+    for (std::size_t r = 0; ok && r < table.present.size(); ++r) ok = table.present[r].size() == width;
+    if (!ok)
+      api::fail(Error::Kind::Usage, "the draw table's `present` does not match its rows and columns",
+                "give `present` one entry per cell, or leave it empty (every cell present)");
+  }
+  for (const auto& site : table.sites) {
+    std::int64_t n = 1;
+    for (auto d : site.shape) n = d < 0 ? -1 : n * d;
+    if (site.first_column > width || site.columns > width - site.first_column || n != static_cast<std::int64_t>(site.columns) ||
+        (!site.probs.empty() && (site.support <= 0 || site.probs.size() != site.columns * static_cast<std::size_t>(site.support))))
+      api::fail(Error::Kind::Usage,
+                fmt::format("draw table site '{}' does not fit the table (columns {}+{} of {}, shape of {} elements)",
+                            site.name, site.first_column, site.columns, width, n),
+                "a site's columns must lie inside `columns` and number the elements of its shape");
+  }
   Summary out;
   out.draws = static_cast<long>(table.rows.size());
   out.elbo = nan;

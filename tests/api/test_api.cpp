@@ -529,3 +529,33 @@ model {
   BOOST_TEST(gj.at("m").at("program").get<std::string>() == "guide");
   BOOST_TEST(gj.contains("s"));
 }
+
+// Every failure of the API is a vireo::Error: a missing column (eigen.hpp)
+// and a draw table the host edited out of shape, summarised.
+BOOST_AUTO_TEST_CASE(misuse_of_tables_is_a_vireo_error) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_arrays(m, schools());
+  vireo::Fit fit(m, d);
+  fit.run(5);
+  vireo::DrawTable t = fit.draws(10);
+  auto refused = [&](const std::function<void()>& f, const std::string& needle) {
+    try {
+      f();
+    } catch (const vireo::Error& e) {
+      BOOST_TEST((e.kind() == vireo::Error::Kind::Usage));
+      BOOST_TEST(has(e.what(), needle), e.what());
+      return;
+    }
+    BOOST_FAIL("expected a vireo::Error containing " + needle);
+  };
+  refused([&] { vireo::column(t, "no_such_site"); }, "no column 'no_such_site'");
+  vireo::DrawTable short_row = t;
+  short_row.rows[3].pop_back();
+  refused([&] { fit.summarize(short_row); }, "row 3 has");
+  vireo::DrawTable lost_columns = t;
+  lost_columns.columns.resize(4);
+  for (auto& r : lost_columns.rows) r.resize(4);
+  lost_columns.present.clear();
+  refused([&] { fit.summarize(lost_columns); }, "does not fit the table");
+  BOOST_TEST(fit.summarize(t).sites.size() == t.sites.size());  // the unedited table still summarises
+}
