@@ -22,7 +22,16 @@
 #include <string>
 #include <vector>
 
+// The version of this header; vireo::version() is the library's (a host
+// can compare the two to catch a header and a library of different builds).
+#define VIREO_VERSION_MAJOR 0
+#define VIREO_VERSION_MINOR 1
+#define VIREO_VERSION_STRING "0.1"
+
 namespace vireo {
+
+// "0.1": the version the library was built as.
+const char* version();
 
 // One message about a place in a .vireo file (or a data file).
 struct Diagnostic {

@@ -58,3 +58,13 @@ void translate_errors(const lang::SourceFile& source, Error::Kind kind, const st
 }
 
 }  // namespace vireo::api
+
+namespace vireo {
+
+const char* version() {
+  static_assert(VIREO_VERSION_MAJOR == VIREO_PROJECT_VERSION_MAJOR && VIREO_VERSION_MINOR == VIREO_PROJECT_VERSION_MINOR,
+                "include/vireo/vireo.hpp's version macros differ from the project's version in CMakeLists.txt");
+  return VIREO_VERSION_STRING;
+}
+
+}  // namespace vireo

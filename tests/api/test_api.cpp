@@ -559,3 +559,9 @@ BOOST_AUTO_TEST_CASE(misuse_of_tables_is_a_vireo_error) {
   refused([&] { fit.summarize(lost_columns); }, "does not fit the table");
   BOOST_TEST(fit.summarize(t).sites.size() == t.sites.size());  // the unedited table still summarises
 }
+
+BOOST_AUTO_TEST_CASE(version_of_header_and_library_agree) {
+  BOOST_TEST(std::string(vireo::version()) == VIREO_VERSION_STRING);
+  BOOST_TEST(std::string(vireo::version()) ==
+             std::to_string(VIREO_VERSION_MAJOR) + "." + std::to_string(VIREO_VERSION_MINOR));
+}
