@@ -29,6 +29,8 @@ namespace vireo {
 namespace {
 
 enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6, Params = 7 };
+// Purpose 8 is a param's random initialiser (runtime/interp/site.cpp), whose
+// counter is a hash of the param's name.
 
 // A generator for (seed, purpose, counter): splitmix64 chained over the three
 // words, so that nearby seeds and counters give unrelated streams.
@@ -156,6 +158,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     f.stability.kl_floor = options.kl_floor;
     infer::averaged_steps(1, *options.average_last);  // validates it
     f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
+    f.ctx->set_seed(options.seed);  // params' random initialisers
     if (options.max_depth < 1 || options.max_depth > interp::Context::max_call_depth_limit)
       api::fail(Error::Kind::Options,
                 "--max-depth must be between 1 and " + std::to_string(interp::Context::max_call_depth_limit) +

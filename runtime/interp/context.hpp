@@ -120,6 +120,11 @@ class Context {
   int max_call_depth() const { return max_call_depth_; }
   void set_max_call_depth(int n) { max_call_depth_ = n; }
 
+  // The run's seed (FitOptions::seed, `--seed`), from which a param's random
+  // initialiser draws in a stream of the param's name (site.cpp).
+  std::uint64_t seed() const { return seed_; }
+  void set_seed(std::uint64_t s) { seed_ = s; }
+
  private:
   const ir::Graph& graph_;
   const DataSet& data_;
@@ -139,6 +144,7 @@ class Context {
   std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
   double latent_weight_ = 1.0;
   int max_call_depth_ = default_max_call_depth;
+  std::uint64_t seed_ = 0;
 };
 
 }  // namespace vireo::interp
