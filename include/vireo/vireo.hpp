@@ -473,8 +473,9 @@ class Fit {
   // `n` steps; `progress(step, n, running_elbo)` after each one (may be empty).
   void run(long n, const std::function<void(long, long, double)>& progress = {});
   long steps_taken() const;  // applied and refused, including steps before a load_params
-  // The subsampled plates the model and guide open, by name: (N, B). Runs one
-  // execution that changes nothing when no step has yet met them.
+  // The subsampled plates the model and guide open, by name: (N, B). Before
+  // this Fit's first step, runs one execution that changes nothing; after
+  // it, reports what the steps met.
   std::map<std::string, std::pair<long, long>> subsampled_plates();
   long rejected_steps() const;
   // Guide draws (particles) of this Fit's steps that the model ruled out:

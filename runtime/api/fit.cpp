@@ -322,6 +322,7 @@ double Fit::step() {
   if (f.options.subsample == "epochs") f.ctx->set_epoch_step(static_cast<std::uint64_t>(f.steps));
   api::translate_errors(f.model->source, Error::Kind::Run, [&] { r = f.svi->step(); });
   f.ctx->set_epoch_step(std::nullopt);
+  f.stepped = true;
   f.refused_draws += f.elbo->refused_draws() - refused_before;
   ++f.steps;
   f.applied = f.svi->steps_taken();
@@ -530,7 +531,7 @@ std::vector<LearnedParam> Fit::learned_params() { return impl_->learned_params()
 
 std::map<std::string, std::pair<long, long>> Fit::subsampled_plates() {
   Impl& f = *impl_;
-  if (f.ctx->subsampled_plates().empty() && !f.exact) {
+  if (f.ctx->subsampled_plates().empty() && !f.exact && !f.stepped) {
     EvaluationScope scope(f.store);
     f.reseed(static_cast<int>(Purpose::Trace), static_cast<std::uint64_t>(f.steps));
     api::translate_errors(f.model->source, Error::Kind::Run, [&] { api::trace_once(*f.ctx, *f.guide); });
