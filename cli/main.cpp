@@ -78,6 +78,8 @@ std::string fixed(double x, int digits = 4) {
 class Progress {
  public:
   explicit Progress(long total) : total_(total), tty_(::isatty(STDERR_FILENO) == 1) {}
+  // "  epoch E" after the step count, for mini-batches as epochs.
+  std::string epoch;
   void operator()(long step, long total, double elbo) {
     if (tty_) {
       auto now = std::chrono::steady_clock::now();
@@ -87,12 +89,12 @@ class Progress {
       int filled = static_cast<int>(width * step / std::max(1L, total));
       std::cerr << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
                 << std::string(static_cast<std::size_t>(width - filled), '.') << "] " << step << "/" << total
-                << "  elbo " << fixed(elbo, 3) << "   " << std::flush;
+                << epoch << "  elbo " << fixed(elbo, 3) << "   " << std::flush;
       if (step == total) std::cerr << "\n";
     } else {
       long every = std::max(1L, total / 10);
       if (step % every == 0 || step == total)
-        std::cerr << "step " << step << "/" << total << "  elbo " << fixed(elbo, 3) << "\n";
+        std::cerr << "step " << step << "/" << total << epoch << "  elbo " << fixed(elbo, 3) << "\n";
     }
   }
 
@@ -106,6 +108,8 @@ struct RunArgs {
   std::string model, data;
   vireo::FitOptions fit;
   long steps = 2000;
+  bool steps_given = false;
+  long epochs = 0;  // --epochs: steps = ceil(epochs·N/B) of the subsampled plate
   long num_draws = 1000;
   int grad_var = 0;
   long diagnose = 0;
@@ -162,7 +166,29 @@ std::string header(const RunArgs& a, const vireo::FitOptions& o, const vireo::Fi
   return h.str();
 }
 
-int run(const RunArgs& a) {
+// The one (N, B) of the model's subsampled plates, or an error saying why
+// --epochs cannot count its steps.
+std::pair<long, long> epoch_plate(vireo::Fit& fit, const std::string& file) {
+  std::map<std::string, std::pair<long, long>> plates = fit.subsampled_plates();
+  auto refuse = [&](const std::string& message, const std::string& hint) {
+    vireo::Diagnostic d;
+    d.file = file;
+    d.message = message;
+    d.hint = hint;
+    throw vireo::Error(file + ": error: " + message + "\n  hint: " + hint + "\n", {d}, vireo::Error::Kind::Options);
+  };
+  if (plates.empty())
+    refuse("--epochs counts passes over a subsampled plate, and this model has none",
+           "give the number of steps with --steps, or subsample a plate: `plate data(N, subsample = B)`");
+  for (const auto& [name, nb] : plates)
+    if (nb != plates.begin()->second)
+      refuse("--epochs needs one data size: plates '" + plates.begin()->first + "' and '" + name +
+                 "' are subsampled with different sizes",
+             "give the number of steps with --steps");
+  return plates.begin()->second;
+}
+
+int run(RunArgs a) {
   check_output(a.draws, "--draws");
   check_output(a.summary, "--summary");
   check_output(a.save_params, "--save-params");
@@ -173,13 +199,30 @@ int run(const RunArgs& a) {
   std::cerr << data.rendered_warnings();
   vireo::Fit fit(model, data, a.fit);
   if (!a.load_params.empty()) fit.load_params(a.load_params);
+  if (a.epochs > 0) {
+    if (a.steps_given) {
+      vireo::Diagnostic d;
+      d.message = "--steps and --epochs both say how long to train";
+      d.hint = "give one of them";
+      throw vireo::Error("error: " + d.message + "\n  hint: " + d.hint + "\n", {d}, vireo::Error::Kind::Options);
+    }
+    const auto [n, b] = epoch_plate(fit, a.model);
+    a.steps = (a.epochs * n + b - 1) / b;  // ceil(E·N/B)
+  }
 
   std::cerr << header(a, fit.options(), fit) << "\n";
   if (a.diagnose > 0) std::cerr << "before the fit: " << fit.diagnose(a.diagnose).text;
   Progress progress(a.steps);
   bool hinted = false;
   try {
+    std::optional<std::pair<long, long>> batches;  // (N, B), known after the first step
     fit.run(a.steps, [&](long step, long total, double elbo) {
+      if (!batches && fit.options().subsample == "epochs") {
+        std::map<std::string, std::pair<long, long>> plates = fit.subsampled_plates();
+        batches = plates.empty() ? std::pair<long, long>{0, 0} : plates.begin()->second;
+      }
+      if (batches && batches->first > 0)  // the epoch of the step's first element
+        progress.epoch = "  epoch " + std::to_string((fit.steps_taken() - 1) * batches->second / batches->first + 1);
       progress(step, total, elbo);
       // An extremely low first ELBO is the commonest trouble: say where to look.
       if (step == 1 && !hinted && a.diagnose == 0 && fit.elbo_history().front() < -1e6) {
@@ -392,7 +435,17 @@ int main(int argc, char** argv) {
   const char* depth_help = "the deepest chain of nested fn calls (recursion) an execution may make, 1 to 100000 "
                            "(default 200)";
   run_cmd->add_option("--max-depth", ra.fit.max_depth, depth_help);
-  run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
+  CLI::Option* steps_option =
+      run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--epochs", ra.epochs,
+                      "train for this many passes over the data: ceil(E·N/B) steps for the subsampled plate "
+                      "`plate data(N, subsample = B)` (instead of --steps)")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--subsample", ra.fit.subsample,
+                      "how a subsampled plate draws its mini-batches: epochs (default; shuffled epochs, every "
+                      "element once per epoch, reshuffled each epoch) | independent (B distinct indices afresh "
+                      "each step)")
+      ->check(CLI::IsMember({"epochs", "independent"}));
   CLI::Option* particles_option =
       run_cmd->add_option("--particles", particles, "ELBO particles per step (default: the guide's; 8 for auto_realnvp, 1 otherwise)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
@@ -496,6 +549,7 @@ int main(int argc, char** argv) {
   if (init_scale_option->count()) ra.fit.init_scale = init_scale;
   if (average_last_option->count()) ra.fit.average_last = average_last;
   if (particles_option->count()) ra.fit.particles = particles;
+  ra.steps_given = steps_option->count() > 0;
   if (estimator_option->count()) ra.fit.estimator = estimator;
   if (lr_schedule_option->count()) ra.fit.lr_schedule = lr_schedule;
 

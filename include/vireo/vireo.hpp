@@ -221,6 +221,15 @@ struct FitOptions {
   double lrd = 1;              // clipped_adam: lr multiplied by lrd every step
   std::optional<int> particles;  // ELBO particles per step (unset: the guide's)
   std::uint64_t seed = 0;
+  // How a subsampled plate (`plate data(N, subsample = B)`) draws a step's
+  // mini-batch: "epochs" (the default) takes shuffled epochs — every element
+  // once per epoch, reshuffled each epoch, B fixed (a batch that reaches an
+  // epoch's end continues in the next epoch's permutation); the epoch state
+  // is the step count, so --save-params/--load-params resume it bit for bit
+  // and evaluations (diagnose, gradient variance, evidence, draws) draw their
+  // batches independently without advancing it. "independent": each step
+  // draws B distinct indices afresh.
+  std::string subsample = "epochs";
   std::string init = "median"; // median | mean | sample | feasible | uniform | uniform(R)
   // Starting values of latent sites on the constrained scale (init_to_value),
   // by site name (`x[3]` inside loops); sites not given start by `init`. Each
@@ -475,6 +484,10 @@ class Fit {
   // `n` steps; `progress(step, n, running_elbo)` after each one (may be empty).
   void run(long n, const std::function<void(long, long, double)>& progress = {});
   long steps_taken() const;  // applied and refused, including steps before a load_params
+  // The subsampled plates the model and guide open, by name: (N, B). Before
+  // this Fit's first step, runs one execution that changes nothing; after
+  // it, reports what the steps met.
+  std::map<std::string, std::pair<long, long>> subsampled_plates();
   long rejected_steps() const;
   // Guide draws (particles) of this Fit's steps that the model ruled out:
   // log density −∞ for a value outside a likelihood's support (or a hard

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <utility>
 
 #include "lang/check/checker.hpp"
 #include "stdlib/signatures/shape.hpp"
@@ -296,6 +297,7 @@ std::string Checker::plate_words(const sig::Shape& s) const {
 }
 
 ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribution) {
+  const bool initializer_allowed = std::exchange(initializer_allowed_, false);  // not for the arguments
   std::vector<ValueType> arg_types;
   for (const auto& a : c.args) arg_types.push_back(check_expr(*a.value));
 
@@ -359,6 +361,13 @@ ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribut
                  fmt::format("sample it into a name first: `x ~ {}(…)`", s->name));
     return {};
   }
+  if (s->is_initializer() && (want_distribution || !initializer_allowed)) {
+    diags_.error(c.callee_span,
+                 fmt::format("{}() is a random initialiser: it is valid only as the whole initial value of a param", s->name),
+                 fmt::format("write `param W: real[4, 3] = {}` — it takes its shape from the param's type",
+                             s->describe()));
+    return {};
+  }
   if (!s->is_distribution() && want_distribution) {
     diags_.error(c.callee_span, fmt::format("'{}' is a function, not a distribution", s->name),
                  "write a distribution on the right of `~`, such as Normal(0, 1)");
@@ -387,7 +396,7 @@ ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribut
     sa.shape = arg_types[i].shape;
     sa.as_dim = as_dim(*c.args[i].value);
   }
-  if (s->is_distribution()) check_domains(*s, c, bind);
+  if (s->is_distribution() || s->is_initializer()) check_domains(*s, c, bind);
   sig::ShapeOutcome shape = sig::result_shape(*s, shape_args, body_ ? plate_dims() : std::vector<sig::Dim>{});
   if (!shape.error.empty()) diags_.error(span, shape.error);
 

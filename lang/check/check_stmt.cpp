@@ -361,7 +361,20 @@ void Checker::check_param(const ast::ParamStmt& s) {
   }
   std::vector<sig::Dim> dims;
   check_type_dims(t, false, dims);
+  // A random initialiser takes the param's shape; its draws are unbounded
+  // except init_uniform's, so a bounded or simplex param refuses the others.
+  const auto* call = std::get_if<ast::Call>(&s.init.node);
+  const sig::Signature* initializer = call ? sig::find(call->callee) : nullptr;
+  if (initializer && !initializer->is_initializer()) initializer = nullptr;
+  initializer_allowed_ = initializer != nullptr;
   ValueType init = check_expr(s.init);
+  initializer_allowed_ = false;
+  const bool bounded = t.base == ast::BaseType::Simplex || t.lower || t.upper;
+  if (initializer && bounded && initializer->name != "init_uniform")
+    diags_.error(s.init.span,
+                 fmt::format("{}() draws unbounded values, which '{}' with its declared {} cannot take", initializer->name,
+                             s.name, t.base == ast::BaseType::Simplex ? "simplex" : "bounds"),
+                 "initialise a bounded param with init_uniform(low, high) inside its bounds, or with a constant");
   sig::Shape shape{dims};
   if (init.shape) {
     sig::ShapeOutcome fit = sig::broadcast(init.shape, shape);

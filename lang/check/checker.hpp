@@ -116,6 +116,9 @@ class Checker {
   static constexpr int max_expr_depth = 1000;
   int expr_depth_ = 0;
   bool depth_reported_ = false;
+  // Set by check_param just before it checks an initial value that is a call:
+  // a random initialiser (init_normal, …) is valid there and nowhere else.
+  bool initializer_allowed_ = false;
 };
 
 }  // namespace vireo::lang::check_detail

@@ -29,6 +29,8 @@ namespace vireo {
 namespace {
 
 enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6, Params = 7 };
+// Purpose 8 is a param's random initialiser (runtime/interp/site.cpp), whose
+// counter is a hash of the param's name.
 
 // A generator for (seed, purpose, counter): splitmix64 chained over the three
 // words, so that nearby seeds and counters give unrelated streams.
@@ -100,6 +102,8 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
 
   // 1. The estimator's name (built in step 5, once the guide and the
   //    context exist: the default for discrete models runs the model once).
+  if (options.subsample != "epochs" && options.subsample != "independent")
+    api::fail(Error::Kind::Options, "unknown --subsample '" + options.subsample + "'", "choose epochs or independent");
   if (options.elbo != "" && options.elbo != "trace" && options.elbo != "tracegraph" && options.elbo != "meanfield" &&
       options.elbo != "enum")
     api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace, tracegraph, meanfield or enum");
@@ -156,6 +160,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     f.stability.kl_floor = options.kl_floor;
     infer::averaged_steps(1, *options.average_last);  // validates it
     f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
+    f.ctx->set_seed(options.seed);  // params' random initialisers
     if (options.max_depth < 1 || options.max_depth > interp::Context::max_call_depth_limit)
       api::fail(Error::Kind::Options,
                 "--max-depth must be between 1 and " + std::to_string(interp::Context::max_call_depth_limit) +
@@ -308,7 +313,16 @@ double Fit::step() {
   f.reseed(static_cast<int>(Purpose::Step), static_cast<std::uint64_t>(f.steps));
   infer::StepResult r;
   const long refused_before = f.elbo->refused_draws();
+  // This step's mini-batches (FitOptions::subsample); only the step's own
+  // executions see the step number, evaluations draw independently.
+  struct EpochStep {
+    interp::Context& ctx;
+    ~EpochStep() { ctx.set_epoch_step(std::nullopt); }
+  } epoch_step{*f.ctx};
+  if (f.options.subsample == "epochs") f.ctx->set_epoch_step(static_cast<std::uint64_t>(f.steps));
   api::translate_errors(f.model->source, Error::Kind::Run, [&] { r = f.svi->step(); });
+  f.ctx->set_epoch_step(std::nullopt);
+  f.stepped = true;
   f.refused_draws += f.elbo->refused_draws() - refused_before;
   ++f.steps;
   f.applied = f.svi->steps_taken();
@@ -514,6 +528,18 @@ Summary Fit::summarize(const DrawTable& table) const {
 }
 
 std::vector<LearnedParam> Fit::learned_params() { return impl_->learned_params(); }
+
+std::map<std::string, std::pair<long, long>> Fit::subsampled_plates() {
+  Impl& f = *impl_;
+  if (f.ctx->subsampled_plates().empty() && !f.exact && !f.stepped) {
+    EvaluationScope scope(f.store);
+    f.reseed(static_cast<int>(Purpose::Trace), static_cast<std::uint64_t>(f.steps));
+    api::translate_errors(f.model->source, Error::Kind::Run, [&] { api::trace_once(*f.ctx, *f.guide); });
+  }
+  std::map<std::string, std::pair<long, long>> out;
+  for (const auto& [name, nb] : f.ctx->subsampled_plates()) out[name] = {static_cast<long>(nb.first), static_cast<long>(nb.second)};
+  return out;
+}
 
 std::vector<LearnedParam> Fit::Impl::learned_params() {
   // Execution k uses a generator derived from (seed, "params", k); nothing is updated.

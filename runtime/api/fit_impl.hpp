@@ -38,6 +38,7 @@ struct Fit::Impl {
   infer::StabilityOptions stability;
   double lr_shrink = 1;  // shrink-lr's accumulated factor
   long steps = 0;  // steps taken, counting those before a load: the random stream's counter
+  bool stepped = false;  // this Fit has run a step (its executions have met every subsampled plate)
   long applied = 0;  // of which applied (not refused): the schedule's and KL annealing's clock
   long rejected = 0;
   long refused_draws = 0;  // guide draws the model ruled out (log p = −∞), over this Fit's steps

@@ -86,6 +86,7 @@ DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64
               "--max-depth must be between 1 and " + std::to_string(interp::Context::max_call_depth_limit) + "; got " +
                   std::to_string(max_depth));
   ctx.set_max_call_depth(max_depth);
+  ctx.set_seed(seed);  // params' random initialisers
   SampleMissingHandler sample(m.graph, set);
   handlers::Trace trace;
   std::vector<infer::PosteriorDraw> draws;

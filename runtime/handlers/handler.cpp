@@ -33,8 +33,15 @@ void default_process(Message& msg) {
     }
     msg.has_value = true;
   } else if (msg.type == MsgType::Subsample) {
-    // B distinct indices of [0, size), uniformly: a partial Fisher-Yates shuffle.
     const Frame& f = msg.frames.back();
+    msg.has_value = true;
+    msg.value.kind = interp::Kind::Int;
+    msg.value.plates = {f.plate};
+    if (!msg.indices.empty()) {  // this step's batch of an epoch (Context::epoch_batch)
+      msg.value.var = msg.tape->constant(ad::Tensor(ad::Shape{f.subsample}, msg.indices));
+      return;
+    }
+    // B distinct indices of [0, size), uniformly: a partial Fisher-Yates shuffle.
     std::vector<std::int64_t> all(static_cast<std::size_t>(f.size));
     std::iota(all.begin(), all.end(), 0);
     std::vector<double> chosen(static_cast<std::size_t>(f.subsample));

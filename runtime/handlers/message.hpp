@@ -43,6 +43,10 @@ struct Message {
   dist::DistributionPtr fn;         // the distribution (Sample)
   interp::Value value;              // set by a handler, the default behaviour, or the data (observed)
   bool has_value = false;
+  // Subsample: the indices chosen for this step (mini-batches as epochs,
+  // Context::epoch_batch) that the default behaviour takes; empty: it draws
+  // B distinct indices independently.
+  std::vector<double> indices;
   bool is_observed = false;
   bool reparameterized = false;     // value carries the pathwise derivative
   Frames frames;                    // enclosing plates, outermost first

@@ -164,12 +164,12 @@ std::vector<Impl> bind_implementations() {
   std::vector<Impl> table(sig::signatures().size(), nullptr);
   for (const auto& [name, impl] : rows) {
     const sig::Signature* s = sig::find(name);
-    if (!s || s->is_distribution())
+    if (!s || s->callable != sig::Callable::Function)
       throw std::logic_error(fmt::format("the interpreter implements '{}', which is no function of the signature table", name));
     table[static_cast<std::size_t>(s->id)] = impl;
   }
   for (const auto& s : sig::signatures())
-    if (!s.is_distribution() && !table[static_cast<std::size_t>(s.id)])
+    if (s.callable == sig::Callable::Function && !table[static_cast<std::size_t>(s.id)])
       throw std::logic_error(fmt::format("the signature table's function '{}' has no implementation in the interpreter", s.name));
   return table;
 }
@@ -185,6 +185,9 @@ Value Interpreter::call_builtin(Frame& f, const ir::Expr& e) {
   const sig::Signature& s = sig::get(e.ref);
   if (s.is_distribution())
     throw RunError(e.span, fmt::format("'{}' is a distribution; it can only stand on the right of `~`", s.name));
+  if (s.is_initializer())  // exec_param draws a param's initialiser; the checker refuses one anywhere else
+    throw RunError(e.span, fmt::format("{}() is a random initialiser, valid only as a param's initial value", s.name),
+                   fmt::format("write it as `param W: real[4, 3] = {}(…)`", s.name));
   BuiltinCall call{*this, f, e, s, {}};
   for (std::uint32_t i = 0; i < e.count; ++i) call.ops.push_back(f.body->operand(e, i));
   try {

@@ -1,5 +1,6 @@
 #include "runtime/interp/context.hpp"
 
+#include <numeric>
 #include <stdexcept>
 
 namespace vireo::interp {
@@ -12,6 +13,49 @@ void Context::begin_step() {
   leaf_index_.clear();
   open_plates_.clear();
   subsample_indices_.clear();
+}
+
+namespace {
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char ch : text) {
+    h ^= ch;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+}  // namespace
+
+// Permutation of epoch e of plate `name`: a Fisher-Yates shuffle of 0..N-1
+// with a generator derived from (seed, purpose 9 "epochs", hash(name), e) by
+// runtime/api/fit.cpp's splitmix64 chain.
+const std::vector<std::int64_t>& Context::epoch_permutation(const std::string& name, std::int64_t size,
+                                                            std::int64_t epoch) {
+  EpochCache& c = epoch_cache_[name];
+  if (c.epoch == epoch && c.size == size) return c.perm;
+  std::uint64_t s = seed_;
+  s = rng::splitmix64(s) ^ (9 * 0x9E3779B97F4A7C15ULL);
+  s = rng::splitmix64(s) ^ fnv1a(name);
+  s = rng::splitmix64(s) ^ static_cast<std::uint64_t>(epoch);
+  rng::Generator g(rng::splitmix64(s));
+  c.perm.resize(static_cast<std::size_t>(size));
+  std::iota(c.perm.begin(), c.perm.end(), std::int64_t{0});
+  for (std::int64_t i = size - 1; i > 0; --i)
+    std::swap(c.perm[static_cast<std::size_t>(i)], c.perm[g.below(static_cast<std::uint64_t>(i + 1))]);
+  c.epoch = epoch;
+  c.size = size;
+  return c.perm;
+}
+
+std::vector<double> Context::epoch_batch(const std::string& name, std::int64_t size, std::int64_t batch,
+                                         std::uint64_t step) {
+  std::vector<double> out(static_cast<std::size_t>(batch));
+  const auto first = static_cast<std::int64_t>(step) * batch;  // position in the sequence of epochs
+  for (std::int64_t i = 0; i < batch; ++i) {
+    const std::int64_t j = first + i;
+    out[static_cast<std::size_t>(i)] = static_cast<double>(epoch_permutation(name, size, j / size)[static_cast<std::size_t>(j % size)]);
+  }
+  return out;
 }
 
 Value Context::data_value(int index) {

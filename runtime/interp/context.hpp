@@ -4,6 +4,8 @@
 // and the plates currently open. Owned by a session; nothing here is global.
 #pragma once
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <unordered_map>
@@ -120,6 +122,27 @@ class Context {
   int max_call_depth() const { return max_call_depth_; }
   void set_max_call_depth(int n) { max_call_depth_ = n; }
 
+  // The run's seed (FitOptions::seed, `--seed`), from which a param's random
+  // initialiser draws in a stream of the param's name (site.cpp).
+  std::uint64_t seed() const { return seed_; }
+  void set_seed(std::uint64_t s) { seed_ = s; }
+
+  // Mini-batches as shuffled epochs (FitOptions::subsample = "epochs"). Fit::
+  // step sets the step number k for its executions and unsets it after; unset
+  // (evaluations, draws, traces, and subsample = "independent"), a subsampled
+  // plate draws B distinct indices independently. Set, plate `name` (size N,
+  // batch B) takes positions [kB, (k+1)B) of the endless sequence of its
+  // epochs' permutations: permutation e of epoch e is a function of (seed,
+  // name, e) only, so the step number is the whole of the epoch state
+  // (--save-params restores it) and evaluations cannot advance it. A batch
+  // that reaches the end of an epoch continues in the next permutation (B
+  // stays fixed, as tf.data's shuffle-repeat-batch does).
+  std::optional<std::uint64_t> epoch_step() const { return epoch_step_; }
+  void set_epoch_step(std::optional<std::uint64_t> k) { epoch_step_ = k; }
+  std::vector<double> epoch_batch(const std::string& name, std::int64_t size, std::int64_t batch, std::uint64_t step);
+  // Every subsampled plate met by an execution so far: name -> (N, B).
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>>& subsampled_plates() { return subsampled_plates_; }
+
  private:
   const ir::Graph& graph_;
   const DataSet& data_;
@@ -139,6 +162,15 @@ class Context {
   std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
   double latent_weight_ = 1.0;
   int max_call_depth_ = default_max_call_depth;
+  std::uint64_t seed_ = 0;
+  std::optional<std::uint64_t> epoch_step_;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> subsampled_plates_;
+  struct EpochCache {
+    std::int64_t epoch = -1, size = -1;
+    std::vector<std::int64_t> perm;
+  };
+  std::map<std::string, EpochCache> epoch_cache_;  // a cache of permutations, not state
+  const std::vector<std::int64_t>& epoch_permutation(const std::string& name, std::int64_t size, std::int64_t epoch);
 };
 
 }  // namespace vireo::interp

@@ -223,6 +223,8 @@ Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
     msg.name = plate.name;
     msg.rng = &ctx_.rng();
     msg.tape = &ctx_.tape();
+    ctx_.subsampled_plates()[plate.name] = {size, inner};
+    if (const std::optional<std::uint64_t> k = ctx_.epoch_step()) msg.indices = ctx_.epoch_batch(plate.name, size, inner, *k);
     ctx_.handlers().apply(msg);
     idx = msg.value;
     ctx_.subsample_indices()[plate.id] = to_ints(idx.var, plate.span, "a subsample index");

@@ -7,6 +7,8 @@
 #pragma once
 #include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/interp/context.hpp"
@@ -89,5 +91,14 @@ std::int64_t to_int(double x, lang::Span span, const char* what);
 // which SVI may refuse as a step) — for the interpreter and for guides that
 // send sites without it.
 RunError site_error(const ir::Site* site, const std::string& name, const std::exception& e);
+
+// A param's random initialiser (site.cpp, where the definitions are): the
+// values `initializer` (init_normal, init_uniform, glorot_uniform, he_normal;
+// `args` its constant arguments) draws for `shape` from the stream of (seed,
+// name). fan_in and fan_out are the shape's last two dims; a vector's length
+// is both; a scalar's are 1.
+std::pair<double, double> param_fans(const ad::Shape& shape);
+ad::Tensor draw_param_init(std::string_view initializer, const std::vector<double>& args, const ad::Shape& shape,
+                           std::uint64_t seed, std::string_view name);
 
 }  // namespace vireo::interp

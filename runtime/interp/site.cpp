@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "runtime/interp/interpreter.hpp"
+#include "runtime/rng/samplers.hpp"
 #include "stdlib/constraints/biject_to.hpp"
 #include "stdlib/dist/checks.hpp"
 #include "stdlib/dist/registry.hpp"
@@ -30,7 +31,70 @@ int param_event_rank(const sig::Signature& s, std::string_view param) {
   }
 }
 
+// ---- random initialisers (`param W: real[in, out] = glorot_uniform()`) ----
+//
+// The draws come from a generator derived from (seed, purpose 8 "param-init",
+// FNV-1a hash of the param's name) by the splitmix64 chain of
+// runtime/api/fit.cpp's derived(): the same --seed gives the same values, and
+// a param's values depend on its own name only, so adding or reordering params
+// moves no other param's values. fan_in and fan_out are the declared shape's
+// last two dimensions [fan_in, fan_out] (a weight used as `x @ W`); for a
+// vector both are its length, for a scalar both are 1.
+//   init_normal(loc, scale)  N(loc, scale)
+//   init_uniform(low, high)  U(low, high)
+//   glorot_uniform()         U(-a, a), a = sqrt(6 / (fan_in + fan_out))  (Glorot & Bengio 2010)
+//   he_normal()              N(0, sqrt(2 / fan_in))                     (He et al. 2015)
+constexpr std::uint64_t param_init_purpose = 8;
+
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char ch : text) {
+    h ^= ch;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+rng::Generator param_init_stream(std::uint64_t seed, std::string_view name) {
+  std::uint64_t s = seed;
+  s = rng::splitmix64(s) ^ (param_init_purpose * 0x9E3779B97F4A7C15ULL);
+  s = rng::splitmix64(s) ^ fnv1a(name);
+  return rng::Generator(rng::splitmix64(s));
+}
+
 }  // namespace
+
+std::pair<double, double> param_fans(const ad::Shape& shape) {
+  const int r = shape.rank();
+  if (r == 0) return {1.0, 1.0};
+  if (r == 1) return {static_cast<double>(shape[0]), static_cast<double>(shape[0])};
+  return {static_cast<double>(shape[r - 2]), static_cast<double>(shape[r - 1])};
+}
+
+ad::Tensor draw_param_init(std::string_view initializer, const std::vector<double>& args, const ad::Shape& shape,
+                           std::uint64_t seed, std::string_view name) {
+  rng::Generator g = param_init_stream(seed, name);
+  ad::Tensor out(shape);
+  const auto [fan_in, fan_out] = param_fans(shape);
+  double* y = out.data();
+  const std::int64_t n = out.numel();
+  if (initializer == "init_normal" || initializer == "he_normal") {
+    const double loc = initializer == "init_normal" ? args.at(0) : 0.0;
+    const double scale = initializer == "init_normal" ? args.at(1) : std::sqrt(2.0 / fan_in);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = loc + scale * rng::standard_normal(g);
+  } else {
+    double low = 0, high = 0;
+    if (initializer == "init_uniform") {
+      low = args.at(0);
+      high = args.at(1);
+    } else {  // glorot_uniform
+      high = std::sqrt(6.0 / (fan_in + fan_out));
+      low = -high;
+    }
+    for (std::int64_t i = 0; i < n; ++i) y[i] = low + (high - low) * g.uniform_open();
+  }
+  return out;
+}
 
 dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& site, const Value* observed) {
   const ir::Body& b = *f.body;
@@ -161,20 +225,43 @@ void Interpreter::exec_param(Frame& f, const ir::Stmt& stmt) {
   // 2. First use: evaluate the initial value, check it, store it unconstrained.
   const std::string& name = site.name;  // params are named by their statement
   if (!ctx_.store().find(name)) {
-    Value init = eval(f, site.value);
     ad::Shape shape(eval_dims(f, t.dims));
     ad::Tensor y;
-    try {
-      y = ad::broadcast_to(init.var, shape).value();
-    } catch (const std::exception&) {
-      throw RunError(site.span, fmt::format("param '{}': the initial value of shape {} does not fit the declared shape {}",
-                                            name, ad::to_string(init.var.shape()), ad::to_string(shape)));
+    const ir::Expr& init_expr = f.body->expr(site.value);
+    const sig::Signature* initializer =
+        init_expr.op == ir::Op::CallBuiltin && sig::get(init_expr.ref).is_initializer() ? &sig::get(init_expr.ref) : nullptr;
+    if (initializer) {
+      std::vector<double> args;
+      for (std::uint32_t i = 0; i < init_expr.count; ++i) {
+        const std::string what = fmt::format("{}'s {}", initializer->name, initializer->params[i].name);
+        args.push_back(eval_number(f, f.body->operand(init_expr, i), what.c_str()));
+      }
+      if (initializer->name == "init_normal" && !(args.at(1) > 0 && std::isfinite(args[1])))
+        throw RunError(init_expr.span, fmt::format("init_normal's scale must be positive; got {}", args[1]));
+      if (initializer->name == "init_uniform" && !(args.at(0) < args.at(1) && std::isfinite(args[1] - args[0])))
+        throw RunError(init_expr.span, fmt::format("init_uniform's low must be less than its high; got low = {} and high = {}",
+                                                   args[0], args[1]));
+      if (c.name() != constraints::real().name() && initializer->name != "init_uniform")
+        throw RunError(init_expr.span,
+                       fmt::format("param '{}': {}() draws unbounded values, which its constraint ({}) cannot take", name,
+                                   initializer->name, c.name()),
+                       "initialise a bounded param with init_uniform(low, high) inside its bounds, or with a constant");
+      y = draw_param_init(initializer->name, args, shape, ctx_.seed(), name);
+    } else {
+      Value init = eval(f, site.value);
+      try {
+        y = ad::broadcast_to(init.var, shape).value();
+      } catch (const std::exception&) {
+        throw RunError(site.span, fmt::format("param '{}': the initial value of shape {} does not fit the declared shape {}",
+                                              name, ad::to_string(init.var.shape()), ad::to_string(shape)));
+      }
     }
     ad::Tensor ok = c.check(y);
     for (std::int64_t i = 0; i < ok.numel(); ++i)
       if (ok[i] == 0)
         throw RunError(site.span, fmt::format("param '{}': the initial value is outside its support ({})", name, c.name()),
-                       "choose an initial value that satisfies the declared bounds");
+                       initializer ? "init_uniform(low, high) must lie inside the declared bounds"
+                                   : "choose an initial value that satisfies the declared bounds");
     ad::Tensor x = transform->inverse(ctx_.tape().constant(y)).value();
     params::Entry e;
     e.name = name;

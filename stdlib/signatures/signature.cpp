@@ -23,7 +23,8 @@ const Signature& get(BuiltinId id) { return signatures().at(static_cast<std::siz
 std::vector<std::string> names(Callable which) {
   std::vector<std::string> out;
   for (const auto& s : signatures())
-    if (s.callable == which) out.emplace_back(s.name);
+    if (s.callable == which || (which == Callable::Function && s.callable == Callable::Initializer))
+      out.emplace_back(s.name);
   return out;
 }
 

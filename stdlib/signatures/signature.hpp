@@ -15,7 +15,10 @@ namespace vireo::sig {
 using BuiltinId = std::int32_t;
 inline constexpr BuiltinId no_builtin = -1;
 
-enum class Callable : std::uint8_t { Function, Distribution };
+// An Initializer (init_normal, glorot_uniform, …) is valid only as a
+// `param`'s initial value: it is shaped by the param's declared type and drawn
+// from the run's seed in a stream of the parameter's name (runtime/interp/site.cpp).
+enum class Callable : std::uint8_t { Function, Distribution, Initializer };
 
 // The element kind of a result (a function's value, a distribution's sample).
 enum class ValueKind : std::uint8_t {
@@ -59,6 +62,8 @@ enum class ShapeRule : std::uint8_t {
   CategoricalBatch,  // batch = probs/logits without their last dimension
   VectorEvent,       // MultivariateNormal: event [D] = loc's last dim; batch = loc[:-1] with matrix[:-2]
   SimplexEvent,      // Dirichlet: event [K] = concentration's last dim; batch = the rest
+  // initialisers: the shape of the param they initialise (the checker's check_param)
+  ParamShape,
 };
 
 // Whether a function's result element may combine several elements of its
@@ -115,6 +120,7 @@ struct Signature {
   std::string_view summary;      // one line, for help texts
 
   bool is_distribution() const { return callable == Callable::Distribution; }
+  bool is_initializer() const { return callable == Callable::Initializer; }
   // "(loc, scale)", "(total_count, probs | logits)", "(value, dims…)"
   std::string describe_params() const;
   // "Normal(loc, scale)"

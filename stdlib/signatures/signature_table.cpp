@@ -44,6 +44,12 @@ Signature variadic(Signature s, int min, std::string_view what) {
   return s;
 }
 
+Signature initializer(std::string_view name, std::vector<Parameter> ps, std::string_view summary) {
+  Signature s = fn(name, std::move(ps), K::Real, R::ParamShape, summary);
+  s.callable = C::Initializer;
+  return s;
+}
+
 Signature dist(std::string_view name, std::vector<Parameter> ps, S support, bool discrete, bool reparam,
                std::string_view summary, R shape = R::Batch, int event_rank = 0) {
   Signature s;
@@ -99,6 +105,13 @@ std::vector<Signature> make_table() {
       fn("one_hot", {req("x"), req("num_classes")}, K::Int, R::OneHot, "indicator vectors of integer classes"),
       fn("size", {req("x"), opt("dim", "0")}, K::Int, R::Size, "length of a dimension (the first by default)"),
       fn("detach", {req("x")}, K::SameAsFirst, R::SameAsFirst, "x with no gradient flowing through it"),
+      // ---- random initialisers: only as a param's initial value (`param W: real[4, 3] = glorot_uniform()`);
+      //      fan_in, fan_out = the declared shape's last two dims (a vector: its length twice; a scalar: 1)
+      initializer("init_normal", {req("loc", D::Real), req("scale", D::Positive)}, "independent Normal(loc, scale) draws"),
+      initializer("init_uniform", {req("low", D::Real, "high"), req("high", D::Real)},
+                  "independent Uniform(low, high) draws"),
+      initializer("glorot_uniform", {}, "Uniform(-a, a), a = sqrt(6 / (fan_in + fan_out))"),
+      initializer("he_normal", {}, "Normal(0, sqrt(2 / fan_in))"),
 
       // ---- distributions
       dist("Normal", {req("loc", D::Real), req("scale", D::Positive)}, S::Real, false, true, "Gaussian"),

@@ -4,6 +4,9 @@
 
 #include <fstream>
 #include <iterator>
+#include <sstream>
+#include <vector>
+#include <cmath>
 #include <string>
 
 #include "cli/vireo_process.hpp"
@@ -151,4 +154,113 @@ model {
   BOOST_TEST(has(r.err, "soft             factor"), r.err);
   fs::remove(model);
   fs::remove(data);
+}
+
+// Issue 16, item 1: a tiny regression whose weight matrix starts from
+// glorot_uniform() fits from the CLI; the same --seed gives the same run
+// (bit for bit), another seed another start.
+BOOST_AUTO_TEST_CASE(glorot_initialised_weights_fit_from_the_cli) {
+  fs::path model = write_temp("glorot.vireo", R"(data { N: int  x: real[N, 4]  y: real[N, 3] }
+model {
+  param W: real[4, 3] = glorot_uniform()
+  param b: real[3] = init_normal(0, 0.1)
+  plate data(N) {
+    observe y: real[3] ~ Normal(x @ W + b, 0.5)
+  }
+}
+)");
+  // y = x @ W* with W*[k][j] = k - j, no noise: the fit must find W*.
+  std::string xs, ys;
+  for (int i = 0; i < 12; ++i) {
+    double x[4];
+    for (int k = 0; k < 4; ++k) x[k] = std::sin(1.3 * i + 0.7 * k + 0.1 * i * k);
+    xs += std::string(i ? ", " : "") + "[";
+    ys += std::string(i ? ", " : "") + "[";
+    for (int k = 0; k < 4; ++k) xs += (k ? ", " : "") + std::to_string(x[k]);
+    for (int j = 0; j < 3; ++j) {
+      double y = 0;
+      for (int k = 0; k < 4; ++k) y += x[k] * (k - j);
+      ys += (j ? ", " : "") + std::to_string(y);
+    }
+    xs += "]";
+    ys += "]";
+  }
+  fs::path data = write_temp("glorot.json", "{\"N\": 12, \"x\": [" + xs + "], \"y\": [" + ys + "]}");
+  const std::string files = "'" + model.string() + "' --data '" + data.string() + "'";
+  Run a = vireo("run " + files + " --steps 1500 --lr 0.05 --seed 4");
+  BOOST_TEST_REQUIRE(a.status == 0, a.err);
+  // The learned W is row-major: W[0] = (0, -1, -2), W[3] = (3, 2, 1).
+  BOOST_TEST(has(a.out, "W  model  [4, 3]"), a.out);
+  Run b = vireo("run " + files + " --steps 1500 --lr 0.05 --seed 4");
+  BOOST_TEST(a.out == b.out);
+  Run start4 = vireo("run " + files + " --steps 1 --lr 1e-9 --seed 4");
+  Run start5 = vireo("run " + files + " --steps 1 --lr 1e-9 --seed 5");
+  BOOST_TEST(start4.status == 0, start4.err);
+  BOOST_TEST(start4.out != start5.out);
+  const std::string line = a.out.substr(a.out.find("W  model  [4, 3]"));
+  std::istringstream in(line.substr(std::string("W  model  [4, 3]").size()));
+  std::vector<double> w(12);
+  for (double& v : w) in >> v;
+  for (int k = 0; k < 4; ++k)
+    for (int j = 0; j < 3; ++j) BOOST_TEST(std::abs(w[k * 3 + j] - (k - j)) < 0.05, "W[" << k << "][" << j << "] " << w[k * 3 + j]);
+  fs::remove(model);
+  fs::remove(data);
+}
+
+namespace {
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+// Issue 16, item 2: mini-batches as shuffled epochs. N = 12, B = 5: the
+// batch of step 2 (positions 10..14) straddles the first epoch boundary.
+// Resuming after step 3 (saved params, then 4 more steps) prints and writes
+// what 7 steps at once do; --diagnose and --grad-var evaluate without moving
+// the epochs; --epochs E runs ceil(E·N/B) steps and shows the epoch.
+BOOST_AUTO_TEST_CASE(epochs_resume_bit_for_bit_and_count_steps) {
+  fs::path model = write_temp("epochs.vireo", R"(data { N: int  y: real[N] }
+model {
+  mu ~ Normal(0, 10)
+  plate data(N, subsample = 5) as idx {
+    z ~ Normal(mu, 1)
+    observe y[idx] ~ Normal(z, 0.5)
+  }
+}
+)");
+  fs::path data = write_temp("epochs.json", R"({"N": 12, "y": [1.2, -0.3, 2.5, 0.8, -1.1, 0.4, 1.9, 0.0, 3.1, -0.7, 0.6, 1.4]})");
+  fs::path whole = write_temp("epochs_whole.json", ""), half = write_temp("epochs_half.json", ""),
+           resumed = write_temp("epochs_resumed.json", "");
+  const std::string base = "run '" + model.string() + "' --data '" + data.string() + "' --seed 3 --num-draws 20 --average-last 0 ";
+  Run a = vireo(base + "--steps 7 --save-params '" + whole.string() + "'");
+  Run b = vireo(base + "--steps 3 --save-params '" + half.string() + "'");
+  Run c = vireo(base + "--steps 4 --load-params '" + half.string() + "' --save-params '" + resumed.string() + "'");
+  BOOST_TEST_REQUIRE((a.status == 0 && b.status == 0 && c.status == 0), a.err << b.err << c.err);
+  BOOST_TEST(read_all(whole) == read_all(resumed));
+  BOOST_TEST(a.out == c.out);
+  BOOST_TEST(has(c.err, "step 4/4  epoch 3  elbo"), c.err);  // step 7 starts at position 30: epoch 3
+  // Evaluations do not advance the epochs.
+  Run d = vireo(base + "--steps 7 --diagnose 3 --grad-var 3");
+  BOOST_TEST(d.status == 0, d.err);
+  BOOST_TEST(d.out.substr(0, a.out.size()) == a.out);
+  // Independent draws are another fit.
+  Run i = vireo(base + "--steps 7 --subsample independent");
+  BOOST_TEST(i.status == 0, i.err);
+  BOOST_TEST(i.out != a.out);
+  BOOST_TEST(!has(i.err, "  epoch "), i.err);
+  // --epochs 2: ceil(24 / 5) = 5 steps.
+  Run e = vireo(base + "--epochs 2");
+  BOOST_TEST(e.status == 0, e.err);
+  BOOST_TEST(has(e.err, ", 5 steps, seed 3"), e.err);
+  BOOST_TEST(has(e.err, "step 5/5  epoch 2  elbo"), e.err);
+  Run both = vireo(base + "--epochs 2 --steps 5");
+  BOOST_TEST(both.status == 1);
+  BOOST_TEST(has(both.err, "--steps and --epochs both say how long to train"), both.err);
+  fs::path plain = write_temp("no_subsample.vireo", "data { N: int  y: real[N] }\nmodel {\n  mu ~ Normal(0, 10)\n"
+                                                    "  plate data(N) {\n    observe y ~ Normal(mu, 1)\n  }\n}\n");
+  Run none = vireo("run '" + plain.string() + "' --data '" + data.string() + "' --epochs 2");
+  BOOST_TEST(none.status == 1);
+  BOOST_TEST(has(none.err, "--epochs counts passes over a subsampled plate, and this model has none"), none.err);
+  for (const auto& p : {model, data, whole, half, resumed, plain}) fs::remove(p);
 }

@@ -23,6 +23,12 @@ BOOST_AUTO_TEST_CASE(every_builtin_of_the_language_is_a_row) {
     BOOST_TEST(s->is_distribution(), d);
     BOOST_TEST(sig::get(s->id).name == d);
   }
+  for (const char* i : {"init_normal", "init_uniform", "glorot_uniform", "he_normal"}) {
+    const sig::Signature* s = sig::find(i);
+    BOOST_TEST_REQUIRE(s, i);
+    BOOST_TEST(s->is_initializer(), i);  // valid only as a param's initial value
+  }
+  BOOST_TEST(sig::find("init_normal")->describe() == "init_normal(loc, scale)");
   BOOST_TEST(sig::find("Normal")->describe() == "Normal(loc, scale)");
   BOOST_TEST(sig::find("Binomial")->describe() == "Binomial(total_count, probs | logits)");
   BOOST_TEST(sig::find("MultivariateNormal")->describe() == "MultivariateNormal(loc, covariance_matrix | scale_tril)");
