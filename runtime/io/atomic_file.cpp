@@ -91,7 +91,46 @@ std::string keep_previous(const fs::path& target) {
 
 }  // namespace
 
-void write_files_atomically(const std::vector<std::pair<fs::path, std::string_view>>& files) {
+namespace {
+
+// A target that is not a file but a stream (a terminal, /dev/stdout, a
+// pipe): it cannot be replaced, only written to.
+bool is_stream(const fs::path& target) {
+  struct stat st {};
+  if (::stat(target.c_str(), &st) != 0) return false;  // absent (or unreadable): a file to create
+  return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+void write_stream(const fs::path& target, std::string_view contents) {
+  int fd = ::open(target.c_str(), O_WRONLY);
+  if (fd < 0) fail(target, "open", errno);
+  const char* p = contents.data();
+  std::size_t left = contents.size();
+  while (left > 0) {
+    ssize_t k = ::write(fd, p, left);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      fail(target, "write", err);
+    }
+    p += k;
+    left -= static_cast<std::size_t>(k);
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+void write_files_atomically(const std::vector<std::pair<fs::path, std::string_view>>& all) {
+  // Streams (`--draws /dev/stdout`) are written in place, after every file
+  // has been replaced: renaming over one would put a file where the device was.
+  std::vector<std::pair<fs::path, std::string_view>> files, streams;
+  for (const auto& f : all) (is_stream(f.first) ? streams : files).push_back(f);
+  if (files.empty()) {
+    for (const auto& [path, contents] : streams) write_stream(path, contents);
+    return;
+  }
   const std::size_t n = files.size();
   std::vector<std::string> temps, previous;
   auto remove_all = [](const std::vector<std::string>& names) {
@@ -137,6 +176,7 @@ void write_files_atomically(const std::vector<std::pair<fs::path, std::string_vi
     ::fsync(fd);
     ::close(fd);
   }
+  for (const auto& [path, contents] : streams) write_stream(path, contents);
 }
 
 void write_file_atomically(const fs::path& path, std::string_view contents) {

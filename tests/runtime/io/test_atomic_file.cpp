@@ -10,6 +10,8 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <thread>
+#include <sys/stat.h>
 
 #include "runtime/io/atomic_file.hpp"
 
@@ -95,5 +97,28 @@ BOOST_AUTO_TEST_CASE(a_missing_folder_fails_before_anything_is_replaced) {
   BOOST_TEST(msg.find((d / "no" / "b.json").string()) != std::string::npos, msg);
   BOOST_TEST(read_file(d / "a.csv") == "old a");
   BOOST_TEST(strays(d, {"a.csv"}).empty());
+  fs::remove_all(d);
+}
+
+// `--draws /dev/stdout`: a target that is a stream (here a FIFO, reached
+// through a symlink as /dev/stdout is) is written in place, after the files;
+// renaming over it would have put a file where the device was.
+BOOST_AUTO_TEST_CASE(a_stream_target_is_written_in_place) {
+  fs::path d = fresh_dir("stream");
+  const fs::path fifo = d / "pipe", link = d / "stdout";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  fs::create_symlink(fifo, link);
+  std::string got;
+  std::thread reader([&] {
+    std::ifstream in(fifo);
+    got.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  });
+  write_files_atomically({{d / "a.csv", "new a"}, {link, "to the stream"}});
+  reader.join();
+  BOOST_TEST(got == "to the stream");
+  BOOST_TEST(fs::is_symlink(link));
+  BOOST_TEST(fs::is_fifo(fifo));
+  BOOST_TEST(read_file(d / "a.csv") == "new a");
+  BOOST_TEST(strays(d, {"a.csv", "pipe", "stdout"}).empty());
   fs::remove_all(d);
 }
