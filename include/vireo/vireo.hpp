@@ -483,6 +483,20 @@ class Fit {
   double step();
   // `n` steps; `progress(step, n, running_elbo)` after each one (may be empty).
   void run(long n, const std::function<void(long, long, double)>& progress = {});
+  // The same, stoppable: `keep_going(step, n, running_elbo)` after each
+  // step; false ends the run cleanly after that step (the step is applied;
+  // steps_taken() counts it). Returns the steps this call took (n unless
+  // stopped). A run stopped before its averaging window (the last
+  // average_last of the steps the fit would have taken) leaves the last
+  // iterate; one stopped inside it ends on the mean of the window's steps
+  // that ran, the last iterate kept for training to resume from. Either way
+  // save_params then load_params into a fresh Fit and run the remaining
+  // steps: stopped before the window, that gives the same bytes as one
+  // uninterrupted run(n) (stopped inside it, the resumed run averages only
+  // its own steps, as any run that starts inside its window does).
+  //   fit.run_while(1000, [&](long, long, double) { return !cancelled; });
+  //   fit.save_params("p.json");  // later: load_params, run_while(1000 - fit.steps_taken(), …)
+  long run_while(long n, const std::function<bool(long, long, double)>& keep_going);
   long steps_taken() const;  // applied and refused, including steps before a load_params
   // The subsampled plates the model and guide open, by name: (N, B). Before
   // this Fit's first step, runs one execution that changes nothing; after

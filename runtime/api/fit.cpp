@@ -351,24 +351,37 @@ double Fit::step() {
 }
 
 void Fit::run(long n, const std::function<void(long, long, double)>& progress) {
+  run_while(n, [&](long i, long total, double elbo) {
+    if (progress) progress(i, total, elbo);
+    return true;
+  });
+}
+
+long Fit::run_while(long n, const std::function<bool(long, long, double)>& keep_going) {
   Impl& f = *impl_;
   // The averaging window is the last average_last of all the steps the fit
   // will have taken, those before a load too, so that a resumed fit averages
   // the steps an uninterrupted one would. Iterates before this run are not
   // kept: a run that starts inside its window averages its own steps only.
   // Nothing to fit: the elimination is the posterior (draws and evidence compute it).
-  if (f.exact) return;
+  if (f.exact) return 0;
   const long averaged = std::min(n, infer::averaged_steps(f.steps + n, *f.options.average_last));
   infer::IterateAverage average;
+  long ran = 0;
   for (long i = 0; i < n; ++i) {
     step();
+    ++ran;
     if (i >= n - averaged) average.add(f.store);
-    if (progress) progress(i + 1, n, running_elbo());
+    // Stopped by the host: the run ends after this step, the window cut
+    // short where it was (the iterates of it that ran are averaged; none
+    // when it stopped before the window, leaving the last iterate).
+    if (keep_going && !keep_going(i + 1, n, running_elbo())) break;
   }
-  if (average.count() == 0) return;
+  if (average.count() == 0) return ran;
   params::ParamStore last = f.store;
   average.write(f.store);
   f.iterate = std::move(last);
+  return ran;
 }
 
 void Fit::Impl::resume_iterate() {

@@ -221,6 +221,56 @@ BOOST_AUTO_TEST_CASE(resume_is_bit_for_bit) {
   }
 }
 
+// A host stops a fit from its progress callback (run_while returning false)
+// at step 37 of 100, saves it, and a fresh Fit resumes it for the other 63:
+// the same bytes as 100 steps in one go — the stop fell before the
+// averaging window (the last 25 steps), so the resumed run averages the
+// steps the uninterrupted one does.
+BOOST_AUTO_TEST_CASE(stopped_fit_resumes_bit_for_bit) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_json_file(m, examples + "eight_schools.json");
+  vireo::FitOptions o;
+  o.seed = 5;
+  o.average_last = 0.25;
+  vireo::Fit whole(m, d, o);
+  whole.run(100);
+
+  fs::path saved = temp("stopped_at_37.json");
+  {
+    vireo::Fit first(m, d, o);
+    long last_seen = 0;
+    const long ran = first.run_while(100, [&](long i, long total, double) {
+      BOOST_TEST(total == 100);
+      last_seen = i;
+      return i < 37;
+    });
+    BOOST_TEST(ran == 37);
+    BOOST_TEST(last_seen == 37);
+    BOOST_TEST(first.steps_taken() == 37);
+    BOOST_TEST(first.elbo_history().size() == 37u);
+    first.save_params(saved.string());
+  }
+  vireo::Fit second(m, d, o);
+  second.load_params(saved.string());
+  BOOST_TEST(second.steps_taken() == 37);
+  BOOST_TEST(second.run_while(100 - second.steps_taken(), {}) == 63);
+  BOOST_TEST(second.steps_taken() == 100);
+  BOOST_TEST(second.params_json() == whole.params_json());
+  BOOST_TEST(second.draws(20).to_csv() == whole.draws(20).to_csv());
+  BOOST_TEST(second.summarize(50).to_json() == whole.summarize(50).to_json());
+  fs::remove(saved);
+
+  // Stopped inside the window (step 90 of 100, window 76..100): it ends on
+  // the mean of steps 76..90, and the saved file keeps the last iterate to
+  // resume from.
+  vireo::Fit inside(m, d, o);
+  BOOST_TEST(inside.run_while(100, [](long i, long, double) { return i < 90; }) == 90);
+  vireo::Fit plain(m, d, o);
+  plain.run(90);  // its own window: steps 68..90
+  BOOST_TEST(inside.params_json() != plain.params_json());
+  BOOST_TEST(inside.steps_taken() == 90);
+}
+
 // auto_mvn's default plateau:100 schedule decides when to decay from the
 // ELBOs it has seen: a save holds its record, so a fit split by a save and a
 // load decides at the same step and gives the same bytes — split inside a
