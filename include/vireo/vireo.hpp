@@ -606,6 +606,61 @@ class Fit {
 // run fails.
 DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64_t seed = 0, int max_depth = 200);
 
+// The model's joint log density and its gradient at latent values the host
+// chooses, for hosts that bring their own optimiser or sampler (what Stan's
+// model_base offers: log_prob, its gradient, and the transforms between
+// constrained and unconstrained values). Each latent site is a slice of one
+// unconstrained vector, in program order (sites()), mapped onto its support
+// by the transform automatic guides use (positive: exp, interval: scaled
+// logistic, simplex: stick-breaking, …). log_density is the sum of every
+// sample and observe site's log-density (scaled by plates and `scale`
+// blocks, as in the ELBO; `factor`s included) at those values, plus with
+// `jacobian` the log |det J| of the transforms — the density of the
+// unconstrained vector, what a sampler needs; without it, the density of the
+// constrained values, whose maximum is the MAP. The gradient comes from the
+// reverse-mode AD, one backward pass. `param`s keep their initial values.
+// Only for models whose latent sites are continuous and fixed in number,
+// name and shape, with no subsampled plate: the constructor runs the model
+// forward twice (seeds 0 and 1) and throws vireo::Error (kind Usage) naming
+// the site that is discrete, or that differs between the runs (also, kind
+// Run, when an evaluation meets other sites). Not thread-safe: one
+// LogDensity per thread (each owns its tape).
+//   vireo::LogDensity ld(model, data);
+//   std::vector<double> x(ld.dimension(), 0.0), g;
+//   double lp = ld.log_density(x, &g);             // g: ∂lp/∂x
+//   auto values = ld.constrain(x);                 // {"mu": …, "tau": …}
+class LogDensity {
+ public:
+  struct Site {
+    std::string name;                                // `x`, `x[3]` inside loops
+    std::vector<std::int64_t> shape;                 // on the constrained scale
+    std::string constraint;                          // "real", "positive", "simplex", …
+    std::vector<std::int64_t> unconstrained_shape;   // simplex of K: K − 1
+    std::size_t offset = 0, size = 0;                // its slice of the unconstrained vector
+  };
+  LogDensity(const Model& model, const Data& data);
+  LogDensity(LogDensity&&) noexcept;
+  LogDensity& operator=(LogDensity&&) noexcept;
+  ~LogDensity();
+
+  const std::vector<Site>& sites() const;
+  std::size_t dimension() const;  // the length of the unconstrained vector
+  // The log density at `unconstrained` (dimension() values; else Error of
+  // kind Usage) and, when `gradient` is given, its gradient there.
+  double log_density(const std::vector<double>& unconstrained, std::vector<double>* gradient = nullptr,
+                     bool jacobian = true);
+  // The sites' values on their constrained scale, by site name (row-major).
+  std::map<std::string, Array> constrain(const std::vector<double>& unconstrained);
+  // The inverse: every latent site's value (shape as sites() says, inside its
+  // support; else Error of kind Usage naming the site) to the vector.
+  std::vector<double> unconstrain(const std::map<std::string, Array>& constrained);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 // Per-site summaries of any draw table (sample_prior's, or Fit::draws'
 // without the fit's ELBO and learned parameters; Fit::summarize adds them).
 Summary summarize(const DrawTable& table);
