@@ -482,6 +482,7 @@ class Fit {
   // parameters are those of the last good step.
   double step();
   // `n` steps; `progress(step, n, running_elbo)` after each one (may be empty).
+  // What a progress callback returns is ignored here: to stop, use run_while.
   void run(long n, const std::function<void(long, long, double)>& progress = {});
   // The same, stoppable: `keep_going(step, n, running_elbo)` after each
   // step; false ends the run cleanly after that step (the step is applied;
