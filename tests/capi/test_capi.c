@@ -90,7 +90,15 @@ static void fit_eight_schools(void) {
     CHECK(mean > -10 && mean < 20 && sd > 0);
   }
   CHECK(vireo_fit_draws_csv(fit, 10, &csv) == VIREO_OK);
-  CHECK(csv != NULL && strncmp(csv, "mu", 2) == 0 || (csv && strstr(csv, "mu") != NULL));
+  CHECK(csv != NULL);
+  if (csv) {
+    /* A header naming mu, then one line per draw. */
+    long lines = 0;
+    const char* c;
+    for (c = csv; *c; ++c) lines += *c == '\n';
+    CHECK(strstr(csv, "mu") != NULL && strstr(csv, "mu") < strchr(csv, '\n'));
+    CHECK(lines == 11);
+  }
   vireo_fit_free(fit);
   vireo_data_free(data);
   free(data_text);
@@ -160,7 +168,7 @@ static void misuse_is_a_status(void) {
 }
 
 int main(void) {
-  CHECK(strcmp(vireo_version(), "0.1") == 0 || strlen(vireo_version()) > 0);
+  CHECK(strchr(vireo_version(), '.') != NULL);
   CHECK(vireo_last_error_kind() == VIREO_OK && strcmp(vireo_last_error_message(), "") == 0);
   fit_eight_schools();
   syntax_error_has_its_place();
