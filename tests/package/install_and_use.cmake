@@ -25,10 +25,19 @@ run(${CMAKE_COMMAND} --install ${BUILD} --prefix ${prefix})
 # Only the public headers are installed.
 file(GLOB_RECURSE headers RELATIVE ${prefix}/include ${prefix}/include/*)
 foreach(h IN LISTS headers)
-  if(NOT h MATCHES "^vireo/[a-z_]+\\.hpp$")
+  if(NOT h MATCHES "^vireo/[a-z_]+\\.(hpp|h)$")
     message(FATAL_ERROR "an internal header was installed: ${h}")
   endif()
 endforeach()
+
+# The C API: its header and the shared library libvireo_c.so.
+if(NOT EXISTS ${prefix}/include/vireo/vireo.h)
+  message(FATAL_ERROR "vireo/vireo.h (the C API) was not installed")
+endif()
+file(GLOB_RECURSE c_libs ${prefix}/lib*/libvireo_c.so)
+if(NOT c_libs)
+  message(FATAL_ERROR "libvireo_c.so (the C API) was not installed")
+endif()
 
 # 1. find_package(vireo)
 run(${CMAKE_COMMAND} -S ${SOURCE}/tests/package/host -B ${WORK}/host -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -1,0 +1,144 @@
+/* Vireo's C API: the embedding API of vireo.hpp for C and for any language
+ * with a C foreign-function interface (Python's ctypes, Rust, Go, Julia, …).
+ * Plain C (C99 or later; also compiles as C++), implemented in
+ * runtime/api/c_api.cpp on top of vireo.hpp. Linked from libvireo (the
+ * packaged library) or from the shared library libvireo_c.so.
+ *
+ * Rules:
+ * - Handles are opaque. Every vireo_*_new / vireo_*_from_* that gives one
+ *   has its vireo_*_free, which accepts NULL. A Data or Fit keeps what it
+ *   needs of its Model alive: the model may be freed first.
+ * - Every function returns a status (vireo_status): VIREO_OK (0) or the
+ *   kind of the failure, and writes its results through out-pointers only on
+ *   success. No C++ exception ever crosses this boundary. A NULL handle or
+ *   out-pointer, or a handle used against its rules, returns VIREO_USAGE.
+ *   Exceptions: vireo_version() and the vireo_last_error_* accessors, which
+ *   cannot fail and return their value directly.
+ * - Strings RETURNED are never freed by the caller. A string read from a
+ *   handle (the summary's JSON, the draws' CSV) is owned by that handle and
+ *   stays valid until the next call on the handle that returns a string, or
+ *   until the handle is freed. The last error's strings are owned by the
+ *   library, one record per thread, and stay valid until the next failing
+ *   call on that thread. Strings PASSED IN are copied: the caller keeps them.
+ *   Strings are NUL-terminated UTF-8.
+ * - Handles are not synchronised: use each one from one thread at a time.
+ *   One model may feed fits on several threads.
+ *
+ *   vireo_model* m; vireo_data* d; vireo_options* o; vireo_fit* f;
+ *   const char* json;
+ *   if (vireo_model_from_file("coin.vireo", &m) != VIREO_OK) {
+ *     fprintf(stderr, "%s", vireo_last_error_message()); return 1;
+ *   }
+ *   vireo_data_from_json_string(m, "{\"N\": 3, \"y\": [1, 0, 1]}", &d);
+ *   vireo_options_new(&o); vireo_options_set_seed(o, 1);
+ *   vireo_fit_new(m, d, o, &f);
+ *   vireo_fit_run(f, 2000, NULL, NULL);
+ *   vireo_fit_summary_json(f, 1000, &json);   (owned by f)
+ *   vireo_fit_free(f); vireo_options_free(o); vireo_data_free(d); vireo_model_free(m);
+ */
+#ifndef VIREO_VIREO_H
+#define VIREO_VIREO_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define VIREO_C_API __declspec(dllexport)
+#else
+#define VIREO_C_API __attribute__((visibility("default")))
+#endif
+
+/* The status of every call; also the kind of the last error
+ * (vireo::Error::Kind + 1). */
+typedef enum vireo_status {
+  VIREO_OK = 0,
+  VIREO_MODEL = 1,    /* the .vireo text cannot be read, parsed or checked */
+  VIREO_DATA = 2,     /* the data do not match the data block (or cannot be read) */
+  VIREO_RUN = 3,      /* running the model or guide failed */
+  VIREO_OPTIONS = 4,  /* a fit option is unknown or refused */
+  VIREO_IO = 5,       /* a file could not be read or written */
+  VIREO_USAGE = 6,    /* NULL where a handle or pointer was needed, an argument out of range */
+  VIREO_INTERNAL = 7  /* anything else (out of memory, a bug): the message says what */
+} vireo_status;
+
+typedef struct vireo_model vireo_model;
+typedef struct vireo_data vireo_data;
+typedef struct vireo_options vireo_options;
+typedef struct vireo_fit vireo_fit;
+
+/* "0.1": the library's version (compare with VIREO_VERSION_STRING of vireo.hpp). */
+VIREO_C_API const char* vireo_version(void);
+
+/* The last failure on this thread. message: rendered as vireo::Error::what()
+ * (file:line:col: error: message, the source line, a caret, the hint, for
+ * every diagnostic); "" when no call has failed. kind: the vireo_status it
+ * returned. file/line/column/hint: those of its first diagnostic ("" and 0
+ * when there is none). Valid until the next failing call on this thread. */
+VIREO_C_API const char* vireo_last_error_message(void);
+VIREO_C_API int vireo_last_error_kind(void);
+VIREO_C_API const char* vireo_last_error_file(void);
+VIREO_C_API int vireo_last_error_line(void);
+VIREO_C_API int vireo_last_error_column(void);
+VIREO_C_API const char* vireo_last_error_hint(void);
+
+/* Models: read, parsed and checked. `name` is the file name used in
+ * messages (NULL: "<string>"). */
+VIREO_C_API int vireo_model_from_file(const char* path, vireo_model** out);
+VIREO_C_API int vireo_model_from_string(const char* text, const char* name, vireo_model** out);
+VIREO_C_API void vireo_model_free(vireo_model* model);
+
+/* Data for one model, from JSON text (`name` names it in messages; NULL:
+ * "<data>") or a JSON file, checked against the model's data block. */
+VIREO_C_API int vireo_data_from_json_string(const vireo_model* model, const char* json, const char* name,
+                                            vireo_data** out);
+VIREO_C_API int vireo_data_from_json_file(const vireo_model* model, const char* path, vireo_data** out);
+VIREO_C_API void vireo_data_free(vireo_data* data);
+
+/* Fit options: a handle holding vireo::FitOptions, every field at its
+ * default (the guide's defaults for those vireo.hpp leaves unset). Setters
+ * take the names of vireo.hpp's FitOptions (guide "auto_normal", …; elbo
+ * "trace", …; optim "adam", …; init "median", …); a name is checked when
+ * the fit is made (vireo_fit_new returns VIREO_OPTIONS). An empty string
+ * restores the default of guide and elbo. lr <= 0 and particles <= 0 are
+ * refused here (VIREO_USAGE). */
+VIREO_C_API int vireo_options_new(vireo_options** out);
+VIREO_C_API void vireo_options_free(vireo_options* options);
+VIREO_C_API int vireo_options_set_guide(vireo_options* options, const char* guide);
+VIREO_C_API int vireo_options_set_elbo(vireo_options* options, const char* elbo);
+VIREO_C_API int vireo_options_set_optim(vireo_options* options, const char* optim);
+VIREO_C_API int vireo_options_set_init(vireo_options* options, const char* init);
+VIREO_C_API int vireo_options_set_lr(vireo_options* options, double lr);
+VIREO_C_API int vireo_options_set_particles(vireo_options* options, int particles);
+VIREO_C_API int vireo_options_set_seed(vireo_options* options, uint64_t seed);
+
+/* A fit of the model's guide to the data. options may be NULL (defaults);
+ * it is copied: free it or change it afterwards at will. */
+VIREO_C_API int vireo_fit_new(const vireo_model* model, const vireo_data* data, const vireo_options* options,
+                              vireo_fit** out);
+VIREO_C_API void vireo_fit_free(vireo_fit* fit);
+
+/* Called after each step of vireo_fit_run: the step (1 … total), total,
+ * the running ELBO, and the caller's `user` pointer. */
+typedef void (*vireo_progress_fn)(long step, long total, double running_elbo, void* user);
+
+/* `steps` SVI steps (vireo::Fit::run: the last tenth averaged); progress
+ * may be NULL. steps < 0 is VIREO_USAGE. */
+VIREO_C_API int vireo_fit_run(vireo_fit* fit, long steps, vireo_progress_fn progress, void* user);
+/* One step; its ELBO estimate in *elbo (may be NULL). */
+VIREO_C_API int vireo_fit_step(vireo_fit* fit, double* elbo);
+/* The running ELBO (NaN before any step). */
+VIREO_C_API int vireo_fit_running_elbo(const vireo_fit* fit, double* elbo);
+/* vireo::Fit::summarize(draws).to_json(): {"site": {"shape", "mean", "sd",
+ * "q05", "q50", "q95", …}, …, "elbo": x, …}. Owned by fit. draws >= 1. */
+VIREO_C_API int vireo_fit_summary_json(vireo_fit* fit, long draws, const char** json);
+/* vireo::Fit::draws(draws).to_csv(): a header line, one line per draw. Owned by fit. */
+VIREO_C_API int vireo_fit_draws_csv(vireo_fit* fit, long draws, const char** csv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIREO_VIREO_H */
