@@ -318,7 +318,8 @@ Elimination eliminate(interp::Context& ctx, const std::set<ir::SiteId>& sites, c
           "only: mark one `with enumerate(none)`",
           e.locals.front().name, s.name));
   }
-  const std::set<std::string>& mixing = mixing_plates(ctx.graph());
+  // The graph's mixing plates (a static analysis), needed only with local sites.
+  const std::set<std::string> mixing = e.local_frames.empty() ? std::set<std::string>{} : mixing_plates(ctx.graph());
   for (const auto& f : e.local_frames)
     if (mixing.count(f.name))
       throw std::runtime_error(fmt::format(
