@@ -40,6 +40,22 @@ int create_beside(const fs::path& target, const char* tag, std::string& name) {
   return ::mkstemp(name.data());
 }
 
+// Writes all of `contents` to `fd`; false (errno set) on failure.
+bool write_all(int fd, std::string_view contents) {
+  const char* p = contents.data();
+  std::size_t left = contents.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 // Phase 1: `contents` in a fresh temporary beside `target`, on disk; its name.
 std::string write_temporary(const fs::path& target, std::string_view contents) {
   std::string name;
@@ -51,17 +67,7 @@ std::string write_temporary(const fs::path& target, std::string_view contents) {
     ::unlink(name.c_str());
     fail(target, what, err);
   };
-  const char* p = contents.data();
-  std::size_t left = contents.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      abandon("write");
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  if (!write_all(fd, contents)) abandon("write");
   if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) abandon("flush");
   if (::close(fd) != 0) {
     int err = errno;
@@ -104,18 +110,10 @@ bool is_stream(const fs::path& target) {
 void write_stream(const fs::path& target, std::string_view contents) {
   int fd = ::open(target.c_str(), O_WRONLY);
   if (fd < 0) fail(target, "open", errno);
-  const char* p = contents.data();
-  std::size_t left = contents.size();
-  while (left > 0) {
-    ssize_t k = ::write(fd, p, left);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      fail(target, "write", err);
-    }
-    p += k;
-    left -= static_cast<std::size_t>(k);
+  if (!write_all(fd, contents)) {
+    int err = errno;
+    ::close(fd);
+    fail(target, "write", err);
   }
   ::close(fd);
 }
