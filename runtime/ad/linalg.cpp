@@ -82,6 +82,21 @@ void product_backward(const double* A, const double* B, const double* G, double*
   }
 }
 
+// A batch of rows against one matrix — `z @ W` inside a plate, z [B, k] of
+// per-element vectors, or [B, n, k] @ [k, m] — is one [B·n, k] @ [k, m]
+// product: the batch elements' rows lie one after another in A and in C, so
+// a single gemm (and, backward, two) replaces B gemv calls and B outer
+// products. Returns B·n when the right operand is one matrix (its batch axes,
+// if any, all of size 1), else 0.
+std::int64_t folded_rows(const MatmulDims& d, const Shape& b) {
+  if (b.rank() < 2) return 0;
+  for (int i = 0; i < d.batch_b.rank(); ++i)
+    if (d.batch_b[i] != 1) return 0;
+  std::int64_t batch = 1;
+  for (int i = 0; i < d.batch_out.rank(); ++i) batch *= d.batch_out[i];
+  return batch > 1 ? batch * d.n : 0;
+}
+
 void matmul_backward(Tape& t, const Node& nd) {
   const Node& na = t.node(nd.in[0]);
   const Node& nb = t.node(nd.in[1]);
@@ -91,6 +106,10 @@ void matmul_backward(Tape& t, const Node& nd) {
   const double* G = t.adj(nd);
   double* gA = na.adj >= 0 ? t.adj(na) : nullptr;
   double* gB = nb.adj >= 0 ? t.adj(nb) : nullptr;
+  if (const std::int64_t rows = folded_rows(d, nb.shape)) {
+    product_backward(A, B, G, gA, gB, rows, d.k, d.m);
+    return;
+  }
   const std::int64_t sa = d.n * d.k, sb = d.k * d.m, so = d.n * d.m;
   detail::broadcast_loop<2>(d.batch_out, {&d.batch_a, &d.batch_b},
                             [&](std::int64_t o, const auto& off) {
@@ -119,6 +138,10 @@ Var matmul(Var a, Var b) {
   const double* A = t.val(t.node(a));
   const double* B = t.val(t.node(b));
   double* C = t.val(r);
+  if (const std::int64_t rows = folded_rows(d, t.node(b).shape)) {
+    product(A, B, C, rows, d.k, d.m);
+    return r;
+  }
   const std::int64_t sa = d.n * d.k, sb = d.k * d.m, so = d.n * d.m;
   detail::broadcast_loop<2>(d.batch_out, {&d.batch_a, &d.batch_b},
                             [&](std::int64_t o, const auto& off) {

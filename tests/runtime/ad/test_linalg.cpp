@@ -18,6 +18,10 @@ BOOST_AUTO_TEST_CASE(matmul_forms_gradients) {
       {Shape{2, 3, 4}, Shape{4}},       // batch · vector
       {Shape{4}, Shape{2, 4, 3}},       // vector · batch
       {Shape{1, 1}, Shape{1, 1}},
+      // One matrix against a batch of rows (`z @ W` inside a plate): a single gemm.
+      {Shape{5, 1, 4}, Shape{1, 4, 3}},
+      {Shape{2, 3, 4}, Shape{1, 4, 2}},
+      {Shape{2, 2, 1, 4}, Shape{1, 1, 4, 3}},
   };
   for (const auto& [sa, sb] : forms) {
     BOOST_TEST_CONTEXT(to_string(sa) << " @ " << to_string(sb)) {
@@ -58,6 +62,18 @@ BOOST_AUTO_TEST_CASE(matmul_values) {
           for (int k = 0; k < 4; ++k) ref += ba.at({p, 0, i, k}) * bb.at({q, k, j});
           BOOST_TEST(bc.at({p, q, i, j}) == ref, boost::test_tools::tolerance(1e-13));
         }
+  // A batch of rows against one matrix whose batch axes are all 1 (the form
+  // `z @ W` takes inside a plate), computed as one product: every row as
+  // its own product.
+  const Tensor rows = uniform(Shape{6, 1, 4}, -1, 1, 10), one = uniform(Shape{1, 4, 3}, -1, 1, 11);
+  Tensor rc = matmul(tape.constant(rows), tape.constant(one)).value();
+  BOOST_TEST((rc.shape() == Shape{6, 1, 3}));
+  for (int p = 0; p < 6; ++p)
+    for (int j = 0; j < 3; ++j) {
+      double ref = 0;
+      for (int k = 0; k < 4; ++k) ref += rows.at({p, 0, k}) * one.at({0, k, j});
+      BOOST_TEST(rc.at({p, 0, j}) == ref, boost::test_tools::tolerance(1e-13));
+    }
   BOOST_CHECK_THROW(matmul(A, A), std::invalid_argument);
   BOOST_CHECK_THROW(dot(A, V), std::invalid_argument);
 }
