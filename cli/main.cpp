@@ -2,7 +2,7 @@
 //   vireo check FILE [--data D]              parse + check (+ the data and one execution); errors with file:line:col
 //   vireo graph FILE [--guide] [--format dot|text]
 //   vireo run   FILE [--data DATA] [fit options] [--draws CSV] [--summary JSON] [--save-params F] [--load-params F]
-//               [--evidence N] [--predictive CSV]
+//               [--evidence N] [--evaluate N] [--predictive CSV]
 //   vireo sample FILE [--data DATA] [--num-draws N] [--seed S] [--draws CSV] [--summary JSON]
 //                                            forward (prior predictive) draws; observed items left out are sampled
 //   vireo trace FILE [--data DATA] [--seed S]  one execution, site by site
@@ -114,6 +114,7 @@ struct RunArgs {
   int grad_var = 0;
   long diagnose = 0;
   long evidence = 0;
+  long evaluate = 0;
   std::string draws, summary, save_params, load_params, predictive;
 };
 
@@ -269,6 +270,7 @@ int run(RunArgs a) {
     summary.gradient_variance_draws = a.grad_var;
   }
   if (a.evidence > 0) summary.evidence = fit.evidence(a.evidence);
+  if (a.evaluate > 0) summary.evaluation = fit.evaluate(a.evaluate);
   std::vector<std::pair<std::string, std::string>> outputs;
   if (!a.draws.empty()) outputs.emplace_back(a.draws, draws.to_csv());
   if (!a.summary.empty()) outputs.emplace_back(a.summary, summary.to_json());
@@ -486,6 +488,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--evidence", ra.evidence,
                       "after the fit, estimate log p(data) by importance sampling with N draws from the guide, "
                       "with Pareto k̂ (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--evaluate", ra.evaluate,
+                      "after the fit, the ELBO from N fresh draws over the whole data (subsampled plates taken "
+                      "whole), split into log-likelihood and KL, per element of a subsampled plate, and the active "
+                      "units of per-element latent sites (0: off)")
       ->check(CLI::NonNegativeNumber);
 
   SampleArgs sa;

@@ -401,6 +401,41 @@ struct Evidence {
   std::string to_text() const;
 };
 
+// The ELBO of a fit at its current parameters from fresh draws
+// (Fit::evaluate, `vireo run --evaluate N`), over the whole data by default:
+// the figure to compare between fits, where the running ELBO of a
+// subsampled fit is a noisy mini-batch estimate at moving parameters.
+struct Evaluation {
+  long draws = 0;
+  bool full_data = true;  // every subsampled plate evaluated over all its N elements
+  double elbo = 0;        // mean over the draws
+  double elbo_se = 0;     // its Monte Carlo standard error (NaN with one draw)
+  // The split elbo = log_likelihood − kl: E_q[Σ log p of the observed sites
+  // and factors] and E_q[Σ over latent sites of log q − log p], the KL
+  // divergence of the guide from the prior (Monte Carlo, the same draws).
+  // NaN under --elbo enum, whose summed-out sites have no single split.
+  double log_likelihood = 0, kl = 0;
+  // Subsampled plates (name → N): the per-element figures divide by N when
+  // there is exactly one.
+  std::map<std::string, long> plates;
+  // Latent sites inside plates (an amortised guide's per-element codes):
+  // per coordinate, the variance over the plate's elements of the guide's
+  // mean E_q[z]. A coordinate is active when it exceeds 0.01 (Burda et al.
+  // 2016); an inactive one tells the elements apart no better than the
+  // prior: the posterior collapse that a KL term winning early causes
+  // (remedies: --kl-anneal, a smaller lr, more epochs). Only for guide
+  // sites whose distribution has a closed-form mean.
+  struct Units {
+    std::string site, plate;
+    long elements = 0;
+    std::vector<double> variance;
+    long active = 0;
+  };
+  std::vector<Units> units;
+  // A few lines: the ELBO ± se (and per element), the split, active units.
+  std::string to_text() const;
+};
+
 struct Summary {
   std::vector<SiteSummary> sites;  // program order
   double elbo = 0;                 // mean ELBO over the last 10% of steps (NaN when no step was taken)
@@ -412,6 +447,8 @@ struct Summary {
   int gradient_variance_draws = 0;
   // Filled by the host when asked for (Fit::evidence).
   std::optional<Evidence> evidence;
+  // Filled by the host when asked for (Fit::evaluate).
+  std::optional<Evaluation> evaluation;
   // The learned `param` values (Fit::learned_params), model's then guide's.
   std::vector<LearnedParam> params;
 
@@ -547,6 +584,15 @@ class Fit {
   // estimate are the same draws. Throws vireo::Error (kind Options) when
   // draws < 1.
   Evidence evidence(long draws);
+
+  // The ELBO at the current parameters from `draws` fresh executions (draw
+  // i from a generator derived from (seed, i); nothing is updated), with
+  // its split into log-likelihood and KL and the active units of per-element
+  // latent sites. full_data: subsampled plates take every element (scale
+  // 1); else each draw takes a mini-batch as an evaluation does. KL
+  // annealing does not apply: the weight is 1. Throws vireo::Error (kind
+  // Options) when draws < 1.
+  Evaluation evaluate(long draws = 20, bool full_data = true);
 
   // The ELBO per site, gradient norms and warnings from `draws` evaluations
   // at the current parameters (nothing is updated).

@@ -377,7 +377,57 @@ std::string Summary::to_json() const {
     v["exact"] = evidence->exact;
     out += ",\n \"evidence\": " + v.dump();
   }
+  if (evaluation) {
+    auto num = [](double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr); };
+    nlohmann::ordered_json v;
+    v["draws"] = evaluation->draws;
+    v["full_data"] = evaluation->full_data;
+    v["elbo"] = num(evaluation->elbo);
+    v["elbo_se"] = num(evaluation->elbo_se);
+    v["log_likelihood"] = num(evaluation->log_likelihood);
+    v["kl"] = num(evaluation->kl);
+    v["plates"] = nlohmann::ordered_json::object();
+    for (const auto& [name, n] : evaluation->plates) v["plates"][name] = n;
+    v["units"] = nlohmann::ordered_json::array();
+    for (const auto& u : evaluation->units) {
+      nlohmann::ordered_json j;
+      j["site"] = u.site;
+      j["plate"] = u.plate;
+      j["elements"] = u.elements;
+      j["variance"] = u.variance;
+      j["active"] = u.active;
+      v["units"].push_back(j);
+    }
+    out += ",\n \"evaluation\": " + v.dump();
+  }
   return out + "\n}\n";
+}
+
+std::string Evaluation::to_text() const {
+  auto g = [](double x) { return fmt::format("{:.6g}", x); };
+  std::string where = full_data ? "the whole data" : "mini-batches";
+  std::string out = fmt::format("evaluation ({} draws over {}): ELBO {} ± {}", draws, where, g(elbo), fmt::format("{:.2g}", elbo_se));
+  // Per element of the one subsampled plate (per digit, per document, …).
+  const double n = plates.size() == 1 ? static_cast<double>(plates.begin()->second) : 0;
+  if (n > 0) out += fmt::format(", per element of '{}' (N = {}): {:.4f}", plates.begin()->first, plates.begin()->second, elbo / n);
+  out += "\n";
+  if (std::isfinite(log_likelihood) && std::isfinite(kl)) {
+    out += fmt::format("  expected log-likelihood {}, KL(q ‖ p) of the latent sites {}", g(log_likelihood), g(kl));
+    if (n > 0) out += fmt::format(" (per element {:.4f} and {:.4f})", log_likelihood / n, kl / n);
+    out += "\n";
+  }
+  for (const auto& u : units) {
+    double lo = std::numeric_limits<double>::infinity();
+    for (double v : u.variance) lo = std::min(lo, v);
+    out += fmt::format("  {}: {} of {} coordinates active (variance over the {} elements of '{}' of E_q[{}] > 0.01; "
+                       "smallest {:.3g})\n",
+                       u.site, u.active, u.variance.size(), u.elements, u.plate, u.site, lo);
+    if (u.active < static_cast<long>(u.variance.size()))
+      out += fmt::format("note: {}: {} coordinate(s) collapsed to the prior (posterior collapse); --kl-anneal STEPS, a "
+                         "smaller --lr or more epochs let them carry information\n",
+                         u.site, u.variance.size() - static_cast<std::size_t>(u.active));
+  }
+  return out;
 }
 
 std::string Evidence::to_text() const {
@@ -484,6 +534,7 @@ std::string Summary::to_table(int max_elements) const {
     for (const auto& [name, v] : gradient_variance) out += "  " + name + std::string(w - name.size() + 2, ' ') + fmt(v) + "\n";
   }
   if (evidence) out += evidence->to_text();
+  if (evaluation) out += evaluation->to_text();
   return out;
 }
 

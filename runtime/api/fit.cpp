@@ -18,6 +18,7 @@
 #include "runtime/api/fit_impl.hpp"
 #include "runtime/api/init_values.hpp"
 #include "runtime/infer/diagnose.hpp"
+#include "runtime/infer/evaluate.hpp"
 #include "runtime/guide/auto_vector.hpp"
 #include "runtime/infer/enum_elbo.hpp"
 #include "runtime/infer/evidence.hpp"
@@ -28,7 +29,7 @@
 namespace vireo {
 namespace {
 
-enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6, Params = 7 };
+enum class Purpose : std::uint64_t { Step = 1, Draw = 2, Trace = 3, GradVar = 4, Evidence = 5, Diagnose = 6, Params = 7, Evaluate = 9 };
 // Purpose 8 is a param's random initialiser (runtime/interp/site.cpp), whose
 // counter is a hash of the param's name.
 
@@ -459,6 +460,38 @@ Evidence Fit::evidence(long draws) {
   out.inf_draws = e.inf_draws;
   out.zero_draws = e.zero_draws;
   out.exact = e.exact;
+  return out;
+}
+
+Evaluation Fit::evaluate(long draws, bool full_data) {
+  Impl& f = *impl_;
+  if (draws < 1) api::fail(Error::Kind::Options, "the evaluation needs at least 1 draw; got " + std::to_string(draws));
+  infer::ElboEvaluation e;
+  api::translate_errors(f.model->source, Error::Kind::Run, [&] {
+    EvaluationScope scope(f.store);
+    struct Restore {
+      interp::Context& c;
+      double weight;
+      ~Restore() {
+        c.set_full_plates(false);
+        c.set_latent_weight(weight);
+      }
+    } restore{*f.ctx, f.ctx->latent_weight()};
+    f.ctx->set_full_plates(full_data);
+    f.ctx->set_latent_weight(1.0);
+    e = infer::evaluate_elbo(*f.ctx, *f.guide, draws, f.enum_sites, [&](long i) {
+      f.reseed(static_cast<int>(Purpose::Evaluate), static_cast<std::uint64_t>(i));
+    });
+  });
+  Evaluation out;
+  out.draws = e.draws;
+  out.full_data = full_data;
+  out.elbo = e.elbo;
+  out.elbo_se = e.elbo_se;
+  out.log_likelihood = e.log_likelihood;
+  out.kl = e.kl;
+  for (const auto& [name, nb] : subsampled_plates()) out.plates[name] = nb.first;
+  for (const auto& u : e.units) out.units.push_back({u.site, u.plate, u.elements, u.variance, u.active});
   return out;
 }
 

@@ -140,6 +140,11 @@ class Context {
   std::optional<std::uint64_t> epoch_step() const { return epoch_step_; }
   void set_epoch_step(std::optional<std::uint64_t> k) { epoch_step_ = k; }
   std::vector<double> epoch_batch(const std::string& name, std::int64_t size, std::int64_t batch, std::uint64_t step);
+  // Evaluations over the whole data (Fit::evaluate): set, a subsampled plate
+  // takes every one of its N elements, in order, at scale 1, as if it were
+  // not subsampled.
+  bool full_plates() const { return full_plates_; }
+  void set_full_plates(bool on) { full_plates_ = on; }
   // Every subsampled plate met by an execution so far: name -> (N, B).
   std::map<std::string, std::pair<std::int64_t, std::int64_t>>& subsampled_plates() { return subsampled_plates_; }
 
@@ -164,6 +169,7 @@ class Context {
   int max_call_depth_ = default_max_call_depth;
   std::uint64_t seed_ = 0;
   std::optional<std::uint64_t> epoch_step_;
+  bool full_plates_ = false;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> subsampled_plates_;
   struct EpochCache {
     std::int64_t epoch = -1, size = -1;

@@ -200,10 +200,12 @@ Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
   std::int64_t size = eval_int(f, plate.size, "a plate size");
   if (size < 0) throw RunError(plate.span, fmt::format("plate '{}' has a negative size ({})", plate.name, size));
   std::int64_t inner = size;
-  if (plate.subsample != ir::no_expr) {
+  const bool subsampled = plate.subsample != ir::no_expr;
+  if (subsampled) {
     inner = eval_int(f, plate.subsample, "a subsample size");
     if (inner < 1 || inner > size)
       throw RunError(plate.span, fmt::format("plate '{}': subsample = {} must be between 1 and the size {}", plate.name, inner, size));
+    if (ctx_.full_plates()) inner = size;
   }
   handlers::Frame frame{plate.id, plate.name, size, inner};
   handlers::PlateHandler h(frame);
@@ -217,14 +219,19 @@ Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
   // The indices of a subsampled plate are a site of their own, so that the
   // guide chooses them and the model, replayed against the guide, reuses them.
   Value idx;
-  if (plate.subsample != ir::no_expr) {
+  if (subsampled) {
     Message msg;
     msg.type = MsgType::Subsample;
     msg.name = plate.name;
     msg.rng = &ctx_.rng();
     msg.tape = &ctx_.tape();
-    ctx_.subsampled_plates()[plate.name] = {size, inner};
-    if (const std::optional<std::uint64_t> k = ctx_.epoch_step()) msg.indices = ctx_.epoch_batch(plate.name, size, inner, *k);
+    if (ctx_.full_plates()) {
+      msg.indices.resize(static_cast<std::size_t>(size));
+      for (std::int64_t i = 0; i < size; ++i) msg.indices[static_cast<std::size_t>(i)] = static_cast<double>(i);
+    } else {
+      ctx_.subsampled_plates()[plate.name] = {size, inner};
+      if (const std::optional<std::uint64_t> k = ctx_.epoch_step()) msg.indices = ctx_.epoch_batch(plate.name, size, inner, *k);
+    }
     ctx_.handlers().apply(msg);
     idx = msg.value;
     ctx_.subsample_indices()[plate.id] = to_ints(idx.var, plate.span, "a subsample index");
