@@ -103,6 +103,10 @@ Var log_softmax(Var x, int axis = -1);
 // vector, matrix·matrix → matrix, and batched [..., n, k] @ [..., k, m] with
 // broadcasting of the batch axes.
 Var matmul(Var a, Var b);
+// A dense layer x @ w + b as one node: x [..., k] (every leading axis a row:
+// a batch, plate elements), w [k, m], b [m] → [..., m]. Forward one gemm and
+// the bias; backward two gemms and a column sum — no per-row work.
+Var dense(Var x, Var w, Var b);
 Var dot(Var a, Var b);     // rank-1 · rank-1 → scalar
 Var transpose(Var x);      // swaps the last two axes (rank ≥ 2); rank ≤ 1 unchanged
 

@@ -8,6 +8,8 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
+
 namespace vireo::ad {
 namespace {
 
@@ -129,7 +131,37 @@ void transpose_backward(Tape& t, const Node& nd) {
     MatMap(gx + b * r * c, c, r) += CMatMap(g + b * r * c, r, c).transpose();
 }
 
+void dense_backward(Tape& t, const Node& nd) {
+  const Node& nx = t.node(nd.in[0]);
+  const Node& nw = t.node(nd.in[1]);
+  const Node& nb = t.node(nd.in[2]);
+  const std::int64_t k = nw.shape[0], m = nw.shape[1], rows = nx.numel / std::max<std::int64_t>(k, 1);
+  const CMatMap G(t.adj(nd), rows, m);
+  if (nx.adj >= 0) MatMap(t.adj(nx), rows, k).noalias() += G * CMatMap(t.val(nw), k, m).transpose();
+  if (nw.adj >= 0) MatMap(t.adj(nw), k, m).noalias() += CMatMap(t.val(nx), rows, k).transpose() * G;
+  if (nb.adj >= 0) RowVecMap(t.adj(nb), m) += G.colwise().sum();
+}
+
 }  // namespace
+
+Var dense(Var x, Var w, Var b) {
+  Tape& t = detail::same_tape(x, w, "dense");
+  detail::same_tape(x, b, "dense");
+  const Shape xs = t.node(x).shape, ws = t.node(w).shape, bs = t.node(b).shape;
+  if (xs.rank() < 1 || ws.rank() != 2 || bs.rank() != 1 || xs[xs.rank() - 1] != ws[0] || bs[0] != ws[1])
+    throw std::invalid_argument("dense: expects x [..., k], w [k, m], b [m]; got " + to_string(xs) + ", " +
+                                to_string(ws) + ", " + to_string(bs));
+  const std::int64_t k = ws[0], m = ws[1];
+  Shape out;
+  for (int d = 0; d + 1 < xs.rank(); ++d) out.push_back(xs[d]);
+  out.push_back(m);
+  Var r = t.push(out, &dense_backward, x.index(), w.index(), b.index());
+  const std::int64_t rows = t.node(r).numel / std::max<std::int64_t>(m, 1);
+  MatMap C(t.val(r), rows, m);
+  C.noalias() = CMatMap(t.val(t.node(x)), rows, k) * CMatMap(t.val(t.node(w)), k, m);
+  C.rowwise() += CRowVecMap(t.val(t.node(b)), m);
+  return r;
+}
 
 Var matmul(Var a, Var b) {
   Tape& t = detail::same_tape(a, b, "matmul");

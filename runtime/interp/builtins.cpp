@@ -97,6 +97,22 @@ Value transpose_(Call& c) {
   Value x = c.arg(0);
   return Value{ad::transpose(x.var), x.kind, {}};
 }
+// dense(x, W, b): x @ W + b as one tape node (ad::dense); x a vector or a
+// matrix of rows, per plate element or plain (every leading axis a row).
+Value dense_(Call& c) {
+  Value x = c.arg(0), w = c.arg(1), b = c.arg(2);
+  if (!w.plain() || !b.plain() || w.var.rank() != 2 || b.var.rank() != 1)
+    throw RunError(c.e.span, fmt::format("dense needs one weight matrix W [in, out] and one bias vector b [out]; got {} "
+                                         "and {}",
+                                         ad::to_string(w.var.shape()), ad::to_string(b.var.shape())));
+  const int ex = x.plain() ? x.var.rank() : x.event_rank();
+  if (ex == 0 || x.var.shape()[x.var.rank() - 1] != w.var.shape()[0] || b.var.shape()[0] != w.var.shape()[1])
+    throw RunError(c.e.span, fmt::format("dense(x, W, b): x {} does not fit W {} and b {} (x's last dimension must be "
+                                         "W's first, b's length W's second)",
+                                         ad::to_string(x.var.shape()), ad::to_string(w.var.shape()),
+                                         ad::to_string(b.var.shape())));
+  return Value{ad::dense(x.var, w.var, b.var), Kind::Real, x.plates};
+}
 Value zeros_(Call& c) { return Value{ad::zeros(c.tape(), c.extras(0)), Kind::Real, {}}; }
 Value ones_(Call& c) { return Value{ad::ones(c.tape(), c.extras(0)), Kind::Real, {}}; }
 
@@ -159,7 +175,7 @@ std::vector<Impl> bind_implementations() {
       {"sum", sum_},                   {"mean", mean_},                 {"dot", dot_},
       {"transpose", transpose_},       {"zeros", zeros_},               {"ones", ones_},
       {"fill", fill_},                 {"arange", arange_},             {"one_hot", one_hot_},
-      {"size", size_},
+      {"size", size_},                 {"dense", dense_},
   };
   std::vector<Impl> table(sig::signatures().size(), nullptr);
   for (const auto& [name, impl] : rows) {

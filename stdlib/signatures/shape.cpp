@@ -250,6 +250,24 @@ ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& arg
                                   args[1].shape->str()};
       return {Shape{}, {}};
     }
+    case ShapeRule::Dense: {
+      if (!arg(0) || !arg(1) || !arg(2) || !args[0].shape || !args[1].shape || !args[2].shape) return {};
+      const Shape& w = *args[1].shape;
+      const Shape& b = *args[2].shape;
+      if (plate_rank(w) > 0 || w.rank() != 2)
+        return {std::nullopt, "dense's weights W must be one matrix [in, out]; got " + describe(w)};
+      if (plate_rank(b) > 0 || b.rank() != 1)
+        return {std::nullopt, "dense's bias b must be one vector [out]; got " + describe(b)};
+      if (conflicts(w.dims[1], b.dims[0]))
+        return {std::nullopt, "dense: W " + w.str() + " has " + w.dims[1].str() + " outputs but the bias b " + b.str() +
+                                  " has " + b.dims[0].str()};
+      if (per_element(*args[0].shape).rank() == 0)
+        return {std::nullopt, "dense's input x must be a vector (or a matrix of rows) per element; got " +
+                                  describe(*args[0].shape)};
+      ShapeOutcome r = matmul(args[0].shape, args[1].shape);
+      if (!r.shape) r.error = "dense(x, W, b): " + r.error;
+      return r;
+    }
     case ShapeRule::Transpose: {
       if (!arg(0) || !args[0].shape) return {};
       if (args[0].shape->rank() != 2) return {std::nullopt, "transpose needs a matrix; got " + args[0].shape->str()};

@@ -52,6 +52,7 @@ enum class ShapeRule : std::uint8_t {
   SameAsFirst,          // softmax, log_softmax, detach
   Dot,                  // two vectors of one length -> scalar
   Transpose,            // [a, b] -> [b, a]
+  Dense,                // dense(x [.., k], W [k, m], b [m]) -> [.., m]
   OneHot,               // shape(x) + [num_classes]
   SizeArgs,             // zeros(d…), ones(d…): the arguments' values are the dims
   Fill,                 // fill(value, d…): the trailing arguments' values are the dims

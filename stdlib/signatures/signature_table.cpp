@@ -95,6 +95,8 @@ std::vector<Signature> make_table() {
                 "largest element of x, or the elementwise maximum of x and y"), Mixing::WithOneArgument),
       mixing(fn("dot", {req("x"), req("y")}, K::Real, R::Dot, "inner product of two vectors")),
       mixing(fn("transpose", {req("x")}, K::SameAsFirst, R::Transpose, "a matrix's transpose")),
+      mixing(fn("dense", {req("x"), req("W"), req("b")}, K::Real, R::Dense,
+                "a dense layer x @ W + b (W [in, out], b [out]; per plate element, a batch of rows)")),
       // ---- construction
       variadic(fn("zeros", {}, K::Real, R::SizeArgs, "an array of zeros of the given dims"), 1, "dims"),
       variadic(fn("ones", {}, K::Real, R::SizeArgs, "an array of ones of the given dims"), 1, "dims"),
