@@ -60,6 +60,7 @@ bench: build
 	./build/bench/vireo_bench_api
 	./build/bench/vireo_bench_tracegraph
 	./build/bench/vireo_bench_flow
+	./build/bench/vireo_bench_vae
 
 clean:
 	rm -rf build build-san build-fuzz
