@@ -67,9 +67,14 @@ vireo::Data load_data(const vireo::Model& model, const std::string& path) {
                      vireo::Error::Kind::Data);
 }
 
+// Fixed-point, but a number too large to read that way (an ELBO of −1e208
+// when a fit blows up) in exponent form.
 std::string fixed(double x, int digits = 4) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  if (std::abs(x) >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.6g", x);
+  else
+    std::snprintf(buf, sizeof buf, "%.*f", digits, x);
   return buf;
 }
 

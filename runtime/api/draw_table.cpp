@@ -405,15 +405,17 @@ std::string Summary::to_json() const {
 
 std::string Evaluation::to_text() const {
   auto g = [](double x) { return fmt::format("{:.6g}", x); };
+  // Per-element figures with four decimals, unless a blown-up fit makes them huge.
+  auto per = [](double x) { return std::abs(x) < 1e9 ? fmt::format("{:.4f}", x) : fmt::format("{:.6g}", x); };
   std::string where = full_data ? "the whole data" : "mini-batches";
   std::string out = fmt::format("evaluation ({} draws over {}): ELBO {} ± {}", draws, where, g(elbo), fmt::format("{:.2g}", elbo_se));
   // Per element of the one subsampled plate (per digit, per document, …).
   const double n = plates.size() == 1 ? static_cast<double>(plates.begin()->second) : 0;
-  if (n > 0) out += fmt::format(", per element of '{}' (N = {}): {:.4f}", plates.begin()->first, plates.begin()->second, elbo / n);
+  if (n > 0) out += fmt::format(", per element of '{}' (N = {}): {}", plates.begin()->first, plates.begin()->second, per(elbo / n));
   out += "\n";
   if (std::isfinite(log_likelihood) && std::isfinite(kl)) {
     out += fmt::format("  expected log-likelihood {}, KL(q ‖ p) of the latent sites {}", g(log_likelihood), g(kl));
-    if (n > 0) out += fmt::format(" (per element {:.4f} and {:.4f})", log_likelihood / n, kl / n);
+    if (n > 0) out += fmt::format(" (per element {} and {})", per(log_likelihood / n), per(kl / n));
     out += "\n";
   }
   for (const auto& u : units) {

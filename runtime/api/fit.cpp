@@ -337,8 +337,16 @@ double Fit::step() {
   }
   if (r.stop) {
     const std::string what = "the fit stopped at step " + std::to_string(f.steps) + ": " + r.rejected_because;
+    // A latent draw the guide made so far out that the prior's log density
+    // overflows: the scale, not the step size, is the trouble.
+    const bool overflowed_draw = r.rejected_because.find("the guide drew it from") != std::string::npos;
     const std::string hint =
-        f.options.on_nonfinite == "stop"
+        overflowed_draw
+            ? "the guide's draw lies so far outside the prior that its log density overflows: bound the guide's scale "
+              "(softplus(s) + 0.001 rather than exp(s)), start the layer that computes it near 0 "
+              "(init_normal(0, 0.01)), and clip with --clip-grad-norm 10; --elbo meanfield and --kl-anneal cannot "
+              "help while the draw itself overflows (README: \"The VAE's KL blow-up\")"
+        : f.options.on_nonfinite == "stop"
             ? "no parameter took a non-finite value; try a smaller --lr, --clip-grad-norm 10, or --on-nonfinite skip"
             : "no parameter took a non-finite value; try a smaller --lr, --clip-grad-norm 10, --kl-anneal, or a "
               "guide initialised nearer the data (--init, or starting values per site with --init-values FILE.json)";

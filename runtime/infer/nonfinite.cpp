@@ -32,6 +32,44 @@ std::int64_t first_bad(const ad::Tensor& t) {
 
 std::string number(double x) { return fmt::format("{:.6g}", x); }
 
+// The element of a value that made element `bad` of its log-density
+// non-finite. An event-shaped site (`z: real[8]` in a plate) has one
+// log-density per event, so the culprit is the first non-finite element of
+// that event, else its largest in magnitude (a finite value too large to
+// square, say).
+std::int64_t culprit(const ad::Tensor& v, std::int64_t lp_numel, std::int64_t bad) {
+  if (v.numel() == 0) return -1;
+  if (lp_numel <= 0 || v.numel() % lp_numel != 0) return std::min(bad, v.numel() - 1);
+  const std::int64_t e = v.numel() / lp_numel;
+  std::int64_t best = bad * e;
+  for (std::int64_t i = bad * e; i < (bad + 1) * e; ++i) {
+    if (!std::isfinite(v[i])) return i;
+    if (std::abs(v[i]) > std::abs(v[best])) best = i;
+  }
+  return best;
+}
+
+// A site's distribution parameters at element `at` of its value (a
+// parameter broadcast from a smaller shape: its matching element).
+std::string parameters_at(const TraceSite& s, std::int64_t at, std::int64_t value_numel) {
+  if (!s.msg.fn) return "";
+  const sig::Signature* sg = sig::find(s.msg.fn->name());
+  if (!sg) return "";
+  std::vector<std::string> parts;
+  for (const auto& p : sg->params) {
+    ad::Tensor v;
+    try {
+      v = s.msg.fn->param(p.name).value();
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (v.numel() == 0) continue;
+    const std::int64_t i = v.numel() == value_numel ? at : at % v.numel();
+    parts.push_back(fmt::format("{} = {}", p.name, number(v[i])));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
 // Describes the parameters of a site's distribution that are not finite (or
 // all of them, briefly, when they are but the log-density is not).
 std::string parameters(const TraceSite& s, bool only_bad) {
@@ -55,7 +93,7 @@ std::string parameters(const TraceSite& s, bool only_bad) {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
-std::string describe(const TraceSite& s, const char* side) {
+std::string describe(const TraceSite& s, const char* side, const TraceSite* drawn_by = nullptr) {
   const std::string dist = s.msg.fn ? std::string(s.msg.fn->name()) : std::string("?");
   const std::string head = fmt::format("{} site '{}' ({})", side, s.msg.name, dist);
   const bool guide = std::string(side) == "guide";
@@ -70,14 +108,25 @@ std::string describe(const TraceSite& s, const char* side) {
     ad::Tensor lp = s.log_prob.value();
     std::int64_t bad = first_bad(lp);
     if (bad >= 0) {
-      std::string value;
+      std::string value, drawn;
+      std::string ps = parameters(s, false);
       if (s.msg.has_value) {
         ad::Tensor v = s.msg.value.var.value();
-        if (v.numel() > 0) value = fmt::format(" for value {}", number(v[std::min(bad, v.numel() - 1)]));
+        const std::int64_t c = culprit(v, lp.numel(), bad);
+        if (c >= 0) {
+          value = fmt::format(" for value {}{}", number(v[c]), v.numel() > 1 ? where(v.shape(), c) : "");
+          ps = parameters_at(s, c, v.numel());
+          // A latent site's value comes from the guide: say where it drew it.
+          if (drawn_by) {
+            const std::string g = parameters_at(*drawn_by, c, v.numel());
+            if (!g.empty())
+              drawn = fmt::format("; the guide drew it from {}({})",
+                                  drawn_by->msg.fn ? std::string(drawn_by->msg.fn->name()) : std::string("?"), g);
+          }
+        }
       }
-      std::string ps = parameters(s, false);
-      return fmt::format("{}: log {} = {}{}{}{}", head, guide ? "q" : "p", number(lp[bad]), where(lp.shape(), bad), value,
-                         ps.empty() ? "" : " (" + ps + ")");
+      return fmt::format("{}: log {} = {}{}{}{}{}", head, guide ? "q" : "p", number(lp[bad]), where(lp.shape(), bad),
+                         value, ps.empty() ? "" : " (" + ps + ")", drawn);
     }
   }
   return "";
@@ -93,7 +142,11 @@ std::string describe_nonfinite(const ParticleTraces& t) {
     }
   for (const auto& s : t.model.sites())
     if (s.msg.type == MsgType::Sample && s.msg.mask) {
-      std::string d = describe(s, "model");
+      const TraceSite* drawn_by = nullptr;
+      if (!s.msg.is_observed)
+        for (const auto& g : t.guide.sites())
+          if (g.msg.type == MsgType::Sample && g.msg.name == s.msg.name) drawn_by = &g;
+      std::string d = describe(s, "model", drawn_by);
       if (!d.empty()) return d;
     }
   return "";

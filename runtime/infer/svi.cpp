@@ -124,7 +124,24 @@ StepResult Svi::step() {
     }
   }
   r.grad_norm = std::sqrt(norm2);
-  if (!std::isfinite(r.grad_norm)) return refuse(r, "the gradient's norm overflows", stored);
+  if (!std::isfinite(r.grad_norm)) {
+    // Every element is finite but their squares overflow: say whose is largest.
+    std::size_t at = 0;
+    Eigen::Index el = 0;
+    double top = 0;
+    for (std::size_t k = 0; k < entries.size(); ++k)
+      for (Eigen::Index i = 0; i < grads[k].size(); ++i)
+        if (std::abs(grads[k][i]) > top) {
+          top = std::abs(grads[k][i]);
+          at = k;
+          el = i;
+        }
+    const std::string& name = entries[at]->name;
+    std::string whose = describe_parameter(guide_, name);
+    if (whose.find("'" + name + "'") == std::string::npos) whose += " (parameter '" + name + "')";
+    return refuse(r, fmt::format("the gradient's norm overflows: its largest element, {:.3g}, is for {}, element {}; the ELBO was {:.6g}",
+                                 grads[at][el], whose, el, est.elbo), stored);
+  }
   if (opts_.clip_grad_norm > 0 && r.grad_norm > opts_.clip_grad_norm) {
     const double f = opts_.clip_grad_norm / r.grad_norm;
     for (std::size_t k = 0; k < entries.size(); ++k) grads[k] *= f;

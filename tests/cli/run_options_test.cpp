@@ -264,3 +264,23 @@ model {
   BOOST_TEST(has(none.err, "--epochs counts passes over a subsampled plate, and this model has none"), none.err);
   for (const auto& p : {model, data, whole, half, resumed, plain}) fs::remove(p);
 }
+
+// --evaluate N: the full-data ELBO after the fit, printed per element of the
+// subsampled plate with the KL and the active units, and kept in --summary.
+BOOST_AUTO_TEST_CASE(evaluate_reports_the_full_data_elbo_per_element) {
+  fs::path summary = fs::temp_directory_path() / "vireo_evaluate_summary.json";
+  Run r = vireo("run " + examples + "vae.vireo --data " + examples + "data/vae.json --steps 20 --lr 0.001 --seed 2 "
+                "--num-draws 5 --evaluate 3 --summary '" + summary.string() + "'");
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(has(r.out, "evaluation (3 draws over the whole data): ELBO "), r.out);
+  BOOST_TEST(has(r.out, "per element of 'data' (N = 256): "), r.out);
+  BOOST_TEST(has(r.out, "KL(q ‖ p) of the latent sites"), r.out);
+  BOOST_TEST(has(r.out, "z: "), r.out);
+  BOOST_TEST(has(r.out, "coordinates active (variance over the 256 elements of 'data'"), r.out);
+  std::ifstream in(summary);
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(has(json, "\"evaluation\": {\"draws\":3,\"full_data\":true"), json.substr(json.size() > 400 ? json.size() - 400 : 0));
+  BOOST_TEST(has(json, "\"plates\":{\"data\":256}"));
+  BOOST_TEST(has(json, "\"units\":[{\"site\":\"z\",\"plate\":\"data\",\"elements\":256"));
+  fs::remove(summary);
+}

@@ -13,6 +13,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <set>
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -110,8 +112,14 @@ BOOST_AUTO_TEST_CASE(every_program_check_accepts_runs) {
       if (e.path().extension() == ".vireo") files.push_back({e.path(), false});
   std::sort(files.begin(), files.end());
   int accepted = 0, ran = 0;
+  // Examples written to fail, whose failure is asserted where they are tested.
+  const std::set<std::string> meant_to_fail = {"vae_blowup.vireo"};  // tests/api/test_vae.cpp
   for (const auto& [file, example] : files) {
     Run c = vireo_test::vireo("check '" + file.string() + "'");
+    if (example && meant_to_fail.count(file.filename().string())) {
+      BOOST_TEST(c.status == 0, file.filename().string() << ": " << c.err);
+      continue;
+    }
     if (c.status != 0) continue;
     ++accepted;
     fs::path data = data_for(file, example);
