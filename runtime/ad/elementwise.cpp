@@ -99,6 +99,22 @@ void softplus_array_backward(Tape& t, const Node& n) {
                                   (e + (1.0 - e) * (0.5 + 0.5 * x.sign())) / (1.0 + e);
 }
 
+// relu over arrays (a network's hidden layers): Eigen's select vectorises
+// what the scalar kernel's branch per element does not.
+void relu_array_backward(Tape& t, const Node& n) {
+  const Node& nx = t.node(n.in[0]);
+  const ConstArrayMap X(t.val(nx), n.numel), G(t.adj(n), n.numel);
+  ArrayMap(t.adj(nx), n.numel) += (X > 0.0).select(G, 0.0);
+}
+
+Var relu_array(Var x) {
+  Tape& t = detail::tape_of(x, "relu");
+  Var r = t.push(t.node(x).shape, &relu_array_backward, x.index());
+  const std::int64_t n = t.node(r).numel;
+  ArrayMap(t.val(r), n) = ConstArrayMap(t.val(t.node(x)), n).max(0.0);
+  return r;
+}
+
 Var softplus_array(Var x) {
   Tape& t = detail::tape_of(x, "softplus");
   Var r = t.push(t.node(x).shape, &softplus_array_backward, x.index());
@@ -129,7 +145,7 @@ struct Log1mExp {
 };
 struct Relu {
   static double f(double x, double) { return x > 0 ? x : 0.0; }
-  static double d(double x, double, double) { return x > 0 ? 1.0 : 0.0; }
+  static double d(double x, double, double) { return static_cast<double>(x > 0); }
 };
 // Boost's lgamma rather than std::lgamma, which writes the global `signgam`.
 struct Lgamma {
@@ -162,7 +178,9 @@ Var softplus(Var x) {
 }
 Var log_sigmoid(Var x) { return detail::unary<LogSigmoid>(x); }
 Var log1m_exp(Var x) { return detail::unary<Log1mExp>(x); }
-Var relu(Var x) { return detail::unary<Relu>(x); }
+Var relu(Var x) {
+  return detail::tape_of(x, "relu").node(x).numel >= detail::kVectorMin ? relu_array(x) : detail::unary<Relu>(x);
+}
 Var lgamma(Var x) { return detail::unary<Lgamma>(x); }
 Var digamma(Var x) { return detail::unary<Digamma>(x); }
 

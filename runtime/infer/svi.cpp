@@ -115,13 +115,13 @@ StepResult Svi::step() {
       g = Eigen::Map<const Eigen::ArrayXd>(d, static_cast<Eigen::Index>(leaf.numel()));
     else
       g.setZero(static_cast<Eigen::Index>(leaf.numel()));
-    for (Eigen::Index i = 0; i < g.size(); ++i) {
-      if (!std::isfinite(g[i]))
-        return refuse(r, fmt::format("the gradient for {} is {} (parameter '{}', element {}, value {:.6g}); the ELBO was {:.6g}",
-                                     describe_parameter(guide_, name), g[i], name, i, e->unconstrained[i], est.elbo), stored);
-      if (opts_.clip_value > 0) g[i] = std::clamp(g[i], -opts_.clip_value, opts_.clip_value);
-      norm2 += g[i] * g[i];
-    }
+    if (!g.allFinite())
+      for (Eigen::Index i = 0; i < g.size(); ++i)
+        if (!std::isfinite(g[i]))
+          return refuse(r, fmt::format("the gradient for {} is {} (parameter '{}', element {}, value {:.6g}); the ELBO was {:.6g}",
+                                       describe_parameter(guide_, name), g[i], name, i, e->unconstrained[i], est.elbo), stored);
+    if (opts_.clip_value > 0) g = g.cwiseMax(-opts_.clip_value).cwiseMin(opts_.clip_value);
+    norm2 += g.square().sum();
   }
   r.grad_norm = std::sqrt(norm2);
   if (!std::isfinite(r.grad_norm)) {

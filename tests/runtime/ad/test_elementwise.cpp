@@ -167,6 +167,24 @@ BOOST_AUTO_TEST_CASE(softplus_array_path) {
                    {uniform(Shape{8, 5}, -6, 6, 14)});
 }
 
+// relu of 32 elements or more takes the vectorised path: values, the
+// gradient 1 above 0 and 0 below, accumulated into an adjoint already holding
+// another term's gradient.
+BOOST_AUTO_TEST_CASE(relu_array_path) {
+  std::vector<double> xs;
+  for (int i = 0; i < 64; ++i) xs.push_back(-3.15 + 0.1 * i);
+  Tape tape;
+  Var x = tape.leaf(Tensor::vector(xs));
+  Var y = relu(x);
+  const Tensor v = y.value();
+  tape.backward(sum(y) + sum(x));
+  const Tensor g = tape.grad(x);
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    BOOST_TEST(v[static_cast<std::int64_t>(i)] == std::max(xs[i], 0.0));
+    BOOST_TEST(g[static_cast<std::int64_t>(i)] == (xs[i] > 0 ? 2.0 : 1.0));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(comparisons_and_where) {
   Tape tape;
   Var a = tape.leaf(Tensor::vector({1.0, 2.0, 3.0}));
