@@ -49,13 +49,13 @@ std::int64_t culprit(const ad::Tensor& v, std::int64_t lp_numel, std::int64_t ba
   return best;
 }
 
-// A site's distribution parameters at element `at` of its value (a
-// parameter broadcast from a smaller shape: its matching element).
-std::string parameters_at(const TraceSite& s, std::int64_t at, std::int64_t value_numel) {
-  if (!s.msg.fn) return "";
+// Calls f(name, value) for each parameter the site's distribution was built
+// with (an alternative it was not built with, probs vs logits, is skipped).
+template <class F>
+void each_parameter(const TraceSite& s, F f) {
+  if (!s.msg.fn) return;
   const sig::Signature* sg = sig::find(s.msg.fn->name());
-  if (!sg) return "";
-  std::vector<std::string> parts;
+  if (!sg) return;
   for (const auto& p : sg->params) {
     ad::Tensor v;
     try {
@@ -63,33 +63,31 @@ std::string parameters_at(const TraceSite& s, std::int64_t at, std::int64_t valu
     } catch (const std::exception&) {
       continue;
     }
-    if (v.numel() == 0) continue;
-    const std::int64_t i = v.numel() == value_numel ? at : at % v.numel();
-    parts.push_back(fmt::format("{} = {}", p.name, number(v[i])));
+    if (v.numel() > 0) f(p.name, v);
   }
+}
+
+// A site's distribution parameters at element `at` of its value (a
+// parameter broadcast from a smaller shape: its matching element).
+std::string parameters_at(const TraceSite& s, std::int64_t at, std::int64_t value_numel) {
+  std::vector<std::string> parts;
+  each_parameter(s, [&](std::string_view name, const ad::Tensor& v) {
+    const std::int64_t i = v.numel() == value_numel ? at : at % v.numel();
+    parts.push_back(fmt::format("{} = {}", name, number(v[i])));
+  });
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
 // Describes the parameters of a site's distribution that are not finite (or
 // all of them, briefly, when they are but the log-density is not).
 std::string parameters(const TraceSite& s, bool only_bad) {
-  if (!s.msg.fn) return "";
-  const sig::Signature* sg = sig::find(s.msg.fn->name());
-  if (!sg) return "";
   std::vector<std::string> parts;
-  for (const auto& p : sg->params) {
-    ad::Tensor v;
-    try {
-      v = s.msg.fn->param(p.name).value();
-    } catch (const std::exception&) {
-      continue;  // an alternative the distribution was not built with (probs vs logits)
-    }
-    std::int64_t bad = first_bad(v);
-    if (only_bad && bad < 0) continue;
-    std::int64_t at = bad >= 0 ? bad : 0;
-    if (v.numel() == 0) continue;
-    parts.push_back(fmt::format("{} = {}{}", p.name, number(v[at]), v.numel() > 1 ? where(v.shape(), at) : ""));
-  }
+  each_parameter(s, [&](std::string_view name, const ad::Tensor& v) {
+    const std::int64_t bad = first_bad(v);
+    if (only_bad && bad < 0) return;
+    const std::int64_t at = bad >= 0 ? bad : 0;
+    parts.push_back(fmt::format("{} = {}{}", name, number(v[at]), v.numel() > 1 ? where(v.shape(), at) : ""));
+  });
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
