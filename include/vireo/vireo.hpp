@@ -418,7 +418,8 @@ struct Evaluation {
   // Subsampled plates (name → N): the per-element figures divide by N when
   // there is exactly one.
   std::map<std::string, long> plates;
-  // Latent sites inside plates (an amortised guide's per-element codes):
+  // Latent sites inside plates with a vector per element (an amortised
+  // guide's codes, a VAE's z; not a scalar per group):
   // per coordinate, the variance over the plate's elements of the guide's
   // mean E_q[z]. A coordinate is active when it exceeds 0.01 (Burda et al.
   // 2016); an inactive one tells the elements apart no better than the

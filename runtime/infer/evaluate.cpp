@@ -105,7 +105,10 @@ ElboEvaluation evaluate_elbo(interp::Context& ctx, guide::Guide& guide, long dra
   out.kl = enum_sites.empty() ? kl / n : nan;
   for (const std::string& name : order) {
     const CodeSum& c = codes[name];
-    if (!c.usable || c.draws == 0 || c.elements < 2) continue;
+    // Codes are vectors per element (a VAE's z); a scalar per element (a
+    // hierarchical model's group effect) is no code, and its guide means may
+    // rightly all sit near the prior's.
+    if (!c.usable || c.draws == 0 || c.elements < 2 || c.coords < 2) continue;
     ActiveUnits u;
     u.site = name;
     u.plate = c.plate;

@@ -1,6 +1,7 @@
 // The ELBO of a fit at its current parameters, from fresh draws, split into
 // the expected log-likelihood and the KL divergence of the latent sites, and
-// — for latent sites inside plates, an amortised guide's per-element codes —
+// — for latent sites inside plates with a vector per element, an amortised
+// guide's codes —
 // how many coordinates the guide actually uses ("active units", Burda et al.
 // 2016: the variance over the plate's elements of E_q[z] above 0.01; a
 // coordinate below it carries no information about its element, the
