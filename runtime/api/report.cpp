@@ -213,15 +213,15 @@ void read_history(report::Page& page, const std::string& text) {
   }
 }
 
-}  // namespace
-
-std::string report_html(Fit& fit, const Summary& summary, const DrawTable& draws, const ReportOptions& options) {
+// The page of a fit; without a summary and draws (a failed fit whose last
+// good parameters cannot be drawn from), the sites' panels say so.
+std::string fit_page(Fit& fit, const Summary* summary, const DrawTable* draws, const ReportOptions& options) {
   report::Page page = model_page(ReportAccess::model(fit), options);
   const FitOptions& o = fit.options();
   page.history = fit.step_history();
   page.annealed = o.kl_anneal > 0 || o.elbo == "meanfield";
-  page.summary = nlohmann::ordered_json::parse(summary.to_json());
-  set_draws(page, draws);
+  if (summary) page.summary = nlohmann::ordered_json::parse(summary->to_json());
+  if (draws) set_draws(page, *draws);
   // The options in use (the guide's defaults filled in).
   auto& c = page.configuration;
   c.emplace_back("guide", fit.guide_name());
@@ -242,7 +242,7 @@ std::string report_html(Fit& fit, const Summary& summary, const DrawTable& draws
   if (o.clip_grad_norm > 0) c.emplace_back("clip_grad_norm", text_of(o.clip_grad_norm));
   if (o.clip_value > 0) c.emplace_back("clip_value", text_of(o.clip_value));
   if (o.kl_anneal > 0) c.emplace_back("kl_anneal, kl_floor", std::to_string(o.kl_anneal) + ", " + text_of(o.kl_floor));
-  c.emplace_back("posterior draws", std::to_string(draws.rows.size()));
+  c.emplace_back("posterior draws", draws ? std::to_string(draws->rows.size()) : std::string("none"));
   if (fit.exact()) page.notes.push_back("The posterior is exact: every latent site is summed out; no step was taken.");
   if (fit.rejected_steps() > 0)
     page.notes.push_back(std::to_string(fit.rejected_steps()) + " of " + std::to_string(fit.steps_taken()) +
@@ -259,6 +259,12 @@ std::string report_html(Fit& fit, const Summary& summary, const DrawTable& draws
   return report::render(page);
 }
 
+}  // namespace
+
+std::string report_html(Fit& fit, const Summary& summary, const DrawTable& draws, const ReportOptions& options) {
+  return fit_page(fit, &summary, &draws, options);
+}
+
 std::string report_html(Fit& fit, const ReportOptions& options) {
   // A failed fit keeps the last good parameters; drawing from them may fail too,
   // and the page still shows the steps and the failure.
@@ -270,7 +276,7 @@ std::string report_html(Fit& fit, const ReportOptions& options) {
     if (options.failure.empty()) throw;
     ReportOptions o = options;
     o.failure += std::string("\n\nNo posterior draws: ") + e.what();
-    return report_html(fit, Summary{}, DrawTable{}, o);
+    return fit_page(fit, nullptr, nullptr, o);
   }
 }
 

@@ -148,7 +148,7 @@ json step_line_spec(const std::vector<StepRecord>& history, const std::string& w
   s["scales"] = {{{"name", "x"}, {"type", "linear"}, {"domain", {{"data", "steps"}, {"field", "step"}}}, {"range", "width"},
                   {"zero", false}, {"nice", false}},
                  {{"name", "y"}, {"type", "linear"}, {"domain", {{"data", "steps"}, {"field", "v"}}}, {"range", "height"},
-                  {"zero", weight}, {"nice", true}}};
+                  {"zero", true}, {"nice", true}}};
   s["axes"] = {axis("bottom", "x", "step"), axis("left", "y", "", 4)};
   s["marks"] = {{{"type", "line"}, {"from", {{"data", "steps"}}},
                  {"encode", {{"enter", {{"x", {{"scale", "x"}, {"field", "step"}}}, {"y", {{"scale", "y"}, {"field", "v"}}},
@@ -301,6 +301,7 @@ pre{background:#f7f7f7;padding:0.8em;overflow-x:auto;font-size:0.85em;line-heigh
 table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
 td,th{border:1px solid #ddd;padding:0.2em 0.5em;text-align:right}th{background:#f3f3f3}
 td:first-child,th:first-child{text-align:left}
+.configuration td{text-align:left}
 .multiples{display:flex;flex-wrap:wrap;gap:0.5em}
 .site{border:1px solid #e3e3e3;border-radius:6px;padding:0.3em 1em 1em;margin:1em 0}
 .meta{color:#555;font-size:0.9em}
@@ -379,7 +380,7 @@ void site_panel(Html& h, const Page& page, const std::string& name, const json& 
       h.plot(histogram_spec(plotted < labels.size() ? labels[plotted] : col, page.values[c], prior), "marginal");
       ++plotted;
     }
-    if (plotted == 0) h.out += "<p class=\"missing\">no draws of this site were given (--draws)</p>\n";
+    if (plotted == 0) h.out += "<p class=\"missing\">no posterior draws of this site (from saved outputs: give --draws)</p>\n";
   }
   h.out += "</div>\n";
   if (shown < elements)
