@@ -117,7 +117,7 @@ json elbo_spec(const std::vector<StepRecord>& history) {
                  {{"name", "color"}, {"type", "ordinal"}, {"domain", {"ELBO per step", "smoothed", "refused by the guard"}},
                   {"range", {"#9ecae1", "#08519c", "#d62728"}}}};
   s["axes"] = {axis("bottom", "x", "step"), axis("left", "y", "ELBO")};
-  s["legends"] = {{{"fill", "color"}, {"orient", "bottom-right"}, {"symbolType", "stroke"}, {"stroke", "color"}}};
+  s["legends"] = {{{"fill", "color"}, {"orient", "right"}, {"symbolType", "stroke"}, {"stroke", "color"}}};
   s["marks"] = {
       {{"type", "rule"}, {"name", "refused"}, {"from", {{"data", "rejected"}}}, {"clip", true},
        {"encode", {{"enter", {{"x", {{"scale", "x"}, {"field", "step"}}}, {"y", {{"value", 0}}},
@@ -234,7 +234,9 @@ json bars_spec(const std::string& label, const std::vector<double>& support, con
   s["scales"] = {{{"name", "x"}, {"type", "band"}, {"domain", {{"data", "probs"}, {"field", "value"}}}, {"range", "width"},
                   {"padding", 0.2}},
                  {{"name", "y"}, {"type", "linear"}, {"domain", {0, 1}}, {"range", "height"}}};
-  s["axes"] = {axis("bottom", "x", ""), axis("left", "y", "", 3)};
+  json x_axis = axis("bottom", "x", "");
+  x_axis["labelOverlap"] = "parity";  // a long support: every other label, as often as needed
+  s["axes"] = {x_axis, axis("left", "y", "", 3)};
   json marks = {{{"type", "rect"}, {"name", "posterior_probability"}, {"from", {{"data", "probs"}}},
                  {"encode", {{"enter", {{"x", {{"scale", "x"}, {"field", "value"}}}, {"width", {{"scale", "x"}, {"band", 1}}},
                                         {"y", {{"scale", "y"}, {"field", "p"}}}, {"y2", {{"scale", "y"}, {"value", 0}}},
@@ -302,6 +304,7 @@ table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
 td,th{border:1px solid #ddd;padding:0.2em 0.5em;text-align:right}th{background:#f3f3f3}
 td:first-child,th:first-child{text-align:left}
 .configuration td{text-align:left}
+.scroll{overflow-x:auto;max-width:100%}
 .multiples{display:flex;flex-wrap:wrap;gap:0.5em}
 .site{border:1px solid #e3e3e3;border-radius:6px;padding:0.3em 1em 1em;margin:1em 0}
 .meta{color:#555;font-size:0.9em}
@@ -388,7 +391,7 @@ void site_panel(Html& h, const Page& page, const std::string& name, const json& 
              " elements are drawn and tabled</p>\n";
 
   // The summary numbers.
-  h.out += "<table class=\"summary\"><tr><th>element</th><th>mean</th><th>sd</th><th>5%</th><th>50%</th><th>95%</th>";
+  h.out += "<div class=\"scroll\"><table class=\"summary\"><tr><th>element</th><th>mean</th><th>sd</th><th>5%</th><th>50%</th><th>95%</th>";
   if (discrete) h.out += "<th>mode</th>";
   h.out += "</tr>\n";
   for (std::size_t e = 0; e < shown; ++e) {
@@ -398,11 +401,11 @@ void site_panel(Html& h, const Page& page, const std::string& name, const json& 
     if (discrete) h.out += "<td>" + num(number_at(entry["mode"], e)) + "</td>";
     h.out += "</tr>\n";
   }
-  h.out += "</table>\n";
+  h.out += "</table></div>\n";
   if (discrete) {
     // The probability table: one row per element, one column per value.
     const auto& support = entry["support"];
-    h.out += "<table class=\"probabilities\"><tr><th>P(" + escape(name) + " = v)</th>";
+    h.out += "<div class=\"scroll\"><table class=\"probabilities\"><tr><th>P(" + escape(name) + " = v)</th>";
     for (const auto& v : support) h.out += "<th>" + num(v.is_number() ? v.get<double>() : nan) + "</th>";
     h.out += "</tr>\n";
     for (std::size_t e = 0; e < shown; ++e) {
@@ -415,7 +418,7 @@ void site_panel(Html& h, const Page& page, const std::string& name, const json& 
       for (const auto& v : support) h.out += "<td>" + num(density(*prior, v.is_number() ? v.get<double>() : nan)) + "</td>";
       h.out += "</tr>\n";
     }
-    h.out += "</table>\n";
+    h.out += "</table></div>\n";
   }
   h.out += "</section>\n";
 }
@@ -507,11 +510,20 @@ std::string render(const Page& page) {
 
   // Which sites get a panel: the summary's (latent, then deterministic, in
   // its order), or the model's latent sites when there is no summary.
+  // Sites inside loops (`s[0]`, `s[1]`, … of an HMM) get at most
+  // max_elements panels per name; the rest are counted.
   std::vector<std::pair<std::string, bool>> panels;  // name, latent
+  std::map<std::string, long> per_name, left_out;
   const std::set<std::string> latent(page.latent_sites.begin(), page.latent_sites.end());
   if (page.summary.is_object()) {
-    for (const auto& [key, v] : page.summary.items())
-      if (is_site_entry(v)) panels.emplace_back(key, latent.count(base_name(key)) > 0);
+    for (const auto& [key, v] : page.summary.items()) {
+      if (!is_site_entry(v)) continue;
+      if (++per_name[base_name(key)] > page.max_elements) {
+        ++left_out[base_name(key)];
+        continue;
+      }
+      panels.emplace_back(key, latent.count(base_name(key)) > 0);
+    }
   } else {
     for (const auto& s : page.latent_sites) panels.emplace_back(s, true);
   }
@@ -571,6 +583,9 @@ std::string render(const Page& page) {
   if (panels.empty()) h.out += "<p class=\"missing\">no posterior summary (give --summary)</p>\n";
   for (const auto& [name, is_latent] : panels)
     site_panel(h, page, name, page.summary.is_object() ? page.summary[name] : json::object(), is_latent);
+  for (const auto& [name, n] : left_out)
+    h.out += "<p class=\"meta\">" + escape(name) + ": " + std::to_string(n) + " more sites of this name (one per loop "
+             "iteration) are not drawn; the summary (--summary) holds them all</p>\n";
 
   diagnostics(h, page);
 
