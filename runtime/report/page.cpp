@@ -131,6 +131,13 @@ json elbo_spec(const std::vector<StepRecord>& history) {
        {"encode", {{"enter", {{"x", {{"scale", "x"}, {"field", "step"}}}, {"y", {{"scale", "y"}, {"field", "smooth"}}},
                               {"defined", {{"signal", "isValid(datum.smooth)"}}}, {"stroke", {{"value", "#08519c"}}},
                               {"strokeWidth", {{"value", 2}}}}}}}}};
+  // A short fit (one that failed early) shows each step as a point too.
+  if (history.size() <= 100)
+    s["marks"].push_back(
+        {{"type", "symbol"}, {"name", "points"}, {"from", {{"data", "steps"}}}, {"clip", true},
+         {"encode", {{"enter", {{"x", {{"scale", "x"}, {"field", "step"}}}, {"y", {{"scale", "y"}, {"field", "elbo"}}},
+                                {"size", {{"value", 16}}}, {"fill", {{"value", "#08519c"}}},
+                                {"opacity", {{"signal", "isValid(datum.elbo) ? 1 : 0"}}}}}}}});
   return s;
 }
 
