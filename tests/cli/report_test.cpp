@@ -212,4 +212,10 @@ BOOST_AUTO_TEST_CASE(api_step_history_and_report) {
   BOOST_TEST(has(page, "data-site=\"eta\""));
   BOOST_TEST(has(page, "host program"));
   BOOST_TEST(has(page, "30 steps;"));
+  BOOST_TEST(!has(page, "unsafe-eval"));  // Vega runs with its expression interpreter
+  // Without Graphviz the page says so, with the graph as DOT text, rather than failing.
+  const std::string no_dot = vireo::report_html(fit, {.num_draws = 10, .dot = "/nonexistent/dot"});
+  BOOST_TEST(has(no_dot, "id=\"plate-missing\""));
+  BOOST_TEST(has(no_dot, "could not be run"));
+  BOOST_TEST(has(no_dot, "digraph"));
 }
