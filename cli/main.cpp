@@ -218,7 +218,9 @@ int run(RunArgs a) {
   }
 
   std::cerr << header(a, fit.options(), fit) << "\n";
-  vireo::ReportOptions report_options{.command_line = a.command_line, .num_draws = a.num_draws};
+  vireo::ReportOptions report_options;
+  report_options.command_line = a.command_line;
+  report_options.num_draws = a.num_draws;
   // A failed fit writes none of its outputs but the report, alone: the steps
   // up to the failure and the guard's message.
   const auto report_failure = [&](const std::string& message) {
@@ -441,7 +443,10 @@ int report_from_outputs(const ReportArgs& a) {
   std::cerr << model.rendered_warnings();
   vireo::ReportInputs inputs{read_input(a.summary, "--summary"), read_input(a.draws, "--draws"),
                              read_input(a.elbo_history, "--elbo-history")};
-  vireo::ReportOptions options{.title = a.title, .command_line = a.command, .max_elements = a.max_elements};
+  vireo::ReportOptions options;
+  options.title = a.title;
+  options.command_line = a.command;
+  options.max_elements = a.max_elements;
   vireo::write_files_atomically({{a.out, vireo::report_html(model, inputs, options)}});
   std::cerr << "written: " << a.out << "\n";
   return 0;
