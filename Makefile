@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_SECONDS ?= 60
 
-.PHONY: demo test deps build build-san build-fuzz test-release test-san fuzz fuzz-long bench clean
+.PHONY: demo test deps build build-san build-fuzz test-release test-san fuzz fuzz-long bench course clean
 
 deps:
 	@tools/install-deps.sh
@@ -29,8 +29,21 @@ demo: build
 	dot -Tpng build/eight_schools.dot -o build/eight_schools.png
 	@echo "drawn: build/eight_schools.png"
 	./build/cli/vireo run examples/eight_schools.vireo --data examples/eight_schools.json --seed 1 \
-		--draws build/eight_schools_draws.csv --summary build/eight_schools_summary.json
-	@echo "written: build/eight_schools_draws.csv, build/eight_schools_summary.json"
+		--draws build/eight_schools_draws.csv --summary build/eight_schools_summary.json --report build/eight_schools.html
+	@echo "written: build/eight_schools_draws.csv, build/eight_schools_summary.json, build/eight_schools.html"
+
+# The first course's pages (README.md, "The course's pages"), in order.
+course: build
+	mkdir -p build/course
+	./build/cli/vireo run examples/coin.vireo --data examples/data/coin.json --seed 1 --report build/course/1-coin.html
+	./build/cli/vireo run examples/three_coins.vireo --evidence 1000 --report build/course/2-three-coins.html
+	./build/cli/vireo run examples/eight_schools.vireo --data examples/eight_schools.json --seed 1 --evidence 2000 \
+		--report build/course/3-eight-schools.html
+	./build/cli/vireo run examples/gmm.vireo --data examples/gmm.json --seed 7 --report build/course/4-gmm.html
+	./build/cli/vireo run examples/changepoint.vireo --data examples/data/changepoint.json --steps 4000 --seed 1 \
+		--report build/course/5-changepoint.html
+	./build/cli/vireo run examples/hmm.vireo --data examples/data/hmm.json --seed 1 --report build/course/5-hmm.html
+	@echo "written: build/course/1-coin.html … 5-hmm.html (README.md links them in order)"
 
 test-release: build
 	cd build && ctest --output-on-failure -j $(JOBS) -LE long

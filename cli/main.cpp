@@ -2,7 +2,9 @@
 //   vireo check FILE [--data D]              parse + check (+ the data and one execution); errors with file:line:col
 //   vireo graph FILE [--guide] [--format dot|text]
 //   vireo run   FILE [--data DATA] [fit options] [--draws CSV] [--summary JSON] [--save-params F] [--load-params F]
-//               [--evidence N] [--evaluate N] [--predictive CSV]
+//               [--evidence N] [--evaluate N] [--predictive CSV] [--elbo-history CSV] [--report HTML]
+//   vireo report FILE [--summary JSON] [--draws CSV] [--elbo-history CSV] [--command TEXT] -o HTML
+//                                            the HTML report of a run from its saved outputs
 //   vireo sample FILE [--data DATA] [--num-draws N] [--seed S] [--draws CSV] [--summary JSON]
 //                                            forward (prior predictive) draws; observed items left out are sampled
 //   vireo trace FILE [--data DATA] [--seed S]  one execution, site by site
@@ -17,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <vector>
@@ -121,6 +124,8 @@ struct RunArgs {
   long evidence = 0;
   long evaluate = 0;
   std::string draws, summary, save_params, load_params, predictive;
+  std::string elbo_history, report;  // --elbo-history CSV, --report HTML
+  std::string command_line;          // shown in the report, so that the page reproduces the run
 };
 
 // The header of a fit: every setting in use, then the ones the guide chose
@@ -199,6 +204,8 @@ int run(RunArgs a) {
   check_output(a.summary, "--summary");
   check_output(a.save_params, "--save-params");
   check_output(a.predictive, "--predictive");
+  check_output(a.elbo_history, "--elbo-history");
+  check_output(a.report, "--report");
   vireo::Model model = vireo::Model::from_file(a.model);
   std::cerr << model.rendered_warnings();
   vireo::Data data = load_data(model, a.data);
@@ -217,7 +224,26 @@ int run(RunArgs a) {
   }
 
   std::cerr << header(a, fit.options(), fit) << "\n";
-  if (a.diagnose > 0) std::cerr << "before the fit: " << fit.diagnose(a.diagnose).text;
+  vireo::ReportOptions report_options;
+  report_options.command_line = a.command_line;
+  report_options.num_draws = a.num_draws;
+  // A failed fit writes none of its outputs but the report, alone: the steps
+  // up to the failure and the guard's message.
+  const auto report_failure = [&](const std::string& message) {
+    if (a.report.empty()) return;
+    report_options.failure = message;
+    try {
+      vireo::write_report(fit, a.report, report_options);
+      std::cerr << "written: " << a.report << " (the fit up to its failure)\n";
+    } catch (const vireo::Error& e) {
+      std::cerr << e.what();
+    }
+  };
+  if (a.diagnose > 0) {
+    std::string text = fit.diagnose(a.diagnose).text;
+    report_options.diagnosis += "before the fit: " + text;
+    std::cerr << "before the fit: " << text;
+  }
   Progress progress(a.steps);
   bool hinted = false;
   try {
@@ -237,11 +263,20 @@ int run(RunArgs a) {
                   << "; run with --diagnose to see which site and what to do\n";
       }
     });
-  } catch (const vireo::Error&) {
-    if (a.diagnose > 0) std::cerr << "at the last good step: " << fit.diagnose(a.diagnose).text;
+  } catch (const vireo::Error& e) {
+    if (a.diagnose > 0) {
+      std::string text = fit.diagnose(a.diagnose).text;
+      report_options.diagnosis += "at the last good step: " + text;
+      std::cerr << "at the last good step: " << text;
+    }
+    report_failure(e.what());
     throw;
   }
-  if (a.diagnose > 0) std::cerr << "after the fit: " << fit.diagnose(a.diagnose).text;
+  if (a.diagnose > 0) {
+    std::string text = fit.diagnose(a.diagnose).text;
+    report_options.diagnosis += "after the fit: " + text;
+    std::cerr << "after the fit: " << text;
+  }
   if (!fit.notes().empty()) std::cerr << fit.notes() << "\n";
   if (fit.rejected_steps() > 0)
     std::cerr << "warning: " << fit.rejected_steps() << " of " << a.steps
@@ -263,8 +298,10 @@ int run(RunArgs a) {
               << "): the fit has not converged and its summary is not the optimum's\n"
               << "  hint: run more --steps (or a larger --lr)\n";
   if (a.steps > 0 && !fit.exact() && !std::isfinite(fit.running_elbo())) {
-    std::cerr << "error: the fit failed: no step gave a finite ELBO (" << fit.last_rejection() << ")\n"
-              << "  hint: try a smaller --lr, another --init, or check the model's scales; nothing was written\n";
+    const std::string message = "error: the fit failed: no step gave a finite ELBO (" + fit.last_rejection() + ")\n" +
+                                "  hint: try a smaller --lr, another --init, or check the model's scales; nothing was written\n";
+    std::cerr << message;
+    report_failure(message);
     return 1;
   }
 
@@ -283,6 +320,8 @@ int run(RunArgs a) {
   // Posterior predictive: the same draws (same generators), with every
   // observed site sampled from the model given them.
   if (!a.predictive.empty()) outputs.emplace_back(a.predictive, fit.draws(a.num_draws, true).to_csv());
+  if (!a.elbo_history.empty()) outputs.emplace_back(a.elbo_history, fit.step_history_csv());
+  if (!a.report.empty()) outputs.emplace_back(a.report, vireo::report_html(fit, summary, draws, report_options));
   vireo::write_files_atomically(outputs);
   std::cout << summary.to_table();
   return 0;
@@ -364,6 +403,59 @@ int evidence(const EvidenceArgs& a) {
   }
   vireo::Evidence e = fit.evidence(a.draws);
   std::cout << e.to_text();
+  return 0;
+}
+
+// The command line as a shell would take it back: arguments with characters
+// the shell treats specially in single quotes.
+std::string quoted_command(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "0123456789-_./=:+,@%") == std::string::npos;
+    if (!plain) {
+      std::string q = "'";
+      for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      arg = q + "'";
+    }
+    out += (i ? " " : "") + arg;
+  }
+  return out;
+}
+
+struct ReportArgs {
+  std::string model, summary, draws, elbo_history, out, command, title;
+  int max_elements = 12;
+};
+
+std::string read_input(const std::string& path, const char* option) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in) {
+    vireo::Diagnostic d;
+    d.file = path;
+    d.message = std::string(option) + ": cannot read '" + path + "'";
+    throw vireo::Error(path + ": error: " + d.message + "\n", {d}, vireo::Error::Kind::Io);
+  }
+  return text.str();
+}
+
+// The report of a run from its saved outputs (--summary, --draws, --elbo-history).
+int report_from_outputs(const ReportArgs& a) {
+  check_output(a.out, "--output");
+  vireo::Model model = vireo::Model::from_file(a.model);
+  std::cerr << model.rendered_warnings();
+  vireo::ReportInputs inputs{read_input(a.summary, "--summary"), read_input(a.draws, "--draws"),
+                             read_input(a.elbo_history, "--elbo-history")};
+  vireo::ReportOptions options;
+  options.title = a.title;
+  options.command_line = a.command;
+  options.max_elements = a.max_elements;
+  vireo::write_files_atomically({{a.out, vireo::report_html(model, inputs, options)}});
+  std::cerr << "written: " << a.out << "\n";
   return 0;
 }
 
@@ -500,6 +592,31 @@ int main(int argc, char** argv) {
                       "units of per-element latent sites (0: off)")
       ->check(CLI::NonNegativeNumber);
 
+  run_cmd->add_option("--elbo-history", ra.elbo_history,
+                      "write every step to this CSV: step, elbo, lr (the learning rate used), latent_weight (the KL "
+                      "annealing weight, 1 without --kl-anneal), rejected (1 when the non-finite guard refused it)");
+  run_cmd->add_option("--report", ra.report,
+                      "write one self-contained HTML page of the fit (the model, the plate diagram, the ELBO per step, "
+                      "a panel per site, the diagnostics, this command); opens offline. When the fit fails, the report "
+                      "alone is written, showing the fit up to the failure");
+
+  ReportArgs rpa;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Write the HTML report of a run from its saved outputs (--summary, --draws, --elbo-history)");
+  report_cmd->footer(
+      "Example: vireo run m.vireo --data d.json --summary s.json --draws d.csv --elbo-history h.csv; then "
+      "vireo report m.vireo --summary s.json --draws d.csv --elbo-history h.csv -o report.html. Each input may be left "
+      "out: its part of the page then says so. `vireo run --report FILE` writes the same page directly.");
+  report_cmd->add_option("FILE", rpa.model, "the .vireo file the run fitted")->required();
+  report_cmd->add_option("--summary", rpa.summary, "the posterior summary (`vireo run --summary`)");
+  report_cmd->add_option("--draws", rpa.draws, "the posterior draws (`vireo run --draws`)");
+  report_cmd->add_option("--elbo-history", rpa.elbo_history, "the steps (`vireo run --elbo-history`)");
+  report_cmd->add_option("--command", rpa.command, "the command line of the run, shown on the page");
+  report_cmd->add_option("--title", rpa.title, "the page's title (default: the model's file name)");
+  report_cmd->add_option("--max-elements", rpa.max_elements, "small multiples per vector site (default 12)")
+      ->check(CLI::PositiveNumber);
+  report_cmd->add_option("-o,--output", rpa.out, "the HTML file to write")->required();
+
   SampleArgs sa;
   CLI::App* sample_cmd = app.add_subcommand(
       "sample", "Run the model forward (prior predictive; no guide, no fit): draws as CSV, observed items left out sampled");
@@ -544,9 +661,10 @@ int main(int argc, char** argv) {
 
   if (argc >= 2 && argv[1][0] != '-') {
     std::string cmd = argv[1];
-    if (cmd != "check" && cmd != "graph" && cmd != "run" && cmd != "trace" && cmd != "evidence" && cmd != "sample") {
+    if (cmd != "check" && cmd != "graph" && cmd != "run" && cmd != "trace" && cmd != "evidence" && cmd != "sample" &&
+        cmd != "report") {
       std::cerr << "vireo: unknown command '" << cmd << "'\n"
-                << "  the commands are: check, graph, run, sample, trace, evidence (see `vireo --help`)\n";
+                << "  the commands are: check, graph, run, sample, trace, evidence, report (see `vireo --help`)\n";
       return 2;
     }
   }
@@ -586,7 +704,11 @@ int main(int argc, char** argv) {
       std::cout << (format == "text" ? model.graph_text() : model.graph_dot(with_guide));
       return 0;
     }
-    if (*run_cmd) return run(ra);
+    if (*run_cmd) {
+      ra.command_line = quoted_command(argc, argv);
+      return run(ra);
+    }
+    if (*report_cmd) return report_from_outputs(rpa);
     if (*evidence_cmd) return evidence(ea);
     if (*sample_cmd) return sample(sa);
     if (*trace) {

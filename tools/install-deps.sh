@@ -7,7 +7,9 @@ packages=(
   libboost-dev libboost-test-dev          # Spirit X3, Math (headers), Boost.Test
   libeigen3-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   clang lld libclang-rt-14-dev            # the libFuzzer target
-  graphviz                                # `dot`, to draw `vireo graph`
+  graphviz                                # `dot`, to draw `vireo graph` and the report's plate diagram
+  libjs-vega                              # Vega, compiled into the report (runtime/report/embed_vega.cmake)
+  chromium chromium-driver                # the report checked in headless Chromium (tests/report)
 )
 missing=()
 for p in "${packages[@]}"; do

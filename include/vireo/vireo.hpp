@@ -487,6 +487,17 @@ struct Execution {
   std::string to_text(int max_values = 6) const;
 };
 
+// One step of a fit, as Fit::step_history records it (and `vireo run
+// --elbo-history` writes it).
+struct StepRecord {
+  long step = 0;             // 1-based, counting the steps before a load_params
+  double elbo = 0;           // the step's ELBO estimate (NaN or ±inf for a refused step)
+  double lr = 0;             // the learning rate the step used (schedule, lrd and shrink-lr applied)
+  double latent_weight = 1;  // the latent sites' weight (KL annealing, --kl-anneal; 1 without)
+  bool rejected = false;     // refused by the guard (not applied)
+  std::string rejected_because;  // the guard's reason, for a refused step
+};
+
 // A variational fit of one model to one data set. Owns its parameter store,
 // optimizer state and random generator; nothing is shared between fits.
 // Reproducible: the same options, seed and data give the same numbers, bit
@@ -552,6 +563,12 @@ class Fit {
   const std::string& last_rejection() const;
   // ELBO estimates of the steps taken by this Fit, in order.
   const std::vector<double>& elbo_history() const;
+  // The same steps with their learning rate, annealing weight and whether
+  // the guard refused them (elbo_history()[i] is step_history()[i].elbo).
+  const std::vector<StepRecord>& step_history() const;
+  // step_history() as CSV: `step,elbo,lr,latent_weight,rejected` (rejected 0/1;
+  // NaN and ±inf written nan, inf, -inf; 17 significant digits).
+  std::string step_history_csv() const;
   // Mean of the finite ELBOs over the last 10% (at least one) of all the
   // steps, those before a load_params too; NaN when there is none.
   double running_elbo() const;
@@ -630,6 +647,7 @@ class Fit {
   std::vector<LearnedParam> learned_params();
 
   struct Impl;
+  friend struct ReportAccess;  // runtime/api/report.cpp reads the model a Fit was made from
 
  private:
   std::unique_ptr<Impl> impl_;
@@ -712,6 +730,50 @@ class LogDensity {
 // Per-site summaries of any draw table (sample_prior's, or Fit::draws'
 // without the fit's ELBO and learned parameters; Fit::summarize adds them).
 Summary summarize(const DrawTable& table);
+
+// ---- The report: one self-contained HTML page of a fit -------------------
+// The model's source (site names linked to their panels), the plate diagram
+// (`graph_dot` laid out by Graphviz's `dot` as inline SVG), the ELBO per step
+// raw and smoothed with the guard's refused steps marked (and the learning
+// rate, and the annealing weight under --kl-anneal or --elbo meanfield), one
+// panel per latent site (histogram of the draws with the prior's density
+// beside it when the prior's arguments are constants, small multiples for
+// the first elements of a vector, a probability table for a discrete site,
+// the summary numbers), the diagnostics computed (evidence with k̂ and its
+// verdict, gradient variance, --diagnose) and the configuration. The plots
+// are Vega specifications rendered by Vega (Debian's libjs-vega, compiled
+// into the library), so the page needs no network and fetches nothing: a
+// Content-Security-Policy of default-src 'none' says so to the browser.
+struct ReportOptions {
+  std::string title;         // default: the model's file name
+  std::string command_line;  // the command that made the fit, shown verbatim so that the page reproduces it
+  long num_draws = 1000;     // posterior draws behind the panels (report_html(Fit&) without draws)
+  int max_elements = 12;     // small multiples (and table rows) per vector site; the rest are counted
+  // The error that ended the fit, when it failed: the page says so at the
+  // top and shows the fit up to there (the ELBO of every step taken).
+  std::string failure;
+  std::string diagnosis;     // text shown under the diagnostics (`--diagnose`'s report), may be empty
+  std::string dot = "dot";   // Graphviz's dot; when it cannot be run the page says so in the diagram's place
+};
+
+// Saved outputs of a run (`vireo report`): each may be empty.
+struct ReportInputs {
+  std::string summary_json;      // Summary::to_json (`vireo run --summary`)
+  std::string draws_csv;         // DrawTable::to_csv (`--draws`)
+  std::string elbo_history_csv;  // Fit::step_history_csv (`--elbo-history`)
+};
+
+// The page of a fit at its current parameters, from `summary` and `draws`
+// (which the host has, with the evidence and gradient variance it asked
+// for), or from options.num_draws fresh draws. Throws vireo::Error (Usage)
+// when the draws do not fit the model.
+std::string report_html(Fit& fit, const Summary& summary, const DrawTable& draws, const ReportOptions& options = {});
+std::string report_html(Fit& fit, const ReportOptions& options = {});
+// The page from saved outputs; a malformed input throws vireo::Error (Io)
+// naming it.
+std::string report_html(const Model& model, const ReportInputs& inputs, const ReportOptions& options = {});
+// report_html(fit, options) written atomically (write_files_atomically).
+void write_report(Fit& fit, const std::string& path, const ReportOptions& options = {});
 
 // Writes every (path, contents) pair or none: each goes to a temporary file
 // in its target's folder first; only when all are written are they renamed

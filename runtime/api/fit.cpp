@@ -314,6 +314,7 @@ double Fit::step() {
   f.reseed(static_cast<int>(Purpose::Step), static_cast<std::uint64_t>(f.steps));
   infer::StepResult r;
   const long refused_before = f.elbo->refused_draws();
+  const double weight = f.svi->latent_weight(f.svi->steps_taken());  // the annealing clock before the step
   // This step's mini-batches (FitOptions::subsample); only the step's own
   // executions see the step number, evaluations draw independently.
   struct EpochStep {
@@ -329,6 +330,7 @@ double Fit::step() {
   f.applied = f.svi->steps_taken();
   double elbo = -r.loss;
   f.history.push_back(elbo);
+  f.steps_record.push_back({f.steps, elbo, r.lr, weight, !r.applied, r.applied ? std::string() : r.rejected_because});
   f.running.add(elbo);
   f.lr_shrink = f.svi->lr_shrink();
   if (!r.applied) {
@@ -407,6 +409,19 @@ long Fit::rejected_steps() const { return impl_->rejected; }
 long Fit::refused_draws() const { return impl_->refused_draws; }
 const std::string& Fit::last_rejection() const { return impl_->last_rejection; }
 const std::vector<double>& Fit::elbo_history() const { return impl_->history; }
+const std::vector<StepRecord>& Fit::step_history() const { return impl_->steps_record; }
+
+std::string Fit::step_history_csv() const {
+  const auto number = [](double x) {
+    if (std::isnan(x)) return std::string("nan");
+    if (std::isinf(x)) return std::string(x > 0 ? "inf" : "-inf");
+    return fmt::format("{:.17g}", x);
+  };
+  std::string out = "step,elbo,lr,latent_weight,rejected\n";
+  for (const StepRecord& r : impl_->steps_record)
+    out += fmt::format("{},{},{},{},{}\n", r.step, number(r.elbo), number(r.lr), number(r.latent_weight), r.rejected ? 1 : 0);
+  return out;
+}
 std::string Fit::notes() const {
   const std::string& a = impl_->elbo_note;
   const std::string& b = impl_->elbo->note();

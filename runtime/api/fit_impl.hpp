@@ -44,6 +44,7 @@ struct Fit::Impl {
   long refused_draws = 0;  // guide draws the model ruled out (log p = −∞), over this Fit's steps
   std::string last_rejection;
   std::vector<double> history;  // this Fit's steps
+  std::vector<StepRecord> steps_record;  // the same steps with lr, annealing weight, refusal
   api::RunningElbo running;      // every step's, from a saved fit's window on
   // With iterate averaging the store holds the averaged parameters, which
   // draws, traces, evidence and saved files use; training goes on from the
