@@ -73,6 +73,79 @@ class Error : public std::runtime_error {
   Kind kind_;
 };
 
+// An array from the host: its shape (empty for a scalar) and its values in
+// row-major order (a matrix is a list of rows). Integers and booleans are
+// given as doubles holding whole numbers (0/1 for bool).
+struct Array {
+  std::vector<std::int64_t> shape;
+  std::vector<double> values;
+};
+
+// A C++ function that model files call like a builtin: `y ~ Normal(f(x), 1)`.
+// Given to Model::from_file / from_string in a HostFunctions; the checker
+// then knows its name (an unknown name suggests it), its arity and its
+// arguments' shapes, and the site graph shows which sites it feeds.
+//   vireo::HostFunctions hosts;
+//   hosts.add({.name = "shift", .params = {{"x", {}}}, .result = {},
+//              .value = [](const std::vector<vireo::Array>& a) { return vireo::Array{{}, {a[0].values[0] + 1}}; },
+//              .gradient = [](const std::vector<vireo::Array>&, const vireo::Array&, const vireo::Array& g) {
+//                return std::vector<vireo::Array>{g}; }});
+//   vireo::Model model = vireo::Model::from_file("m.vireo", hosts);
+// Without `gradient`, a call whose arguments may depend on a latent site or
+// a param (so that the ELBO's or LogDensity's gradient would flow through
+// it) is refused: by the checker (vireo::Error of kind Model naming the
+// function and the site) where the program shows the dependence, else when
+// it runs (kind Run). Calls on data, or on values computed from data only,
+// need none. The functions are called on the thread that steps the fit (or
+// on a thread of the interpreter's own for calls nested deeper than 100 fn
+// calls, one at a time); a model shared by fits on several threads calls
+// them concurrently, so they must be safe to call so. A value or gradient
+// that throws ends the step with a vireo::Error (kind Run) at the call.
+struct HostFunction {
+  std::string name;  // an identifier, not a builtin's name
+  struct Parameter {
+    std::string name;                  // for messages and named arguments
+    std::vector<std::int64_t> shape;   // {} a scalar; an extent of -1 takes any size
+  };
+  std::vector<Parameter> params;       // the arity is params.size()
+  // The result's shape; at most one extent -1, taken from the number of
+  // values `value` returns (a result of another count is an error).
+  std::vector<std::int64_t> result;
+  // The value at the arguments (each of its declared shape, row-major).
+  // The shape of the Array returned is ignored: `result` decides it.
+  std::function<Array(const std::vector<Array>& args)> value;
+  // Optional: the vector-Jacobian product — given the arguments, the result
+  // and d L / d result (of the result's shape), d L / d argument for every
+  // argument, each with as many values as its argument. One call per
+  // backward pass that reaches the call.
+  std::function<std::vector<Array>(const std::vector<Array>& args, const Array& result, const Array& adjoint)>
+      gradient;
+  std::string summary;  // one line, for messages
+};
+
+// The host functions one model may call. Copied into each Model compiled
+// with it (later add()s do not change models already made); there is no
+// global registry, so models with different functions may be compiled and
+// run on different threads.
+class HostFunctions {
+ public:
+  HostFunctions();
+  HostFunctions(const HostFunctions&);
+  HostFunctions& operator=(const HostFunctions&);
+  ~HostFunctions();
+  // Adds `f`. Throws vireo::Error (kind Usage) when its name is not an
+  // identifier, is a builtin's or was added before, a parameter's name is
+  // not an identifier or repeats, a shape has an extent below -1 (or the
+  // result more than one -1), or `value` is empty.
+  HostFunctions& add(HostFunction f);
+  std::vector<std::string> names() const;
+
+ private:
+  friend class Model;
+  struct Table;
+  std::shared_ptr<const Table> table_;
+};
+
 // A checked model: its data declarations, model, optional guide and fns,
 // lowered to a site graph. Cheap to move; Data and Fit keep what they need
 // of it alive on their own.
@@ -82,6 +155,9 @@ class Model {
   static Model from_file(const std::string& path);
   // The same for program text; `name` is the file name used in messages.
   static Model from_string(const std::string& text, const std::string& name = "<string>");
+  // The same with host functions the program may call (HostFunction).
+  static Model from_file(const std::string& path, const HostFunctions& hosts);
+  static Model from_string(const std::string& text, const std::string& name, const HostFunctions& hosts);
 
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
@@ -111,14 +187,6 @@ class Model {
  private:
   explicit Model(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
-};
-
-// An array from the host: its shape (empty for a scalar) and its values in
-// row-major order (a matrix is a list of rows). Integers and booleans are
-// given as doubles holding whole numbers (0/1 for bool).
-struct Array {
-  std::vector<std::int64_t> shape;
-  std::vector<double> values;
 };
 
 // How Data reads its items (the overloads of Data::from_* that take it).

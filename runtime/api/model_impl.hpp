@@ -6,8 +6,13 @@
 #include "vireo/vireo.hpp"
 #include "lang/ir/graph.hpp"
 #include "lang/source.hpp"
+#include "stdlib/signatures/host_table.hpp"
 
 namespace vireo {
+
+struct HostFunctions::Table {
+  sig::HostTable rows;
+};
 
 struct Model::Impl {
   lang::SourceFile source;
