@@ -30,6 +30,18 @@
 
 namespace vireo {
 
+// The implementation's types (runtime/api): declared here, defined only
+// there, so a host can name none of them. Access is how runtime/api reaches
+// into the classes below.
+namespace detail {
+struct ModelImpl;
+struct DataImpl;
+struct FitImpl;
+struct LogDensityImpl;
+struct HostTable;
+struct Access;
+}  // namespace detail
+
 // "0.1": the version the library was built as.
 const char* version();
 
@@ -141,9 +153,8 @@ class HostFunctions {
   std::vector<std::string> names() const;
 
  private:
-  friend class Model;
-  struct Table;
-  std::shared_ptr<const Table> table_;
+  friend struct detail::Access;
+  std::shared_ptr<const detail::HostTable> table_;
 };
 
 // A checked model: its data declarations, model, optional guide and fns,
@@ -180,11 +191,10 @@ class Model {
   // Names of the data items, in declaration order.
   std::vector<std::string> data_names() const;
 
-  struct Impl;  // runtime/api; opaque to hosts
-  const Impl& impl() const { return *impl_; }
-  std::shared_ptr<const Impl> shared_impl() const { return impl_; }
 
  private:
+  friend struct detail::Access;
+  using Impl = detail::ModelImpl;
   explicit Model(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
 };
@@ -232,11 +242,11 @@ class Data {
   // order; empty for complete data.
   std::vector<std::string> missing() const;
 
-  struct Impl;  // runtime/api; opaque to hosts
-  const Impl& impl() const { return *impl_; }
-  explicit Data(std::unique_ptr<Impl> impl);  // for runtime/api
 
  private:
+  friend struct detail::Access;
+  using Impl = detail::DataImpl;
+  explicit Data(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -650,9 +660,10 @@ class Fit {
   // fills Summary::params with them.
   std::vector<LearnedParam> learned_params();
 
-  struct Impl;
 
  private:
+  friend struct detail::Access;
+  using Impl = detail::FitImpl;
   std::unique_ptr<Impl> impl_;
 };
 
@@ -724,9 +735,10 @@ class LogDensity {
   // support; else Error of kind Usage naming the site) to the vector.
   std::vector<double> unconstrain(const std::map<std::string, Array>& constrained);
 
-  struct Impl;
 
  private:
+  friend struct detail::Access;
+  using Impl = detail::LogDensityImpl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -58,7 +58,7 @@ class EvaluationScope {
   std::size_t size_;
 };
 
-std::string default_guide(const Model::Impl& m) { return m.graph.guide != ir::none ? "custom" : "auto_normal"; }
+std::string default_guide(const detail::ModelImpl& m) { return m.graph.guide != ir::none ? "custom" : "auto_normal"; }
 
 // `o` with every unset option taken from its guide's row of the registry
 // (guide::guide_kinds; the table in vireo.hpp, above FitOptions). An unknown
@@ -78,21 +78,21 @@ FitOptions with_guide_defaults(FitOptions o) {
 
 }  // namespace
 
-void Fit::Impl::reseed(int purpose, std::uint64_t counter) {
+void detail::FitImpl::reseed(int purpose, std::uint64_t counter) {
   rng = derived(options.seed, static_cast<Purpose>(purpose), counter);
 }
 
 Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::make_unique<Impl>()) {
   Impl& f = *impl_;
-  f.model = model.shared_impl();
-  if (data.impl().model.get() != f.model.get())
+  f.model = detail::Access::shared(model);
+  if (detail::Access::impl(data).model.get() != f.model.get())
     api::fail(Error::Kind::Options, "the data were loaded for another model",
               "load the data with this model: vireo::Data::from_json_file(model, path)");
   if (const std::vector<std::string> left_out = data.missing(); !left_out.empty())
     api::fail(Error::Kind::Data,
               "the data leave out '" + left_out.front() + "', which only forward sampling (vireo::sample_prior) allows",
               "give every data item to fit the model");
-  f.data = data.impl().set;
+  f.data = detail::Access::impl(data).set;
   if (options.guide.empty()) options.guide = default_guide(*f.model);
   options = with_guide_defaults(std::move(options));
   f.options = options;
@@ -186,7 +186,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
 // with `enum` when every one of them is enumerable (enumerable_sites, and
 // one elimination at the initial parameters succeeds), else `tracegraph`;
 // a model without any gets `trace`. The reason goes into the fit's header.
-void Fit::Impl::choose_elbo(int particles) {
+void detail::FitImpl::choose_elbo(int particles) {
   const ir::Graph& g = model->graph;
   std::set<std::string> guide_samples;
   if (guide->name() == "custom")
@@ -285,7 +285,7 @@ void Fit::Impl::choose_elbo(int particles) {
   }
 }
 
-void Fit::Impl::make_svi() {
+void detail::FitImpl::make_svi() {
   svi = std::make_unique<infer::Svi>(*ctx, *guide, *optimizer, *elbo, stability);
   svi->set_steps_taken(applied);
   svi->set_lr_shrink(lr_shrink);
@@ -384,7 +384,7 @@ long Fit::run_while(long n, const std::function<bool(long, long, double)>& keep_
   return ran;
 }
 
-void Fit::Impl::resume_iterate() {
+void detail::FitImpl::resume_iterate() {
   if (!iterate) return;
   // Values copied into the entries in place: the guide may hold on to them.
   for (params::Entry& e : store.entries())
@@ -514,7 +514,7 @@ std::string Fit::still_rising() const {
   return fmt::format("mean of the last 10% of steps {:.2f} against {:.2f} over the 10% before", last, before);
 }
 
-std::vector<infer::PosteriorDraw> Fit::Impl::posterior(long n, bool predictive) {
+std::vector<infer::PosteriorDraw> detail::FitImpl::posterior(long n, bool predictive) {
   std::vector<infer::PosteriorDraw> out;
   std::vector<handlers::Trace> scratch;
   out.reserve(static_cast<std::size_t>(std::max(0L, n)));
@@ -554,7 +554,7 @@ std::map<std::string, std::pair<long, long>> Fit::subsampled_plates() {
   return out;
 }
 
-std::vector<LearnedParam> Fit::Impl::learned_params() {
+std::vector<LearnedParam> detail::FitImpl::learned_params() {
   // Execution k uses a generator derived from (seed, "params", k); nothing is updated.
   std::vector<LearnedParam> out;
   api::translate_errors(model->source, Error::Kind::Run, [&] {

@@ -42,7 +42,7 @@ void check_shape(const std::string& fn, const std::string& what, const std::vect
 
 }  // namespace
 
-HostFunctions::HostFunctions() : table_(std::make_shared<Table>()) {}
+HostFunctions::HostFunctions() : table_(std::make_shared<detail::HostTable>()) {}
 HostFunctions::HostFunctions(const HostFunctions&) = default;
 HostFunctions& HostFunctions::operator=(const HostFunctions&) = default;
 HostFunctions::~HostFunctions() = default;
@@ -88,7 +88,7 @@ HostFunctions& HostFunctions::add(HostFunction f) {
       return out;
     };
   // Copy on write: models compiled before keep the table they were given.
-  auto next = std::make_shared<Table>(*table_);
+  auto next = std::make_shared<detail::HostTable>(*table_);
   next->rows.add(sig::make_host_row(std::move(row)));
   table_ = std::move(next);
   return *this;

@@ -66,7 +66,8 @@ Model Model::from_string(const std::string& text, const std::string& name, const
   lang::Diagnostics diags;
   // The model keeps the table it was compiled with (shared, immutable).
   std::shared_ptr<const sig::HostTable> table;
-  if (hosts.table_->rows.size() > 0) table = std::shared_ptr<const sig::HostTable>(hosts.table_, &hosts.table_->rows);
+  if (auto h = detail::Access::shared(hosts); h->rows.size() > 0)
+    table = std::shared_ptr<const sig::HostTable>(h, &h->rows);
   std::optional<ir::Graph> graph = ir::compile(file, diags, std::move(table));
   std::vector<Diagnostic> all;
   for (const auto& d : diags.all()) all.push_back(convert(file, d));

@@ -3,6 +3,7 @@
 #pragma once
 #include <vector>
 
+#include "runtime/api/access.hpp"
 #include "vireo/vireo.hpp"
 #include "lang/ir/graph.hpp"
 #include "lang/source.hpp"
@@ -10,11 +11,11 @@
 
 namespace vireo {
 
-struct HostFunctions::Table {
+struct detail::HostTable {
   sig::HostTable rows;
 };
 
-struct Model::Impl {
+struct detail::ModelImpl {
   lang::SourceFile source;
   ir::Graph graph;
   std::vector<Diagnostic> warnings;
