@@ -99,11 +99,13 @@ VIREO_C_API void vireo_data_free(vireo_data* data);
 
 /* Fit options: a handle holding vireo::FitOptions, every field at its
  * default (the guide's defaults for those vireo.hpp leaves unset). Setters
- * take the names of vireo.hpp's FitOptions (guide "auto_normal", …; elbo
- * "trace", …; optim "adam", …; init "median", …); a name is checked when
- * the fit is made (vireo_fit_new returns VIREO_OPTIONS). An empty string
- * restores the default of guide and elbo. lr <= 0 and particles <= 0 are
- * refused here (VIREO_USAGE). */
+ * take the spellings of vireo.hpp's typed options (guide "auto_normal", …;
+ * elbo "trace", …; optim "adam", …; init "median", "uniform(2)", …); a
+ * spelling outside the set is refused here with VIREO_OPTIONS, the accepted
+ * ones and the closest in the last error; a combination the model cannot
+ * use is refused when the fit is made (vireo_fit_new returns VIREO_OPTIONS).
+ * An empty string restores the default of guide and elbo. lr <= 0 and
+ * particles <= 0 are refused here (VIREO_USAGE). */
 VIREO_C_API int vireo_options_new(vireo_options** out);
 VIREO_C_API void vireo_options_free(vireo_options* options);
 VIREO_C_API int vireo_options_set_guide(vireo_options* options, const char* guide);

@@ -8,7 +8,7 @@
 //
 //   vireo::Model model = vireo::Model::from_file("eight_schools.vireo");
 //   vireo::Data data = vireo::Data::from_json_file(model, "eight_schools.json");
-//   vireo::Fit fit(model, data, {.optim = "adam", .lr = 0.01, .seed = 1});
+//   vireo::Fit fit(model, data, {.optim = vireo::Optimizer::Adam, .lr = 0.01, .seed = 1});
 //   for (int i = 0; i < 2000; ++i) fit.step();
 //   vireo::DrawTable draws = fit.draws(1000);
 //   std::cout << fit.summarize(draws).to_json();
@@ -250,8 +250,109 @@ class Data {
   std::unique_ptr<Impl> impl_;
 };
 
-// How to fit. Unknown or refused names throw vireo::Error (kind Options)
-// when the Fit is made, with the list of accepted names.
+// ---- The fixed sets of values fit options choose from -------------------
+// Each enum has its command-line spelling (to_string: "auto_normal") and a
+// parser from it (parse_guide("auto_normal")), which throws vireo::Error
+// (kind Options) naming the accepted spellings and the closest one.
+enum class Guide { AutoNormal, AutoDiagonalNormal, AutoMvn, AutoLowrankMvn, AutoRealnvp, AutoDelta, Custom };
+enum class Elbo { Trace, TraceGraph, MeanField, Enum };  // trace | tracegraph | meanfield | enum
+enum class Optimizer { Adam, ClippedAdam, Sgd, Adagrad, RmsProp };
+enum class Subsample { Epochs, Independent };
+enum class Estimator { Standard, Stl };
+enum class OnNonfinite { Skip, Stop, ShrinkLr };  // skip | stop | shrink-lr
+enum class FlowClamp { Soft, Hard, None };
+enum class FlowBase { Normal, StudentT };  // normal | student_t
+const char* to_string(Guide v);
+const char* to_string(Elbo v);
+const char* to_string(Optimizer v);
+const char* to_string(Subsample v);
+const char* to_string(Estimator v);
+const char* to_string(OnNonfinite v);
+const char* to_string(FlowClamp v);
+const char* to_string(FlowBase v);
+Guide parse_guide(const std::string& text);
+Elbo parse_elbo(const std::string& text);
+Optimizer parse_optimizer(const std::string& text);
+Subsample parse_subsample(const std::string& text);
+Estimator parse_estimator(const std::string& text);
+OnNonfinite parse_on_nonfinite(const std::string& text);
+FlowClamp parse_flow_clamp(const std::string& text);
+FlowBase parse_flow_base(const std::string& text);
+
+// The options with parameters are validated builders: made only by their
+// factories or parse(), which check the parameters and throw vireo::Error
+// (kind Options) as `vireo run` reports a bad value, so a FitOptions never
+// holds a malformed one. text() is the command line's spelling.
+
+// tracegraph's baseline for the sites without `with baseline(...)`: a
+// decaying average (beta in [0, 1)), a fixed value, leave-one-out across
+// particles (needs particles >= 2), a sum of those, or none.
+class Baseline {
+ public:
+  Baseline() : Baseline(avg()) {}  // avg, beta 0.9
+  static Baseline avg(double beta = 0.9);
+  static Baseline value(double x);
+  static Baseline loo();
+  static Baseline none();
+  Baseline plus(const Baseline& other) const;  // avg().plus(loo()): "avg+loo"
+  // avg | avg:BETA | value:X | loo | avg+loo | none
+  static Baseline parse(const std::string& text);
+  const std::string& text() const { return text_; }
+  bool operator==(const Baseline& o) const { return text_ == o.text_; }
+
+ private:
+  explicit Baseline(std::string text) : text_(std::move(text)) {}
+  std::string text_;
+};
+
+// Where the automatic guides start: the prior's median or mean, a prior
+// draw, a feasible point, or uniform in (-radius, radius) unconstrained.
+class Init {
+ public:
+  Init() : text_("median") {}
+  static Init median();
+  static Init mean();
+  static Init sample();
+  static Init feasible();
+  static Init uniform(double radius = 2);
+  // median | mean | sample | feasible | uniform | uniform(R)
+  static Init parse(const std::string& text);
+  const std::string& text() const { return text_; }
+  bool operator==(const Init& o) const { return text_ == o.text_; }
+
+ private:
+  explicit Init(std::string text) : text_(std::move(text)) {}
+  std::string text_;
+};
+
+// The learning rate's schedule: constant, or parts applied one after
+// another (warmup(100).then(exp(0.999))): exp(gamma) per step, step(every,
+// gamma), inv_sqrt(steps), warmup(steps), plateau(steps) (FitOptions::lr_schedule).
+class LrSchedule {
+ public:
+  LrSchedule() = default;  // constant
+  static LrSchedule constant() { return {}; }
+  static LrSchedule exp(double gamma);
+  static LrSchedule step(long every, double gamma);
+  static LrSchedule inv_sqrt(long steps);
+  static LrSchedule warmup(long steps);
+  static LrSchedule plateau(long steps);
+  LrSchedule then(const LrSchedule& next) const;
+  // exp:GAMMA | step:EVERY:GAMMA | inv_sqrt:STEPS | warmup:STEPS |
+  // plateau:STEPS, joined by '+'; "" or none: constant
+  static LrSchedule parse(const std::string& text);
+  bool is_constant() const { return text_.empty(); }
+  const std::string& text() const { return text_; }  // "" when constant
+  bool operator==(const LrSchedule& o) const { return text_ == o.text_; }
+
+ private:
+  explicit LrSchedule(std::string text) : text_(std::move(text)) {}
+  std::string text_;
+};
+
+// How to fit. A value the Fit refuses (a guide the file cannot use, a
+// combination that does not go together) throws vireo::Error (kind Options)
+// when the Fit is made.
 //
 // The options left unset (std::nullopt) take the defaults of the guide in
 // use, chosen so that a fit with no options converges (Fit::defaults_for;
@@ -277,23 +378,21 @@ class Data {
 // needs the particles (M5: ELBO −870 with one draw of the standard estimator,
 // −817 with these).
 struct FitOptions {
-  // auto_normal | auto_delta | auto_diagonal_normal | auto_mvn |
-  // auto_lowrank_mvn | auto_realnvp | custom. Empty: `custom` when the file has a guide
-  // block, else auto_normal.
-  std::string guide;
+  // Unset: Custom when the file has a guide block, else AutoNormal.
+  std::optional<Guide> guide;
   // trace (Trace_ELBO) | tracegraph (TraceGraph_ELBO: each discrete site's
   // score term weighted only by the costs downstream of it, minus a baseline)
   // | meanfield (TraceMeanField_ELBO: KL(q ‖ p) in closed form where the pair has one)
   // | enum (TraceEnum_ELBO: discrete sites of finite support summed out exactly).
-  // Empty (the default): enum when the model has discrete latent sites and
+  // Unset (the default): enum when the model has discrete latent sites and
   // every one can be summed out, tracegraph when it has some that cannot,
   // trace otherwise; Fit::options().elbo then says which, Fit::elbo_reason() why.
-  std::string elbo;
+  std::optional<Elbo> elbo;
   // tracegraph: the baseline of every site without `with baseline(...)`:
   // avg (decaying average, beta 0.90; the default) | avg:BETA | value:X |
   // loo (leave-one-out across particles; needs particles >= 2) | avg+loo | none
-  std::string baseline = "avg";
-  std::string optim = "adam";  // adam | clipped_adam | sgd | adagrad | rmsprop
+  Baseline baseline;
+  Optimizer optim = Optimizer::Adam;
   std::optional<double> lr;    // the base learning rate (unset: the guide's)
   double clip_norm = 10;       // clipped_adam: each gradient element clamped to ±clip_norm
   double lrd = 1;              // clipped_adam: lr multiplied by lrd every step
@@ -307,8 +406,8 @@ struct FitOptions {
   // and evaluations (diagnose, gradient variance, evidence, draws) draw their
   // batches independently without advancing it. "independent": each step
   // draws B distinct indices afresh.
-  std::string subsample = "epochs";
-  std::string init = "median"; // median | mean | sample | feasible | uniform | uniform(R)
+  Subsample subsample = Subsample::Epochs;
+  Init init;  // median (the default) | mean | sample | feasible | uniform(R)
   // Starting values of latent sites on the constrained scale (init_to_value),
   // by site name (`x[3]` inside loops); sites not given start by `init`. Each
   // is checked against its site's support and shape when the site first
@@ -325,13 +424,13 @@ struct FitOptions {
   // Sized for 2 cores; the paper used 64 layers, width 100.
   int flow_layers = 4;
   int flow_hidden = 32;
-  std::string flow_clamp = "soft";
+  FlowClamp flow_clamp = FlowClamp::Soft;
   double flow_alpha_pos = 0.1;
   double flow_alpha_neg = 2;
   double loft_tau = 100;
   // The flow's base distribution: normal | student_t (its degrees of freedom
   // learned per coordinate, starting at 30, for heavy-tailed posteriors).
-  std::string flow_base = "normal";
+  FlowBase flow_base = FlowBase::Normal;
   // The coupling nets' learning rate relative to lr (> 0), or 0: min(1, 100/D)
   // for D latent coordinates, which keeps Adam's noisy steps on the nets from
   // swamping a high-dimensional flow.
@@ -340,11 +439,11 @@ struct FitOptions {
   // every guide but auto_delta (hand-written ones too), whose variance
   // vanishes at the exact posterior (unset: the guide's). For a hand-written
   // guide the guide block runs twice per draw.
-  std::optional<std::string> estimator;
+  std::optional<Estimator> estimator;
 
   // Stability. A step whose loss or gradient is not finite is never applied;
   // its report names the first site and term where the non-finite value arose.
-  std::string on_nonfinite = "skip";  // skip | stop (at the first) | shrink-lr (halve lr, go on)
+  OnNonfinite on_nonfinite = OnNonfinite::Skip;  // skip | stop (at the first) | shrink-lr (halve lr, go on)
   int max_nonfinite = 20;             // refused steps in a row that stop the fit (skip, shrink-lr)
   double clip_grad_norm = 0;          // > 0: the global gradient norm clipped to this, any optimizer
   double clip_value = 0;              // > 0: every gradient element clamped to ±clip_value
@@ -354,7 +453,7 @@ struct FitOptions {
   // while the ELBO rises — until three blocks of N steps in a row each
   // average no higher than the block before — and decays it as inv_sqrt:N
   // from there (runtime/optim/schedule.hpp; lr_decay_start() says where).
-  std::optional<std::string> lr_schedule;
+  std::optional<LrSchedule> lr_schedule;
   long kl_anneal = 0;     // > 0: latent sites' log p and log q weighted from kl_floor up to 1 over these steps
   double kl_floor = 0.01;
   // Iterate averaging: run(n) ends on the parameters' mean over the last
@@ -544,9 +643,8 @@ class Fit {
   // guide's default.
   const FitOptions& options() const;
   // The defaults of a guide (auto_normal, …, custom): the table above
-  // FitOptions, every optional field set. Throws vireo::Error (Options) for
-  // an unknown guide.
-  static FitOptions defaults_for(const std::string& guide);
+  // FitOptions, every optional field set.
+  static FitOptions defaults_for(Guide guide);
   // The guide in use ("auto_normal", "custom", …).
   std::string guide_name() const;
 

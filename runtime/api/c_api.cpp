@@ -82,10 +82,13 @@ int guarded(Body&& body) noexcept {
   }
 }
 
-int set_string(vireo_options* o, const char* value, std::string vireo::FitOptions::*field, const char* what) {
+// Sets a typed option from its spelling: `parse` throws vireo::Error
+// (Options) for a bad one, which becomes the call's status and last error.
+template <class Parse>
+int set_parsed(vireo_options* o, const char* value, const char* what, Parse parse) {
   if (!o || !value) return usage(what);
   return guarded([&] {
-    o->options.*field = value;
+    parse(o->options, std::string(value));
     return VIREO_OK;
   });
 }
@@ -150,16 +153,23 @@ int vireo_options_new(vireo_options** out) {
 void vireo_options_free(vireo_options* options) { delete options; }
 
 int vireo_options_set_guide(vireo_options* o, const char* v) {
-  return set_string(o, v, &vireo::FitOptions::guide, "vireo_options_set_guide: NULL argument");
+  return set_parsed(o, v, "vireo_options_set_guide: NULL argument",
+                    [](vireo::FitOptions& f, const std::string& t) {
+                      f.guide = t.empty() ? std::nullopt : std::optional<vireo::Guide>(vireo::parse_guide(t));
+                    });
 }
 int vireo_options_set_elbo(vireo_options* o, const char* v) {
-  return set_string(o, v, &vireo::FitOptions::elbo, "vireo_options_set_elbo: NULL argument");
+  return set_parsed(o, v, "vireo_options_set_elbo: NULL argument", [](vireo::FitOptions& f, const std::string& t) {
+    f.elbo = t.empty() ? std::nullopt : std::optional<vireo::Elbo>(vireo::parse_elbo(t));
+  });
 }
 int vireo_options_set_optim(vireo_options* o, const char* v) {
-  return set_string(o, v, &vireo::FitOptions::optim, "vireo_options_set_optim: NULL argument");
+  return set_parsed(o, v, "vireo_options_set_optim: NULL argument",
+                    [](vireo::FitOptions& f, const std::string& t) { f.optim = vireo::parse_optimizer(t); });
 }
 int vireo_options_set_init(vireo_options* o, const char* v) {
-  return set_string(o, v, &vireo::FitOptions::init, "vireo_options_set_init: NULL argument");
+  return set_parsed(o, v, "vireo_options_set_init: NULL argument",
+                    [](vireo::FitOptions& f, const std::string& t) { f.init = vireo::Init::parse(t); });
 }
 
 int vireo_options_set_lr(vireo_options* o, double lr) {

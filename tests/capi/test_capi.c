@@ -141,7 +141,11 @@ static void misuse_is_a_status(void) {
   CHECK(vireo_options_new(&options) == VIREO_OK);
   CHECK(vireo_options_set_lr(options, -1) == VIREO_USAGE);
   CHECK(vireo_options_set_particles(options, 0) == VIREO_USAGE);
-  CHECK(vireo_options_set_guide(options, "no_such_guide") == VIREO_OK);
+  /* A name outside the set is refused when set, with the closest one. */
+  CHECK(vireo_options_set_guide(options, "auto_nromal") == VIREO_OPTIONS);
+  CHECK(strstr(vireo_last_error_message(), "unknown guide 'auto_nromal'") != NULL);
+  CHECK(strstr(vireo_last_error_message(), "did you mean 'auto_normal'?") != NULL);
+  CHECK(vireo_options_set_guide(options, "custom") == VIREO_OK);
   vireo_model_free(NULL);
   vireo_data_free(NULL);
   vireo_fit_free(NULL);
@@ -153,10 +157,10 @@ static void misuse_is_a_status(void) {
   CHECK(vireo_data_from_json_string(model, "{\"n\": 2, \"flips\": [1, 0]}", NULL, &data) == VIREO_OK);
   {
     vireo_fit* fit = NULL;
-    /* An unknown guide is refused when the fit is made. */
+    /* A guide the file cannot use is refused when the fit is made. */
     CHECK(vireo_fit_new(model, data, options, &fit) == VIREO_OPTIONS);
     CHECK(fit == NULL);
-    CHECK(strstr(vireo_last_error_message(), "no_such_guide") != NULL);
+    CHECK(strstr(vireo_last_error_message(), "no guide block") != NULL);
     CHECK(vireo_fit_new(model, data, NULL, &fit) == VIREO_OK);
     CHECK(vireo_fit_run(fit, -1, NULL, NULL) == VIREO_USAGE);
     CHECK(vireo_fit_summary_json(fit, 0, &text) == VIREO_USAGE);
