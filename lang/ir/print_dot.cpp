@@ -78,13 +78,15 @@ class DotWriter {
       if (g_.plate(p).parent == none) cluster(side, p, used, by_plate, indent);
     // 3. Host functions: one box per function used, an arrow to each site it feeds.
     std::set<std::int32_t> hosts;
+    std::set<std::pair<std::int32_t, std::string>> fed;  // one arrow per (function, site name)
     for (const auto& h : g_.host_edges) {
       if (h.side != side) continue;
       const std::string name = "host:" + g_.hosts->row(h.row).name;
       if (hosts.insert(h.row).second)
         out_ += fmt::format("{}{} [label={}, shape=box, style=rounded];\n", indent, node_id(side, name),
                             quoted(g_.hosts->row(h.row).name + "()"));
-      edge_lines_.push_back(fmt::format("  {} -> {};\n", node_id(side, name), node_id(side, g_.site(h.to).name)));
+      if (fed.insert({h.row, g_.site(h.to).name}).second)
+        edge_lines_.push_back(fmt::format("  {} -> {};\n", node_id(side, name), node_id(side, g_.site(h.to).name)));
     }
     // 4. Edges between named nodes, once per pair.
     std::set<std::pair<std::string, std::string>> done;

@@ -186,6 +186,20 @@ BOOST_AUTO_TEST_CASE(the_checker_refuses_bad_calls_of_host_functions) {
   });
   BOOST_TEST(has(e, "host function 'wave' has no gradient, but its argument depends on latent site 'v'"), e);
   BOOST_TEST(has(e, "m.vireo:8:"), e);
+  // Through a deterministic site, and from a param.
+  vireo::HostFunctions plain;
+  plain.add(twice(false));
+  e = error_of([&] {
+    vireo::Model::from_string("model {\n  mu ~ Normal(0, 1)\n  deterministic m = mu * 3\n"
+                              "  factor f = twice(m)\n}\n", "m.vireo", plain);
+  });
+  BOOST_TEST(has(e, "host function 'twice' has no gradient, but its argument depends on"), e);
+  BOOST_TEST(has(e, "m.vireo:4:"), e);
+  e = error_of([&] {
+    vireo::Model::from_string("model {\n  param p: real = 0\n  factor f = twice(p)\n}\n", "m.vireo",
+                              plain);
+  });
+  BOOST_TEST(has(e, "depends on param 'p'"), e);
   // On data only it needs none: the model compiles and fits.
   const char* on_data = "data {\n  K: int\n  w: real[K]\n}\nmodel {\n  s ~ Normal(0, 1)\n"
                         "  observe w ~ Normal(s * wave(w, w), 1)\n}\n";
