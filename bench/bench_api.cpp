@@ -107,12 +107,12 @@ struct Schedule {
 
 vireo::FitOptions options(const Schedule& s) {
   vireo::FitOptions o;
-  o.guide = s.guide;
-  o.optim = s.optim;
+  o.guide = vireo::parse_guide(s.guide);
+  o.optim = vireo::parse_optimizer(s.optim);
   o.lr = s.lr;
   o.lrd = s.lrd;
   o.init_scale = s.init_scale;
-  o.estimator = s.estimator;
+  o.estimator = vireo::parse_estimator(s.estimator);
   o.seed = 1;
   return o;
 }

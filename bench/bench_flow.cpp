@@ -57,14 +57,19 @@ struct Variant {
 
 nlohmann::json options_json(const vireo::FitOptions& o) {
   // `o` as the fit filled it in (Fit::options): every optional is set.
-  nlohmann::json j = {{"guide", o.guide},          {"optim", o.optim},          {"lr", *o.lr},
-                      {"particles", *o.particles}, {"estimator", *o.estimator}, {"init_scale", *o.init_scale},
-                      {"lr_schedule", *o.lr_schedule}, {"average_last", *o.average_last}};
-  if (o.optim == "clipped_adam") j["lrd"] = o.lrd;
-  if (o.guide == "auto_realnvp")
+  nlohmann::json j = {{"guide", vireo::to_string(*o.guide)},
+                      {"optim", vireo::to_string(o.optim)},
+                      {"lr", *o.lr},
+                      {"particles", *o.particles},
+                      {"estimator", vireo::to_string(*o.estimator)},
+                      {"init_scale", *o.init_scale},
+                      {"lr_schedule", o.lr_schedule->text()},
+                      {"average_last", *o.average_last}};
+  if (o.optim == vireo::Optimizer::ClippedAdam) j["lrd"] = o.lrd;
+  if (o.guide == vireo::Guide::AutoRealnvp)
     j.update({{"flow_layers", o.flow_layers},
               {"flow_hidden", o.flow_hidden},
-              {"flow_clamp", o.flow_clamp},
+              {"flow_clamp", vireo::to_string(o.flow_clamp)},
               {"flow_net_lr", o.flow_net_lr},
               {"loft_tau", o.loft_tau}});
   return j;
@@ -74,7 +79,7 @@ nlohmann::json options_json(const vireo::FitOptions& o) {
 // max_nonfinite at its largest the fit goes on to the end of the budget.
 nlohmann::json run_fit(const vireo::Model& model, const vireo::Data& data, const Variant& v, const Budget& b) {
   vireo::FitOptions o = v.options;
-  o.on_nonfinite = "skip";
+  o.on_nonfinite = vireo::OnNonfinite::Skip;
   o.max_nonfinite = INT_MAX;
   vireo::Fit fit(model, data, o);
   nlohmann::json out = options_json(fit.options());
@@ -108,8 +113,8 @@ nlohmann::json run_fit(const vireo::Model& model, const vireo::Data& data, const
 
 vireo::FitOptions flow(const std::string& clamp, double tau, std::uint64_t seed) {
   vireo::FitOptions o;
-  o.guide = "auto_realnvp";
-  o.flow_clamp = clamp;
+  o.guide = vireo::Guide::AutoRealnvp;
+  o.flow_clamp = vireo::parse_flow_clamp(clamp);
   o.loft_tau = tau;
   o.seed = seed;
   return o;
@@ -149,11 +154,11 @@ int main(int argc, char** argv) {
       } else if (a == "--particles" && more) {
         over.particles = std::stoi(argv[++i]), has_particles = true;
       } else if (a == "--optim" && more) {
-        over.optim = argv[++i], has_optim = true;
+        over.optim = vireo::parse_optimizer(argv[++i]), has_optim = true;
       } else if (a == "--lrd" && more) {
         over.lrd = std::stod(argv[++i]), has_lrd = true;
       } else if (a == "--estimator" && more) {
-        over.estimator = argv[++i], has_estimator = true;
+        over.estimator = vireo::parse_estimator(argv[++i]), has_estimator = true;
       } else if (a == "--flow-layers" && more) {
         over.flow_layers = std::stoi(argv[++i]), has_layers = true;
       } else if (a == "--flow-net-lr" && more) {
@@ -206,15 +211,15 @@ int main(int argc, char** argv) {
       const vireo::Model model = vireo::Model::from_file(examples + "horseshoe_logistic.vireo");
       const vireo::Data data = vireo::Data::from_json_file(model, shared + "horseshoe_logistic.json");
       vireo::FitOptions normal;
-      normal.guide = "auto_normal";
+      normal.guide = vireo::Guide::AutoNormal;
       normal.seed = seed;
       const auto with_recipe = [](vireo::FitOptions o) {
         o.particles = 8;
-        o.estimator = "stl";
+        o.estimator = vireo::Estimator::Stl;
         return o;
       };
       vireo::FitOptions diagonal = with_recipe(normal);
-      diagonal.guide = "auto_diagonal_normal";
+      diagonal.guide = vireo::Guide::AutoDiagonalNormal;
       const std::vector<Variant> variants = {
           {"auto_normal", normal},
           {"auto_diagonal_normal_recipe", recipe(diagonal)},
@@ -240,7 +245,7 @@ int main(int argc, char** argv) {
       b.elbo_draws = quick ? 100 : 1000;
       b.evidence_draws = quick ? 1000 : 10000;
       vireo::FitOptions normal;
-      normal.guide = "auto_normal";
+      normal.guide = vireo::Guide::AutoNormal;
       normal.seed = seed;
       nlohmann::json fits;
       for (const Variant& v : {Variant{"auto_normal", normal}, Variant{"realnvp_soft_loft", recipe(flow("soft", 100, seed))}}) {

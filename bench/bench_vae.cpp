@@ -55,7 +55,8 @@ std::string slurp(const std::string& path) {
 }
 
 struct Config {
-  std::string name, elbo;
+  std::string name;
+  vireo::Elbo elbo;
   long anneal;
   double pyro;  // ANCHORS.md: Pyro's full-data ELBO per digit after 50 epochs
 };
@@ -217,10 +218,10 @@ int main(int argc, char** argv) {
   const long epochs = quick ? 5 : 50;
   const long steps = (epochs * N + B - 1) / B;     // 702 for 50 epochs
   const long anneal = (10 * N + B - 1) / B;        // 10 epochs: 141 steps
-  const std::vector<Config> configs = {{"Trace_ELBO", "trace", 0, -20.92},
-                                       {"TraceMeanField_ELBO", "meanfield", 0, -20.44},
-                                       {"Trace_ELBO + KL annealing", "trace", anneal, -21.06},
-                                       {"TraceMeanField_ELBO + KL annealing", "meanfield", anneal, -20.79}};
+  const std::vector<Config> configs = {{"Trace_ELBO", vireo::Elbo::Trace, 0, -20.92},
+                                       {"TraceMeanField_ELBO", vireo::Elbo::MeanField, 0, -20.44},
+                                       {"Trace_ELBO + KL annealing", vireo::Elbo::Trace, anneal, -21.06},
+                                       {"TraceMeanField_ELBO + KL annealing", vireo::Elbo::MeanField, anneal, -20.79}};
   nlohmann::json runs = nlohmann::json::array();
   nlohmann::json by_config = nlohmann::json::object();
   double vireo_us = 0;

@@ -112,6 +112,25 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// The typed fit options as the command line spells them, parsed into
+// FitOptions (vireo::parse_guide, …) once CLI11 has read them: a spelling
+// outside the set is a vireo::Error naming the accepted ones and the closest.
+// Empty: not given.
+struct OptionSpellings {
+  std::string guide, elbo, baseline, optim, on_nonfinite, subsample, init, flow_clamp, flow_base;
+  void apply(vireo::FitOptions& o) const {
+    if (!guide.empty()) o.guide = vireo::parse_guide(guide);
+    if (!elbo.empty()) o.elbo = vireo::parse_elbo(elbo);
+    if (!baseline.empty()) o.baseline = vireo::Baseline::parse(baseline);
+    if (!optim.empty()) o.optim = vireo::parse_optimizer(optim);
+    if (!on_nonfinite.empty()) o.on_nonfinite = vireo::parse_on_nonfinite(on_nonfinite);
+    if (!subsample.empty()) o.subsample = vireo::parse_subsample(subsample);
+    if (!init.empty()) o.init = vireo::Init::parse(init);
+    if (!flow_clamp.empty()) o.flow_clamp = vireo::parse_flow_clamp(flow_clamp);
+    if (!flow_base.empty()) o.flow_base = vireo::parse_flow_base(flow_base);
+  }
+};
+
 struct RunArgs {
   std::string model, data;
   vireo::FitOptions fit;
@@ -136,17 +155,20 @@ std::string header(const RunArgs& a, const vireo::FitOptions& o, const vireo::Fi
            (fit.elbo_reason().empty() ? std::string("every latent site is summed out") : fit.elbo_reason()) +
            ", and there is nothing continuous to fit (no optimisation; --steps is not used)";
   const bool adaptive_schedule = fit.lr_decay_start().has_value();
-  const std::string elbo = o.elbo == "tracegraph" ? "TraceGraph_ELBO, baseline " + o.baseline
-                           : o.elbo == "meanfield" ? "TraceMeanField_ELBO"
-                           : o.elbo == "enum"      ? "TraceEnum_ELBO"
-                                                   : "Trace_ELBO";
+  using E = vireo::Elbo;
+  const std::string elbo = o.elbo == E::TraceGraph ? "TraceGraph_ELBO, baseline " + o.baseline.text()
+                           : o.elbo == E::MeanField ? "TraceMeanField_ELBO"
+                           : o.elbo == E::Enum      ? "TraceEnum_ELBO"
+                                                    : "Trace_ELBO";
+  const std::string guide = vireo::to_string(*o.guide);
   const int particles = *o.particles;
   std::ostringstream h;
-  h << "fitting " << a.model << ": guide " << o.guide << ", " << elbo << " (" << particles << " particle"
-    << (particles == 1 ? "" : "s") << ", " << (*o.estimator == "stl" ? "sticking-the-landing" : "standard")
-    << " gradient), " << o.optim << " lr " << *o.lr;
-  if (o.optim == "clipped_adam" && o.lrd != 1) h << " decaying by " << o.lrd << " a step";
-  if (!o.lr_schedule->empty() && *o.lr_schedule != "none") h << " scheduled " << *o.lr_schedule;
+  h << "fitting " << a.model << ": guide " << guide << ", " << elbo << " (" << particles << " particle"
+    << (particles == 1 ? "" : "s") << ", "
+    << (*o.estimator == vireo::Estimator::Stl ? "sticking-the-landing" : "standard") << " gradient), "
+    << vireo::to_string(o.optim) << " lr " << *o.lr;
+  if (o.optim == vireo::Optimizer::ClippedAdam && o.lrd != 1) h << " decaying by " << o.lrd << " a step";
+  if (!o.lr_schedule->is_constant()) h << " scheduled " << o.lr_schedule->text();
   if (adaptive_schedule) h << " (constant until the ELBO stops rising, then decaying as inv_sqrt from that step)";
   h << ", " << a.steps << " steps, seed " << a.fit.seed;
   const long averaged = *o.average_last > 0 ? std::max(1L, std::lround(static_cast<double>(a.steps) * *o.average_last)) : 0;
@@ -162,18 +184,19 @@ std::string header(const RunArgs& a, const vireo::FitOptions& o, const vireo::Fi
     s << x;
     return s.str();
   };
-  if (!a.fit.estimator) chosen.push_back("--estimator " + *o.estimator);
+  if (!a.fit.estimator) chosen.push_back(std::string("--estimator ") + vireo::to_string(*o.estimator));
   if (!a.fit.lr) chosen.push_back("--lr " + num(*o.lr));
-  if (!a.fit.init_scale && o.guide != "custom" && o.guide != "auto_delta")
+  if (!a.fit.init_scale && o.guide != vireo::Guide::Custom && o.guide != vireo::Guide::AutoDelta)
     chosen.push_back("--init-scale " + num(*o.init_scale));
-  if (!a.fit.lr_schedule) chosen.push_back("--lr-schedule " + (o.lr_schedule->empty() ? std::string("none") : *o.lr_schedule));
+  if (!a.fit.lr_schedule)
+    chosen.push_back("--lr-schedule " + (o.lr_schedule->is_constant() ? std::string("none") : o.lr_schedule->text()));
   if (!a.fit.particles) chosen.push_back("--particles " + std::to_string(particles));
   if (!a.fit.average_last) chosen.push_back("--average-last " + num(*o.average_last));
   if (!chosen.empty()) {
-    h << "\n  " << o.guide << "'s defaults:";
+    h << "\n  " << guide << "'s defaults:";
     for (const auto& c : chosen) h << " " << c;
   }
-  if (!fit.elbo_reason().empty()) h << "\n  --elbo " << o.elbo << ": " << fit.elbo_reason();
+  if (!fit.elbo_reason().empty()) h << "\n  --elbo " << vireo::to_string(*o.elbo) << ": " << fit.elbo_reason();
   return h.str();
 }
 
@@ -249,7 +272,7 @@ int run(RunArgs a) {
   try {
     std::optional<std::pair<long, long>> batches;  // (N, B), known after the first step
     fit.run(a.steps, [&](long step, long total, double elbo) {
-      if (!batches && fit.options().subsample == "epochs") {
+      if (!batches && fit.options().subsample == vireo::Subsample::Epochs) {
         std::map<std::string, std::pair<long, long>> plates = fit.subsampled_plates();
         batches = plates.empty() ? std::pair<long, long>{0, 0} : plates.begin()->second;
       }
@@ -483,18 +506,19 @@ int main(int argc, char** argv) {
   graph->add_option("--format", format, "dot (default) or text")->check(CLI::IsMember({"dot", "text"}));
 
   RunArgs ra;
+  OptionSpellings run_spelled, trace_spelled, evidence_spelled;
   CLI::App* run_cmd = app.add_subcommand("run", "Fit a model to data by stochastic variational inference");
   run_cmd->add_option("FILE", ra.model, "the .vireo file")->required();
   run_cmd->add_option("--data", ra.data, data_help);
-  run_cmd->add_option("--guide", ra.fit.guide,
+  run_cmd->add_option("--guide", run_spelled.guide,
                       "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_realnvp | auto_delta | custom "
                       "(default: custom when the file has a guide block, else auto_normal)");
-  run_cmd->add_option("--elbo", ra.fit.elbo,
+  run_cmd->add_option("--elbo", run_spelled.elbo,
                       "trace (Trace_ELBO) | tracegraph (TraceGraph_ELBO: Rao-Blackwellised score terms with baselines) | "
                       "meanfield (TraceMeanField_ELBO: analytic KL(q || p) where the pair has one) | "
                       "enum (TraceEnum_ELBO: discrete sites of finite support summed out exactly). Default: enum when "
                       "every discrete latent site can be summed out, tracegraph when some cannot, trace without any");
-  run_cmd->add_option("--baseline", ra.fit.baseline,
+  run_cmd->add_option("--baseline", run_spelled.baseline,
                       "tracegraph: baseline for sites without `with baseline(...)`: avg (default, beta 0.90) | avg:BETA | "
                       "value:X | loo (leave-one-out across particles) | avg+loo | none");
   run_cmd->add_option("--diagnose", ra.diagnose,
@@ -504,7 +528,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--grad-var", ra.grad_var,
                       "after the fit, the variance of each parameter's gradient estimate over N draws (0: off)")
       ->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--optim", ra.fit.optim, "adam (default) | clipped_adam | sgd | adagrad | rmsprop");
+  run_cmd->add_option("--optim", run_spelled.optim, "adam (default) | clipped_adam | sgd | adagrad | rmsprop");
   double lr = 0, init_scale = 0, average_last = 0;
   int particles = 1;
   std::string estimator, lr_schedule;
@@ -512,7 +536,7 @@ int main(int argc, char** argv) {
       "--lr", lr, "learning rate (default: the guide's; 0.05 for auto_normal and auto_diagonal_normal, 0.01 otherwise)");
   run_cmd->add_option("--clip-norm", ra.fit.clip_norm, "clipped_adam: gradient elements clamped to ±this (default 10)");
   run_cmd->add_option("--lrd", ra.fit.lrd, "clipped_adam: lr multiplied by this every step (default 1)");
-  run_cmd->add_option("--on-nonfinite", ra.fit.on_nonfinite,
+  run_cmd->add_option("--on-nonfinite", run_spelled.on_nonfinite,
                       "a step with a non-finite loss or gradient is never applied; then: skip (default; stop after "
                       "--max-nonfinite in a row) | stop | shrink-lr (halve the learning rate)");
   run_cmd->add_option("--max-nonfinite", ra.fit.max_nonfinite, "refused steps in a row that stop the fit (default 20)");
@@ -540,7 +564,7 @@ int main(int argc, char** argv) {
                       "train for this many passes over the data: ceil(E·N/B) steps for the subsampled plate "
                       "`plate data(N, subsample = B)` (instead of --steps)")
       ->check(CLI::PositiveNumber);
-  run_cmd->add_option("--subsample", ra.fit.subsample,
+  run_cmd->add_option("--subsample", run_spelled.subsample,
                       "how a subsampled plate draws its mini-batches: epochs (default; shuffled epochs, every "
                       "element once per epoch, reshuffled each epoch) | independent (B distinct indices afresh "
                       "each step)")
@@ -548,7 +572,7 @@ int main(int argc, char** argv) {
   CLI::Option* particles_option =
       run_cmd->add_option("--particles", particles, "ELBO particles per step (default: the guide's; 8 for auto_realnvp, 1 otherwise)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
-  run_cmd->add_option("--init", ra.fit.init, "init strategy: median (default) | mean | sample | feasible | uniform(R)");
+  run_cmd->add_option("--init", run_spelled.init, "init strategy: median (default) | mean | sample | feasible | uniform(R)");
   run_cmd->add_option("--init-values", ra.fit.init_values_file,
                       "starting values per latent site, a JSON object {\"M\": 14, \"eta\": [0, 0]} on the constrained "
                       "scale, checked against the supports; other sites start by --init");
@@ -561,13 +585,13 @@ int main(int argc, char** argv) {
       "--init-scale", init_scale, "initial guide scale, unconstrained (default: the guide's; 1 for auto_mvn and auto_lowrank_mvn, 0.1 otherwise)");
   run_cmd->add_option("--flow-layers", ra.fit.flow_layers, "auto_realnvp: affine coupling layers (default 4)");
   run_cmd->add_option("--flow-hidden", ra.fit.flow_hidden, "auto_realnvp: hidden width of each layer's nets (default 32)");
-  run_cmd->add_option("--flow-clamp", ra.fit.flow_clamp,
+  run_cmd->add_option("--flow-clamp", run_spelled.flow_clamp,
                       "auto_realnvp: clamp of the log-scale: soft (asymmetric atan, default) | hard (Pyro's [-5, 3]) | none");
   run_cmd->add_option("--flow-alpha-pos", ra.fit.flow_alpha_pos,
                       "auto_realnvp: the soft clamp's bound above 0, > 0 (default 0.1: a layer can barely expand)");
   run_cmd->add_option("--flow-alpha-neg", ra.fit.flow_alpha_neg,
                       "auto_realnvp: the soft clamp's bound below 0, > 0 (default 2)");
-  run_cmd->add_option("--flow-base", ra.fit.flow_base,
+  run_cmd->add_option("--flow-base", run_spelled.flow_base,
                       "auto_realnvp: base distribution: normal (default) | student_t (degrees of freedom learned per coordinate)");
   run_cmd->add_option("--flow-net-lr", ra.fit.flow_net_lr,
                       "auto_realnvp: the coupling nets' learning rate relative to --lr (default 0: min(1, 100/D) for D "
@@ -642,8 +666,8 @@ int main(int argc, char** argv) {
   trace->add_option("FILE", trace_file, "the .vireo file")->required();
   trace->add_option("--data", trace_data, data_help);
   trace->add_option("--seed", trace_options.seed, "random seed (default 0)");
-  trace->add_option("--guide", trace_options.guide, "the guide (default as for `vireo run`)");
-  trace->add_option("--init", trace_options.init, "init strategy (default median)");
+  trace->add_option("--guide", trace_spelled.guide, "the guide (default as for `vireo run`)");
+  trace->add_option("--init", trace_spelled.init, "init strategy (default median)");
   trace->add_option("--load-params", trace_params, "use parameters saved by `vireo run --save-params`");
   trace->add_option("--max-depth", trace_options.max_depth, depth_help);
 
@@ -652,11 +676,11 @@ int main(int argc, char** argv) {
       "evidence", "Estimate log p(data) by importance sampling from the guide, with its Pareto k̂ diagnostic");
   evidence_cmd->add_option("FILE", ea.model, "the .vireo file")->required();
   evidence_cmd->add_option("--data", ea.data, data_help);
-  evidence_cmd->add_option("--guide", ea.fit.guide, "the guide the parameters belong to (default as for `vireo run`)");
+  evidence_cmd->add_option("--guide", evidence_spelled.guide, "the guide the parameters belong to (default as for `vireo run`)");
   evidence_cmd->add_option("--load-params", ea.load_params, "the fitted parameters (`vireo run --save-params`)");
   evidence_cmd->add_option("--draws", ea.draws, "draws from the guide (default 10000)")->check(CLI::PositiveNumber);
   evidence_cmd->add_option("--seed", ea.fit.seed, "random seed (default 0)");
-  evidence_cmd->add_option("--init", ea.fit.init, "init strategy without --load-params (default median)");
+  evidence_cmd->add_option("--init", evidence_spelled.init, "init strategy without --load-params (default median)");
   evidence_cmd->add_option("--max-depth", ea.fit.max_depth, depth_help);
 
   if (argc >= 2 && argv[1][0] != '-') {
@@ -680,10 +704,13 @@ int main(int argc, char** argv) {
   if (average_last_option->count()) ra.fit.average_last = average_last;
   if (particles_option->count()) ra.fit.particles = particles;
   ra.steps_given = steps_option->count() > 0;
-  if (estimator_option->count()) ra.fit.estimator = estimator;
-  if (lr_schedule_option->count()) ra.fit.lr_schedule = lr_schedule;
 
   try {
+    run_spelled.apply(ra.fit);
+    trace_spelled.apply(trace_options);
+    evidence_spelled.apply(ea.fit);
+    if (estimator_option->count()) ra.fit.estimator = vireo::parse_estimator(estimator);
+    if (lr_schedule_option->count()) ra.fit.lr_schedule = vireo::LrSchedule::parse(lr_schedule);
     if (*check) {
       vireo::Model model = vireo::Model::from_file(check_file);
       std::cerr << model.rendered_warnings();

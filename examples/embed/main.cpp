@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     vireo::Data data = vireo::Data::from_arrays(model, arrays);
 
     vireo::FitOptions options;
-    options.optim = "clipped_adam";
+    options.optim = vireo::Optimizer::ClippedAdam;
     options.lr = 0.02;
     options.seed = 42;
     vireo::Fit fit(model, data, options);

@@ -39,6 +39,7 @@
 #ifndef VIREO_VIREO_H
 #define VIREO_VIREO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -90,6 +91,33 @@ VIREO_C_API int vireo_model_from_file(const char* path, vireo_model** out);
 VIREO_C_API int vireo_model_from_string(const char* text, const char* name, vireo_model** out);
 VIREO_C_API void vireo_model_free(vireo_model* model);
 
+/* Host functions (vireo::HostFunctions): C functions a model calls like
+ * builtins. `value` gets the arguments (args[i]: arg_sizes[i] doubles,
+ * row-major, of the declared shape) and writes the result's result_size
+ * doubles; `gradient` (may be NULL: none) gets the same, the result and
+ * d L / d result (result_size doubles), and writes d L / d argument i into
+ * arg_adjoints[i] (arg_sizes[i] doubles, zeroed before the call). Either
+ * returns 0, or non-zero to fail the step (VIREO_RUN naming the function).
+ * Shapes: param_shapes[i] holds param_ranks[i] extents (-1: any size);
+ * the result's extents are all >= 0. `user_data` is passed back and must
+ * outlive every model compiled with the table; the functions may be called
+ * from several threads when fits of one model run on several. A model
+ * compiled with the table keeps its own copy of it. */
+typedef struct vireo_host_functions vireo_host_functions;
+typedef int (*vireo_host_value_fn)(void* user_data, size_t n_args, const double* const* args, const size_t* arg_sizes,
+                                   double* result, size_t result_size);
+typedef int (*vireo_host_gradient_fn)(void* user_data, size_t n_args, const double* const* args,
+                                      const size_t* arg_sizes, const double* result, const double* adjoint,
+                                      size_t result_size, double* const* arg_adjoints);
+VIREO_C_API int vireo_host_functions_new(vireo_host_functions** out);
+VIREO_C_API void vireo_host_functions_free(vireo_host_functions* hosts);
+VIREO_C_API int vireo_host_functions_add(vireo_host_functions* hosts, const char* name, size_t n_params,
+                                         const char* const* param_names, const int64_t* const* param_shapes,
+                                         const size_t* param_ranks, const int64_t* result_shape, size_t result_rank,
+                                         vireo_host_value_fn value, vireo_host_gradient_fn gradient, void* user_data);
+VIREO_C_API int vireo_model_from_string_with_hosts(const char* text, const char* name,
+                                                   const vireo_host_functions* hosts, vireo_model** out);
+
 /* Data for one model, from JSON text (`name` names it in messages; NULL:
  * "<data>") or a JSON file, checked against the model's data block. */
 VIREO_C_API int vireo_data_from_json_string(const vireo_model* model, const char* json, const char* name,
@@ -99,11 +127,13 @@ VIREO_C_API void vireo_data_free(vireo_data* data);
 
 /* Fit options: a handle holding vireo::FitOptions, every field at its
  * default (the guide's defaults for those vireo.hpp leaves unset). Setters
- * take the names of vireo.hpp's FitOptions (guide "auto_normal", …; elbo
- * "trace", …; optim "adam", …; init "median", …); a name is checked when
- * the fit is made (vireo_fit_new returns VIREO_OPTIONS). An empty string
- * restores the default of guide and elbo. lr <= 0 and particles <= 0 are
- * refused here (VIREO_USAGE). */
+ * take the spellings of vireo.hpp's typed options (guide "auto_normal", …;
+ * elbo "trace", …; optim "adam", …; init "median", "uniform(2)", …); a
+ * spelling outside the set is refused here with VIREO_OPTIONS, the accepted
+ * ones and the closest in the last error; a combination the model cannot
+ * use is refused when the fit is made (vireo_fit_new returns VIREO_OPTIONS).
+ * An empty string restores the default of guide and elbo. lr <= 0 and
+ * particles <= 0 are refused here (VIREO_USAGE). */
 VIREO_C_API int vireo_options_new(vireo_options** out);
 VIREO_C_API void vireo_options_free(vireo_options* options);
 VIREO_C_API int vireo_options_set_guide(vireo_options* options, const char* guide);

@@ -8,7 +8,7 @@
 //
 //   vireo::Model model = vireo::Model::from_file("eight_schools.vireo");
 //   vireo::Data data = vireo::Data::from_json_file(model, "eight_schools.json");
-//   vireo::Fit fit(model, data, {.optim = "adam", .lr = 0.01, .seed = 1});
+//   vireo::Fit fit(model, data, {.optim = vireo::Optimizer::Adam, .lr = 0.01, .seed = 1});
 //   for (int i = 0; i < 2000; ++i) fit.step();
 //   vireo::DrawTable draws = fit.draws(1000);
 //   std::cout << fit.summarize(draws).to_json();
@@ -29,6 +29,18 @@
 #define VIREO_VERSION_STRING "0.1"
 
 namespace vireo {
+
+// The implementation's types (runtime/api): declared here, defined only
+// there, so a host can name none of them. Access is how runtime/api reaches
+// into the classes below.
+namespace detail {
+struct ModelImpl;
+struct DataImpl;
+struct FitImpl;
+struct LogDensityImpl;
+struct HostTable;
+struct Access;
+}  // namespace detail
 
 // "0.1": the version the library was built as.
 const char* version();
@@ -73,6 +85,78 @@ class Error : public std::runtime_error {
   Kind kind_;
 };
 
+// An array from the host: its shape (empty for a scalar) and its values in
+// row-major order (a matrix is a list of rows). Integers and booleans are
+// given as doubles holding whole numbers (0/1 for bool).
+struct Array {
+  std::vector<std::int64_t> shape;
+  std::vector<double> values;
+};
+
+// A C++ function that model files call like a builtin: `y ~ Normal(f(x), 1)`.
+// Given to Model::from_file / from_string in a HostFunctions; the checker
+// then knows its name (an unknown name suggests it), its arity and its
+// arguments' shapes, and the site graph shows which sites it feeds.
+//   vireo::HostFunctions hosts;
+//   hosts.add({.name = "shift", .params = {{"x", {}}}, .result = {},
+//              .value = [](const std::vector<vireo::Array>& a) { return vireo::Array{{}, {a[0].values[0] + 1}}; },
+//              .gradient = [](const std::vector<vireo::Array>&, const vireo::Array&, const vireo::Array& g) {
+//                return std::vector<vireo::Array>{g}; }});
+//   vireo::Model model = vireo::Model::from_file("m.vireo", hosts);
+// Without `gradient`, a call whose arguments may depend on a latent site or
+// a param (so that the ELBO's or LogDensity's gradient would flow through
+// it) is refused: by the checker (vireo::Error of kind Model naming the
+// function and the site) where the program shows the dependence, else when
+// it runs (kind Run). Calls on data, or on values computed from data only,
+// need none. The functions are called on the thread that steps the fit (or
+// on a thread of the interpreter's own for calls nested deeper than 100 fn
+// calls, one at a time); a model shared by fits on several threads calls
+// them concurrently, so they must be safe to call so. A value or gradient
+// that throws ends the step with a vireo::Error (kind Run) at the call.
+struct HostFunction {
+  std::string name;  // an identifier, not a builtin's name
+  struct Parameter {
+    std::string name;                  // for messages and named arguments
+    std::vector<std::int64_t> shape;   // {} a scalar; an extent of -1 takes any size
+  };
+  std::vector<Parameter> params;       // the arity is params.size()
+  // The result's shape; at most one extent -1, taken from the number of
+  // values `value` returns (a result of another count is an error).
+  std::vector<std::int64_t> result;
+  // The value at the arguments (each of its declared shape, row-major).
+  // The shape of the Array returned is ignored: `result` decides it.
+  std::function<Array(const std::vector<Array>& args)> value;
+  // Optional: the vector-Jacobian product — given the arguments, the result
+  // and d L / d result (of the result's shape), d L / d argument for every
+  // argument, each with as many values as its argument. One call per
+  // backward pass that reaches the call.
+  std::function<std::vector<Array>(const std::vector<Array>& args, const Array& result, const Array& adjoint)>
+      gradient;
+  std::string summary;  // one line, for messages
+};
+
+// The host functions one model may call. Copied into each Model compiled
+// with it (later add()s do not change models already made); there is no
+// global registry, so models with different functions may be compiled and
+// run on different threads.
+class HostFunctions {
+ public:
+  HostFunctions();
+  HostFunctions(const HostFunctions&);
+  HostFunctions& operator=(const HostFunctions&);
+  ~HostFunctions();
+  // Adds `f`. Throws vireo::Error (kind Usage) when its name is not an
+  // identifier, is a builtin's or was added before, a parameter's name is
+  // not an identifier or repeats, a shape has an extent below -1 (or the
+  // result more than one -1), or `value` is empty.
+  HostFunctions& add(HostFunction f);
+  std::vector<std::string> names() const;
+
+ private:
+  friend struct detail::Access;
+  std::shared_ptr<const detail::HostTable> table_;
+};
+
 // A checked model: its data declarations, model, optional guide and fns,
 // lowered to a site graph. Cheap to move; Data and Fit keep what they need
 // of it alive on their own.
@@ -82,6 +166,9 @@ class Model {
   static Model from_file(const std::string& path);
   // The same for program text; `name` is the file name used in messages.
   static Model from_string(const std::string& text, const std::string& name = "<string>");
+  // The same with host functions the program may call (HostFunction).
+  static Model from_file(const std::string& path, const HostFunctions& hosts);
+  static Model from_string(const std::string& text, const std::string& name, const HostFunctions& hosts);
 
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
@@ -104,21 +191,12 @@ class Model {
   // Names of the data items, in declaration order.
   std::vector<std::string> data_names() const;
 
-  struct Impl;  // runtime/api; opaque to hosts
-  const Impl& impl() const { return *impl_; }
-  std::shared_ptr<const Impl> shared_impl() const { return impl_; }
 
  private:
+  friend struct detail::Access;
+  using Impl = detail::ModelImpl;
   explicit Model(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
-};
-
-// An array from the host: its shape (empty for a scalar) and its values in
-// row-major order (a matrix is a list of rows). Integers and booleans are
-// given as doubles holding whole numbers (0/1 for bool).
-struct Array {
-  std::vector<std::int64_t> shape;
-  std::vector<double> values;
 };
 
 // How Data reads its items (the overloads of Data::from_* that take it).
@@ -164,16 +242,117 @@ class Data {
   // order; empty for complete data.
   std::vector<std::string> missing() const;
 
-  struct Impl;  // runtime/api; opaque to hosts
-  const Impl& impl() const { return *impl_; }
-  explicit Data(std::unique_ptr<Impl> impl);  // for runtime/api
 
  private:
+  friend struct detail::Access;
+  using Impl = detail::DataImpl;
+  explicit Data(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-// How to fit. Unknown or refused names throw vireo::Error (kind Options)
-// when the Fit is made, with the list of accepted names.
+// ---- The fixed sets of values fit options choose from -------------------
+// Each enum has its command-line spelling (to_string: "auto_normal") and a
+// parser from it (parse_guide("auto_normal")), which throws vireo::Error
+// (kind Options) naming the accepted spellings and the closest one.
+enum class Guide { AutoNormal, AutoDiagonalNormal, AutoMvn, AutoLowrankMvn, AutoRealnvp, AutoDelta, Custom };
+enum class Elbo { Trace, TraceGraph, MeanField, Enum };  // trace | tracegraph | meanfield | enum
+enum class Optimizer { Adam, ClippedAdam, Sgd, Adagrad, RmsProp };
+enum class Subsample { Epochs, Independent };
+enum class Estimator { Standard, Stl };
+enum class OnNonfinite { Skip, Stop, ShrinkLr };  // skip | stop | shrink-lr
+enum class FlowClamp { Soft, Hard, None };
+enum class FlowBase { Normal, StudentT };  // normal | student_t
+const char* to_string(Guide v);
+const char* to_string(Elbo v);
+const char* to_string(Optimizer v);
+const char* to_string(Subsample v);
+const char* to_string(Estimator v);
+const char* to_string(OnNonfinite v);
+const char* to_string(FlowClamp v);
+const char* to_string(FlowBase v);
+Guide parse_guide(const std::string& text);
+Elbo parse_elbo(const std::string& text);
+Optimizer parse_optimizer(const std::string& text);
+Subsample parse_subsample(const std::string& text);
+Estimator parse_estimator(const std::string& text);
+OnNonfinite parse_on_nonfinite(const std::string& text);
+FlowClamp parse_flow_clamp(const std::string& text);
+FlowBase parse_flow_base(const std::string& text);
+
+// The options with parameters are validated builders: made only by their
+// factories or parse(), which check the parameters and throw vireo::Error
+// (kind Options) as `vireo run` reports a bad value, so a FitOptions never
+// holds a malformed one. text() is the command line's spelling.
+
+// tracegraph's baseline for the sites without `with baseline(...)`: a
+// decaying average (beta in [0, 1)), a fixed value, leave-one-out across
+// particles (needs particles >= 2), a sum of those, or none.
+class Baseline {
+ public:
+  Baseline() : Baseline(avg()) {}  // avg, beta 0.9
+  static Baseline avg(double beta = 0.9);
+  static Baseline value(double x);
+  static Baseline loo();
+  static Baseline none();
+  Baseline plus(const Baseline& other) const;  // avg().plus(loo()): "avg+loo"
+  // avg | avg:BETA | value:X | loo | avg+loo | none
+  static Baseline parse(const std::string& text);
+  const std::string& text() const { return text_; }
+  bool operator==(const Baseline& o) const { return text_ == o.text_; }
+
+ private:
+  explicit Baseline(std::string text) : text_(std::move(text)) {}
+  std::string text_;
+};
+
+// Where the automatic guides start: the prior's median or mean, a prior
+// draw, a feasible point, or uniform in (-radius, radius) unconstrained.
+class Init {
+ public:
+  Init() : text_("median") {}
+  static Init median();
+  static Init mean();
+  static Init sample();
+  static Init feasible();
+  static Init uniform(double radius = 2);
+  // median | mean | sample | feasible | uniform | uniform(R)
+  static Init parse(const std::string& text);
+  const std::string& text() const { return text_; }
+  bool operator==(const Init& o) const { return text_ == o.text_; }
+
+ private:
+  explicit Init(std::string text) : text_(std::move(text)) {}
+  std::string text_;
+};
+
+// The learning rate's schedule: constant, or parts applied one after
+// another (warmup(100).then(exp(0.999))): exp(gamma) per step, step(every,
+// gamma), inv_sqrt(steps), warmup(steps), plateau(steps) (FitOptions::lr_schedule).
+class LrSchedule {
+ public:
+  LrSchedule() = default;  // constant
+  static LrSchedule constant() { return {}; }
+  static LrSchedule exp(double gamma);
+  static LrSchedule step(long every, double gamma);
+  static LrSchedule inv_sqrt(long steps);
+  static LrSchedule warmup(long steps);
+  static LrSchedule plateau(long steps);
+  LrSchedule then(const LrSchedule& next) const;
+  // exp:GAMMA | step:EVERY:GAMMA | inv_sqrt:STEPS | warmup:STEPS |
+  // plateau:STEPS, joined by '+'; "" or none: constant
+  static LrSchedule parse(const std::string& text);
+  bool is_constant() const { return text_.empty(); }
+  const std::string& text() const { return text_; }  // "" when constant
+  bool operator==(const LrSchedule& o) const { return text_ == o.text_; }
+
+ private:
+  explicit LrSchedule(std::string text) : text_(std::move(text)) {}
+  std::string text_;
+};
+
+// How to fit. A value the Fit refuses (a guide the file cannot use, a
+// combination that does not go together) throws vireo::Error (kind Options)
+// when the Fit is made.
 //
 // The options left unset (std::nullopt) take the defaults of the guide in
 // use, chosen so that a fit with no options converges (Fit::defaults_for;
@@ -199,23 +378,21 @@ class Data {
 // needs the particles (M5: ELBO −870 with one draw of the standard estimator,
 // −817 with these).
 struct FitOptions {
-  // auto_normal | auto_delta | auto_diagonal_normal | auto_mvn |
-  // auto_lowrank_mvn | auto_realnvp | custom. Empty: `custom` when the file has a guide
-  // block, else auto_normal.
-  std::string guide;
+  // Unset: Custom when the file has a guide block, else AutoNormal.
+  std::optional<Guide> guide;
   // trace (Trace_ELBO) | tracegraph (TraceGraph_ELBO: each discrete site's
   // score term weighted only by the costs downstream of it, minus a baseline)
   // | meanfield (TraceMeanField_ELBO: KL(q ‖ p) in closed form where the pair has one)
   // | enum (TraceEnum_ELBO: discrete sites of finite support summed out exactly).
-  // Empty (the default): enum when the model has discrete latent sites and
+  // Unset (the default): enum when the model has discrete latent sites and
   // every one can be summed out, tracegraph when it has some that cannot,
   // trace otherwise; Fit::options().elbo then says which, Fit::elbo_reason() why.
-  std::string elbo;
+  std::optional<Elbo> elbo;
   // tracegraph: the baseline of every site without `with baseline(...)`:
   // avg (decaying average, beta 0.90; the default) | avg:BETA | value:X |
   // loo (leave-one-out across particles; needs particles >= 2) | avg+loo | none
-  std::string baseline = "avg";
-  std::string optim = "adam";  // adam | clipped_adam | sgd | adagrad | rmsprop
+  Baseline baseline;
+  Optimizer optim = Optimizer::Adam;
   std::optional<double> lr;    // the base learning rate (unset: the guide's)
   double clip_norm = 10;       // clipped_adam: each gradient element clamped to ±clip_norm
   double lrd = 1;              // clipped_adam: lr multiplied by lrd every step
@@ -229,8 +406,8 @@ struct FitOptions {
   // and evaluations (diagnose, gradient variance, evidence, draws) draw their
   // batches independently without advancing it. "independent": each step
   // draws B distinct indices afresh.
-  std::string subsample = "epochs";
-  std::string init = "median"; // median | mean | sample | feasible | uniform | uniform(R)
+  Subsample subsample = Subsample::Epochs;
+  Init init;  // median (the default) | mean | sample | feasible | uniform(R)
   // Starting values of latent sites on the constrained scale (init_to_value),
   // by site name (`x[3]` inside loops); sites not given start by `init`. Each
   // is checked against its site's support and shape when the site first
@@ -247,13 +424,13 @@ struct FitOptions {
   // Sized for 2 cores; the paper used 64 layers, width 100.
   int flow_layers = 4;
   int flow_hidden = 32;
-  std::string flow_clamp = "soft";
+  FlowClamp flow_clamp = FlowClamp::Soft;
   double flow_alpha_pos = 0.1;
   double flow_alpha_neg = 2;
   double loft_tau = 100;
   // The flow's base distribution: normal | student_t (its degrees of freedom
   // learned per coordinate, starting at 30, for heavy-tailed posteriors).
-  std::string flow_base = "normal";
+  FlowBase flow_base = FlowBase::Normal;
   // The coupling nets' learning rate relative to lr (> 0), or 0: min(1, 100/D)
   // for D latent coordinates, which keeps Adam's noisy steps on the nets from
   // swamping a high-dimensional flow.
@@ -262,11 +439,11 @@ struct FitOptions {
   // every guide but auto_delta (hand-written ones too), whose variance
   // vanishes at the exact posterior (unset: the guide's). For a hand-written
   // guide the guide block runs twice per draw.
-  std::optional<std::string> estimator;
+  std::optional<Estimator> estimator;
 
   // Stability. A step whose loss or gradient is not finite is never applied;
   // its report names the first site and term where the non-finite value arose.
-  std::string on_nonfinite = "skip";  // skip | stop (at the first) | shrink-lr (halve lr, go on)
+  OnNonfinite on_nonfinite = OnNonfinite::Skip;  // skip | stop (at the first) | shrink-lr (halve lr, go on)
   int max_nonfinite = 20;             // refused steps in a row that stop the fit (skip, shrink-lr)
   double clip_grad_norm = 0;          // > 0: the global gradient norm clipped to this, any optimizer
   double clip_value = 0;              // > 0: every gradient element clamped to ±clip_value
@@ -276,7 +453,7 @@ struct FitOptions {
   // while the ELBO rises — until three blocks of N steps in a row each
   // average no higher than the block before — and decays it as inv_sqrt:N
   // from there (runtime/optim/schedule.hpp; lr_decay_start() says where).
-  std::optional<std::string> lr_schedule;
+  std::optional<LrSchedule> lr_schedule;
   long kl_anneal = 0;     // > 0: latent sites' log p and log q weighted from kl_floor up to 1 over these steps
   double kl_floor = 0.01;
   // Iterate averaging: run(n) ends on the parameters' mean over the last
@@ -515,9 +692,8 @@ class Fit {
   // guide's default.
   const FitOptions& options() const;
   // The defaults of a guide (auto_normal, …, custom): the table above
-  // FitOptions, every optional field set. Throws vireo::Error (Options) for
-  // an unknown guide.
-  static FitOptions defaults_for(const std::string& guide);
+  // FitOptions, every optional field set.
+  static FitOptions defaults_for(Guide guide);
   // The guide in use ("auto_normal", "custom", …).
   std::string guide_name() const;
 
@@ -646,10 +822,10 @@ class Fit {
   // fills Summary::params with them.
   std::vector<LearnedParam> learned_params();
 
-  struct Impl;
-  friend struct ReportAccess;  // runtime/api/report.cpp reads the model a Fit was made from
 
  private:
+  friend struct detail::Access;
+  using Impl = detail::FitImpl;
   std::unique_ptr<Impl> impl_;
 };
 
@@ -721,9 +897,10 @@ class LogDensity {
   // support; else Error of kind Usage naming the site) to the vector.
   std::vector<double> unconstrain(const std::map<std::string, Array>& constrained);
 
-  struct Impl;
 
  private:
+  friend struct detail::Access;
+  using Impl = detail::LogDensityImpl;
   std::unique_ptr<Impl> impl_;
 };
 

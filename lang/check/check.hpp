@@ -8,10 +8,12 @@
 #pragma once
 #include "lang/ast.hpp"
 #include "lang/diagnostic.hpp"
+#include "stdlib/signatures/host_table.hpp"
 
 namespace vireo::lang {
 
 // Returns true when no error was reported (warnings may have been).
-bool check(const ast::Program& program, Diagnostics& diags);
+// `hosts`: the host functions the program may call besides the builtins.
+bool check(const ast::Program& program, Diagnostics& diags, const sig::HostTable* hosts = nullptr);
 
 }  // namespace vireo::lang

@@ -111,7 +111,7 @@ ValueType Checker::check_expr(const ast::Expr& e) {
                                              s->is_distribution() ? "distribution" : "function", s->describe()));
             return {};
           }
-          if (fns_.count(n.name)) {
+          if (fns_.count(n.name) || host(n.name)) {
             diags_.error(e.span, fmt::format("'{}' is a function; call it with arguments", n.name));
             return {};
           }
@@ -302,6 +302,8 @@ ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribut
   for (const auto& a : c.args) arg_types.push_back(check_expr(*a.value));
 
   const sig::Signature* s = sig::find(c.callee);
+  if (!s)
+    if (const sig::HostRow* row = host(c.callee)) return check_host_call(c, span, want_distribution, *row, arg_types);
   if (!s) {
     auto f = fns_.find(c.callee);
     if (f == fns_.end()) {
@@ -311,8 +313,11 @@ ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribut
       }
       bool capital = !c.callee.empty() && std::isupper(static_cast<unsigned char>(c.callee[0]));
       std::vector<std::string> cands = sig::names(capital ? sig::Callable::Distribution : sig::Callable::Function);
-      if (!capital)
+      if (!capital) {
         for (const auto& [name, fn] : fns_) cands.push_back(name);
+        if (hosts_)
+          for (auto& name : hosts_->names()) cands.push_back(std::move(name));
+      }
       std::string best = closest_name(c.callee, cands);
       diags_.error(c.callee_span,
                    fmt::format("unknown {} '{}'", capital || want_distribution ? "distribution" : "function", c.callee),
@@ -409,6 +414,59 @@ ValueType Checker::check_call(const ast::Call& c, Span span, bool want_distribut
   }
   if (s->kind == sig::ValueKind::SameAsFirst && kind == Kind::Bool && s->shape == sig::ShapeRule::Reduce) kind = Kind::Int;
   return {kind, shape.shape};
+}
+
+const sig::HostRow* Checker::host(const std::string& name) const {
+  int i = hosts_ ? hosts_->find(name) : -1;
+  return i < 0 ? nullptr : &hosts_->row(i);
+}
+
+ValueType Checker::check_host_call(const ast::Call& c, Span span, bool want_distribution, const sig::HostRow& row,
+                                   const std::vector<ValueType>& arg_types) {
+  const sig::Signature& s = row.signature;
+  if (want_distribution) {
+    diags_.error(c.callee_span, fmt::format("'{}' is a host function, not a distribution", row.name),
+                 "write a distribution on the right of `~`, such as Normal(0, 1)");
+    return {};
+  }
+  std::vector<std::string> names;
+  for (const auto& a : c.args) names.push_back(a.name);
+  sig::Binding bind = sig::bind_arguments(s, names);
+  for (const auto& err : bind.errors) {
+    Span at = c.callee_span;
+    if (err.arg >= 0) {
+      const ast::Arg& a = c.args[static_cast<std::size_t>(err.arg)];
+      at = a.name.empty() ? a.value->span : a.name_span;
+    }
+    diags_.error(at, err.message, err.hint);
+  }
+  // Each argument against its declared shape: the rank, and every extent the
+  // host fixed that the data block makes known. A plate-indexed argument
+  // would be one element per plate element, which the host function (called
+  // once per execution on whole arrays) cannot be.
+  for (std::size_t i = 0; bind.ok() && i < c.args.size(); ++i) {
+    const auto k = static_cast<std::size_t>(bind.param_of_arg[i]);
+    const std::vector<std::int64_t>& want = row.arg_shapes[k];
+    const sig::MaybeShape& got = arg_types[i].shape;
+    const Span at = c.args[i].value->span;
+    const std::string expects = fmt::format("{} takes {} of shape {}", row.name, row.param_names[k],
+                                            sig::HostRow::shape_text(want));
+    if (!got) continue;
+    if (sig::plate_rank(*got) > 0) {
+      diags_.error(at, fmt::format("{}'s argument {} varies along {}; a host function takes whole arrays", row.name,
+                                   row.param_names[k], plate_words(*got)),
+                   "call it outside the plate, or on values that do not depend on the plate index");
+      continue;
+    }
+    bool fits = got->rank() == want.size();
+    for (std::size_t d = 0; fits && d < want.size(); ++d)
+      if (want[d] >= 0 && sig::conflicts(got->dims[d], sig::Dim::fixed(want[d]))) fits = false;
+    if (!fits) diags_.error(at, fmt::format("{}; got {}", expects, got->str()), s.describe());
+  }
+  sig::Shape result;
+  for (std::int64_t d : row.result_shape) result.dims.push_back(d < 0 ? sig::Dim::unknown() : sig::Dim::fixed(d));
+  (void)span;
+  return {Kind::Real, result};
 }
 
 // Constant arguments against the domains of the table's rows (Parameter::

@@ -8,9 +8,9 @@
 
 namespace vireo::lang {
 
-bool check(const ast::Program& program, Diagnostics& diags) {
+bool check(const ast::Program& program, Diagnostics& diags, const sig::HostTable* hosts) {
   int before = diags.error_count();
-  check_detail::Checker checker(diags);
+  check_detail::Checker checker(diags, hosts);
   checker.run(program);
   return diags.error_count() == before;
 }
@@ -49,6 +49,9 @@ void Checker::run(const ast::Program& program) {
   for (const auto* f : fns) {
     if (sig::find(f->name))
       diags_.error(f->name_span, fmt::format("'{}' is a builtin; a function cannot take its name", f->name),
+                   "rename the function");
+    else if (host(f->name))
+      diags_.error(f->name_span, fmt::format("'{}' is a host function; a function cannot take its name", f->name),
                    "rename the function");
     else if (data_.count(f->name))
       diags_.error(f->name_span, fmt::format("'{}' is already a data name", f->name), "rename the function");
@@ -97,8 +100,10 @@ void Checker::check_data(const ast::DataBlock& block) {
       diags_.error(d.name_span, fmt::format("data item '{}' is declared twice", d.name), "remove or rename one");
       continue;
     }
-    if (sig::find(d.name)) {
-      diags_.error(d.name_span, fmt::format("'{}' is a builtin; a data item cannot take its name", d.name),
+    if (sig::find(d.name) || host(d.name)) {
+      diags_.error(d.name_span,
+                   fmt::format("'{}' is a {}; a data item cannot take its name", d.name,
+                               sig::find(d.name) ? "builtin" : "host function"),
                    "rename the data item");
       continue;
     }

@@ -11,6 +11,7 @@
 #include "lang/ast.hpp"
 #include "lang/check/value_type.hpp"
 #include "lang/diagnostic.hpp"
+#include "stdlib/signatures/host_table.hpp"
 #include "stdlib/signatures/signature.hpp"
 
 namespace vireo::lang::check_detail {
@@ -58,7 +59,7 @@ struct Body {
 
 class Checker {
  public:
-  explicit Checker(Diagnostics& diags) : diags_(diags) {}
+  explicit Checker(Diagnostics& diags, const sig::HostTable* hosts = nullptr) : diags_(diags), hosts_(hosts) {}
   void run(const ast::Program& program);
 
   // ---- check_program.cpp
@@ -93,6 +94,12 @@ class Checker {
   ValueType check_index(const ast::Index& ix, Span span);
   ValueType check_binary(const ast::Binary& b);
   void check_domains(const sig::Signature& s, const ast::Call& c, const sig::Binding& bind);
+  // A call of a host function: arity through its row, each argument's shape
+  // against the declared one; the result has the declared shape.
+  ValueType check_host_call(const ast::Call& c, Span span, bool want_distribution, const sig::HostRow& row,
+                            const std::vector<ValueType>& arg_types);
+  // The host function named `name`, or nullptr.
+  const sig::HostRow* host(const std::string& name) const;
   // The distribution call on the right of `~`: its sample's kind and shape.
   ValueType check_distribution(const ast::Expr& e, const sig::Signature** sig_out);
   sig::Dim as_dim(const ast::Expr& e) const;
@@ -102,6 +109,7 @@ class Checker {
   void shape_error(Span span, const std::string& message, const std::string& hint = "");
 
   Diagnostics& diags_;
+  const sig::HostTable* hosts_ = nullptr;
   std::map<std::string, DataInfo> data_;
   std::vector<std::string> data_order_;
   std::map<std::string, const ast::FnDecl*> fns_;

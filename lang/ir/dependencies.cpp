@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "lang/ir/lower.hpp"
 
@@ -58,7 +59,8 @@ class Analysis {
  public:
   Analysis(const Graph& g, BodyKind side, std::vector<BodyId> fns) : g_(g), side_(side), fns_(std::move(fns)) {}
 
-  void run(BodyId root, std::vector<Edge>& out) {
+  void run(BodyId root, std::vector<Edge>& out, std::vector<HostDependence>& host_out,
+           std::vector<HostEdge>& hosts_out) {
     // Sets only grow and are bounded, so this terminates; the cap is a guard.
     for (int round = 0; round < 100; ++round) {
       changed_ = false;
@@ -73,6 +75,8 @@ class Analysis {
     }
     for (const auto& [key, e] : edges_)
       out.push_back(Edge{key.first, key.second, side_, e.data_flow, e.control, e.exact});
+    for (const auto& [body, call, site] : host_deps_) host_out.push_back(HostDependence{body, call, site});
+    for (const auto& [row, to] : host_edges_) hosts_out.push_back(HostEdge{row, to, side_});
   }
 
  private:
@@ -115,6 +119,16 @@ class Analysis {
         changed_ |= merge(fn_entry_[e.ref], callee.recursive ? weakened(joined(all, control)) : joined(all, control));
         return callee.recursive ? weakened(fn_return_[e.ref]) : fn_return_[e.ref];
       }
+      case Op::CallHost: {
+        DepSet out;
+        for (std::uint32_t i = 0; i < e.count; ++i) merge(out, eval(f, b.operand(e, i), control));
+        if (g_.hosts && !g_.hosts->row(e.ref).has_gradient())
+          for (const auto& [s, exact] : out)
+            if (s >= 0) host_deps_.insert({f.body, id, s});
+        // The call is a source of its own, so that the sites it feeds are known (HostEdge).
+        out.emplace(host_source(e.ref), true);
+        return out;
+      }
       default: {
         DepSet out;
         for (std::uint32_t i = 0; i < e.count; ++i) merge(out, eval(f, b.operand(e, i), control));
@@ -123,8 +137,19 @@ class Analysis {
     }
   }
 
+  // Host calls without a gradient and the sites their arguments may depend on.
+  std::set<std::tuple<BodyId, ExprId, SiteId>> host_deps_;
+  // In a DepSet, a host function's call stands as the source -2 - row; its
+  // edges to sites are kept apart from the site edges.
+  static SiteId host_source(std::int32_t row) { return -2 - row; }
+  std::set<std::pair<std::int32_t, SiteId>> host_edges_;
+
   void add_edges(SiteId to, const DepSet& data, const DepSet& control) {
     auto add = [&](SiteId from, bool exact, bool is_data) {
+      if (from < 0) {
+        changed_ |= host_edges_.insert({-2 - from, to}).second;
+        return;
+      }
       auto [it, inserted] = edges_.try_emplace({from, to});
       EdgeState& e = it->second;
       EdgeState before = e;
@@ -294,6 +319,8 @@ void compute_dependencies(Graph& g) {
   g.edges.clear();
   g.model_sites.clear();
   g.guide_sites.clear();
+  g.host_dependences.clear();
+  g.host_edges.clear();
   for (std::size_t i = 0; i < g.bodies.size(); ++i) {
     if (g.bodies[i].kind != BodyKind::Fn) continue;
     std::vector<BodyId> r = reachable_fns(g, static_cast<BodyId>(i));
@@ -306,7 +333,7 @@ void compute_dependencies(Graph& g) {
     std::vector<SiteId>& sites = side == BodyKind::Model ? g.model_sites : g.guide_sites;
     for (const auto& s : g.sites)
       if (s.body == root || std::find(fns.begin(), fns.end(), s.body) != fns.end()) sites.push_back(s.id);
-    Analysis(g, side, fns).run(root, g.edges);
+    Analysis(g, side, fns).run(root, g.edges, g.host_dependences, g.host_edges);
   }
 }
 

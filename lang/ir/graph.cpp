@@ -27,6 +27,7 @@ const char* spelling(Op op) {
     case Op::Or: return "or";
     case Op::CallBuiltin: return "call";
     case Op::CallFn: return "callfn";
+    case Op::CallHost: return "callhost";
     case Op::Index: return "index";
     case Op::Slice: return "slice";
     case Op::Vector: return "vector";

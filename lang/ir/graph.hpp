@@ -21,6 +21,8 @@
 // named arguments are placed, an absent optional or exclusive-alternative
 // parameter is `no_expr` — followed by variadic extras. CallFn's `ref` is the
 // callee's BodyId and its operands are in the fn's parameter order.
+// CallHost's `ref` is a row of the graph's HostTable (the host functions the
+// model was compiled with) and its operands are in the row's parameter order.
 //
 // Sites
 // -----
@@ -58,12 +60,14 @@
 // iteration (or with no loop) and may be used as they are.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "lang/ast.hpp"
 #include "lang/source.hpp"
+#include "stdlib/signatures/host_table.hpp"
 #include "stdlib/signatures/signature.hpp"
 
 namespace vireo::ir {
@@ -87,6 +91,7 @@ enum class Op : std::uint8_t {
   Add, Sub, Mul, Div, MatMul, Pow, Lt, Le, Gt, Ge, Eq, Ne, And, Or,  // two operands
   CallBuiltin,  // `ref`: sig::BuiltinId; operands per parameter (no_expr if absent), then variadic extras
   CallFn,       // `ref`: the callee's BodyId; operands in its parameter order
+  CallHost,     // `ref`: a row of Graph::hosts; operands in its parameter order
   Index,        // operands: base, then one per subscript (an index expression or a Slice)
   Slice,        // operands: lo, hi (no_expr for an open end)
   Vector,       // operands: the elements
@@ -225,8 +230,29 @@ struct Edge {
   bool exact = true;                // false: via a loop-carried value or recursion
 };
 
+// A call of a host function registered without a gradient whose arguments
+// may depend on `site` (compute_dependencies): refused by compile() when the
+// site is latent, a param, or a deterministic value of one.
+struct HostDependence {
+  BodyId body = none;
+  ExprId call = no_expr;
+  SiteId site = none;
+};
+
+// A host function's result may flow (through values or control) into site `to`.
+struct HostEdge {
+  std::int32_t row = none;  // of Graph::hosts
+  SiteId to = none;
+  BodyKind side = BodyKind::Model;
+};
+
 struct Graph {
   std::string name;  // the file's stem: "eight_schools"
+  // The host functions the program was compiled with (Op::CallHost's rows);
+  // immutable and shared with the vireo::Model that holds the graph.
+  std::shared_ptr<const sig::HostTable> hosts;
+  std::vector<HostDependence> host_dependences;
+  std::vector<HostEdge> host_edges;  // compute_dependencies; shown by the printers
   std::vector<DataDecl> data;
   std::vector<Body> bodies;  // bodies[data_body] holds the data block's expressions
   BodyId data_body = none, model = none, guide = none;

@@ -34,7 +34,10 @@ Op binary_op(ast::BinaryOp op) {
 
 class Lowerer {
  public:
-  explicit Lowerer(std::string name) { g_.name = std::move(name); }
+  Lowerer(std::string name, std::shared_ptr<const sig::HostTable> hosts) {
+    g_.name = std::move(name);
+    g_.hosts = std::move(hosts);
+  }
 
   Graph run(const ast::Program& program) {
     // 1. Bodies: data first, then every fn (so calls can refer to any), model, guide.
@@ -179,6 +182,18 @@ class Lowerer {
         if (p >= 0 && static_cast<std::size_t>(p) < ops.size()) ops[static_cast<std::size_t>(p)] = args[i];
       }
       return push(Op::CallBuiltin, s->id, 0, ops, span);
+    }
+    if (int h = g_.hosts ? g_.hosts->find(c.callee) : -1; h >= 0) {
+      const sig::Signature& s = g_.hosts->row(h).signature;
+      std::vector<std::string> names;
+      for (const auto& a : c.args) names.push_back(a.name);
+      sig::Binding bind = sig::bind_arguments(s, names);
+      std::vector<ExprId> ops(s.params.size(), no_expr);
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        int p = i < bind.param_of_arg.size() ? bind.param_of_arg[i] : -1;
+        if (p >= 0 && static_cast<std::size_t>(p) < ops.size()) ops[static_cast<std::size_t>(p)] = args[i];
+      }
+      return push(Op::CallHost, h, 0, ops, span);
     }
     if (auto f = fn_ids_.find(c.callee); f != fn_ids_.end()) {
       const Body& callee = g_.bodies[static_cast<std::size_t>(f->second)];
@@ -379,6 +394,8 @@ class Lowerer {
 
 }  // namespace
 
-Graph lower(const lang::ast::Program& program, std::string name) { return Lowerer(std::move(name)).run(program); }
+Graph lower(const lang::ast::Program& program, std::string name, std::shared_ptr<const sig::HostTable> hosts) {
+  return Lowerer(std::move(name), std::move(hosts)).run(program);
+}
 
 }  // namespace vireo::ir

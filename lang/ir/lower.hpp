@@ -10,8 +10,10 @@
 
 namespace vireo::ir {
 
-// `name` becomes Graph::name (the file's stem, for printers).
-Graph lower(const lang::ast::Program& program, std::string name);
+// `name` becomes Graph::name (the file's stem, for printers); `hosts` the
+// host functions the checker accepted calls of (Graph::hosts).
+Graph lower(const lang::ast::Program& program, std::string name,
+            std::shared_ptr<const sig::HostTable> hosts = nullptr);
 
 // Fills graph.edges, model_sites and guide_sites, and Body::recursive.
 // lower() calls it; exposed for tests.

@@ -2,7 +2,8 @@
 // node per site name, latent sites as ellipses, observed sites shaded, params
 // as small boxes, deterministic sites dashed, plates as clusters labelled
 // "name (size)", edges from the static dependencies (control-only edges
-// dotted, inexact ones — loop-carried or through recursion — dashed).
+// dotted, inexact ones — loop-carried or through recursion — dashed), and
+// the host functions a site uses as rounded boxes with an arrow to the site.
 #include <fmt/format.h>
 
 #include <map>
@@ -75,7 +76,19 @@ class DotWriter {
     // 2. Plates as nested clusters.
     for (PlateId p : used)
       if (g_.plate(p).parent == none) cluster(side, p, used, by_plate, indent);
-    // 3. Edges between named nodes, once per pair.
+    // 3. Host functions: one box per function used, an arrow to each site it feeds.
+    std::set<std::int32_t> hosts;
+    std::set<std::pair<std::int32_t, std::string>> fed;  // one arrow per (function, site name)
+    for (const auto& h : g_.host_edges) {
+      if (h.side != side) continue;
+      const std::string name = "host:" + g_.hosts->row(h.row).name;
+      if (hosts.insert(h.row).second)
+        out_ += fmt::format("{}{} [label={}, shape=box, style=rounded];\n", indent, node_id(side, name),
+                            quoted(g_.hosts->row(h.row).name + "()"));
+      if (fed.insert({h.row, g_.site(h.to).name}).second)
+        edge_lines_.push_back(fmt::format("  {} -> {};\n", node_id(side, name), node_id(side, g_.site(h.to).name)));
+    }
+    // 4. Edges between named nodes, once per pair.
     std::set<std::pair<std::string, std::string>> done;
     for (const auto& e : g_.edges) {
       if (e.side != side) continue;

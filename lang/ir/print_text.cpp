@@ -96,6 +96,11 @@ std::string expr_text(const Graph& g, BodyId body_id, ExprId id) {
       }
       return out + ")";
     }
+    case Op::CallHost: {
+      std::string out = (g.hosts ? g.hosts->row(e.ref).name : std::string("?")) + "(";
+      for (std::uint32_t i = 0; i < e.count; ++i) out += (i ? ", " : "") + expr_text(g, body_id, b.operand(e, i));
+      return out + ")";
+    }
     case Op::CallFn: {
       std::string out = g.body(e.ref).name + "(";
       for (std::uint32_t i = 0; i < e.count; ++i) out += (i ? ", " : "") + expr_text(g, body_id, b.operand(e, i));
@@ -169,6 +174,9 @@ std::string to_text(const Graph& g) {
     }
     out += "\n";
   }
+  for (const auto& h : g.host_edges)
+    out += fmt::format("edge {} host {}{} -> {}\n", h.side == BodyKind::Guide ? "guide" : "model", g.hosts->row(h.row).name,
+                       g.hosts->row(h.row).has_gradient() ? "" : " (no gradient)", g.site(h.to).name);
   for (const auto& e : g.edges) {
     std::string how = e.data_flow && e.control ? "data+control" : e.data_flow ? "data" : "control";
     out += fmt::format("edge {} {} -> {} ({}{})\n", e.side == BodyKind::Guide ? "guide" : "model", g.site(e.from).name,

@@ -119,7 +119,42 @@ Tensor Tape::value(Var v) const {
   return t;
 }
 
+Var Tape::push_custom(const Shape& shape, const std::vector<Var>& inputs, CustomBackward backward) {
+  std::vector<std::int64_t> ids;
+  bool needs_grad = false;
+  for (const Var& v : inputs) {
+    check(v, "push_custom");
+    ids.push_back(v.index());
+    needs_grad = needs_grad || node(v).adj >= 0;
+  }
+  Var r = push(shape, nullptr);
+  if (!needs_grad) return r;
+  const std::int64_t first = push_ints(ids.data(), static_cast<std::int64_t>(ids.size()));
+  Node& n = nodes_[num_nodes_ - 1];
+  n.adj = adj_size_;
+  adj_size_ += n.numel;
+  n.backward = &Tape::custom_backward;
+  n.iaux[0] = static_cast<std::int64_t>(customs_.size());
+  n.iaux[1] = first;
+  n.iaux[2] = static_cast<std::int64_t>(ids.size());
+  for (std::size_t k = 0; k < ids.size() && k < 3; ++k) n.in[k] = static_cast<std::int32_t>(ids[k]);
+  customs_.push_back(std::move(backward));
+  return r;
+}
+
+std::vector<std::int32_t> Tape::custom_inputs(const Node& n) const {
+  std::vector<std::int32_t> out;
+  for (std::int64_t k = 0; k < n.iaux[2]; ++k) out.push_back(static_cast<std::int32_t>(ints_[n.iaux[1] + k]));
+  return out;
+}
+
+void Tape::custom_backward(Tape& tape, const Node& n) {
+  for (std::int64_t k = 3; k < n.iaux[2]; ++k) tape.reach(static_cast<std::int32_t>(tape.ints_[n.iaux[1] + k]));
+  tape.customs_[static_cast<std::size_t>(n.iaux[0])](tape, n);
+}
+
 void Tape::clear() {
+  customs_.clear();
   num_nodes_ = 0;
   num_vals_ = 0;
   adjs_.clear();

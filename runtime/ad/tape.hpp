@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace vireo::ad {
@@ -104,6 +105,15 @@ class Tape {
   // not allocate per step.
   const double* grad_data(Var v) const;
 
+  // A node whose backward is a callable rather than an op of runtime/ad (a
+  // host function's vector-Jacobian product), with any number of inputs. Its
+  // value buffer is uninitialised; it requires a gradient iff some input
+  // does, and only then is `backward` kept (until clear()). `backward(tape,
+  // node)` adds into the adjoints of custom_inputs(node) that have one.
+  using CustomBackward = std::function<void(Tape&, const Node&)>;
+  Var push_custom(const Shape& shape, const std::vector<Var>& inputs, CustomBackward backward);
+  std::vector<std::int32_t> custom_inputs(const Node& n) const;
+
   // Rewinds: drops every node, keeps the memory. Vars of this tape become invalid.
   void clear();
 
@@ -166,6 +176,8 @@ class Tape {
   std::vector<std::int64_t> ints_;
   std::int64_t adj_size_ = 0;
   std::vector<std::uint8_t> reached_;  // per node, during backward(): its adjoint may be nonzero
+  std::vector<CustomBackward> customs_;  // push_custom's callables, by Node::iaux[0]
+  static void custom_backward(Tape& tape, const Node& node);
 };
 
 // Inline: this is the whole per-node bookkeeping of the scalar path.

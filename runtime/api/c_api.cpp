@@ -7,8 +7,10 @@
 #include <exception>
 #include <limits>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "vireo/vireo.hpp"
 
@@ -20,6 +22,9 @@ struct vireo_data {
 };
 struct vireo_options {
   vireo::FitOptions options;
+};
+struct vireo_host_functions {
+  vireo::HostFunctions hosts;
 };
 struct vireo_fit {
   vireo::Fit fit;
@@ -82,10 +87,13 @@ int guarded(Body&& body) noexcept {
   }
 }
 
-int set_string(vireo_options* o, const char* value, std::string vireo::FitOptions::*field, const char* what) {
+// Sets a typed option from its spelling: `parse` throws vireo::Error
+// (Options) for a bad one, which becomes the call's status and last error.
+template <class Parse>
+int set_parsed(vireo_options* o, const char* value, const char* what, Parse parse) {
   if (!o || !value) return usage(what);
   return guarded([&] {
-    o->options.*field = value;
+    parse(o->options, std::string(value));
     return VIREO_OK;
   });
 }
@@ -121,6 +129,78 @@ int vireo_model_from_string(const char* text, const char* name, vireo_model** ou
 
 void vireo_model_free(vireo_model* model) { delete model; }
 
+int vireo_host_functions_new(vireo_host_functions** out) {
+  if (!out) return usage("vireo_host_functions_new: NULL out");
+  return guarded([&] {
+    *out = new vireo_host_functions{};
+    return VIREO_OK;
+  });
+}
+
+void vireo_host_functions_free(vireo_host_functions* hosts) { delete hosts; }
+
+int vireo_host_functions_add(vireo_host_functions* hosts, const char* name, size_t n_params,
+                             const char* const* param_names, const int64_t* const* param_shapes,
+                             const size_t* param_ranks, const int64_t* result_shape, size_t result_rank,
+                             vireo_host_value_fn value, vireo_host_gradient_fn gradient, void* user_data) {
+  if (!hosts || !name || !value || (n_params > 0 && (!param_names || !param_shapes || !param_ranks)) ||
+      (result_rank > 0 && !result_shape))
+    return usage("vireo_host_functions_add: hosts, name, value and the shapes must not be NULL");
+  return guarded([&] {
+    vireo::HostFunction f;
+    f.name = name;
+    for (size_t i = 0; i < n_params; ++i) {
+      if (!param_names[i] || (param_ranks[i] > 0 && !param_shapes[i]))
+        return usage("vireo_host_functions_add: a parameter's name or shape is NULL");  // int
+      f.params.push_back({param_names[i], std::vector<std::int64_t>(param_shapes[i], param_shapes[i] + param_ranks[i])});
+    }
+    f.result.assign(result_shape, result_shape + result_rank);
+    for (std::int64_t d : f.result)
+      if (d < 0) return usage("vireo_host_functions_add: the result's extents must be >= 0");
+    // Pointers to the arguments' values, as the C callbacks take them.
+    struct Views {
+      std::vector<const double*> data;
+      std::vector<size_t> sizes;
+      explicit Views(const std::vector<vireo::Array>& args) {
+        for (const auto& a : args) data.push_back(a.values.data()), sizes.push_back(a.values.size());
+      }
+    };
+    f.value = [value, user_data, shape = f.result](const std::vector<vireo::Array>& args) {
+      Views v(args);
+      std::size_t n = 1;
+      for (std::int64_t d : shape) n *= static_cast<std::size_t>(d);
+      vireo::Array out{shape, std::vector<double>(n, 0.0)};
+      if (value(user_data, args.size(), v.data.data(), v.sizes.data(), out.values.data(), n) != 0)
+        throw std::runtime_error("the C function returned an error");
+      return out;
+    };
+    if (gradient)
+      f.gradient = [gradient, user_data](const std::vector<vireo::Array>& args, const vireo::Array& result,
+                                         const vireo::Array& adjoint) {
+        Views v(args);
+        std::vector<vireo::Array> grads;
+        std::vector<double*> ptrs;
+        for (const auto& a : args) grads.push_back({a.shape, std::vector<double>(a.values.size(), 0.0)});
+        for (auto& g : grads) ptrs.push_back(g.values.data());
+        if (gradient(user_data, args.size(), v.data.data(), v.sizes.data(), result.values.data(),
+                     adjoint.values.data(), result.values.size(), ptrs.data()) != 0)
+          throw std::runtime_error("the C gradient function returned an error");
+        return grads;
+      };
+    hosts->hosts.add(std::move(f));
+    return static_cast<int>(VIREO_OK);
+  });
+}
+
+int vireo_model_from_string_with_hosts(const char* text, const char* name, const vireo_host_functions* hosts,
+                                       vireo_model** out) {
+  if (!text || !hosts || !out) return usage("vireo_model_from_string_with_hosts: text, hosts and out must not be NULL");
+  return guarded([&] {
+    *out = new vireo_model{vireo::Model::from_string(text, name ? name : "<string>", hosts->hosts)};
+    return VIREO_OK;
+  });
+}
+
 int vireo_data_from_json_string(const vireo_model* model, const char* json, const char* name, vireo_data** out) {
   if (!model || !json || !out) return usage("vireo_data_from_json_string: model, json and out must not be NULL");
   return guarded([&] {
@@ -150,16 +230,23 @@ int vireo_options_new(vireo_options** out) {
 void vireo_options_free(vireo_options* options) { delete options; }
 
 int vireo_options_set_guide(vireo_options* o, const char* v) {
-  return set_string(o, v, &vireo::FitOptions::guide, "vireo_options_set_guide: NULL argument");
+  return set_parsed(o, v, "vireo_options_set_guide: NULL argument",
+                    [](vireo::FitOptions& f, const std::string& t) {
+                      f.guide = t.empty() ? std::nullopt : std::optional<vireo::Guide>(vireo::parse_guide(t));
+                    });
 }
 int vireo_options_set_elbo(vireo_options* o, const char* v) {
-  return set_string(o, v, &vireo::FitOptions::elbo, "vireo_options_set_elbo: NULL argument");
+  return set_parsed(o, v, "vireo_options_set_elbo: NULL argument", [](vireo::FitOptions& f, const std::string& t) {
+    f.elbo = t.empty() ? std::nullopt : std::optional<vireo::Elbo>(vireo::parse_elbo(t));
+  });
 }
 int vireo_options_set_optim(vireo_options* o, const char* v) {
-  return set_string(o, v, &vireo::FitOptions::optim, "vireo_options_set_optim: NULL argument");
+  return set_parsed(o, v, "vireo_options_set_optim: NULL argument",
+                    [](vireo::FitOptions& f, const std::string& t) { f.optim = vireo::parse_optimizer(t); });
 }
 int vireo_options_set_init(vireo_options* o, const char* v) {
-  return set_string(o, v, &vireo::FitOptions::init, "vireo_options_set_init: NULL argument");
+  return set_parsed(o, v, "vireo_options_set_init: NULL argument",
+                    [](vireo::FitOptions& f, const std::string& t) { f.init = vireo::Init::parse(t); });
 }
 
 int vireo_options_set_lr(vireo_options* o, double lr) {

@@ -50,24 +50,25 @@ std::vector<Diagnostic> convert(const std::vector<data::DataIssue>& issues, cons
 
 Data make(const Model& model, const std::string& name,
           const std::function<interp::DataSet(std::vector<data::DataIssue>*)>& load) {
-  auto impl = std::make_unique<Data::Impl>();
-  impl->model = model.shared_impl();
+  auto impl = std::make_unique<detail::DataImpl>();
+  impl->model = detail::Access::shared(model);
   impl->name = name;
   std::vector<data::DataIssue> warnings;
-  api::translate_errors(model.impl().source, Error::Kind::Data, [&] {
+  api::translate_errors(detail::Access::impl(model).source, Error::Kind::Data, [&] {
     try {
       impl->set = load(&warnings);
     } catch (const data::MissingItemsError& e) {
-      missing_items(model.impl().source, e);
+      missing_items(detail::Access::impl(model).source, e);
     }
   }, name);
   impl->warnings = convert(warnings, name, model.file_name(), impl->rendered_warnings);
-  return Data(std::move(impl));
+  return detail::Access::make_data(std::move(impl));
 }
 
 }  // namespace
 
 Data::Data(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Data detail::Access::make_data(std::unique_ptr<DataImpl> impl) { return Data(std::move(impl)); }
 Data::Data(Data&&) noexcept = default;
 Data& Data::operator=(Data&&) noexcept = default;
 Data::~Data() = default;
@@ -83,20 +84,20 @@ Data Data::from_arrays(const Model& model, const std::map<std::string, Array>& a
 }
 
 Data Data::from_json_file(const Model& model, const std::string& path, const DataOptions& options) {
-  const Model::Impl& m = model.impl();
+  const detail::ModelImpl& m = detail::Access::impl(model);
   const data::LoadOptions lo{options.allow_missing_observed};
   return make(model, path, [&](auto* w) { return data::load_json_file(m.graph, path, m.source, w, lo); });
 }
 
 Data Data::from_json_string(const Model& model, const std::string& json, const std::string& name,
                             const DataOptions& options) {
-  const Model::Impl& m = model.impl();
+  const detail::ModelImpl& m = detail::Access::impl(model);
   const data::LoadOptions lo{options.allow_missing_observed};
   return make(model, name, [&](auto* w) { return data::load_json_text(m.graph, json, m.source, name, w, lo); });
 }
 
 Data Data::from_arrays(const Model& model, const std::map<std::string, Array>& arrays, const DataOptions& options) {
-  const Model::Impl& m = model.impl();
+  const detail::ModelImpl& m = detail::Access::impl(model);
   const data::LoadOptions lo{options.allow_missing_observed};
   std::map<std::string, data::ArrayInput> in;
   for (const auto& [name, a] : arrays) in[name] = data::ArrayInput{a.shape, a.values};

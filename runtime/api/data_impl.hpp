@@ -11,8 +11,8 @@
 
 namespace vireo {
 
-struct Data::Impl {
-  std::shared_ptr<const Model::Impl> model;
+struct detail::DataImpl {
+  std::shared_ptr<const detail::ModelImpl> model;
   std::string name;
   interp::DataSet set;
   std::vector<Diagnostic> warnings;

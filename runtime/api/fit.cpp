@@ -59,19 +59,18 @@ class EvaluationScope {
   std::size_t size_;
 };
 
-std::string default_guide(const Model::Impl& m) { return m.graph.guide != ir::none ? "custom" : "auto_normal"; }
+Guide default_guide(const detail::ModelImpl& m) { return m.graph.guide != ir::none ? Guide::Custom : Guide::AutoNormal; }
 
 // `o` with every unset option taken from its guide's row of the registry
 // (guide::guide_kinds; the table in vireo.hpp, above FitOptions). An unknown
 // guide takes the custom row; make_guide refuses it with the list of names.
 FitOptions with_guide_defaults(FitOptions o) {
-  const guide::GuideKind* kind = guide::find_guide_kind(o.guide);
-  if (!kind) kind = guide::find_guide_kind("custom");
+  const guide::GuideKind* kind = guide::find_guide_kind(to_string(o.guide.value_or(Guide::Custom)));
   const guide::FitDefaults& d = kind->defaults;
-  if (!o.estimator) o.estimator = d.estimator;
+  if (!o.estimator) o.estimator = parse_estimator(d.estimator);
   if (!o.lr) o.lr = d.lr;
   if (!o.init_scale) o.init_scale = d.init_scale;
-  if (!o.lr_schedule) o.lr_schedule = d.lr_schedule;
+  if (!o.lr_schedule) o.lr_schedule = LrSchedule::parse(d.lr_schedule);
   if (!o.particles) o.particles = d.particles;
   if (!o.average_last) o.average_last = d.average_last;
   return o;
@@ -79,84 +78,77 @@ FitOptions with_guide_defaults(FitOptions o) {
 
 }  // namespace
 
-void Fit::Impl::reseed(int purpose, std::uint64_t counter) {
+void detail::FitImpl::reseed(int purpose, std::uint64_t counter) {
   rng = derived(options.seed, static_cast<Purpose>(purpose), counter);
 }
 
 Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::make_unique<Impl>()) {
   Impl& f = *impl_;
-  f.model = model.shared_impl();
-  if (data.impl().model.get() != f.model.get())
+  f.model = detail::Access::shared(model);
+  if (detail::Access::impl(data).model.get() != f.model.get())
     api::fail(Error::Kind::Options, "the data were loaded for another model",
               "load the data with this model: vireo::Data::from_json_file(model, path)");
   if (const std::vector<std::string> left_out = data.missing(); !left_out.empty())
     api::fail(Error::Kind::Data,
               "the data leave out '" + left_out.front() + "', which only forward sampling (vireo::sample_prior) allows",
               "give every data item to fit the model");
-  f.data = data.impl().set;
-  if (options.guide.empty()) options.guide = default_guide(*f.model);
+  f.data = detail::Access::impl(data).set;
+  if (!options.guide) options.guide = default_guide(*f.model);
   options = with_guide_defaults(std::move(options));
   f.options = options;
   const int particles = *options.particles;
-  const std::string& estimator = *options.estimator;
+  const Estimator estimator = *options.estimator;
   const std::string& file = f.model->source.name();
 
   // 1. The estimator's name (built in step 5, once the guide and the
   //    context exist: the default for discrete models runs the model once).
-  if (options.subsample != "epochs" && options.subsample != "independent")
-    api::fail(Error::Kind::Options, "unknown --subsample '" + options.subsample + "'", "choose epochs or independent");
-  if (options.elbo != "" && options.elbo != "trace" && options.elbo != "tracegraph" && options.elbo != "meanfield" &&
-      options.elbo != "enum")
-    api::fail(Error::Kind::Options, "unknown ELBO '" + options.elbo + "'", "choose trace, tracegraph, meanfield or enum");
 
   // 2. The guide and its initialisation.
   guide::GuideOptions go;
-  go.kind = options.guide;
+  go.kind = to_string(*options.guide);
   go.init_scale = *options.init_scale;
   go.flow_layers = options.flow_layers;
   go.flow_hidden = options.flow_hidden;
-  go.flow_clamp = options.flow_clamp;
+  go.flow_clamp = to_string(options.flow_clamp);
   go.flow_alpha_pos = options.flow_alpha_pos;
   go.flow_alpha_neg = options.flow_alpha_neg;
   go.loft_tau = options.loft_tau;
-  go.flow_base = options.flow_base;
+  go.flow_base = to_string(options.flow_base);
   go.flow_net_lr = options.flow_net_lr;
   if (!(go.init_scale > 0) || !std::isfinite(go.init_scale))
     api::fail(Error::Kind::Options, "--init-scale must be a positive finite number; got " + std::to_string(go.init_scale));
   try {
-    go.init = guide::InitStrategy::parse(options.init);
+    go.init = guide::InitStrategy::parse(options.init.text());
     go.init.values = api::read_init_values(f.model->graph, options.init_values_file, options.init_values);
     f.guide = guide::make_guide(go, f.model->graph);
   } catch (const std::invalid_argument& e) {
-    api::fail(Error::Kind::Options, e.what(), {}, options.guide == "custom" ? file : std::string());
+    api::fail(Error::Kind::Options, e.what(), {}, options.guide == Guide::Custom ? file : std::string());
   }
-  if (estimator == "stl") {
+  if (estimator == Estimator::Stl) {
     if (!f.guide->set_sticking_the_landing(true))
       api::fail(Error::Kind::Options,
                 "--estimator stl (sticking the landing) needs a guide with a log q: auto_delta is a point mass",
                 "use --guide auto_normal, auto_diagonal_normal, auto_mvn, auto_lowrank_mvn, auto_realnvp or a guide block with it");
-  } else if (estimator != "standard") {
-    api::fail(Error::Kind::Options, "unknown --estimator '" + estimator + "'", "choose standard or stl");
   }
 
   // 3. The optimizer.
-  f.optim_options.name = options.optim;
+  f.optim_options.name = to_string(options.optim);
   f.optim_options.lr = *options.lr;
   f.optim_options.clip_norm = options.clip_norm;
   f.optim_options.lrd = options.lrd;
   try {
     f.optimizer = optim::make_optimizer(f.optim_options);
   } catch (const std::invalid_argument& e) {
-    api::fail(Error::Kind::Options, "--optim " + options.optim + ": " + e.what());
+    api::fail(Error::Kind::Options, std::string("--optim ") + to_string(options.optim) + ": " + e.what());
   }
 
   // 4. Stability: the guard's policy, clipping, the schedule, KL annealing.
   try {
-    f.stability.on_nonfinite = infer::parse_on_nonfinite(options.on_nonfinite);
+    f.stability.on_nonfinite = infer::parse_on_nonfinite(to_string(options.on_nonfinite));
     f.stability.max_consecutive = options.max_nonfinite;
     f.stability.clip_grad_norm = options.clip_grad_norm;
     f.stability.clip_value = options.clip_value;
-    f.stability.schedule = optim::Schedule::parse(*options.lr_schedule);
+    f.stability.schedule = optim::Schedule::parse(options.lr_schedule->text());
     f.stability.kl_anneal = options.kl_anneal;
     f.stability.kl_floor = options.kl_floor;
     infer::averaged_steps(1, *options.average_last);  // validates it
@@ -175,7 +167,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
 
   // 5. The estimator.
   f.choose_elbo(particles);
-  f.options.elbo = f.elbo->name();
+  f.options.elbo = parse_elbo(f.elbo->name());
   try {
     f.make_svi();
   } catch (const std::invalid_argument& e) {
@@ -187,14 +179,14 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
 // with `enum` when every one of them is enumerable (enumerable_sites, and
 // one elimination at the initial parameters succeeds), else `tracegraph`;
 // a model without any gets `trace`. The reason goes into the fit's header.
-void Fit::Impl::choose_elbo(int particles) {
+void detail::FitImpl::choose_elbo(int particles) {
   const ir::Graph& g = model->graph;
   std::set<std::string> guide_samples;
   if (guide->name() == "custom")
     for (ir::SiteId id : g.guide_sites)
       if (g.site(id).kind == ir::SiteKind::Sample) guide_samples.insert(g.site(id).name);
   const infer::Enumerability en = infer::enumerable_sites(g, guide_samples);
-  std::string chosen = options.elbo;
+  std::string chosen = options.elbo ? to_string(*options.elbo) : "";
   auto site_list = [&](auto begin, auto end, auto name_of) {
     std::string out;
     std::size_t k = 0;
@@ -276,7 +268,7 @@ void Fit::Impl::choose_elbo(int particles) {
     } else {
       infer::TraceGraphOptions to;
       to.particles = particles;
-      to.default_baseline = infer::BaselineSpec::parse(options.baseline);
+      to.default_baseline = infer::BaselineSpec::parse(options.baseline.text());
       if (to.default_baseline.leave_one_out && particles < 2)
         throw std::invalid_argument("the leave-one-out baseline needs at least 2 particles; add --particles 8, say");
       elbo = std::make_unique<infer::TraceGraphElbo>(g, to);
@@ -286,7 +278,7 @@ void Fit::Impl::choose_elbo(int particles) {
   }
 }
 
-void Fit::Impl::make_svi() {
+void detail::FitImpl::make_svi() {
   svi = std::make_unique<infer::Svi>(*ctx, *guide, *optimizer, *elbo, stability);
   svi->set_steps_taken(applied);
   svi->set_lr_shrink(lr_shrink);
@@ -299,9 +291,7 @@ Fit::~Fit() = default;
 
 const FitOptions& Fit::options() const { return impl_->options; }
 
-FitOptions Fit::defaults_for(const std::string& guide) {
-  if (!guide::find_guide_kind(guide))
-    api::fail(Error::Kind::Options, "unknown guide '" + guide + "'", "choose " + guide::guide_names());
+FitOptions Fit::defaults_for(Guide guide) {
   FitOptions o;
   o.guide = guide;
   return with_guide_defaults(o);
@@ -321,7 +311,7 @@ double Fit::step() {
     interp::Context& ctx;
     ~EpochStep() { ctx.set_epoch_step(std::nullopt); }
   } epoch_step{*f.ctx};
-  if (f.options.subsample == "epochs") f.ctx->set_epoch_step(static_cast<std::uint64_t>(f.steps));
+  if (f.options.subsample == Subsample::Epochs) f.ctx->set_epoch_step(static_cast<std::uint64_t>(f.steps));
   api::translate_errors(f.model->source, Error::Kind::Run, [&] { r = f.svi->step(); });
   f.ctx->set_epoch_step(std::nullopt);
   f.stepped = true;
@@ -348,7 +338,7 @@ double Fit::step() {
               "(softplus(s) + 0.001 rather than exp(s)), start the layer that computes it near 0 "
               "(init_normal(0, 0.01)), and clip with --clip-grad-norm 10; --elbo meanfield and --kl-anneal cannot "
               "help while the draw itself overflows (README: \"The VAE's KL blow-up\")"
-        : f.options.on_nonfinite == "stop"
+        : f.options.on_nonfinite == OnNonfinite::Stop
             ? "no parameter took a non-finite value; try a smaller --lr, --clip-grad-norm 10, or --on-nonfinite skip"
             : "no parameter took a non-finite value; try a smaller --lr, --clip-grad-norm 10, --kl-anneal, or a "
               "guide initialised nearer the data (--init, or starting values per site with --init-values FILE.json)";
@@ -395,7 +385,7 @@ long Fit::run_while(long n, const std::function<bool(long, long, double)>& keep_
   return ran;
 }
 
-void Fit::Impl::resume_iterate() {
+void detail::FitImpl::resume_iterate() {
   if (!iterate) return;
   // Values copied into the entries in place: the guide may hold on to them.
   for (params::Entry& e : store.entries())
@@ -570,7 +560,7 @@ std::string Fit::still_rising() const {
   return fmt::format("mean of the last 10% of steps {:.2f} against {:.2f} over the 10% before", last, before);
 }
 
-std::vector<infer::PosteriorDraw> Fit::Impl::posterior(long n, bool predictive) {
+std::vector<infer::PosteriorDraw> detail::FitImpl::posterior(long n, bool predictive) {
   std::vector<infer::PosteriorDraw> out;
   std::vector<handlers::Trace> scratch;
   out.reserve(static_cast<std::size_t>(std::max(0L, n)));
@@ -610,7 +600,7 @@ std::map<std::string, std::pair<long, long>> Fit::subsampled_plates() {
   return out;
 }
 
-std::vector<LearnedParam> Fit::Impl::learned_params() {
+std::vector<LearnedParam> detail::FitImpl::learned_params() {
   // Execution k uses a generator derived from (seed, "params", k); nothing is updated.
   std::vector<LearnedParam> out;
   api::translate_errors(model->source, Error::Kind::Run, [&] {
@@ -630,14 +620,14 @@ Execution Fit::trace() {
 
 std::string Fit::params_json() const {
   const Impl& f = *impl_;
-  nlohmann::json state = {{"optimizer_name", f.options.optim},
+  nlohmann::json state = {{"optimizer_name", to_string(f.options.optim)},
                           {"optimizer", f.optimizer->state()},
                           {"guide", f.guide->name()},
                           {"seed", f.options.seed},
                           {"steps", f.steps},
                           {"applied_steps", f.applied},
                           {"lr_shrink", f.lr_shrink},
-                          {"elbo", f.options.elbo},
+                          {"elbo", to_string(*f.options.elbo)},
                           {"elbo_state", f.elbo->state()},
                           {"running_elbo", f.running.to_json()}};
   std::string out;
@@ -687,9 +677,9 @@ void Fit::load_params(const std::string& path) {
             other_guide = state["guide"].get<std::string>();
             return;
           }
-          if (state.contains("optimizer_name") && state["optimizer_name"] != f.options.optim)
+          if (state.contains("optimizer_name") && state["optimizer_name"] != to_string(f.options.optim))
             throw std::runtime_error(path + ": the parameters were trained with --optim " +
-                                     state["optimizer_name"].get<std::string>() + ", not " + f.options.optim);
+                                     state["optimizer_name"].get<std::string>() + ", not " + to_string(f.options.optim));
           if (state.contains("optimizer")) optimizer->load_state(state["optimizer"]);
           if (state.contains("steps")) steps = applied = state["steps"].get<long>();
           // Files from before refused steps stopped the schedule's clock: every step counted.
@@ -708,7 +698,7 @@ void Fit::load_params(const std::string& path) {
             throw std::runtime_error(path + ": " + e.what());
           }
           // Last of the checks: it throws (changing nothing) or replaces the averages whole.
-          if (state.contains("elbo_state") && state.value("elbo", std::string()) == f.options.elbo)
+          if (state.contains("elbo_state") && state.value("elbo", std::string()) == to_string(*f.options.elbo))
             f.elbo->load_state(state["elbo_state"]);
         }
         f.store = std::move(store);

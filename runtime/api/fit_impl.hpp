@@ -23,8 +23,8 @@
 
 namespace vireo {
 
-struct Fit::Impl {
-  std::shared_ptr<const Model::Impl> model;
+struct detail::FitImpl {
+  std::shared_ptr<const detail::ModelImpl> model;
   interp::DataSet data;  // a copy: the Fit outlives the host's Data if it likes
   FitOptions options;
   optim::OptimOptions optim_options;

@@ -169,10 +169,10 @@ class PointHandler final : public handlers::Handler {
 
 }  // namespace
 
-struct LogDensity::Impl {
-  std::shared_ptr<const Model::Impl> model;
+struct detail::LogDensityImpl {
+  std::shared_ptr<const detail::ModelImpl> model;
   interp::DataSet data;
-  std::vector<Site> sites;
+  std::vector<LogDensity::Site> sites;
   std::size_t dimension = 0;
   params::ParamStore store;  // the model's `param`s at their initial values
   rng::Generator rng{0};
@@ -203,15 +203,15 @@ struct LogDensity::Impl {
 
 LogDensity::LogDensity(const Model& model, const Data& data) : impl_(std::make_unique<Impl>()) {
   Impl& d = *impl_;
-  const Model::Impl& m = model.impl();
-  if (data.impl().model.get() != &m)
+  const detail::ModelImpl& m = detail::Access::impl(model);
+  if (detail::Access::impl(data).model.get() != &m)
     api::fail(Error::Kind::Data, "the data were loaded for another model",
               "load the data with this model: vireo::Data::from_json_file(model, path)");
   if (!data.missing().empty())
     api::fail(Error::Kind::Data, "the log density needs every data item; '" + data.missing().front() +
                                      "' was left out");
-  d.model = model.shared_impl();
-  d.data = data.impl().set;
+  d.model = detail::Access::shared(model);
+  d.data = detail::Access::impl(data).set;
   d.ctx = std::make_unique<interp::Context>(d.model->graph, d.data, d.store, d.rng);
   api::translate_errors(m.source, Error::Kind::Usage, [&] {
     std::vector<std::vector<Site>> runs;

@@ -10,6 +10,7 @@
 #include "lang/ir/compile.hpp"
 #include "lang/ir/print.hpp"
 #include "runtime/api/model_impl.hpp"
+#include "stdlib/signatures/host_table.hpp"
 
 namespace vireo {
 namespace {
@@ -40,7 +41,13 @@ Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
-Model Model::from_file(const std::string& path) {
+Model Model::from_file(const std::string& path) { return from_file(path, HostFunctions()); }
+
+Model Model::from_string(const std::string& text, const std::string& name) {
+  return from_string(text, name, HostFunctions());
+}
+
+Model Model::from_file(const std::string& path, const HostFunctions& hosts) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::string why = errno ? std::strerror(errno) : "cannot be read";
@@ -51,13 +58,17 @@ Model Model::from_file(const std::string& path) {
     throw Error(path + ": error: " + d.message + "\n  hint: " + d.hint + "\n", {d});
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return from_string(text, path);
+  return from_string(text, path, hosts);
 }
 
-Model Model::from_string(const std::string& text, const std::string& name) {
+Model Model::from_string(const std::string& text, const std::string& name, const HostFunctions& hosts) {
   lang::SourceFile file(name, text);
   lang::Diagnostics diags;
-  std::optional<ir::Graph> graph = ir::compile(file, diags);
+  // The model keeps the table it was compiled with (shared, immutable).
+  std::shared_ptr<const sig::HostTable> table;
+  if (auto h = detail::Access::shared(hosts); h->rows.size() > 0)
+    table = std::shared_ptr<const sig::HostTable>(h, &h->rows);
+  std::optional<ir::Graph> graph = ir::compile(file, diags, std::move(table));
   std::vector<Diagnostic> all;
   for (const auto& d : diags.all()) all.push_back(convert(file, d));
   if (!graph) throw Error(diags.render(file), std::move(all));

@@ -3,13 +3,19 @@
 #pragma once
 #include <vector>
 
+#include "runtime/api/access.hpp"
 #include "vireo/vireo.hpp"
 #include "lang/ir/graph.hpp"
 #include "lang/source.hpp"
+#include "stdlib/signatures/host_table.hpp"
 
 namespace vireo {
 
-struct Model::Impl {
+struct detail::HostTable {
+  sig::HostTable rows;
+};
+
+struct detail::ModelImpl {
   lang::SourceFile source;
   ir::Graph graph;
   std::vector<Diagnostic> warnings;

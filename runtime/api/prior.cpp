@@ -70,14 +70,14 @@ infer::PosteriorDraw draw_forward(interp::Context& ctx, SampleMissingHandler& sa
 }  // namespace
 
 DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64_t seed, int max_depth) {
-  const Model::Impl& m = model.impl();
-  if (data.impl().model.get() != &m)
+  const detail::ModelImpl& m = detail::Access::impl(model);
+  if (detail::Access::impl(data).model.get() != &m)
     api::fail(Error::Kind::Data, "the data were loaded for another model",
               "load the data with this model: vireo::Data::from_json_file(model, path, options)");
   if (n < 1)
     api::fail(Error::Kind::Options, "forward sampling needs at least 1 draw; got " + std::to_string(n),
               "ask for 1000 draws, say");
-  const interp::DataSet& set = data.impl().set;
+  const interp::DataSet& set = detail::Access::impl(data).set;
   params::ParamStore store;  // the model's `param`s, at their initial values
   rng::Generator rng(0);
   interp::Context ctx(m.graph, set, store, rng);

@@ -12,16 +12,14 @@
 #include "lang/ir/print.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/api/fit_impl.hpp"
+#include "runtime/api/access.hpp"
 #include "runtime/io/atomic_file.hpp"
 #include "runtime/report/page.hpp"
 #include "stdlib/signatures/signature.hpp"
 
 namespace vireo {
 
-// Fit's friend: the model a fit was made from.
-struct ReportAccess {
-  static const Model::Impl& model(const Fit& fit) { return *fit.impl_->model; }
-};
+const detail::ModelImpl& detail::Access::model_of(const Fit& fit) { return *fit.impl_->model; }
 
 namespace {
 
@@ -110,7 +108,7 @@ std::vector<std::string> latent_sites(const ir::Graph& g) {
   return out;
 }
 
-report::Page model_page(const Model::Impl& m, const ReportOptions& options) {
+report::Page model_page(const detail::ModelImpl& m, const ReportOptions& options) {
   report::Page page;
   page.model_file = m.source.name();
   page.title = options.title.empty() ? m.source.name() : options.title;
@@ -216,29 +214,29 @@ void read_history(report::Page& page, const std::string& text) {
 // The page of a fit; without a summary and draws (a failed fit whose last
 // good parameters cannot be drawn from), the sites' panels say so.
 std::string fit_page(Fit& fit, const Summary* summary, const DrawTable* draws, const ReportOptions& options) {
-  report::Page page = model_page(ReportAccess::model(fit), options);
+  report::Page page = model_page(detail::Access::model_of(fit), options);
   const FitOptions& o = fit.options();
   page.history = fit.step_history();
-  page.annealed = o.kl_anneal > 0 || o.elbo == "meanfield";
+  page.annealed = o.kl_anneal > 0 || o.elbo == Elbo::MeanField;
   if (summary) page.summary = nlohmann::ordered_json::parse(summary->to_json());
   if (draws) set_draws(page, *draws);
   // The options in use (the guide's defaults filled in).
   auto& c = page.configuration;
   c.emplace_back("guide", fit.guide_name());
-  c.emplace_back("elbo", o.elbo + (fit.elbo_reason().empty() ? "" : " (" + fit.elbo_reason() + ")"));
-  if (o.elbo == "tracegraph") c.emplace_back("baseline", o.baseline);
-  if (o.estimator) c.emplace_back("estimator", *o.estimator);
-  c.emplace_back("optim", o.optim);
+  c.emplace_back("elbo", std::string(o.elbo ? to_string(*o.elbo) : "") + (fit.elbo_reason().empty() ? "" : " (" + fit.elbo_reason() + ")"));
+  if (o.elbo == Elbo::TraceGraph) c.emplace_back("baseline", o.baseline.text());
+  if (o.estimator) c.emplace_back("estimator", to_string(*o.estimator));
+  c.emplace_back("optim", to_string(o.optim));
   if (o.lr) c.emplace_back("lr", text_of(*o.lr));
-  if (o.optim == "clipped_adam") c.emplace_back("clip_norm, lrd", text_of(o.clip_norm) + ", " + text_of(o.lrd));
-  if (o.lr_schedule) c.emplace_back("lr_schedule", o.lr_schedule->empty() ? "none" : *o.lr_schedule);
+  if (o.optim == Optimizer::ClippedAdam) c.emplace_back("clip_norm, lrd", text_of(o.clip_norm) + ", " + text_of(o.lrd));
+  if (o.lr_schedule) c.emplace_back("lr_schedule", o.lr_schedule->text().empty() ? "none" : o.lr_schedule->text());
   if (o.particles) c.emplace_back("particles", std::to_string(*o.particles));
   c.emplace_back("steps taken", std::to_string(fit.steps_taken()) + " (" + std::to_string(fit.rejected_steps()) + " refused)");
   c.emplace_back("seed", std::to_string(o.seed));
-  c.emplace_back("init", o.init);
+  c.emplace_back("init", o.init.text());
   if (o.init_scale) c.emplace_back("init_scale", text_of(*o.init_scale));
   if (o.average_last) c.emplace_back("average_last", text_of(*o.average_last));
-  c.emplace_back("on_nonfinite", o.on_nonfinite + " (max " + std::to_string(o.max_nonfinite) + " in a row)");
+  c.emplace_back("on_nonfinite", std::string(to_string(o.on_nonfinite)) + " (max " + std::to_string(o.max_nonfinite) + " in a row)");
   if (o.clip_grad_norm > 0) c.emplace_back("clip_grad_norm", text_of(o.clip_grad_norm));
   if (o.clip_value > 0) c.emplace_back("clip_value", text_of(o.clip_value));
   if (o.kl_anneal > 0) c.emplace_back("kl_anneal, kl_floor", std::to_string(o.kl_anneal) + ", " + text_of(o.kl_floor));
@@ -281,7 +279,7 @@ std::string report_html(Fit& fit, const ReportOptions& options) {
 }
 
 std::string report_html(const Model& model, const ReportInputs& inputs, const ReportOptions& options) {
-  report::Page page = model_page(model.impl(), options);
+  report::Page page = model_page(detail::Access::impl(model), options);
   if (!inputs.summary_json.empty()) {
     try {
       page.summary = nlohmann::ordered_json::parse(inputs.summary_json);

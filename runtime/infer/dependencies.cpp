@@ -55,9 +55,10 @@ bool refers_to(const ir::Body& b, ir::ExprId id, const std::set<ir::SlotId>& slo
 
 // Operations whose result element may combine several elements of a
 // plate-indexed operand: `@` and vector literals, and the builtins whose row
-// in the signature table says so (sig::Mixing).
+// in the signature table says so (sig::Mixing); host functions always.
 bool mixes_elements(const ir::Expr& e, const ir::Body& b) {
   if (e.op == ir::Op::MatMul || e.op == ir::Op::Vector) return true;
+  if (e.op == ir::Op::CallHost) return true;  // the host's code may read any element
   if (e.op != ir::Op::CallBuiltin) return false;
   int present = 0;
   for (std::uint32_t i = 0; i < e.count; ++i) present += b.operand(e, i) != ir::no_expr ? 1 : 0;

@@ -41,6 +41,8 @@ Value Interpreter::eval(Frame& f, ir::ExprId id) {
       return call_builtin(f, e);
     case O::CallFn:
       return call_fn(f, e);
+    case O::CallHost:
+      return call_host(f, e);
     case O::Index:
       return eval_index(f, e);
     case O::Vector:

@@ -59,6 +59,7 @@ class Interpreter {
   Value eval_vector(Frame& f, const ir::Expr& e);
   Value call_fn(Frame& f, const ir::Expr& e);
   Value call_builtin(Frame& f, const ir::Expr& e);
+  Value call_host(Frame& f, const ir::Expr& e);  // host_call.cpp
 
   // The site's run-time name: base, `[i]` per enclosing loop, `#k` on repeats.
   std::string site_name(Frame& f, const ir::Site& site, std::vector<std::int64_t>* loop_index = nullptr);

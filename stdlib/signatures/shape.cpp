@@ -237,6 +237,7 @@ ShapeOutcome result_shape(const Signature& sig, const std::vector<ShapeArg>& arg
     case ShapeRule::Reduce:
     case ShapeRule::Size: return {Shape{}, {}};
     case ShapeRule::ParamShape: return {std::nullopt, {}};  // the param's declared shape (check_param)
+    case ShapeRule::Declared: return {std::nullopt, {}};    // the host's declaration (the checker's check_host_call)
     case ShapeRule::ReduceOrElementwise:
       if (arg(1)) return broadcast_in(args[0].shape, args[1].shape, open);
       return {Shape{}, {}};

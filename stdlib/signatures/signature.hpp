@@ -18,7 +18,9 @@ inline constexpr BuiltinId no_builtin = -1;
 // An Initializer (init_normal, glorot_uniform, …) is valid only as a
 // `param`'s initial value: it is shaped by the param's declared type and drawn
 // from the run's seed in a stream of the parameter's name (runtime/interp/site.cpp).
-enum class Callable : std::uint8_t { Function, Distribution, Initializer };
+// A Host function is a row that a host program registered for one model
+// (host_table.hpp): not in signatures(), but in that model's HostTable.
+enum class Callable : std::uint8_t { Function, Distribution, Initializer, Host };
 
 // The element kind of a result (a function's value, a distribution's sample).
 enum class ValueKind : std::uint8_t {
@@ -65,6 +67,8 @@ enum class ShapeRule : std::uint8_t {
   SimplexEvent,      // Dirichlet: event [K] = concentration's last dim; batch = the rest
   // initialisers: the shape of the param they initialise (the checker's check_param)
   ParamShape,
+  // host functions: the shapes the host declared (HostRow::arg_shapes, result_shape)
+  Declared,
 };
 
 // Whether a function's result element may combine several elements of its

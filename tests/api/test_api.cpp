@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -195,7 +196,7 @@ BOOST_AUTO_TEST_CASE(resume_is_bit_for_bit) {
     vireo::Data d = vireo::Data::from_json_file(m, examples + file + ".json");
     vireo::FitOptions o;
     o.seed = 11;
-    o.optim = which == "gmm" ? "clipped_adam" : "adam";
+    o.optim = which == "gmm" ? vireo::Optimizer::ClippedAdam : vireo::Optimizer::Adam;
     o.lrd = which == "gmm" ? 0.999 : 1.0;
     o.average_last = which == "eight_schools averaged" ? 0.25 : 0;
     vireo::Fit whole(m, d, o);
@@ -287,7 +288,7 @@ model {
                                              "nested.vireo");
   vireo::Data d = vireo::Data::from_arrays(m, {{"J", {{}, {3}}}, {"M", {{}, {2}}}, {"y", {{3, 2}, {1, 2, 0.5, 0.1, 3, 2.5}}}});
   vireo::FitOptions o;
-  o.guide = "auto_mvn";
+  o.guide = vireo::Guide::AutoMvn;
   o.seed = 1;
   vireo::Fit whole(m, d, o);
   whole.run(2000);
@@ -391,22 +392,37 @@ BOOST_AUTO_TEST_CASE(options_are_checked) {
     }
     BOOST_FAIL("expected a refusal containing " + needle);
   };
+  // A spelling outside a fixed set is refused when parsed, as the CLI and the
+  // C API parse them, with the accepted names and the closest.
+  auto misspelled = [&](const std::function<void()>& parse, const std::string& needle) {
+    try {
+      parse();
+    } catch (const vireo::Error& e) {
+      BOOST_TEST((e.kind() == vireo::Error::Kind::Options));
+      BOOST_TEST(has(e.what(), needle), e.what());
+      return;
+    }
+    BOOST_FAIL("expected a refusal containing " + needle);
+  };
+  misspelled([] { vireo::parse_optimizer("lbfgs"); }, "lbfgs is refused for SVI");
+  misspelled([] { vireo::parse_optimizer("adamw"); }, "did you mean 'adam'?");
+  misspelled([] { vireo::parse_guide("auto_nromal"); }, "unknown guide 'auto_nromal'; choose auto_normal");
+  misspelled([] { vireo::parse_elbo("meanfeild"); }, "trace, tracegraph, meanfield or enum");
+  misspelled([] { vireo::parse_elbo("meanfeild"); }, "did you mean 'meanfield'?");
+  misspelled([] { vireo::Init::parse("median-ish"); }, "unknown init strategy");
+  misspelled([] { vireo::Init::uniform(-1); }, "the uniform radius must be positive");
+  misspelled([] { vireo::Baseline::avg(1.5); }, "beta must be in [0, 1)");
+  BOOST_TEST(vireo::LrSchedule::warmup(100).then(vireo::LrSchedule::exp(0.999)).text() == "warmup:100+exp:0.999");
+  BOOST_TEST(vireo::Baseline::avg().plus(vireo::Baseline::loo()).text() == "avg+loo");
+  BOOST_TEST((vireo::parse_guide(vireo::to_string(vireo::Guide::AutoLowrankMvn)) == vireo::Guide::AutoLowrankMvn));
   vireo::FitOptions o;
-  o.optim = "lbfgs";
-  refused(o, "lbfgs is refused for SVI");
   o = {};
-  o.guide = "custom";
+  o.guide = vireo::Guide::Custom;
   refused(o, "no guide block");
   o = {};
-  o.elbo = "tracegraph";
-  o.baseline = "loo";
+  o.elbo = vireo::Elbo::TraceGraph;
+  o.baseline = vireo::Baseline::parse("loo");
   refused(o, "at least 2 particles");
-  o = {};
-  o.elbo = "meanfeild";
-  refused(o, "trace, tracegraph, meanfield or enum");
-  o = {};
-  o.init = "median-ish";
-  refused(o, "unknown init strategy");
   o = {};
   o.particles = 0;
   refused(o, "particles");
@@ -441,7 +457,7 @@ model {
     vireo::FitOptions o;
     o.lr = 0.1;
     o.seed = seed;
-    o.estimator = "standard";  // whose gradient does not vanish at the optimum
+    o.estimator = vireo::Estimator::Standard;  // whose gradient does not vanish at the optimum
     o.average_last = 0;
     vireo::Fit last(m, d, o);
     last.run(1000);

@@ -62,7 +62,7 @@ model {
   double worst_mean = 0, worst_sd = 0;
   for (std::uint64_t seed = 0; seed < 20; ++seed) {
     vireo::FitOptions o;
-    o.guide = "auto_mvn";
+    o.guide = vireo::Guide::AutoMvn;
     o.seed = seed;
     vireo::Fit fit(model, data, o);
     fit.run(2000);  // `vireo run`'s default
@@ -110,7 +110,7 @@ model {
   const vireo::Data data = vireo::Data::from_json_file(model, VIREO_SHARED_DIR "/bench/data/conjugate_linreg_d100.json");
   for (std::uint64_t seed = 0; seed < 3; ++seed) {
     vireo::FitOptions o;
-    o.guide = "auto_mvn";
+    o.guide = vireo::Guide::AutoMvn;
     o.seed = seed;
     vireo::Fit fit(model, data, o);
     fit.run(5000);

@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(the_default_fit_converges_on_a_conjugate_normal_mean) {
 BOOST_AUTO_TEST_CASE(the_default_fit_converges_at_the_users_learning_rate) {
   const vireo::Model model = vireo::Model::from_string(normal_mean_model, "normal_mean.vireo");
   vireo::FitOptions o;
-  o.guide = "auto_normal";
+  o.guide = vireo::Guide::AutoNormal;
   o.lr = 0.02;
   expect_converged(model, NormalMean(100), o, 4000);
 }
@@ -80,16 +80,16 @@ BOOST_AUTO_TEST_CASE(unset_options_take_the_guides_defaults) {
   const vireo::Model model = vireo::Model::from_string(normal_mean_model, "normal_mean.vireo");
   const vireo::Data data = vireo::Data::from_arrays(model, {{"N", {{}, {1}}}, {"y", {{1}, {2.0}}}});
   vireo::FitOptions o;
-  o.guide = "auto_realnvp";
-  o.estimator = "standard";
+  o.guide = vireo::Guide::AutoRealnvp;
+  o.estimator = vireo::Estimator::Standard;
   const vireo::Fit fit(model, data, o);
-  BOOST_TEST(*fit.options().estimator == "standard");
+  BOOST_TEST((*fit.options().estimator == vireo::Estimator::Standard));
   BOOST_TEST(*fit.options().particles == 8);
   BOOST_TEST(*fit.options().average_last == 0.1);
-  BOOST_TEST(*vireo::Fit::defaults_for("auto_mvn").estimator == "stl");
-  BOOST_TEST(*vireo::Fit::defaults_for("auto_mvn").lr_schedule == "plateau:100");
-  BOOST_TEST(*vireo::Fit::defaults_for("custom").estimator == "standard");
-  BOOST_CHECK_THROW(vireo::Fit::defaults_for("auto_nothing"), vireo::Error);
+  BOOST_TEST((*vireo::Fit::defaults_for(vireo::Guide::AutoMvn).estimator == vireo::Estimator::Stl));
+  BOOST_TEST((*vireo::Fit::defaults_for(vireo::Guide::AutoMvn).lr_schedule == vireo::LrSchedule::parse("plateau:100")));
+  BOOST_TEST((*vireo::Fit::defaults_for(vireo::Guide::Custom).estimator == vireo::Estimator::Standard));
+  BOOST_CHECK_THROW(vireo::Fit::defaults_for(vireo::parse_guide("auto_nothing")), vireo::Error);
 }
 
 // M4's form (conjugate linear regression, beta ~ Normal(0, I), y ~
@@ -127,16 +127,16 @@ model {
   const vireo::Data data = vireo::Data::from_arrays(
       model, {{"N", {{}, {double(n)}}}, {"D", {{}, {double(d)}}}, {"X", {{n, d}, xs}}, {"y", {{n}, {y.data(), y.data() + n}}}});
   auto gap = [&](vireo::FitOptions o) {
-    o.guide = "auto_mvn";
+    o.guide = vireo::Guide::AutoMvn;
     vireo::Fit fit(model, data, o);
     fit.run(5000);
     return log_z - fit.diagnose(4000).elbo;
   };
   const double with_defaults = gap({});
   vireo::FitOptions pyro;
-  pyro.estimator = "standard";
+  pyro.estimator = vireo::Estimator::Standard;
   pyro.init_scale = 0.1;
-  pyro.lr_schedule = "";
+  pyro.lr_schedule = vireo::LrSchedule();
   pyro.average_last = 0;
   const double with_pyros = gap(pyro);
   BOOST_TEST_MESSAGE("auto_mvn at d = " << d << ": " << with_defaults << " nats below log Z with its defaults, "

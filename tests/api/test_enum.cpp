@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(three_coins_are_exact_by_default) {
 )");
   auto data = vireo::Data::from_arrays(model, {});
   vireo::Fit fit(model, data);
-  BOOST_TEST(fit.options().elbo == "enum");
+  BOOST_TEST((fit.options().elbo == vireo::Elbo::Enum));
   BOOST_TEST(fit.exact());
   BOOST_TEST(fit.elbo_reason().find("summed out exactly") != std::string::npos);
   fit.run(100);
@@ -86,7 +86,7 @@ model {
   const int N = static_cast<int>(x.size());
   auto data = vireo::Data::from_arrays(model, {{"N", {{}, {static_cast<double>(N)}}}, {"x", {{N}, x}}});
   vireo::FitOptions o;
-  o.elbo = "enum";
+  o.elbo = vireo::Elbo::Enum;
   vireo::Fit fit(model, data, o);
   BOOST_TEST(!fit.exact());  // the params are fitted
   // Brute force at mu = [-1, 1.5].
@@ -134,7 +134,7 @@ model {
   const int T = static_cast<int>(y.size());
   auto data = vireo::Data::from_arrays(model, {{"T", {{}, {static_cast<double>(T)}}}, {"y", {{T}, y}}});
   vireo::Fit fit(model, data);
-  BOOST_TEST(fit.options().elbo == "enum");
+  BOOST_TEST((fit.options().elbo == vireo::Elbo::Enum));
   BOOST_TEST(fit.exact());
   const double A[2][2] = {{0.8, 0.2}, {0.3, 0.7}};
   double alpha[2];  // forward messages, starting from state 0
@@ -177,7 +177,7 @@ BOOST_AUTO_TEST_CASE(change_point_default_fit_is_close_to_exact) {
     e_tau += p * tau;
   }
   vireo::Fit fit(model, data);
-  BOOST_TEST(fit.options().elbo == "enum");
+  BOOST_TEST((fit.options().elbo == vireo::Elbo::Enum));
   fit.run(4000);
   auto s = fit.summarize(1000);
   // The issue's bounds; 1000 draws add an error of sd/√1000 ≈ 0.013 (early).
@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_site) {
   auto geometric = vireo::Model::from_file(VIREO_SOURCE_DIR "/examples/geometric.vireo");
   auto gdata = vireo::Data::from_json_file(geometric, VIREO_SOURCE_DIR "/examples/data/geometric.json");
   vireo::Fit fit(geometric, gdata);
-  BOOST_TEST(fit.options().elbo == "tracegraph");
+  BOOST_TEST((fit.options().elbo == vireo::Elbo::TraceGraph));
   BOOST_TEST(fit.elbo_reason().find("'flip'") != std::string::npos);
 
   auto big = vireo::Model::from_string(R"(model {
@@ -202,10 +202,10 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_site) {
 )");
   auto none = vireo::Data::from_arrays(big, {});
   vireo::Fit fallback(big, none);
-  BOOST_TEST(fallback.options().elbo == "tracegraph");
+  BOOST_TEST((fallback.options().elbo == vireo::Elbo::TraceGraph));
   BOOST_TEST(fallback.elbo_reason().find("'k' has 100000 values") != std::string::npos);
   vireo::FitOptions o;
-  o.elbo = "enum";
+  o.elbo = vireo::Elbo::Enum;
   try {
     vireo::Fit refused(big, none, o);
     BOOST_FAIL("enumerating 100000 values was accepted");
@@ -227,13 +227,13 @@ BOOST_AUTO_TEST_CASE(enumerated_assignments_add_no_gradient_variance) {
   auto model = vireo::Model::from_file(VIREO_SOURCE_DIR "/examples/gmm.vireo");
   auto data = vireo::Data::from_json_file(model, VIREO_SHARED_DIR "/bench/data/gmm.json");
   vireo::FitOptions o;
-  o.guide = "auto_delta";
-  o.elbo = "enum";
+  o.guide = vireo::Guide::AutoDelta;
+  o.elbo = vireo::Elbo::Enum;
   vireo::Fit fit(model, data, o);
   fit.run(50);
   // Zero up to rounding: the gradients are sums of ~10^3 terms of size ~10^2.
   for (const auto& [name, v] : fit.gradient_variance(20)) BOOST_TEST(v < 1e-6, name << ": " << v);
-  o.elbo = "tracegraph";
+  o.elbo = vireo::Elbo::TraceGraph;
   vireo::Fit sampled(model, data, o);
   sampled.run(50);
   double total = 0;
@@ -287,7 +287,7 @@ model {
   for (int t = 0; t < T; ++t) y.push_back(2 * std::sin(t / 17.0) + 0.5 * std::cos(t * 1.3));
   auto data = vireo::Data::from_arrays(model, {{"T", {{}, {static_cast<double>(T)}}}, {"y", {{T}, y}}});
   vireo::Fit fit(model, data);
-  BOOST_TEST(fit.options().elbo == "enum");
+  BOOST_TEST((fit.options().elbo == vireo::Elbo::Enum));
   const double logits[3][3] = {{1.0, 0.2, -0.5}, {0.1, 0.8, 0.0}, {-0.3, 0.4, 1.2}};
   const double locs[3] = {-1.5, 0.2, 1.8};
   const double exact = hmm_log_likelihood(y, logits, locs, 0.8);
@@ -347,10 +347,10 @@ model {
   auto model = vireo::Model::from_string(text);
   auto data = vireo::Data::from_arrays(model, {{"y", {{}, {4.2}}}});
   vireo::Fit fallback(model, data);
-  BOOST_TEST(fallback.options().elbo == "tracegraph");
+  BOOST_TEST((fallback.options().elbo == vireo::Elbo::TraceGraph));
   BOOST_TEST(fallback.elbo_reason().find("'n' has unbounded support (Poisson)") != std::string::npos);
   vireo::FitOptions o;
-  o.elbo = "enum";
+  o.elbo = vireo::Elbo::Enum;
   vireo::Fit fit(model, data, o);
   BOOST_TEST(!fit.exact());
   double exact = 0, second = 0, log_pn = -3;  // log Poisson(0; 3)
@@ -375,6 +375,6 @@ model {
 )");
   auto mdata = vireo::Data::from_arrays(marked, {{"y", {{}, {1.0}}}});
   vireo::Fit sampled(marked, mdata);
-  BOOST_TEST(sampled.options().elbo == "tracegraph");
+  BOOST_TEST((sampled.options().elbo == vireo::Elbo::TraceGraph));
   BOOST_TEST(sampled.elbo_reason().find("`with enumerate(none)`") != std::string::npos);
 }

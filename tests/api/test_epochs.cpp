@@ -28,10 +28,10 @@ std::vector<std::set<int>> batches(const std::string& subsample, int steps, std:
   vireo::Model model = vireo::Model::from_string(program, "epochs.vireo");
   vireo::Data data = vireo::Data::from_arrays(model, {{"N", {{}, {12}}}, {"y", {{12}, std::vector<double>(12, 1.0)}}});
   vireo::FitOptions o;
-  o.optim = "sgd";
+  o.optim = vireo::Optimizer::Sgd;
   o.lr = 0.01;
   o.seed = seed;
-  o.subsample = subsample;
+  o.subsample = vireo::parse_subsample(subsample);
   o.average_last = 0;
   vireo::Fit fit(model, data, o);
   std::vector<double> before(12, 0.0);
@@ -86,8 +86,7 @@ BOOST_AUTO_TEST_CASE(independent_draws_stay_an_option) {
   vireo::Model model = vireo::Model::from_string(program, "epochs.vireo");
   vireo::Data data = vireo::Data::from_arrays(model, {{"N", {{}, {12}}}, {"y", {{12}, std::vector<double>(12, 1.0)}}});
   vireo::FitOptions o;
-  o.subsample = "shuffled";
-  BOOST_CHECK_THROW(vireo::Fit(model, data, o), vireo::Error);
+  BOOST_CHECK_THROW(vireo::parse_subsample("shuffled"), vireo::Error);
   vireo::Fit fit(model, data, {});
   auto plates = fit.subsampled_plates();
   BOOST_TEST_REQUIRE(plates.size() == 1u);

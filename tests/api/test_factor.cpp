@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(factor_scores_as_the_observe_it_replaces) {
   vireo::Data dfac = vireo::Data::from_arrays(mf, small_data());
   for (std::string elbo : {"trace", "tracegraph", "meanfield"}) {
     vireo::FitOptions o;
-    o.elbo = elbo;
+    o.elbo = vireo::parse_elbo(elbo);
     o.seed = 11;
     o.lr = 0.05;
     vireo::Fit a(mo, dobs, o), b(mf, dfac, o);
@@ -147,8 +147,8 @@ BOOST_AUTO_TEST_CASE(soft_constraint_ties_two_latents) {
   vireo::Model m = vireo::Model::from_string(src, "soft.vireo");
   vireo::Data d = vireo::Data::from_arrays(m, {});
   vireo::FitOptions o;
-  o.guide = "auto_mvn";
-  o.estimator = "stl";
+  o.guide = vireo::Guide::AutoMvn;
+  o.estimator = vireo::Estimator::Stl;
   o.seed = 4;
   o.lr = 0.02;
   o.init_scale = 0.5;

@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(nested_plates_reach_the_exact_posterior_with_auto_mvn) {
 
   vireo::Model m = vireo::Model::from_string(nested_model, "nested.vireo");
   vireo::Data d = vireo::Data::from_arrays(m, nested_data());
-  vireo::Fit fit(m, d, {.guide = "auto_mvn", .seed = 11, .init_scale = 1, .estimator = "stl", .average_last = 0.25});
+  vireo::Fit fit(m, d, {.guide = vireo::Guide::AutoMvn, .seed = 11, .init_scale = 1, .estimator = vireo::Estimator::Stl, .average_last = 0.25});
   fit.run(6000);
   // 20000 posterior draws: the Monte Carlo error of a mean is sd/√20000 ≈
   // 0.007 sd and of an sd about 0.5%, far inside the tolerances (0.1 sd for

@@ -47,15 +47,15 @@ nlohmann::json read_json(const std::string& path) {
 // scale 0.1, ClippedAdam at 0.01 decaying by 0.9995 a step, the last iterate.
 vireo::FitOptions full_rank(std::uint64_t seed) {
   vireo::FitOptions o;
-  o.guide = "auto_mvn";
-  o.estimator = "stl";
+  o.guide = vireo::Guide::AutoMvn;
+  o.estimator = vireo::Estimator::Stl;
   o.particles = 4;
-  o.optim = "clipped_adam";
+  o.optim = vireo::Optimizer::ClippedAdam;
   o.lr = 0.01;
   o.lrd = 0.9995;
   o.seed = seed;
   o.init_scale = 0.1;
-  o.lr_schedule = "none";  // ClippedAdam's lrd is the decay
+  o.lr_schedule = vireo::LrSchedule();  // ClippedAdam's lrd is the decay
   o.average_last = 0;
   return o;
 }

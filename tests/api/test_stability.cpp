@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <functional>
 #include <string>
 
 #include "vireo/vireo.hpp"
@@ -48,7 +49,7 @@ BOOST_AUTO_TEST_CASE(far_from_the_prior_reaches_the_exact_posterior) {
   // Exact: precision 1/100 + 10/10^-4, mean (10·1000/10^-4) / precision.
   const double precision = 0.01 + 10 / 1e-4, exact = 1e8 / precision, exact_sd = 1 / std::sqrt(precision);
   vireo::FitOptions o;
-  o.optim = "clipped_adam";
+  o.optim = vireo::Optimizer::ClippedAdam;
   o.lr = 5;        // a 1000-unit journey at Adam's ≈ lr per step…
   o.lrd = 0.999;   // …then the decay brings the step below the posterior sd (5·0.999^10^4 ≈ 2e-4)
   o.seed = 4;
@@ -71,9 +72,9 @@ BOOST_AUTO_TEST_CASE(an_overflowing_configuration_is_refused_with_the_site) {
   for (const std::string& policy : {"stop", "skip", "shrink-lr"}) {
     BOOST_TEST_CONTEXT(policy) {
       vireo::FitOptions o;
-      o.optim = "sgd";
+      o.optim = vireo::Optimizer::Sgd;
       o.lr = 1;
-      o.on_nonfinite = policy;
+      o.on_nonfinite = vireo::parse_on_nonfinite(policy);
       o.max_nonfinite = 5;
       vireo::Fit fit(m, d, o);
       std::string report;
@@ -103,7 +104,7 @@ BOOST_AUTO_TEST_CASE(clipping_bounds_the_update) {
   // to 0.5 the whole parameter vector moves by exactly 0.5 (the gradient is
   // 10^8); clamping elements to ±0.25 moves each of the 2 by 0.25.
   vireo::FitOptions o;
-  o.optim = "sgd";
+  o.optim = vireo::Optimizer::Sgd;
   o.lr = 1;
   o.clip_grad_norm = 0.5;
   vireo::Fit fit(m, d, o);
@@ -135,13 +136,20 @@ BOOST_AUTO_TEST_CASE(schedules_and_annealing_are_checked) {
     BOOST_FAIL("expected a refusal containing " + needle);
   };
   vireo::FitOptions o;
-  o.lr_schedule = "cosine:10";
-  refused(o, "exp:GAMMA, step:EVERY:GAMMA, inv_sqrt:STEPS, warmup:STEPS");
-  o.lr_schedule = "exp:1.5";
-  refused(o, "GAMMA must be in (0, 1]");
-  o = {};
-  o.on_nonfinite = "ignore";
-  refused(o, "skip, stop or shrink-lr");
+  // Spellings are refused when parsed (the CLI's and the C API's way in).
+  auto misspelled = [&](const std::function<void()>& parse, const std::string& needle) {
+    try {
+      parse();
+    } catch (const vireo::Error& e) {
+      BOOST_TEST((e.kind() == vireo::Error::Kind::Options));
+      BOOST_TEST(has(e.what(), needle), e.what());
+      return;
+    }
+    BOOST_FAIL("expected a refusal containing " + needle);
+  };
+  misspelled([] { vireo::LrSchedule::parse("cosine:10"); }, "exp:GAMMA, step:EVERY:GAMMA, inv_sqrt:STEPS, warmup:STEPS");
+  misspelled([] { vireo::LrSchedule::exp(1.5); }, "GAMMA must be in (0, 1]");
+  misspelled([] { vireo::parse_on_nonfinite("ignore"); }, "skip, stop or shrink-lr");
   o = {};
   o.clip_grad_norm = -1;
   refused(o, "--clip-grad-norm");
@@ -154,10 +162,10 @@ BOOST_AUTO_TEST_CASE(schedules_and_annealing_are_checked) {
   // clipped to 1 the parameters move by 1, 1, 0.5, 0.5, 0.25 (the first
   // step makes them, so it is not measured).
   o = {};
-  o.optim = "sgd";
+  o.optim = vireo::Optimizer::Sgd;
   o.lr = 1;
   o.clip_grad_norm = 1;
-  o.lr_schedule = "step:2:0.5";
+  o.lr_schedule = vireo::LrSchedule::parse("step:2:0.5");
   vireo::Fit fit(m, d, o);
   fit.step();
   for (double expected : {1.0, 0.5, 0.5, 0.25}) {
@@ -173,7 +181,7 @@ BOOST_AUTO_TEST_CASE(schedules_and_annealing_are_checked) {
   vireo::Data none = vireo::Data::from_arrays(prior_only, {});
   vireo::FitOptions plain;
   plain.seed = 3;
-  plain.init = "sample";  // a guide away from the prior, so the latent part is not ≈ 0
+  plain.init = vireo::Init::sample();  // a guide away from the prior, so the latent part is not ≈ 0
   vireo::FitOptions annealed = plain;
   annealed.kl_anneal = 100;
   annealed.kl_floor = 0.25;
@@ -196,7 +204,7 @@ BOOST_AUTO_TEST_CASE(diagnosis_names_the_site_and_advises) {
   vireo::Model m = vireo::Model::from_string(far_model, "far.vireo");
   vireo::Data d = vireo::Data::from_arrays(m, far_data());
   vireo::FitOptions o;
-  o.optim = "clipped_adam";
+  o.optim = vireo::Optimizer::ClippedAdam;
   o.lr = 5;
   o.lrd = 0.999;
   vireo::Fit fit(m, d, o);

@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(elbo_history_has_a_row_per_step_with_lr_weight_and_refusals
 BOOST_AUTO_TEST_CASE(refused_steps_are_marked) {
   vireo::Model model = vireo::Model::from_string(far_model, "far.vireo");
   vireo::Data data = vireo::Data::from_json_string(model, R"({"N": 3, "y": [1000, 1000, 1000]})");
-  vireo::Fit fit(model, data, {.optim = "sgd", .lr = 1.0});
+  vireo::Fit fit(model, data, {.optim = vireo::Optimizer::Sgd, .lr = 1.0});
   fit.run(5);
   const auto& steps = fit.step_history();
   BOOST_TEST_REQUIRE(steps.size() == 5u);

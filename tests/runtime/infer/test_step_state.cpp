@@ -75,7 +75,7 @@ BOOST_AUTO_TEST_CASE(diagnostics_between_steps_change_nothing_under_tracegraph) 
       vireo::Model m = vireo::Model::from_string(program, "gmm.vireo");
       vireo::Data d = vireo::Data::from_json_file(m, examples + "gmm.json");
       vireo::FitOptions o;
-      o.elbo = "tracegraph";
+      o.elbo = vireo::Elbo::TraceGraph;
       o.seed = 1;
       vireo::Fit plain = fitted(m, d, o, 30, 10, {});
       vireo::Fit examined = fitted(m, d, o, 30, 10, {true, true, false});
@@ -93,9 +93,9 @@ BOOST_AUTO_TEST_CASE(diagnostics_before_the_first_step_change_nothing_for_automa
   for (const char* guide : {"auto_normal", "auto_mvn"}) {
     BOOST_TEST_CONTEXT(guide) {
       vireo::FitOptions o;
-      o.guide = guide;
+      o.guide = vireo::parse_guide(guide);
       o.seed = 7;
-      o.lr_schedule = "exp:0.99";
+      o.lr_schedule = vireo::LrSchedule::parse("exp:0.99");
       o.kl_anneal = 20;
       vireo::Fit plain = fitted(m, d, o, 30, 10, {});
       vireo::Fit examined = fitted(m, d, o, 30, 10, {true, true, true});
