@@ -237,7 +237,9 @@ Value Interpreter::call_fn(Frame& f, const ir::Expr& e) {
     throw RunError(e.span, fmt::format("recursion deeper than {} calls of '{}'", ctx_.max_call_depth(), callee.name),
                    fmt::format("make sure the recursion ends (a stochastic stopping rule should stop with probability "
                                "1 quickly); a deeper one needs --max-depth N (up to {})",
-                               Context::max_call_depth_limit));
+                               Context::max_call_depth_limit))
+        .set_limit();
+  ctx_.check_deadline(e.span);
   Frame g;
   g.body = &callee;
   g.slots.resize(callee.slot_names.size());
