@@ -6,6 +6,14 @@
 // implementation stays behind pointers (runtime/api), so this header depends
 // on the standard library only.
 //
+// Threads: a Model and a Data are immutable once made and may be shared by
+// any number of Fits, LogDensitys and sample_prior calls on different
+// threads; each Fit (and each LogDensity) must be used by one thread at a
+// time (it owns its tape, random generator, parameter store and handlers;
+// nothing is shared between fits, and the library's tables are immutable).
+// Fits on threads give the same bytes as the same fits run one after another.
+// Limits for models from untrusted authors: vireo::Limits.
+//
 //   vireo::Model model = vireo::Model::from_file("eight_schools.vireo");
 //   vireo::Data data = vireo::Data::from_json_file(model, "eight_schools.json");
 //   vireo::Fit fit(model, data, {.optim = "adam", .lr = 0.01, .seed = 1});
