@@ -81,6 +81,7 @@ Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
   } catch (const RunError&) {
     throw;
   } catch (const std::exception& ex) {
+    rethrow_tape_limit(e.span, ex);
     throw RunError(e.span, fmt::format("`{}` on shapes {} and {}: {}", ir::spelling(e.op), ad::to_string(x.var.shape()),
                                        ad::to_string(y.var.shape()), ex.what()));
   }
@@ -167,6 +168,7 @@ Value Interpreter::eval_vector(Frame& f, const ir::Expr& e) {
   try {
     return Value{ad::stack(parts, 0), kind, {}};
   } catch (const std::exception& ex) {
+    rethrow_tape_limit(e.span, ex);
     throw RunError(e.span, fmt::format("the elements of a vector literal must have one shape: {}", ex.what()));
   }
 }
