@@ -439,7 +439,7 @@ int main(int argc, char** argv) {
   auto add_limits = [](CLI::App* cmd, vireo::Limits& l) {
     cmd->add_option("--max-sites", l.max_sites,
                     "the most sites (sample, observe, factor, deterministic statements run) one execution of the model "
-                    "or guide may run, 1 to 10^12 (default 1000000; a plate counts once)");
+                    "or guide may run, 1 to 10^12 (default 100000; a plate counts once)");
     cmd->add_option("--max-tape-mb", l.max_tape_mb,
                     "the most memory one execution's AD tape may take, in MB, 1 to 10^9 (default 4096): larger arrays "
                     "are refused before they are allocated");

@@ -192,7 +192,7 @@ struct Limits {
   // Sites (sample, observe, factor, deterministic statements run) in one
   // execution of the model or the guide: a `for` loop of 10^9 sites stops
   // at this many (1 to 10^12). A plate counts once, however large.
-  long long max_sites = 1000000;
+  long long max_sites = 100000;
   // The AD tape of one execution (its values and nodes; the gradient's
   // adjoints can take as much again as the values), in MB (1 to 10^9): an
   // array of 10^12 elements, a plate of 10^12, `zeros(n)` with a huge n

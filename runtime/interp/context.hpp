@@ -86,7 +86,7 @@ class RunError : public std::runtime_error {
 // cannot take the host down (vireo::Limits; the recursion depth is
 // Context::max_call_depth). Each ends the run with a RunError marked limit().
 struct Limits {
-  std::int64_t max_sites = 1000000;                    // sites run by one execution of a body
+  std::int64_t max_sites = 100000;                     // sites run by one execution of a body
   std::size_t max_tape_bytes = std::size_t{4096} << 20;  // the tape's values and nodes
   // When set: executions stop at the first site, loop iteration or call past it.
   std::optional<std::chrono::steady_clock::time_point> deadline;

@@ -27,7 +27,7 @@ BOOST_AUTO_TEST_CASE(limits_end_a_hostile_run_with_the_option_to_raise_them) {
   BOOST_TEST(has(r.err, "more than 50 sites"), r.err);
   r = vireo("trace '" + loop.string() + "' --max-sites 1000000 --max-tape-mb 1000 --time-limit 0.2");
   BOOST_TEST(r.status == 1);
-  BOOST_TEST(has(r.err, "the time limit") || has(r.err, "the tape limit"), r.err);
+  BOOST_TEST((has(r.err, "the time limit") || has(r.err, "the tape limit")), r.err);
 
   fs::path big = write_temp("big.vireo", R"(data { n: int  y: real }
 model {
