@@ -225,3 +225,28 @@ model {
     check_limit(e, 4, "past the limit of 4 MB", "--max-tape-mb N");
   }
 }
+
+// Sizes in a data file are untrusted: an item left out for forward sampling
+// (a placeholder of its declared shape) with n = 10^12, or a matrix of
+// 10^6 by 10^6, is refused when the data are loaded, before any allocation.
+BOOST_AUTO_TEST_CASE(huge_sizes_in_the_data_are_refused_when_loaded) {
+  vireo::Model coin = vireo::Model::from_file(VIREO_SOURCE_DIR "/examples/coin.vireo");
+  const vireo::DataOptions missing{.allow_missing_observed = true};
+  for (const std::string json : {R"({"n": 1000000000000})", R"({"n": 1000000000000, "flips": [1, 0]})"}) {
+    try {
+      vireo::Data::from_json_string(coin, json, "huge.json", missing);
+      BOOST_FAIL("accepted " + json);
+    } catch (const vireo::Error& e) {
+      BOOST_TEST((e.kind() == vireo::Error::Kind::Data), e.what());
+      BOOST_TEST(has(e.what(), "'flips' would have more than 536870912 elements"), e.what());
+    }
+  }
+  vireo::Model logistic = vireo::Model::from_file(VIREO_SOURCE_DIR "/examples/logistic_regression.vireo");
+  try {
+    vireo::Data::from_json_string(logistic, R"({"N": 1000000, "D": 1000000, "X": [], "y": []})", "huge.json", missing);
+    BOOST_FAIL("accepted");
+  } catch (const vireo::Error& e) {
+    BOOST_TEST((e.kind() == vireo::Error::Kind::Data), e.what());
+    BOOST_TEST(has(e.what(), "'X' would have more than"), e.what());
+  }
+}
