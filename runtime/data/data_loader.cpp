@@ -405,11 +405,11 @@ bool Loader::evaluate_declaration(Item& it, interp::Context& ctx, const std::vec
       it.dim_texts.push_back(text);
     }
   }
-  // Sizes from the data are untrusted: a shape of more elements than the
-  // default tape limit holds (vireo::Limits::max_tape_mb, 4096 MB of doubles)
-  // is refused here, before a left-out item's placeholder is allocated.
+  // Sizes from the data are untrusted: a shape of more than 2^27 elements
+  // (1 GiB of doubles; its JSON would take several) is refused here, before
+  // a left-out item's placeholder is allocated.
   if (ok) {
-    constexpr std::int64_t max_elements = std::int64_t{4096} << 17;  // 2^29 doubles: 4096 MB
+    constexpr std::int64_t max_elements = std::int64_t{1} << 27;
     std::int64_t n = 1;
     bool over = false;
     for (std::int64_t d : it.dims) over = over || __builtin_mul_overflow(n, d, &n) || n > max_elements;
