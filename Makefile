@@ -1,12 +1,15 @@
 # The whole set-up: `make demo` and `make test` (see README.md).
 # build/      Release: every test, the CLI, the benchmarks
 # build-san/  Debug + ASan + UBSan: the fast test subset (ctest label `fast`)
-# build-fuzz/ clang + libFuzzer: a short bounded fuzzing run of parser + checker
+# build-fuzz/ clang + libFuzzer: a short bounded fuzzing run of parser + checker and of the data loader
+# build-tsan/ ThreadSanitizer: the library and test_threads only (fits sharing a Model on threads),
+#             at -O1 without debug info: it compiles fastest, and TSan needs no more
 JOBS ?= $(shell nproc)
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+# The fuzzing minute, split between the front end's fuzzer and the data loader's.
 FUZZ_SECONDS ?= 60
 
-.PHONY: demo test deps build build-san build-fuzz test-release test-san fuzz fuzz-long bench course clean
+.PHONY: demo test deps build build-san build-fuzz build-tsan test-release test-san test-tsan fuzz fuzz-long bench course clean
 
 deps:
 	@tools/install-deps.sh
@@ -21,7 +24,12 @@ build-san: deps
 
 build-fuzz: deps
 	@test -f build-fuzz/CMakeCache.txt || CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIREO_FUZZ=ON -DVIREO_BENCH=OFF
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_frontend
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_frontend fuzz_data
+
+build-tsan: deps
+	@test -f build-tsan/CMakeCache.txt || cmake -S . -B build-tsan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+		-DCMAKE_CXX_FLAGS_DEBUG=-O1 -DVIREO_TSAN=ON -DVIREO_BENCH=OFF -DVIREO_BUILD_TOOLS=OFF
+	cmake --build build-tsan -j $(JOBS) --target test_threads
 
 demo: build
 	./build/cli/vireo check examples/eight_schools.vireo
@@ -55,13 +63,19 @@ fuzz: build-fuzz
 	mkdir -p build-fuzz/corpus
 	cp examples/*.vireo build-fuzz/corpus/ 2>/dev/null || true
 	for f in tests/lang/cases/*/*.vireo; do cp "$$f" "build-fuzz/corpus/case_$$(basename $$f)"; done
-	./build-fuzz/tests/lang/fuzz/fuzz_frontend -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=4096 build-fuzz/corpus
+	./build-fuzz/tests/lang/fuzz/fuzz_frontend -max_total_time=$$(( $(FUZZ_SECONDS) / 2 )) -max_len=4096 -rss_limit_mb=4096 build-fuzz/corpus
+	mkdir -p build-fuzz/corpus-data
+	./build-fuzz/tests/runtime/data/fuzz/fuzz_data -max_total_time=$$(( $(FUZZ_SECONDS) - $(FUZZ_SECONDS) / 2 )) -max_len=8192 \
+		-rss_limit_mb=4096 -timeout=10 build-fuzz/corpus-data tests/runtime/data/fuzz/corpus
 
 # The longer fuzzing run the README describes (one hour).
 fuzz-long:
 	$(MAKE) fuzz FUZZ_SECONDS=3600
 
-test: test-release test-san fuzz
+test-tsan: build-tsan
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -L tsan
+
+test: test-release test-san test-tsan fuzz
 
 # Long suites (statistical and benchmark-sized runs) that `make test` leaves out.
 test-long: build
@@ -76,4 +90,4 @@ bench: build
 	./build/bench/vireo_bench_vae
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-tsan

@@ -355,6 +355,7 @@ struct SampleArgs {
   long num_draws = 1000;
   std::uint64_t seed = 0;
   int max_depth = 200;
+  vireo::Limits limits;
 };
 
 // Forward draws (the prior predictive): no guide, no fit. The data may leave
@@ -374,7 +375,7 @@ int sample(const SampleArgs& a) {
   std::cerr << "sampling " << a.model << " forward (prior predictive): " << a.num_draws << " draws, seed " << a.seed
             << (drawn.empty() ? "; every observed item is given and stays fixed" : "; observed items drawn: " + drawn)
             << "\n";
-  vireo::DrawTable draws = vireo::sample_prior(model, data, a.num_draws, a.seed, a.max_depth);
+  vireo::DrawTable draws = vireo::sample_prior(model, data, a.num_draws, a.seed, a.max_depth, a.limits);
   vireo::Summary summary = vireo::summarize(draws);
   std::vector<std::pair<std::string, std::string>> outputs;
   if (!a.draws.empty()) outputs.emplace_back(a.draws, draws.to_csv());
@@ -556,8 +557,21 @@ int main(int argc, char** argv) {
       "end with the parameters' mean over this fraction of the last steps, counting those before --load-params "
       "(Polyak-Ruppert; --save-params keeps the last iterate to resume from; default 0.1; 0: the last iterate)");
   const char* depth_help = "the deepest chain of nested fn calls (recursion) an execution may make, 1 to 100000 "
-                           "(default 200)";
-  run_cmd->add_option("--max-depth", ra.fit.max_depth, depth_help);
+                           "(default 200); --max-recursion is the same";
+  // Limits for untrusted models (vireo::Limits), on every command that runs one.
+  auto add_limits = [](CLI::App* cmd, vireo::Limits& l) {
+    cmd->add_option("--max-sites", l.max_sites,
+                    "the most sites (sample, observe, factor, deterministic statements run) one execution of the model "
+                    "or guide may run, 1 to 10^12 (default 100000; a plate counts once)");
+    cmd->add_option("--max-tape-mb", l.max_tape_mb,
+                    "the most memory one execution's AD tape may take, in MB, 1 to 10^9 (default 4096): larger arrays "
+                    "are refused before they are allocated");
+    cmd->add_option("--time-limit", l.time_limit,
+                    "stop with an error after this many seconds of wall time, between steps or inside an execution "
+                    "(default 0: no limit)");
+  };
+  run_cmd->add_option("--max-depth,--max-recursion", ra.fit.max_depth, depth_help);
+  add_limits(run_cmd, ra.fit.limits);
   CLI::Option* steps_option =
       run_cmd->add_option("--steps", ra.steps, "SVI steps (default 2000)")->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--epochs", ra.epochs,
@@ -658,7 +672,8 @@ int main(int argc, char** argv) {
                          "write the draws to this CSV, one row per draw (latent, deterministic and sampled observed "
                          "sites; CmdStan column names, as `vireo run --draws`)");
   sample_cmd->add_option("--summary", sa.summary, "write the draws' summary to this JSON file (as `vireo run --summary`)");
-  sample_cmd->add_option("--max-depth", sa.max_depth, depth_help);
+  sample_cmd->add_option("--max-depth,--max-recursion", sa.max_depth, depth_help);
+  add_limits(sample_cmd, sa.limits);
 
   std::string trace_file, trace_data, trace_params;
   vireo::FitOptions trace_options;
@@ -669,7 +684,8 @@ int main(int argc, char** argv) {
   trace->add_option("--guide", trace_spelled.guide, "the guide (default as for `vireo run`)");
   trace->add_option("--init", trace_spelled.init, "init strategy (default median)");
   trace->add_option("--load-params", trace_params, "use parameters saved by `vireo run --save-params`");
-  trace->add_option("--max-depth", trace_options.max_depth, depth_help);
+  trace->add_option("--max-depth,--max-recursion", trace_options.max_depth, depth_help);
+  add_limits(trace, trace_options.limits);
 
   EvidenceArgs ea;
   CLI::App* evidence_cmd = app.add_subcommand(
@@ -681,7 +697,8 @@ int main(int argc, char** argv) {
   evidence_cmd->add_option("--draws", ea.draws, "draws from the guide (default 10000)")->check(CLI::PositiveNumber);
   evidence_cmd->add_option("--seed", ea.fit.seed, "random seed (default 0)");
   evidence_cmd->add_option("--init", evidence_spelled.init, "init strategy without --load-params (default median)");
-  evidence_cmd->add_option("--max-depth", ea.fit.max_depth, depth_help);
+  evidence_cmd->add_option("--max-depth,--max-recursion", ea.fit.max_depth, depth_help);
+  add_limits(evidence_cmd, ea.fit.limits);
 
   if (argc >= 2 && argv[1][0] != '-') {
     std::string cmd = argv[1];

@@ -62,7 +62,8 @@ typedef enum vireo_status {
   VIREO_OPTIONS = 4,  /* a fit option is unknown or refused */
   VIREO_IO = 5,       /* a file could not be read or written */
   VIREO_USAGE = 6,    /* NULL where a handle or pointer was needed, an argument out of range */
-  VIREO_INTERNAL = 7  /* anything else (out of memory, a bug): the message says what */
+  VIREO_INTERNAL = 7, /* anything else (out of memory, a bug): the message says what */
+  VIREO_LIMIT = 8     /* a limit of untrusted models was reached (recursion, sites, tape, time) */
 } vireo_status;
 
 typedef struct vireo_model vireo_model;

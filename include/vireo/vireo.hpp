@@ -6,6 +6,14 @@
 // implementation stays behind pointers (runtime/api), so this header depends
 // on the standard library only.
 //
+// Threads: a Model and a Data are immutable once made and may be shared by
+// any number of Fits, LogDensitys and sample_prior calls on different
+// threads; each Fit (and each LogDensity) must be used by one thread at a
+// time (it owns its tape, random generator, parameter store and handlers;
+// nothing is shared between fits, and the library's tables are immutable).
+// Fits on threads give the same bytes as the same fits run one after another.
+// Limits for models from untrusted authors: vireo::Limits.
+//
 //   vireo::Model model = vireo::Model::from_file("eight_schools.vireo");
 //   vireo::Data data = vireo::Data::from_json_file(model, "eight_schools.json");
 //   vireo::Fit fit(model, data, {.optim = vireo::Optimizer::Adam, .lr = 0.01, .seed = 1});
@@ -75,6 +83,7 @@ class Error : public std::runtime_error {
     Options,  // a fit option is unknown or refused (--optim lbfgs, …)
     Io,       // an output could not be written, a saved store not read
     Usage,    // the API was handed something it cannot use (a draw table edited out of shape, a missing column)
+    Limit,    // a limit of untrusted models was reached (vireo::Limits, FitOptions::max_depth)
   };
   Error(const std::string& rendered, std::vector<Diagnostic> diagnostics, Kind kind = Kind::Model);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
@@ -350,6 +359,30 @@ class LrSchedule {
   std::string text_;
 };
 
+// Limits for models written by a host's users, so that one cannot take the
+// host down: each ends the run with vireo::Error of kind Limit whose message
+// says which limit, its value and how to raise it, at the source location of
+// the site, loop or call being run (file:line:col, the line, a caret). The
+// recursion depth is FitOptions::max_depth (and sample_prior's max_depth).
+// The defaults leave room for any model of bench/MODELS.md many times over;
+// `vireo run` takes them as --max-sites, --max-tape-mb and --time-limit.
+struct Limits {
+  // Sites (sample, observe, factor, deterministic statements run) in one
+  // execution of the model or the guide: a `for` loop of 10^9 sites stops
+  // at this many (1 to 10^12). A plate counts once, however large.
+  long long max_sites = 100000;
+  // The AD tape of one execution (its values and nodes; the gradient's
+  // adjoints can take as much again as the values), in MB (1 to 10^9): an
+  // array of 10^12 elements, a plate of 10^12, `zeros(n)` with a huge n
+  // from the data are refused before anything is allocated.
+  long long max_tape_mb = 4096;
+  // Wall-clock seconds for a Fit from its construction (its steps, draws and
+  // evaluations; a Fit past it refuses to run more), for one sample_prior
+  // call, or for one LogDensity evaluation; checked between steps and inside
+  // a long execution (at sites, loop iterations and calls). 0: no limit.
+  double time_limit = 0;
+};
+
 // How to fit. A value the Fit refuses (a guide the file cannot use, a
 // combination that does not go together) throws vireo::Error (kind Options)
 // when the Fit is made.
@@ -472,6 +505,8 @@ struct FitOptions {
   // 100000): it stops a recursion that does not end. Deep calls run on stack
   // segments of their own, so the host's stack is safe at any setting.
   int max_depth = 200;
+  // Limits for untrusted models (vireo::Limits above).
+  Limits limits;
 };
 
 // Posterior draws as a table: one column per element, named CmdStan's way —
@@ -847,6 +882,10 @@ class Fit {
 // (kind Data) when the data were loaded for another model, (kind Run) when a
 // run fails.
 DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64_t seed = 0, int max_depth = 200);
+// The same under `limits` (time_limit: for the whole call); throws
+// vireo::Error (kind Limit) when one is reached.
+DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64_t seed, int max_depth,
+                       const Limits& limits);
 
 // The model's joint log density and its gradient at latent values the host
 // chooses, for hosts that bring their own optimiser or sampler (what Stan's
@@ -881,6 +920,8 @@ class LogDensity {
     std::size_t offset = 0, size = 0;                // its slice of the unconstrained vector
   };
   LogDensity(const Model& model, const Data& data);
+  // The same under `limits` (time_limit: for each evaluation).
+  LogDensity(const Model& model, const Data& data, const Limits& limits);
   LogDensity(LogDensity&&) noexcept;
   LogDensity& operator=(LogDensity&&) noexcept;
   ~LogDensity();

@@ -7,13 +7,35 @@
 
 namespace vireo::ad {
 
+TapeLimitError::TapeLimitError(std::size_t limit, double wanted)
+    : std::runtime_error("the tape would grow to " + std::to_string(static_cast<long long>(wanted / (1 << 20))) +
+                         " MB, past its limit of " + std::to_string(limit >> 20) + " MB"),
+      limit_(limit),
+      wanted_(wanted) {}
+
+// Growth doubles, but never past the limit; a request that cannot fit under
+// it throws before anything is allocated.
 void Tape::grow_nodes() {
-  nodes_.resize(std::max<std::size_t>(64, 2 * nodes_.size()));
+  constexpr std::size_t max_nodes = std::numeric_limits<std::int32_t>::max();  // Var indices are int32
+  const double vals_bytes = static_cast<double>(num_vals_) * sizeof(double);
+  const double wanted = vals_bytes + static_cast<double>(nodes_.size() + 1) * sizeof(Node);
+  if (wanted > static_cast<double>(max_bytes_) || nodes_.size() >= max_nodes)
+    throw TapeLimitError(max_bytes_, wanted);
+  std::size_t n = std::max<std::size_t>(64, 2 * nodes_.size());
+  const double room = (static_cast<double>(max_bytes_) - vals_bytes) / sizeof(Node);
+  n = std::min({n, max_nodes, static_cast<std::size_t>(std::min(room, 1e18))});
+  nodes_.resize(std::max(n, nodes_.size() + 1));
 }
 
 void Tape::grow_vals(std::int64_t needed) {
+  const double nodes_bytes = static_cast<double>(nodes_.size()) * sizeof(Node);
+  const double wanted = (static_cast<double>(num_vals_) + static_cast<double>(needed)) * sizeof(double) + nodes_bytes;
+  if (needed < 0 || wanted > static_cast<double>(max_bytes_)) throw TapeLimitError(max_bytes_, wanted);
   const auto want = static_cast<std::size_t>(num_vals_ + needed);
-  vals_.resize(std::max<std::size_t>({1024, 2 * vals_.size(), want}));
+  const double room = (static_cast<double>(max_bytes_) - nodes_bytes) / sizeof(double);
+  std::size_t n = std::max<std::size_t>({1024, 2 * vals_.size()});
+  n = std::min(n, static_cast<std::size_t>(std::min(room, 1e18)));
+  vals_.resize(std::max(n, want));
 }
 
 Var Tape::push_after_growing(Shape shape, BackwardFn backward, std::int32_t in0,

@@ -11,12 +11,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <stdexcept>
 #include <vector>
 
 namespace vireo::ad {
 
 class Tape;
 struct Node;
+
+// Thrown when a node would take the tape past its byte limit
+// (Tape::set_max_bytes): the interpreter reports it at the statement that
+// asked, as a limit of untrusted models (vireo::Limits::max_tape_mb).
+class TapeLimitError : public std::runtime_error {
+ public:
+  TapeLimitError(std::size_t limit, double wanted);
+  std::size_t limit() const { return limit_; }
+  double wanted() const { return wanted_; }  // bytes the tape would have held (double: may overflow size_t)
+
+ private:
+  std::size_t limit_;
+  double wanted_;
+};
 
 // Accumulates the node's adjoint into its inputs' adjoints.
 using BackwardFn = void (*)(Tape& tape, const Node& node);
@@ -118,6 +134,11 @@ class Tape {
   void clear();
 
   std::size_t num_nodes() const { return num_nodes_; }
+  // The most bytes the values and nodes may take (a limit of untrusted
+  // models; the adjoints can add as much again as the values). Growing past
+  // it throws TapeLimitError before anything is allocated. Default: no limit.
+  void set_max_bytes(std::size_t bytes) { max_bytes_ = bytes; }
+  std::size_t max_bytes() const { return max_bytes_; }
   // Bytes reserved by the arenas and the node list (capacity, not use):
   // constant across clear() + an identical step.
   std::size_t arena_bytes() const;
@@ -178,6 +199,7 @@ class Tape {
   std::vector<std::uint8_t> reached_;  // per node, during backward(): its adjoint may be nonzero
   std::vector<CustomBackward> customs_;  // push_custom's callables, by Node::iaux[0]
   static void custom_backward(Tape& tape, const Node& node);
+  std::size_t max_bytes_ = std::numeric_limits<std::size_t>::max();
 };
 
 // Inline: this is the whole per-node bookkeeping of the scalar path.
@@ -186,7 +208,8 @@ inline Var Tape::push(const Shape& shape, BackwardFn backward, std::int32_t in0,
   // `shape` may refer into nodes_; the slow path copies it before growing.
   if (num_nodes_ == nodes_.size()) return push_after_growing(shape, backward, in0, in1, in2);
   const std::int64_t numel = shape.numel();
-  if (num_vals_ + numel > static_cast<std::int64_t>(vals_.size())) grow_vals(numel);
+  // Written so that a huge numel (a saturated Shape::numel) cannot overflow.
+  if (numel > static_cast<std::int64_t>(vals_.size()) - num_vals_) grow_vals(numel);
   Node& n = nodes_[num_nodes_];
   n.shape = shape;
   n.numel = numel;

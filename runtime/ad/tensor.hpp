@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -29,9 +30,12 @@ class Shape {
   int rank() const { return rank_; }
   std::int64_t operator[](int axis) const { return dims_[axis]; }
   std::int64_t& operator[](int axis) { return dims_[axis]; }
+  // Saturates at the largest int64 instead of overflowing, so that a shape
+  // from hostile sizes (a plate of 10^12 by 10^12) is refused as too large.
   std::int64_t numel() const {
     std::int64_t n = 1;
-    for (int i = 0; i < rank_; ++i) n *= dims_[i];
+    for (int i = 0; i < rank_; ++i)
+      if (__builtin_mul_overflow(n, dims_[i], &n)) return std::numeric_limits<std::int64_t>::max();
     return n;
   }
   void push_back(std::int64_t d);

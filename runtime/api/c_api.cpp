@@ -55,7 +55,7 @@ int guarded(Body&& body) noexcept {
     return body();
   } catch (const vireo::Error& e) {
     try {
-      const int kind = static_cast<int>(e.kind()) + 1;
+      const int kind = e.kind() == vireo::Error::Kind::Limit ? VIREO_LIMIT : static_cast<int>(e.kind()) + 1;
       fail(kind, e.what());
       if (!e.diagnostics().empty()) {
         const vireo::Diagnostic& d = e.diagnostics().front();

@@ -1,5 +1,7 @@
 #include "runtime/api/errors.hpp"
 
+#include <new>
+
 #include "lang/diagnostic.hpp"
 #include "runtime/data/data_loader.hpp"
 #include "runtime/interp/context.hpp"
@@ -31,7 +33,7 @@ void translate_errors(const lang::SourceFile& source, Error::Kind kind, const st
     d.column = lc.column;
     d.message = e.what();
     d.hint = e.hint();
-    throw Error(lang::render(source, ld), {d}, Error::Kind::Run);
+    throw Error(lang::render(source, ld), {d}, e.limit() ? Error::Kind::Limit : Error::Kind::Run);
   } catch (const data::DataError& e) {
     std::vector<Diagnostic> all;
     for (const auto& issue : e.issues()) {
@@ -52,6 +54,12 @@ void translate_errors(const lang::SourceFile& source, Error::Kind kind, const st
     std::string rendered = e.what();
     if (!rendered.empty() && rendered.back() != '\n') rendered += '\n';
     throw Error(rendered, std::move(all), Error::Kind::Data);
+  } catch (const ad::TapeLimitError& e) {  // outside any statement (an automatic guide's draw)
+    fail(Error::Kind::Limit, std::string("the tape limit: ") + e.what() + " (Limits::max_tape_mb)",
+         "raise it with --max-tape-mb N (FitOptions::limits.max_tape_mb) if the model is meant to be this large");
+  } catch (const std::bad_alloc&) {
+    fail(Error::Kind::Limit, "out of memory", "lower --max-tape-mb (FitOptions::limits.max_tape_mb) so that a run "
+                                              "too large for this machine is refused before it allocates");
   } catch (const std::exception& e) {
     fail(kind, e.what());
   }

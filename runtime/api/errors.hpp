@@ -13,7 +13,9 @@
 namespace vireo::api {
 
 // Runs `body`; rethrows whatever it throws as a vireo::Error of `kind`
-// (a RunError always as Kind::Run, a DataError as Kind::Data).
+// (a RunError always as Kind::Run, or Kind::Limit for a limit of untrusted
+// models, a DataError as Kind::Data, the tape's limit and std::bad_alloc as
+// Kind::Limit).
 // `data_name` names the data in diagnostics of data issues.
 void translate_errors(const lang::SourceFile& source, Error::Kind kind, const std::function<void()>& body,
                       const std::string& data_name = {});

@@ -15,6 +15,7 @@
 
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
+#include "runtime/api/limits.hpp"
 #include "runtime/api/fit_impl.hpp"
 #include "runtime/api/init_values.hpp"
 #include "runtime/infer/diagnose.hpp"
@@ -161,6 +162,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
                 "each 100 nested calls run on a thread and stack of their own; a recursion deeper than " +
                     std::to_string(interp::Context::max_call_depth_limit) + " is better written as a `for` loop");
     f.ctx->set_max_call_depth(options.max_depth);
+    f.ctx->set_limits(api::interp_limits(options.limits));  // the time limit counts from here
   } catch (const std::invalid_argument& e) {
     api::fail(Error::Kind::Options, e.what());
   }
@@ -300,6 +302,7 @@ std::string Fit::guide_name() const { return impl_->guide->name(); }
 
 double Fit::step() {
   Impl& f = *impl_;
+  api::check_deadline(*f.ctx, f.model->source.name(), f.steps);
   f.resume_iterate();
   f.reseed(static_cast<int>(Purpose::Step), static_cast<std::uint64_t>(f.steps));
   infer::StepResult r;

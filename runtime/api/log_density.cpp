@@ -23,6 +23,7 @@
 
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
+#include "runtime/api/limits.hpp"
 #include "runtime/api/model_impl.hpp"
 #include "runtime/handlers/trace.hpp"
 #include "runtime/interp/interpreter.hpp"
@@ -178,10 +179,12 @@ struct detail::LogDensityImpl {
   rng::Generator rng{0};
   std::unique_ptr<interp::Context> ctx;
   handlers::Trace trace;
+  Limits limits;
 
   // One run of the model under `point`; returns the log density (a Var on
   // ctx's tape, valid until the next run).
   ad::Var run(PointHandler& point) {
+    ctx->set_limits(api::interp_limits(limits));  // the time limit: per evaluation
     ctx->begin_step();
     trace.clear();
     rng = rng::Generator(0);
@@ -201,8 +204,11 @@ struct detail::LogDensityImpl {
   }
 };
 
-LogDensity::LogDensity(const Model& model, const Data& data) : impl_(std::make_unique<Impl>()) {
+LogDensity::LogDensity(const Model& model, const Data& data) : LogDensity(model, data, Limits{}) {}
+
+LogDensity::LogDensity(const Model& model, const Data& data, const Limits& limits) : impl_(std::make_unique<Impl>()) {
   Impl& d = *impl_;
+  d.limits = limits;
   const detail::ModelImpl& m = detail::Access::impl(model);
   if (detail::Access::impl(data).model.get() != &m)
     api::fail(Error::Kind::Data, "the data were loaded for another model",
@@ -213,6 +219,7 @@ LogDensity::LogDensity(const Model& model, const Data& data) : impl_(std::make_u
   d.model = detail::Access::shared(model);
   d.data = detail::Access::impl(data).set;
   d.ctx = std::make_unique<interp::Context>(d.model->graph, d.data, d.store, d.rng);
+  d.ctx->set_limits(api::interp_limits(limits));
   api::translate_errors(m.source, Error::Kind::Usage, [&] {
     std::vector<std::vector<Site>> runs;
     for (std::uint64_t seed : {0, 1}) {

@@ -12,6 +12,7 @@
 // how many are asked for.
 #include "runtime/api/data_impl.hpp"
 #include "runtime/api/errors.hpp"
+#include "runtime/api/limits.hpp"
 #include "runtime/api/fit_impl.hpp"
 #include "runtime/data/data_loader.hpp"
 #include "runtime/handlers/trace.hpp"
@@ -70,6 +71,11 @@ infer::PosteriorDraw draw_forward(interp::Context& ctx, SampleMissingHandler& sa
 }  // namespace
 
 DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64_t seed, int max_depth) {
+  return sample_prior(model, data, n, seed, max_depth, Limits{});
+}
+
+DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64_t seed, int max_depth,
+                       const Limits& limits) {
   const detail::ModelImpl& m = detail::Access::impl(model);
   if (detail::Access::impl(data).model.get() != &m)
     api::fail(Error::Kind::Data, "the data were loaded for another model",
@@ -86,6 +92,7 @@ DrawTable sample_prior(const Model& model, const Data& data, long n, std::uint64
               "--max-depth must be between 1 and " + std::to_string(interp::Context::max_call_depth_limit) + "; got " +
                   std::to_string(max_depth));
   ctx.set_max_call_depth(max_depth);
+  ctx.set_limits(api::interp_limits(limits));
   ctx.set_seed(seed);  // params' random initialisers
   SampleMissingHandler sample(m.graph, set);
   handlers::Trace trace;

@@ -405,6 +405,24 @@ bool Loader::evaluate_declaration(Item& it, interp::Context& ctx, const std::vec
       it.dim_texts.push_back(text);
     }
   }
+  // Sizes from the data are untrusted: a shape of more than 2^27 elements
+  // (1 GiB of doubles; its JSON would take several) is refused here, before
+  // a left-out item's placeholder is allocated.
+  if (ok) {
+    constexpr std::int64_t max_elements = std::int64_t{1} << 27;
+    std::int64_t n = 1;
+    bool over = false;
+    for (std::int64_t d : it.dims) over = over || __builtin_mul_overflow(n, d, &n) || n > max_elements;
+    if (over && n != 0) {
+      std::string dims;
+      for (const auto& d : it.dim_texts) dims += (dims.empty() ? "" : ", ") + d;
+      error(it, {},
+            fmt::format("'{}' would have more than {} elements (sizes {}), more than a run may hold", it.name(),
+                        max_elements, dims),
+            false);
+      ok = false;
+    }
+  }
   if (t.lower != ir::no_expr) it.lower = evaluate(it, ctx, t.lower, "lower bound", &it.lower_text);
   if (t.upper != ir::no_expr) it.upper = evaluate(it, ctx, t.upper, "upper bound", &it.upper_text);
   if ((t.lower != ir::no_expr && !it.lower) || (t.upper != ir::no_expr && !it.upper)) ok = false;

@@ -39,6 +39,8 @@ void Trace::compute_log_probs() {
     ad::Var lp;
     try {
       lp = s.msg.log_prob ? *s.msg.log_prob : s.msg.fn->log_prob(s.msg.value.var);
+    } catch (const ad::TapeLimitError&) {
+      throw;  // a limit, not a failure of the site's density
     } catch (const std::exception& e) {
       throw std::runtime_error("while computing log_prob at site '" + s.msg.name + "': " + e.what());
     }

@@ -211,6 +211,7 @@ Value Interpreter::call_builtin(Frame& f, const ir::Expr& e) {
   } catch (const RunError&) {
     throw;
   } catch (const std::exception& ex) {
+    rethrow_tape_limit(e.span, ex);
     throw RunError(e.span, fmt::format("{}: {}", s.name, ex.what()));
   }
 }

@@ -1,9 +1,33 @@
 #include "runtime/interp/context.hpp"
 
+#include <fmt/format.h>
+
 #include <numeric>
 #include <stdexcept>
 
 namespace vireo::interp {
+
+RunError limit_error(lang::Span span, const std::string& what, const std::string& raise) {
+  return RunError(span, what, raise + " if the model is meant to be this large").set_limit();
+}
+
+void rethrow_tape_limit(lang::Span span, const std::exception& e) {
+  if (const auto* t = dynamic_cast<const ad::TapeLimitError*>(&e))
+    throw limit_error(span,
+                      fmt::format("the tape limit: this statement would take the tape to {:.0f} MB, past the "
+                                  "limit of {} MB (Limits::max_tape_mb)",
+                                  t->wanted() / (1 << 20), t->limit() >> 20),
+                      "raise it with --max-tape-mb N (FitOptions::limits.max_tape_mb)");
+}
+
+void Context::check_deadline_now(lang::Span span) {
+  if (limits_.deadline && std::chrono::steady_clock::now() > *limits_.deadline)
+    throw limit_error(span,
+                      fmt::format("the time limit: the run took longer than {:g} s (Limits::time_limit); it "
+                                  "stopped here",
+                                  limits_.time_limit_seconds),
+                      "raise it with --time-limit SECONDS (FitOptions::limits.time_limit)");
+}
 
 void Context::begin_step() {
   tape_.clear();

@@ -3,6 +3,7 @@
 // generator, the data as tape constants, the parameter leaves of this step,
 // and the plates currently open. Owned by a session; nothing here is global.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -67,12 +68,36 @@ class RunError : public std::runtime_error {
     numeric_ = n;
     return *this;
   }
+  // A limit of untrusted models was reached (Limits below; vireo::Error::Kind::Limit).
+  bool limit() const { return limit_; }
+  RunError& set_limit(bool l = true) {
+    limit_ = l;
+    return *this;
+  }
 
  private:
   lang::Span span_;
   std::string hint_;
   bool numeric_ = false;
+  bool limit_ = false;
 };
+
+// What one execution may take, so that a model written by a host's users
+// cannot take the host down (vireo::Limits; the recursion depth is
+// Context::max_call_depth). Each ends the run with a RunError marked limit().
+struct Limits {
+  std::int64_t max_sites = 100000;                     // sites run by one execution of a body
+  std::size_t max_tape_bytes = std::size_t{4096} << 20;  // the tape's values and nodes
+  // When set: executions stop at the first site, loop iteration or call past it.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  double time_limit_seconds = 0;  // for messages: the limit the deadline came from
+};
+
+// The RunError for a limit reached at `span`: which limit, its value, how to raise it.
+RunError limit_error(lang::Span span, const std::string& what, const std::string& raise);
+// When `e` is the tape's TapeLimitError, throws it as a limit RunError at
+// `span`; otherwise returns.
+void rethrow_tape_limit(lang::Span span, const std::exception& e);
 
 class Context {
  public:
@@ -122,6 +147,19 @@ class Context {
   int max_call_depth() const { return max_call_depth_; }
   void set_max_call_depth(int n) { max_call_depth_ = n; }
 
+  // Limits of untrusted models; set_limits also sets the tape's byte limit.
+  const Limits& limits() const { return limits_; }
+  void set_limits(const Limits& l) {
+    limits_ = l;
+    tape_.set_max_bytes(l.max_tape_bytes);
+  }
+  // Throws a limit RunError at `span` once the deadline has passed; reads the
+  // clock only every 64th call, so loops may call it every iteration.
+  void check_deadline(lang::Span span) {
+    if (limits_.deadline && (++deadline_checks_ & 63) == 0) check_deadline_now(span);
+  }
+  void check_deadline_now(lang::Span span);
+
   // The run's seed (FitOptions::seed, `--seed`), from which a param's random
   // initialiser draws in a stream of the param's name (site.cpp).
   std::uint64_t seed() const { return seed_; }
@@ -167,6 +205,8 @@ class Context {
   std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
   double latent_weight_ = 1.0;
   int max_call_depth_ = default_max_call_depth;
+  Limits limits_;
+  std::uint32_t deadline_checks_ = 0;
   std::uint64_t seed_ = 0;
   std::optional<std::uint64_t> epoch_step_;
   bool full_plates_ = false;

@@ -83,6 +83,7 @@ Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
   } catch (const RunError&) {
     throw;
   } catch (const std::exception& ex) {
+    rethrow_tape_limit(e.span, ex);
     throw RunError(e.span, fmt::format("`{}` on shapes {} and {}: {}", ir::spelling(e.op), ad::to_string(x.var.shape()),
                                        ad::to_string(y.var.shape()), ex.what()));
   }
@@ -169,6 +170,7 @@ Value Interpreter::eval_vector(Frame& f, const ir::Expr& e) {
   try {
     return Value{ad::stack(parts, 0), kind, {}};
   } catch (const std::exception& ex) {
+    rethrow_tape_limit(e.span, ex);
     throw RunError(e.span, fmt::format("the elements of a vector literal must have one shape: {}", ex.what()));
   }
 }
@@ -239,7 +241,9 @@ Value Interpreter::call_fn(Frame& f, const ir::Expr& e) {
     throw RunError(e.span, fmt::format("recursion deeper than {} calls of '{}'", ctx_.max_call_depth(), callee.name),
                    fmt::format("make sure the recursion ends (a stochastic stopping rule should stop with probability "
                                "1 quickly); a deeper one needs --max-depth N (up to {})",
-                               Context::max_call_depth_limit));
+                               Context::max_call_depth_limit))
+        .set_limit();
+  ctx_.check_deadline(e.span);
   Frame g;
   g.body = &callee;
   g.slots.resize(callee.slot_names.size());

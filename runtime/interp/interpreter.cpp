@@ -23,6 +23,7 @@ std::int64_t to_int(double x, lang::Span span, const char* what) {
 }
 
 RunError site_error(const ir::Site* site, const std::string& name, const std::exception& e) {
+  rethrow_tape_limit(site ? site->span : lang::Span{}, e);
   return RunError(site ? site->span : lang::Span{}, fmt::format("at site '{}': {}", name, e.what()))
       .set_numeric(dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
 }
@@ -38,6 +39,8 @@ void Interpreter::run(ir::BodyId body) {
   occurrences_.clear();
   plain_occurrences_.assign(ctx_.graph().sites.size(), 0);
   depth_ = 0;
+  sites_ = 0;
+  ctx_.check_deadline_now(ctx_.graph().body(body).span);
   Frame f;
   f.body = &ctx_.graph().body(body);
   f.slots.resize(f.body->slot_names.size());
@@ -54,8 +57,13 @@ Value Interpreter::eval_data_expr(ir::ExprId e) {
 }
 
 Interpreter::Flow Interpreter::exec_block(Frame& f, const std::vector<ir::Stmt>& stmts) {
-  for (const auto& s : stmts)
-    if (exec(f, s) == Flow::Return) return Flow::Return;
+  for (const auto& s : stmts) {
+    try {
+      if (exec(f, s) == Flow::Return) return Flow::Return;
+    } catch (const ad::TapeLimitError& e) {  // innermost statement first; then it is a RunError
+      rethrow_tape_limit(s.span, e);
+    }
+  }
   return Flow::Next;
 }
 
@@ -88,6 +96,7 @@ Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
       std::int64_t lo = eval_int(f, s.value, "a loop bound");
       std::int64_t hi = eval_int(f, s.value2, "a loop bound");
       for (std::int64_t i = lo; i < hi; ++i) {
+        ctx_.check_deadline(s.span);
         f.slots[static_cast<std::size_t>(s.slot)] = Value{ctx_.tape().constant(static_cast<double>(i)), Kind::Int, {}};
         f.bound[static_cast<std::size_t>(s.slot)] = true;
         if (exec_block(f, s.body) == Flow::Return) return Flow::Return;
@@ -142,6 +151,12 @@ std::string Interpreter::site_name(Frame& f, const ir::Site& site, std::vector<s
 
 void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   const ir::Site& site = ctx_.graph().site(s.site);
+  if (++sites_ > ctx_.limits().max_sites)
+    throw limit_error(site.span,
+                      fmt::format("the sites limit: this execution ran more than {} sites (Limits::max_sites)",
+                                  ctx_.limits().max_sites),
+                      "raise it with --max-sites N (FitOptions::limits.max_sites), or vectorise the loop as a plate");
+  ctx_.check_deadline(site.span);
   Message msg;
   msg.name = site_name(f, site, &msg.loop_index);
   msg.site = &site;

@@ -79,6 +79,7 @@ class Interpreter {
   std::map<std::string, int> occurrences_;  // sites inside `for` loops, by id and name
   std::vector<int> plain_occurrences_;      // the other sites, by id
   int depth_ = 0;
+  std::int64_t sites_ = 0;  // sites run by this execution (Limits::max_sites)
   bool latent_only_ = false;
 };
 

@@ -145,7 +145,8 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
       for (int d = v.var.rank() - pe; d < v.var.rank(); ++d) target.push_back(v.var.shape()[d]);
       try {
         var = ad::broadcast_to(align(v, plates, own_event), target);
-      } catch (const std::exception&) {
+      } catch (const std::exception& ex) {
+        rethrow_tape_limit(b.expr(op).span, ex);
         std::string where = open.empty() ? std::string(observed ? "the observed value" : "the declared shape")
                                          : fmt::format("plate '{}' of size {}", open.back().name, open.back().subsample);
         throw RunError(b.expr(op).span,
@@ -159,6 +160,7 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
   try {
     return dist::make_distribution(s.name, ctx_.tape(), params);
   } catch (const std::exception& e) {
+    rethrow_tape_limit(call.span, e);
     // A parameter that is NaN or infinite came from numbers of this step (an
     // overflow), which SVI's guard may refuse; a finite invalid value (a
     // negative scale) is the program's mistake and stops the fit at once.
@@ -182,7 +184,8 @@ ad::Var Interpreter::factor_term(Frame& f, const ir::Site& site) {
   ad::Var term;
   try {
     term = ad::broadcast_to(align(v, plates, own_event), batch);
-  } catch (const std::exception&) {
+  } catch (const std::exception& ex) {
+    rethrow_tape_limit(f.body->expr(site.value).span, ex);
     std::string where = open.empty() ? std::string("one number")
                                      : fmt::format("one number per element of the plates, shape {}", ad::to_string(batch));
     throw RunError(f.body->expr(site.value).span,
@@ -251,7 +254,8 @@ void Interpreter::exec_param(Frame& f, const ir::Stmt& stmt) {
       Value init = eval(f, site.value);
       try {
         y = ad::broadcast_to(init.var, shape).value();
-      } catch (const std::exception&) {
+      } catch (const std::exception& ex) {
+        rethrow_tape_limit(site.span, ex);
         throw RunError(site.span, fmt::format("param '{}': the initial value of shape {} does not fit the declared shape {}",
                                               name, ad::to_string(init.var.shape()), ad::to_string(shape)));
       }

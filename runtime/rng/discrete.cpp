@@ -6,6 +6,16 @@
 
 namespace vireo::rng {
 
+namespace {
+// log Γ(x) without std::lgamma, which writes the global `signgam`: two fits
+// sampling on two threads would race on it (glibc marks lgamma MT-Unsafe).
+// lgamma_r is the same computation, reentrant.
+double log_gamma(double x) {
+  int sign = 0;
+  return ::lgamma_r(x, &sign);
+}
+}  // namespace
+
 bool bernoulli(Generator& g, double probs) { return g.uniform() < probs; }
 
 std::int64_t poisson(Generator& g, double rate) {
@@ -36,7 +46,7 @@ std::int64_t poisson(Generator& g, double rate) {
     if (us >= 0.07 && v <= vr) return static_cast<std::int64_t>(k);
     if (k < 0.0 || (us < 0.013 && v > us)) continue;
     if (std::log(v) + std::log(inv_alpha) - std::log(a / (us * us) + b) <=
-        -rate + k * loglam - std::lgamma(k + 1.0))
+        -rate + k * loglam - log_gamma(k + 1.0))
       return static_cast<std::int64_t>(k);
   }
 }
@@ -72,7 +82,7 @@ std::int64_t binomial_lower(Generator& g, std::int64_t n, double p) {
   const double vr = 0.92 - 4.2 / b;
   const double m = std::floor((dn + 1.0) * p);
   const double log_pq = std::log(p / q);
-  const double log_fm = -std::lgamma(m + 1.0) - std::lgamma(dn - m + 1.0);
+  const double log_fm = -log_gamma(m + 1.0) - log_gamma(dn - m + 1.0);
   for (;;) {
     const double u = g.uniform() - 0.5;
     double v = g.uniform();
@@ -81,7 +91,7 @@ std::int64_t binomial_lower(Generator& g, std::int64_t n, double p) {
     if (k < 0.0 || k > dn) continue;
     if (us >= 0.07 && v <= vr) return static_cast<std::int64_t>(k);
     v = std::log(v * alpha / (a / (us * us) + b));
-    const double log_ratio = -std::lgamma(k + 1.0) - std::lgamma(dn - k + 1.0) - log_fm + (k - m) * log_pq;
+    const double log_ratio = -log_gamma(k + 1.0) - log_gamma(dn - k + 1.0) - log_fm + (k - m) * log_pq;
     if (v <= log_ratio) return static_cast<std::int64_t>(k);
   }
 }
