@@ -20,7 +20,7 @@ build: deps
 
 build-san: deps
 	@test -f build-san/CMakeCache.txt || cmake -S . -B build-san $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DVIREO_SANITIZE=ON -DVIREO_BENCH=OFF
-	cmake --build build-san -j $(JOBS)
+	cmake --build build-san -j $(JOBS) --target vireo_fast_tests
 
 build-fuzz: deps
 	@test -f build-fuzz/CMakeCache.txt || CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIREO_FUZZ=ON -DVIREO_BENCH=OFF
@@ -83,6 +83,7 @@ test-long: build
 
 # Each benchmark prints one JSON object (see bench/CMakeLists.txt).
 bench: build
+	cmake --build build -j $(JOBS) --target vireo_benches
 	./build/bench/vireo_bench_ad
 	./build/bench/vireo_bench_api
 	./build/bench/vireo_bench_tracegraph
