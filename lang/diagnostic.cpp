@@ -69,7 +69,7 @@ std::string Diagnostics::render(const SourceFile& file) const {
 
 // Edit distance counting a swap of two neighbouring letters as one edit
 // (optimal string alignment), so that `sigam` is one typo away from `sigma`.
-static std::size_t edit_distance(const std::string& a, const std::string& b) {
+std::size_t edit_distance(const std::string& a, const std::string& b) {
   auto same = [](char x, char y) { return std::tolower(x) == std::tolower(y); };
   std::vector<std::size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;

@@ -45,6 +45,9 @@ class Diagnostics {
 
 std::string render(const SourceFile& file, const Diagnostic& d);
 
+// The Levenshtein distance between two names (insertions, deletions, substitutions).
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
 // The closest name to `name` among `candidates` by edit distance, or "" when
 // none is close enough to be a plausible typo. For "did you mean" hints.
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "lang/diagnostic.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/guide/init.hpp"
 #include "runtime/infer/baseline.hpp"
@@ -45,18 +46,6 @@ constexpr Names<FlowClamp, 3> flow_clamp_names{
     {{FlowClamp::Soft, "soft"}, {FlowClamp::Hard, "hard"}, {FlowClamp::None, "none"}}};
 constexpr Names<FlowBase, 2> flow_base_names{{{FlowBase::Normal, "normal"}, {FlowBase::StudentT, "student_t"}}};
 
-std::size_t distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 template <class E, std::size_t N>
 const char* name_of(const Names<E, N>& names, E v) {
   for (const auto& [e, n] : names)
@@ -74,7 +63,7 @@ E parse_name(const Names<E, N>& names, const std::string& text, const std::strin
   for (std::size_t i = 0; i < N; ++i) {
     if (text == names[i].second) return names[i].first;
     choose += (i ? (i + 1 == N ? " or " : ", ") : "") + std::string(names[i].second);
-    if (std::size_t d = distance(text, names[i].second); d < best_d) best = names[i].second, best_d = d;
+    if (std::size_t d = lang::edit_distance(text, names[i].second); d < best_d) best = names[i].second, best_d = d;
   }
   api::fail(Error::Kind::Options, "unknown " + what + " '" + text + "'; choose " + choose,
             best.empty() ? std::string() : "did you mean '" + best + "'?");
