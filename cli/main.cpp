@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include <sstream>
 #include <vector>
 #include <string>
+#include <thread>
 
 #include "vireo/vireo.hpp"
 
@@ -586,6 +588,25 @@ int main(int argc, char** argv) {
   CLI::Option* particles_option =
       run_cmd->add_option("--particles", particles, "ELBO particles per step (default: the guide's; 8 for auto_realnvp, 1 otherwise)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
+  ra.fit.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  run_cmd->add_option("--threads", ra.fit.threads,
+                      "threads a step may use (default: this machine's cores, " + std::to_string(ra.fit.threads) +
+                          "): particles run in parallel and large plates are split into fixed chunks; the output "
+                          "is the same, bit for bit, on any number of threads")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            std::size_t used = 0;
+            long n = 0;
+            try {
+              n = std::stol(v, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (used == 0 || used != v.size() || n < 1 || n > 4096)
+              return "--threads must be a whole number of threads from 1 to 4096; got '" + v + "'";
+            return "";
+          },
+          "N"));
   run_cmd->add_option("--init", run_spelled.init, "init strategy: median (default) | mean | sample | feasible | uniform(R)");
   run_cmd->add_option("--init-values", ra.fit.init_values_file,
                       "starting values per latent site, a JSON object {\"M\": 14, \"eta\": [0, 0]} on the constrained "

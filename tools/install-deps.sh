@@ -6,6 +6,7 @@ packages=(
   cmake ninja-build g++ make
   libboost-dev libboost-test-dev          # Spirit X3, Math (headers), Boost.Test
   libeigen3-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libtbb-dev                              # oneTBB: the thread pool of --threads (runtime/par)
   clang lld libclang-rt-14-dev            # the libFuzzer target
   graphviz                                # `dot`, to draw `vireo graph` and the report's plate diagram
   libjs-vega                              # Vega, compiled into the report (runtime/report/embed_vega.cmake)

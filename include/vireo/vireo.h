@@ -144,6 +144,9 @@ VIREO_C_API int vireo_options_set_init(vireo_options* options, const char* init)
 VIREO_C_API int vireo_options_set_lr(vireo_options* options, double lr);
 VIREO_C_API int vireo_options_set_particles(vireo_options* options, int particles);
 VIREO_C_API int vireo_options_set_seed(vireo_options* options, uint64_t seed);
+/* Threads a step may use (vireo.hpp, FitOptions::threads; default 1): the
+ * same results on any number. threads <= 0 is refused (VIREO_USAGE). */
+VIREO_C_API int vireo_options_set_threads(vireo_options* options, int threads);
 
 /* A fit of the model's guide to the data. options may be NULL (defaults);
  * it is copied: free it or change it afterwards at will. */

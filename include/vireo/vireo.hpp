@@ -507,6 +507,17 @@ struct FitOptions {
   int max_depth = 200;
   // Limits for untrusted models (vireo::Limits above).
   Limits limits;
+  // Threads a step may use (at least 1; the command line's --threads
+  // defaults to the machine's cores): the particles of a step run in
+  // parallel, and the large array operations of a big plate (elementwise
+  // kernels, sums, the rows of a matrix product, a site's normal draws) are
+  // split into chunks of a fixed size that run in parallel. The results are
+  // the same, bit for bit, for any number of threads: each particle and each
+  // chunk draws from a stream keyed by (seed, step, particle, chunk), and
+  // sums across particles and chunks are taken in their order. With more
+  // than one thread, host functions (Model::add_function) may be called from
+  // several threads at once.
+  int threads = 1;
 };
 
 // Posterior draws as a table: one column per element, named CmdStan's way —

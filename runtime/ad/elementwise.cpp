@@ -91,27 +91,34 @@ struct Softplus {
 // elementwise time here).
 void softplus_array_backward(Tape& t, const Node& n) {
   const Node& nx = t.node(n.in[0]);
-  const ConstArrayMap x(t.val(nx), n.numel), e(t.scratch(n.iaux[0]), n.numel);
-  // sigmoid(x) = 1 / (1 + e) for x > 0 and e / (1 + e) for x < 0, with the
-  // numerator chosen without a branch: e + (1 - e) H(x), H the step
-  // 0.5 (1 + sign x) (at x = 0, e = 1 and either side gives 1/2).
-  ArrayMap(t.adj(nx), n.numel) += ConstArrayMap(t.adj(n), n.numel) *
-                                  (e + (1.0 - e) * (0.5 + 0.5 * x.sign())) / (1.0 + e);
+  par::for_chunks(n.numel, [&](std::int64_t b, std::int64_t end) {
+    const std::int64_t len = end - b;
+    const ConstArrayMap x(t.val(nx) + b, len), e(t.scratch(n.iaux[0]) + b, len);
+    // sigmoid(x) = 1 / (1 + e) for x > 0 and e / (1 + e) for x < 0, with the
+    // numerator chosen without a branch: e + (1 - e) H(x), H the step
+    // 0.5 (1 + sign x) (at x = 0, e = 1 and either side gives 1/2).
+    ArrayMap(t.adj(nx) + b, len) += ConstArrayMap(t.adj(n) + b, len) *
+                                    (e + (1.0 - e) * (0.5 + 0.5 * x.sign())) / (1.0 + e);
+  });
 }
 
 // relu over arrays (a network's hidden layers): Eigen's select vectorises
 // what the scalar kernel's branch per element does not.
 void relu_array_backward(Tape& t, const Node& n) {
   const Node& nx = t.node(n.in[0]);
-  const ConstArrayMap X(t.val(nx), n.numel), G(t.adj(n), n.numel);
-  ArrayMap(t.adj(nx), n.numel) += (X > 0.0).select(G, 0.0);
+  par::for_chunks(n.numel, [&](std::int64_t b, std::int64_t e) {
+    const ConstArrayMap X(t.val(nx) + b, e - b), G(t.adj(n) + b, e - b);
+    ArrayMap(t.adj(nx) + b, e - b) += (X > 0.0).select(G, 0.0);
+  });
 }
 
 Var relu_array(Var x) {
   Tape& t = detail::tape_of(x, "relu");
   Var r = t.push(t.node(x).shape, &relu_array_backward, x.index());
   const std::int64_t n = t.node(r).numel;
-  ArrayMap(t.val(r), n) = ConstArrayMap(t.val(t.node(x)), n).max(0.0);
+  par::for_chunks(n, [&](std::int64_t b, std::int64_t e) {
+    ArrayMap(t.val(r) + b, e - b) = ConstArrayMap(t.val(t.node(x)) + b, e - b).max(0.0);
+  });
   return r;
 }
 
@@ -121,13 +128,15 @@ Var softplus_array(Var x) {
   const std::int64_t n = t.node(r).numel;
   const std::int64_t off = t.push_scratch(n);
   t.mutable_node(r).iaux[0] = off;
-  const ConstArrayMap X(t.val(t.node(x)), n);
-  ArrayMap e(t.scratch(off), n);
-  e = (-X.abs()).exp();  // in (0, 1]
-  // log1p(e) vectorised (Eigen's log1p is scalar): with u = 1 + e rounded,
-  // log(u) - ((u - 1) - e) / u corrects u's rounding to first order, which
-  // is accurate for e in (0, 1]; where u == 1 it gives e.
-  ArrayMap(t.val(r), n) = X.max(0.0) + ((1.0 + e).log() - (((1.0 + e) - 1.0) - e) / (1.0 + e));
+  par::for_chunks(n, [&](std::int64_t b, std::int64_t end) {
+    const ConstArrayMap X(t.val(t.node(x)) + b, end - b);
+    ArrayMap e(t.scratch(off) + b, end - b);
+    e = (-X.abs()).exp();  // in (0, 1]
+    // log1p(e) vectorised (Eigen's log1p is scalar): with u = 1 + e rounded,
+    // log(u) - ((u - 1) - e) / u corrects u's rounding to first order, which
+    // is accurate for e in (0, 1]; where u == 1 it gives e.
+    ArrayMap(t.val(r) + b, end - b) = X.max(0.0) + ((1.0 + e).log() - (((1.0 + e) - 1.0) - e) / (1.0 + e));
+  });
   return r;
 }
 

@@ -3,10 +3,14 @@
 //   binary<Op>(a, b):  out = Op::f(a, b),     da += g * Op::da(a, b, out), db += g * Op::db(a, b, out)
 // binary broadcasts and sums each gradient back to its input's shape.
 // `c` is a per-node constant (kept in Node::daux), e.g. the 2 of x * 2.
+// Arrays longer than par::kChunk are split into fixed chunks that may run on
+// several threads (runtime/par/parallel.hpp); a gradient summed over a
+// broadcast axis is summed per chunk, the chunks added in order.
 #pragma once
 
 #include "runtime/ad/broadcast.hpp"
 #include "runtime/ad/tape.hpp"
+#include "runtime/par/parallel.hpp"
 
 #include <string>
 
@@ -50,7 +54,9 @@ void unary_backward(Tape& t, const Node& n) {
   const double* __restrict g = t.adj(n);
   double* __restrict gx = t.adj(nx);
   const double c = n.daux;
-  for (std::int64_t i = 0; i < n.numel; ++i) gx[i] += g[i] * Op::d(x[i], out[i], c);
+  par::for_range(n.numel, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) gx[i] += g[i] * Op::d(x[i], out[i], c);
+  });
 }
 
 template <class Op>
@@ -61,25 +67,30 @@ Var unary(Var x, double c = 0.0) {
   const Node& nr = t.node(r);
   const double* __restrict xv = t.val(t.node(x));
   double* __restrict out = t.val(nr);
-  for (std::int64_t i = 0; i < nr.numel; ++i) out[i] = Op::f(xv[i], c);
+  par::for_range(nr.numel, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) out[i] = Op::f(xv[i], c);
+  });
   return r;
 }
 
 // sum_i f(i) with four independent accumulators: the compiler may not
 // reassociate one floating-point sum, and a single dependent chain of adds
-// is what a broadcast scalar's gradient would otherwise cost.
+// is what a broadcast scalar's gradient would otherwise cost. Beyond
+// par::kChunk elements: the same per chunk, the chunks' sums added in order.
 template <class F>
 double sum_of(std::int64_t n, F f) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  std::int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += f(i);
-    s1 += f(i + 1);
-    s2 += f(i + 2);
-    s3 += f(i + 3);
-  }
-  for (; i < n; ++i) s0 += f(i);
-  return (s0 + s1) + (s2 + s3);
+  return par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    std::int64_t i = b;
+    for (; i + 4 <= e; i += 4) {
+      s0 += f(i);
+      s1 += f(i + 1);
+      s2 += f(i + 2);
+      s3 += f(i + 3);
+    }
+    for (; i < e; ++i) s0 += f(i);
+    return (s0 + s1) + (s2 + s3);
+  });
 }
 
 template <class Op>
@@ -94,20 +105,26 @@ void binary_backward(Tape& t, const Node& n) {
   double* gb = nb.adj >= 0 ? t.adj(nb) : nullptr;
   const std::int64_t N = n.numel;
   if (na.numel == N && nb.numel == N) {
-    if (ga)
-      for (std::int64_t i = 0; i < N; ++i) ga[i] += g[i] * Op::da(a[i], b[i], out[i]);
-    if (gb)
-      for (std::int64_t i = 0; i < N; ++i) gb[i] += g[i] * Op::db(a[i], b[i], out[i]);
+    par::for_range(N, [&](std::int64_t lo, std::int64_t hi) {
+      if (ga)
+        for (std::int64_t i = lo; i < hi; ++i) ga[i] += g[i] * Op::da(a[i], b[i], out[i]);
+      if (gb)
+        for (std::int64_t i = lo; i < hi; ++i) gb[i] += g[i] * Op::db(a[i], b[i], out[i]);
+    });
   } else if (na.numel == N && nb.numel == 1) {
     const double bv = b[0];
     if (ga)
-      for (std::int64_t i = 0; i < N; ++i) ga[i] += g[i] * Op::da(a[i], bv, out[i]);
+      par::for_range(N, [&](std::int64_t lo, std::int64_t hi) {
+        for (std::int64_t i = lo; i < hi; ++i) ga[i] += g[i] * Op::da(a[i], bv, out[i]);
+      });
     if (gb) gb[0] += sum_of(N, [&](std::int64_t i) { return g[i] * Op::db(a[i], bv, out[i]); });
   } else if (na.numel == 1 && nb.numel == N) {
     const double av = a[0];
     if (ga) ga[0] += sum_of(N, [&](std::int64_t i) { return g[i] * Op::da(av, b[i], out[i]); });
     if (gb)
-      for (std::int64_t i = 0; i < N; ++i) gb[i] += g[i] * Op::db(av, b[i], out[i]);
+      par::for_range(N, [&](std::int64_t lo, std::int64_t hi) {
+        for (std::int64_t i = lo; i < hi; ++i) gb[i] += g[i] * Op::db(av, b[i], out[i]);
+      });
   } else {
     broadcast_loop<2>(n.shape, {&na.shape, &nb.shape}, [&](std::int64_t o, const auto& off) {
       if (ga) ga[off[0]] += g[o] * Op::da(a[off[0]], b[off[1]], out[o]);
@@ -127,13 +144,19 @@ void binary_forward(Tape& t, Var a, Var b, Var r, F f) {
   double* out = t.val(nr);
   const std::int64_t N = nr.numel;
   if (na.numel == N && nb.numel == N) {
-    for (std::int64_t i = 0; i < N; ++i) out[i] = f(av[i], bv[i]);
+    par::for_range(N, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = f(av[i], bv[i]);
+    });
   } else if (na.numel == N && nb.numel == 1) {
     const double s = bv[0];
-    for (std::int64_t i = 0; i < N; ++i) out[i] = f(av[i], s);
+    par::for_range(N, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = f(av[i], s);
+    });
   } else if (na.numel == 1 && nb.numel == N) {
     const double s = av[0];
-    for (std::int64_t i = 0; i < N; ++i) out[i] = f(s, bv[i]);
+    par::for_range(N, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = f(s, bv[i]);
+    });
   } else {
     broadcast_loop<2>(nr.shape, {&na.shape, &nb.shape}, [&](std::int64_t o, const auto& off) {
       out[o] = f(av[off[0]], bv[off[1]]);

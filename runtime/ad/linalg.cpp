@@ -2,13 +2,15 @@
 // Every matmul is a batch of [n, k] @ [k, m] products (a rank-1 left operand
 // is a 1×k row, a rank-1 right operand a k×1 column, squeezed from the
 // result); batch axes broadcast. Products go through Eigen maps over the
-// arena: gemv when n or m is 1, gemm otherwise.
+// arena: gemv when n or m is 1, gemm otherwise. A product with many rows is
+// cut into row chunks (product, product_backward) that may run on threads.
 #include "runtime/ad/ad.hpp"
 #include "runtime/ad/kernels.hpp"
 
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <vector>
 
 namespace vireo::ad {
 namespace {
@@ -52,9 +54,14 @@ MatmulDims matmul_dims(const Shape& a, const Shape& b) {
   return d;
 }
 
-// C = A B for one batch element.
-void product(const double* A, const double* B, double* C, std::int64_t n, std::int64_t k,
-             std::int64_t m) {
+// Rows per chunk of a product whose left operand has k columns: about
+// par::kChunk of its elements, a function of the shape only, so that a large
+// product is cut the same way on any number of threads.
+std::int64_t chunk_rows(std::int64_t k) { return std::max<std::int64_t>(1, par::kChunk / std::max<std::int64_t>(1, k)); }
+
+// C = A B for one batch element (or one chunk of its rows).
+void product_block(const double* A, const double* B, double* C, std::int64_t n, std::int64_t k,
+                   std::int64_t m) {
   if (n == 1 && m == 1) {
     *C = CVecMap(A, k).dot(CVecMap(B, k));
   } else if (m == 1) {
@@ -66,9 +73,20 @@ void product(const double* A, const double* B, double* C, std::int64_t n, std::i
   }
 }
 
+// C = A B for one batch element: rows in chunks of chunk_rows(k), which may
+// run on several threads (each row's result is its chunk's alone).
+void product(const double* A, const double* B, double* C, std::int64_t n, std::int64_t k, std::int64_t m) {
+  const std::int64_t R = chunk_rows(k);
+  if (n <= R) return product_block(A, B, C, n, k, m);
+  par::for_each((n + R - 1) / R, [&](std::int64_t c) {
+    const std::int64_t r0 = c * R, r1 = std::min(n, r0 + R);
+    product_block(A + r0 * k, B, C + r0 * m, r1 - r0, k, m);
+  });
+}
+
 // gA += G B^T, gB += A^T G for one batch element (either may be null).
-void product_backward(const double* A, const double* B, const double* G, double* gA, double* gB,
-                      std::int64_t n, std::int64_t k, std::int64_t m) {
+void product_backward_block(const double* A, const double* B, const double* G, double* gA, double* gB,
+                            std::int64_t n, std::int64_t k, std::int64_t m) {
   if (n == 1 && m == 1) {
     if (gA) VecMap(gA, k) += *G * CVecMap(B, k);
     if (gB) VecMap(gB, k) += *G * CVecMap(A, k);
@@ -82,6 +100,27 @@ void product_backward(const double* A, const double* B, const double* G, double*
     if (gA) MatMap(gA, n, k).noalias() += CMatMap(G, n, m) * CMatMap(B, k, m).transpose();
     if (gB) MatMap(gB, k, m).noalias() += CMatMap(A, n, k).transpose() * CMatMap(G, n, m);
   }
+}
+
+// The same with the rows in chunks of chunk_rows(k): gA's rows are each
+// their chunk's; gB, a sum over every row, gets each chunk's A_c^T G_c
+// computed on its own (on any thread) and added in chunk order.
+void product_backward(const double* A, const double* B, const double* G, double* gA, double* gB,
+                      std::int64_t n, std::int64_t k, std::int64_t m) {
+  const std::int64_t R = chunk_rows(k);
+  if (n <= R) return product_backward_block(A, B, G, gA, gB, n, k, m);
+  const std::int64_t chunks = (n + R - 1) / R;
+  std::vector<double> partial(gB ? static_cast<std::size_t>(chunks * k * m) : 0, 0.0);
+  par::for_each(chunks, [&](std::int64_t c) {
+    const std::int64_t r0 = c * R, r1 = std::min(n, r0 + R);
+    product_backward_block(A + r0 * k, B, G + r0 * m, gA ? gA + r0 * k : nullptr,
+                           gB ? partial.data() + c * k * m : nullptr, r1 - r0, k, m);
+  });
+  if (gB)
+    for (std::int64_t c = 0; c < chunks; ++c) {
+      const double* p = partial.data() + c * k * m;
+      for (std::int64_t i = 0; i < k * m; ++i) gB[i] += p[i];
+    }
 }
 
 // A batch of rows against one matrix — `z @ W` inside a plate, z [B, k] of

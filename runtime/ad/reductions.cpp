@@ -1,7 +1,8 @@
 // Reductions and normalisations along an axis: sum mean max min logsumexp
 // softmax log_softmax. The input is viewed as [outer, n, inner] with the
 // reduced axis in the middle (a full reduction is [1, numel, 1]); the three
-// sizes are kept in Node::iaux for the backward pass.
+// sizes are kept in Node::iaux for the backward pass. A sum over more than
+// par::kChunk elements adds its chunks' sums in chunk order (kernels.hpp).
 #include "runtime/ad/ad.hpp"
 #include "runtime/ad/kernels.hpp"
 
@@ -67,6 +68,13 @@ void sum_backward(Tape& t, const Node& nd) {
   const double* g = t.adj(nd);
   double* gx = t.adj(nx);
   const double s = nd.daux;
+  if (nd.iaux[0] == 1 && inner == 1) {  // a full reduction: one broadcast, split in chunks
+    const double gr = g[0] * s;
+    par::for_range(n, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t j = b; j < e; ++j) gx[j] += gr;
+    });
+    return;
+  }
   for_rows(nd.iaux[0], n, inner, [&](std::int64_t xo, std::int64_t ro) {
     const double gr = g[ro] * s;
     for (std::int64_t j = 0; j < n; ++j) gx[xo + j * inner] += gr;

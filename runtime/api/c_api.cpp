@@ -263,6 +263,13 @@ int vireo_options_set_particles(vireo_options* o, int particles) {
   return VIREO_OK;
 }
 
+int vireo_options_set_threads(vireo_options* o, int threads) {
+  if (!o) return usage("vireo_options_set_threads: NULL options");
+  if (threads < 1) return usage("vireo_options_set_threads: threads must be >= 1");
+  o->options.threads = threads;
+  return VIREO_OK;
+}
+
 int vireo_options_set_seed(vireo_options* o, uint64_t seed) {
   if (!o) return usage("vireo_options_set_seed: NULL options");
   o->options.seed = seed;

@@ -163,6 +163,10 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
                     std::to_string(interp::Context::max_call_depth_limit) + " is better written as a `for` loop");
     f.ctx->set_max_call_depth(options.max_depth);
     f.ctx->set_limits(api::interp_limits(options.limits));  // the time limit counts from here
+    if (options.threads < 1)
+      api::fail(Error::Kind::Options, "--threads must be at least 1; got " + std::to_string(options.threads),
+                "the results are the same on any number of threads; the default of `vireo run` is the machine's cores");
+    f.pool = std::make_unique<par::Pool>(options.threads);
   } catch (const std::invalid_argument& e) {
     api::fail(Error::Kind::Options, e.what());
   }
@@ -315,7 +319,10 @@ double Fit::step() {
     ~EpochStep() { ctx.set_epoch_step(std::nullopt); }
   } epoch_step{*f.ctx};
   if (f.options.subsample == Subsample::Epochs) f.ctx->set_epoch_step(static_cast<std::uint64_t>(f.steps));
-  api::translate_errors(f.model->source, Error::Kind::Run, [&] { r = f.svi->step(); });
+  api::translate_errors(f.model->source, Error::Kind::Run, [&] {
+    par::Scope threads(f.pool.get());  // the step's particles and large plates on FitOptions::threads
+    r = f.svi->step();
+  });
   f.ctx->set_epoch_step(std::nullopt);
   f.stepped = true;
   f.refused_draws += f.elbo->refused_draws() - refused_before;

@@ -17,6 +17,7 @@
 #include "runtime/infer/tracegraph_elbo.hpp"
 #include "runtime/interp/context.hpp"
 #include "runtime/optim/optimizer.hpp"
+#include "runtime/par/parallel.hpp"
 #include "runtime/params/param_store.hpp"
 #include "runtime/rng/generator.hpp"
 #include "vireo/vireo.hpp"
@@ -31,6 +32,7 @@ struct detail::FitImpl {
   params::ParamStore store;
   rng::Generator rng{0};  // reseeded before every step, draw and trace; ctx points at it
   std::unique_ptr<interp::Context> ctx;
+  std::unique_ptr<par::Pool> pool;  // FitOptions::threads; lent to each step (par::Scope)
   std::unique_ptr<guide::Guide> guide;
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<infer::Elbo> elbo;

@@ -22,6 +22,7 @@ class AutoRealNvp final : public AutoContinuous {
  public:
   AutoRealNvp(const ir::Graph& g, GuideOptions o);
   std::string name() const override { return "auto_realnvp"; }
+  std::unique_ptr<Guide> clone() const override { return std::make_unique<AutoRealNvp>(*this); }
   std::string better_fit_advice() const override {
     return std::string("more steps or --particles, a larger flow (--flow-layers, --flow-hidden)") +
            (student_t() ? "" : ", or a heavy-tailed base: --flow-base student_t");

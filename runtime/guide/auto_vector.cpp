@@ -229,9 +229,9 @@ ad::Var AutoContinuous::sticking_the_landing(interp::Context& ctx, const Draw& d
 }
 
 ad::Var AutoContinuous::standard_normal(interp::Context& ctx, std::int64_t n) const {
-  ad::Tensor eps(ad::Shape{n});
-  for (std::int64_t i = 0; i < n; ++i) eps[i] = rng::standard_normal(ctx.rng());
-  return ctx.tape().constant(eps);
+  ad::Var eps = ctx.tape().push(ad::Shape{n}, nullptr);
+  rng::fill_standard_normal(ctx.rng(), ctx.tape().val(eps), n);
+  return eps;
 }
 
 // ---- AutoDiagonalNormal: u = loc + scale ⊙ ε ----

@@ -96,6 +96,7 @@ class AutoDiagonalNormal final : public AutoContinuous {
  public:
   using AutoContinuous::AutoContinuous;
   std::string name() const override { return "auto_diagonal_normal"; }
+  std::unique_ptr<Guide> clone() const override { return std::make_unique<AutoDiagonalNormal>(*this); }
   Eigen::MatrixXd covariance(const params::ParamStore& store) const override;
 
  protected:
@@ -107,6 +108,7 @@ class AutoMultivariateNormal final : public AutoContinuous {
  public:
   using AutoContinuous::AutoContinuous;
   std::string name() const override { return "auto_mvn"; }
+  std::unique_ptr<Guide> clone() const override { return std::make_unique<AutoMultivariateNormal>(*this); }
   // A full covariance already: what is left is the Gaussian's tails.
   std::string better_fit_advice() const override {
     return "more steps or --particles, or a family with heavier tails than a Gaussian: auto_realnvp, with "
@@ -130,6 +132,7 @@ class AutoLowRankMultivariateNormal final : public AutoContinuous {
  public:
   using AutoContinuous::AutoContinuous;
   std::string name() const override { return "auto_lowrank_mvn"; }
+  std::unique_ptr<Guide> clone() const override { return std::make_unique<AutoLowRankMultivariateNormal>(*this); }
   std::string better_fit_advice() const override {
     return "more steps, or a richer family: auto_mvn (full covariance), auto_realnvp";
   }

@@ -40,6 +40,10 @@ class Guide {
   virtual bool runs_model_program() const { return true; }
   // One draw of every latent site, through ctx.handlers().
   virtual void run(interp::Context& ctx) = 0;
+  // A copy with the same state, for a particle that runs beside others on
+  // another thread (a guide keeps per-run state); nullptr: this guide's
+  // particles run one after another.
+  virtual std::unique_ptr<Guide> clone() const { return nullptr; }
   // Sticking the landing (Roeder, Wu & Duvenaud 2017): log q of a
   // reparameterised draw taken with the guide's parameters detached, so only
   // the path through the draw carries a gradient; its variance vanishes as q
@@ -134,6 +138,7 @@ class CustomGuide final : public Guide {
  public:
   explicit CustomGuide(const ir::Graph& g) : graph_(g) {}
   std::string name() const override { return "custom"; }
+  std::unique_ptr<Guide> clone() const override { return std::make_unique<CustomGuide>(*this); }
   bool runs_model_program() const override { return false; }
   void run(interp::Context& ctx) override;
   std::string better_fit_advice() const override {
@@ -230,6 +235,7 @@ class AutoNormal final : public AutoGuide {
  public:
   using AutoGuide::AutoGuide;
   std::string name() const override { return "auto_normal"; }
+  std::unique_ptr<Guide> clone() const override { return std::make_unique<AutoNormal>(*this); }
   bool plannable() const override { return true; }
   // log q of a draw with loc and scale detached.
   bool set_sticking_the_landing(bool on) override {
@@ -249,6 +255,7 @@ class AutoDelta final : public AutoGuide {
  public:
   using AutoGuide::AutoGuide;
   std::string name() const override { return "auto_delta"; }
+  std::unique_ptr<Guide> clone() const override { return std::make_unique<AutoDelta>(*this); }
   std::string better_fit_advice() const override {
     return "a guide with a density: auto_normal, auto_mvn or auto_realnvp";
   }

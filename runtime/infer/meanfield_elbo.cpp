@@ -124,11 +124,12 @@ TraceMeanFieldElbo::TraceMeanFieldElbo(int particles) : particles_(particles) {
 }
 
 ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide) {
-  ad::Tape& tape = ctx.tape();
   std::vector<std::vector<Term>> terms_of(static_cast<std::size_t>(particles_));  // per particle
-  // 1. (the traces: run_particles) 2. The particle's ELBO, term by term.
-  auto elbo_of = [&](int p, const ParticleTraces& t) {
-    if (note_.empty()) note_ = order_note(t);
+  // 1. (the traces: run_particles) 2. The particle's ELBO, term by term
+  //    (particles may run on several threads: only particle 0 writes the note).
+  auto elbo_of = [&](int p, interp::Context& pctx, const ParticleTraces& t) {
+    ad::Tape& tape = pctx.tape();
+    if (p == 0 && note_.empty()) note_ = order_note(t);
     std::vector<Term>& terms = terms_of[static_cast<std::size_t>(p)];
     terms = elbo_terms(t);
     ad::Var elbo = tape.constant(0.0);
@@ -138,7 +139,8 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
   auto explain = [&](int p) { return describe_kl(terms_of[static_cast<std::size_t>(p)]); };
   // 3. Score terms of the non-reparameterised guide sites, per plate
   // element except in plates whose elements mix.
-  auto surrogate_of = [&](int p, const ParticleTraces& t, const ad::Var& elbo) {
+  auto surrogate_of = [&](int p, interp::Context& pctx, const ParticleTraces& t, const ad::Var& elbo) {
+    ad::Tape& tape = pctx.tape();
     const std::vector<Term>& terms = terms_of[static_cast<std::size_t>(p)];
     ad::Var surrogate = elbo;
     const std::set<std::string>& mixing = mixing_.of(ctx.graph());
@@ -159,12 +161,12 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
     }
     return surrogate;
   };
-  ParticleSums sums = run_particles(ctx, guide, particles_, traces_, elbo_of, surrogate_of, explain);
+  ParticleSums sums = run_particles(ctx, guide, particles_, particles_state_, elbo_of, surrogate_of, explain);
   // 4. The loss.
   ElboEstimate est;
   est.nonfinite = std::move(sums.nonfinite);
   refused_draws_ += sums.ruled_out;
-  est.loss = -sums.surrogate / static_cast<double>(particles_);
+  est.loss = sums.loss;
   est.elbo = sums.elbo;
   return est;
 }

@@ -41,7 +41,7 @@ class TraceMeanFieldElbo final : public Elbo {
  private:
   int particles_;
   MixingPlates mixing_;  // plates whose costs are not refined per element
-  std::vector<ParticleTraces> traces_;  // one per particle, refilled every step
+  Particles particles_state_;  // one per particle, refilled every step
 };
 
 // The guide's distribution of a latent site's value in the model's space:

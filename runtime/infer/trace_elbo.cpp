@@ -12,6 +12,7 @@
 #include "runtime/infer/dependencies.hpp"
 #include "runtime/infer/nonfinite.hpp"
 #include "runtime/interp/interpreter.hpp"
+#include "runtime/par/parallel.hpp"
 
 namespace vireo::infer {
 
@@ -161,40 +162,152 @@ TraceElbo::TraceElbo(int particles) : particles_(particles) {
   if (particles < 1) throw std::invalid_argument("--particles must be at least 1");
 }
 
-ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int particles, std::vector<ParticleTraces>& traces,
-                           const std::function<ad::Var(int, const ParticleTraces&)>& elbo_of,
-                           const std::function<ad::Var(int, const ParticleTraces&, const ad::Var&)>& surrogate_of,
-                           const std::function<std::string(int)>& explain) {
-  ad::Tape& tape = ctx.tape();
-  const auto P = static_cast<std::size_t>(particles);
-  if (traces.size() != P) traces.resize(P);
-  ParticleSums out;
-  // 1. Traces and ELBOs. The ELBO handles live on the tape; a small vector
-  //    per step (P handles) is all this allocates.
-  std::vector<ad::Var> elbos(P);
+namespace {
+
+// Step 1 of one particle: its traces and its ELBO.
+void trace_particle(int p, interp::Context& ctx, guide::Guide& guide, ParticleTraces& traces, ad::Var& elbo,
+                    const std::function<ad::Var(int, interp::Context&, const ParticleTraces&)>& elbo_of) {
+  run_particle(ctx, guide, traces);
+  elbo = elbo_of(p, ctx, traces);
+}
+
+// The ELBOs' sum and what the first non-finite one says, in particle order.
+void tally(ParticleSums& out, const std::vector<ad::Var>& elbos, const std::vector<ParticleTraces>& traces,
+           const std::function<std::string(int)>& explain) {
   double elbo_sum = 0;
-  for (std::size_t p = 0; p < P; ++p) {
-    run_particle(ctx, guide, traces[p]);
-    elbos[p] = elbo_of(static_cast<int>(p), traces[p]);
-    elbo_sum += elbos[p].item();
-    if (!std::isfinite(elbos[p].item()) && model_rules_out(traces[p])) ++out.ruled_out;
-    if (!std::isfinite(elbos[p].item()) && out.nonfinite.empty()) {
+  for (std::size_t p = 0; p < elbos.size(); ++p) {
+    const double e = elbos[p].item();
+    elbo_sum += e;
+    if (!std::isfinite(e) && model_rules_out(traces[p])) ++out.ruled_out;
+    if (!std::isfinite(e) && out.nonfinite.empty()) {
       out.nonfinite = describe_nonfinite(traces[p]);
       if (out.nonfinite.empty() && explain) out.nonfinite = explain(static_cast<int>(p));
     }
   }
-  // 2. Surrogates, summed in particle order.
-  out.surrogate = tape.constant(0.0);
+  out.elbo = elbo_sum / static_cast<double>(elbos.size());
+}
+
+}  // namespace
+
+ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int particles, Particles& work,
+                           const std::function<ad::Var(int, interp::Context&, const ParticleTraces&)>& elbo_of,
+                           const std::function<ad::Var(int, interp::Context&, const ParticleTraces&, const ad::Var&)>& surrogate_of,
+                           const std::function<std::string(int)>& explain) {
+  const auto P = static_cast<std::size_t>(particles);
+  if (work.traces.size() != P) work.traces.resize(P);
+  ParticleSums out;
+  std::vector<ad::Var> elbos(P);
+  if (P == 1) {  // on ctx itself: nothing to merge
+    trace_particle(0, ctx, guide, work.traces[0], elbos[0], elbo_of);
+    tally(out, elbos, work.traces, explain);
+    out.loss = -surrogate_of(0, ctx, work.traces[0], elbos[0]);
+    return out;
+  }
+
+  // Each particle's context, its generator keyed by (this step's generator, p).
+  if (work.contexts.size() != P) {
+    work.contexts.clear();
+    work.generators.assign(P, rng::Generator(0));  // never resized again: the contexts point into it
+    for (std::size_t p = 0; p < P; ++p)
+      work.contexts.push_back(std::make_unique<interp::Context>(ctx, work.generators[p]));
+  }
+  const std::uint64_t key = ctx.rng().key();
+  auto start = [&](std::size_t p) {
+    work.generators[p] = rng::Generator::keyed(key, p);
+    work.contexts[p]->settings_from(ctx);
+    work.contexts[p]->begin_step();
+  };
+
+  // 1. Traces and ELBOs: in parallel with the store read-only and a guide
+  //    copy each, unless a particle would create a parameter; then in order.
+  work.guides.resize(P);
+  bool copies = true;
+  for (std::size_t p = 0; p < P && copies; ++p) copies = (work.guides[p] = guide.clone()) != nullptr;
+  bool done = false;
+  if (copies) {
+    params::ParamStore& store = ctx.store();
+    std::exception_ptr error;
+    store.set_frozen(true);
+    try {
+      par::for_each(static_cast<std::int64_t>(P), [&](std::int64_t q) {
+        const auto p = static_cast<std::size_t>(q);
+        start(p);
+        trace_particle(static_cast<int>(p), *work.contexts[p], *work.guides[p], work.traces[p], elbos[p], elbo_of);
+      });
+    } catch (...) {
+      error = std::current_exception();
+    }
+    store.set_frozen(false);
+    done = !store.add_refused();
+    if (done && error) std::rethrow_exception(error);
+  }
+  if (!done)
+    for (std::size_t p = 0; p < P; ++p) {
+      start(p);
+      trace_particle(static_cast<int>(p), *work.contexts[p], guide, work.traces[p], elbos[p], elbo_of);
+    }
   for (std::size_t p = 0; p < P; ++p)
-    out.surrogate = out.surrogate + surrogate_of(static_cast<int>(p), traces[p], elbos[p]);
-  out.elbo = elbo_sum / particles;
+    for (const auto& plate : work.contexts[p]->subsampled_plates()) ctx.subsampled_plates().insert(plate);
+  tally(out, elbos, work.traces, explain);
+
+  // 2. Surrogates, in particle order: particle p's share of the loss.
+  work.losses.resize(P);
+  double total = 0;
+  for (std::size_t p = 0; p < P; ++p) {
+    work.losses[p] = -surrogate_of(static_cast<int>(p), *work.contexts[p], work.traces[p], elbos[p]) /
+                     static_cast<double>(P);
+    total += work.losses[p].item();
+  }
+
+  // 3. Each particle's gradients on its own tape, summed in particle order.
+  if (std::isfinite(total))
+    par::for_each(static_cast<std::int64_t>(P), [&](std::int64_t q) {
+      work.contexts[static_cast<std::size_t>(q)]->tape().backward(work.losses[static_cast<std::size_t>(q)]);
+    });
+  work.names.clear();
+  work.index.clear();
+  for (std::size_t p = 0; p < P; ++p) {
+    const ad::Tape& tape = work.contexts[p]->tape();
+    for (const auto& [name, leaf] : work.contexts[p]->param_leaves()) {
+      auto [it, added] = work.index.emplace(name, work.names.size());
+      const std::size_t k = it->second;
+      if (added) {
+        work.names.push_back(name);
+        if (work.grads.size() <= k) work.grads.emplace_back();
+        work.grads[k].setZero(static_cast<Eigen::Index>(leaf.numel()));
+      }
+      if (!std::isfinite(total)) continue;
+      if (const double* d = tape.grad_data(leaf))
+        work.grads[k] += Eigen::Map<const Eigen::ArrayXd>(d, static_cast<Eigen::Index>(leaf.numel()));
+    }
+  }
+
+  // 4. The loss on ctx's tape: its value the particles' sum, its gradient
+  //    with respect to each parameter's leaf the summed gradient.
+  std::vector<ad::Var> leaves;
+  leaves.reserve(work.names.size());
+  for (const std::string& name : work.names) leaves.push_back(ctx.param_leaf(name));
+  const std::vector<Eigen::ArrayXd>* grads = &work.grads;
+  ad::Tape& tape = ctx.tape();
+  out.loss = tape.push_custom(ad::Shape{}, leaves, [grads](ad::Tape& t, const ad::Node& n) {
+    const double g = t.adj(n)[0];
+    const std::vector<std::int32_t> in = t.custom_inputs(n);
+    for (std::size_t k = 0; k < in.size(); ++k) {
+      const ad::Node& x = t.node(in[k]);
+      if (x.adj < 0) continue;
+      double* gx = t.adj(x);
+      const Eigen::ArrayXd& gk = (*grads)[k];
+      for (Eigen::Index i = 0; i < gk.size(); ++i) gx[i] += g * gk[i];
+    }
+  });
+  tape.val(out.loss)[0] = total;
   return out;
 }
 
 ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
-  ad::Tape& tape = ctx.tape();
-  auto elbo_of = [&](int, const ParticleTraces& t) { return particle_elbo(tape, t); };
-  auto surrogate_of = [&](int, const ParticleTraces& t, const ad::Var& elbo) {
+  auto elbo_of = [&](int, interp::Context& pctx, const ParticleTraces& t) { return particle_elbo(pctx.tape(), t); };
+  auto surrogate_of = [&](int, interp::Context& pctx, const ParticleTraces& t, const ad::Var& elbo) {
+    ad::Tape& tape = pctx.tape();
     // A score-function site's −log q keeps its value but not its gradient
     // (Pyro: its entropy_term is zero): that gradient has expectation zero
     // and would act as a baseline one nat off (tracegraph_elbo.hpp, step 5).
@@ -215,11 +328,11 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
     }
     return surrogate;
   };
-  ParticleSums sums = run_particles(ctx, guide, particles_, traces_, elbo_of, surrogate_of);
+  ParticleSums sums = run_particles(ctx, guide, particles_, particles_state_, elbo_of, surrogate_of);
   ElboEstimate est;
   est.nonfinite = std::move(sums.nonfinite);
   refused_draws_ += sums.ruled_out;
-  est.loss = -sums.surrogate / static_cast<double>(particles_);
+  est.loss = sums.loss;
   est.elbo = sums.elbo;
   return est;
 }

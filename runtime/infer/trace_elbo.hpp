@@ -17,8 +17,11 @@
 //      Pyro assumes a plate's elements never mix, and is biased when they do.
 //   5. The loss is −surrogate averaged over the particles.
 #pragma once
+#include <Eigen/Core>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 #include <set>
 #include <string>
 #include <vector>
@@ -53,24 +56,52 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
 ad::Var downstream_cost(ad::Tape& tape, const ParticleTraces& t, const handlers::Frames& frames,
                         const std::set<std::string>* unrefined = nullptr);
 
+// The particles of a step, kept from step to step so that their storage
+// (traces, tapes) is reused. With more than one particle each has a context
+// of its own (tape, handler stack, plates) with a generator keyed by
+// (the step's generator, particle), and a copy of the guide, so that the
+// particles may run on several threads (runtime/par).
+struct Particles {
+  std::vector<ParticleTraces> traces;
+  std::vector<rng::Generator> generators;  // contexts[p] draws from generators[p]
+  std::vector<std::unique_ptr<interp::Context>> contexts;
+  std::vector<std::unique_ptr<guide::Guide>> guides;
+  std::vector<ad::Var> losses;  // particle p's share of the loss, on its tape
+  // The step's parameters in their first use over the particles in order,
+  // and their gradients, summed over the particles in particle order.
+  std::vector<std::string> names;
+  std::unordered_map<std::string, std::size_t> index;
+  std::vector<Eigen::ArrayXd> grads;
+};
+
 // The particle loop the three estimators share (Trace_ELBO, TraceGraph_ELBO,
 // TraceMeanField_ELBO differ only in a particle's ELBO and its surrogate):
 //   1. every particle's traces (run_particle, into traces[p]) and its ELBO,
-//      elbo_of(p, traces[p]); the first non-finite one is described (by
-//      describe_nonfinite, else by explain(p) when given);
-//   2. every particle's surrogate, surrogate_of(p, traces[p], elbo), which
-//      may read the other particles' traces (leave-one-out baselines);
-//   3. their sum, and the mean ELBO.
-// traces keeps its storage from step to step.
+//      elbo_of(p, its context, traces[p]), on the particle's tape; the first
+//      non-finite one is described (by describe_nonfinite, else by
+//      explain(p) when given);
+//   2. every particle's surrogate, surrogate_of(p, its context, traces[p],
+//      elbo), in particle order, which may read the other particles' traces
+//      (leave-one-out baselines) and may create parameters;
+//   3. the loss −Σ surrogate / P and the mean ELBO.
+// One particle runs on ctx itself, drawing from ctx's generator. More run on
+// their own contexts (Particles), on the threads of the calling thread's
+// par::Scope: step 1 with the parameter store read-only and a copy of the
+// guide per particle (when a particle would create a parameter — the first
+// step — every particle runs again in order with `guide` itself), step 2 in
+// order, then each particle's backward pass on its own tape; the gradients
+// are summed in particle order and `loss` (on ctx's tape, with a leaf per
+// parameter) passes them on when ctx's tape runs backward. The numbers do
+// not depend on the number of threads.
 struct ParticleSums {
-  ad::Var surrogate;     // Σ over the particles
+  ad::Var loss;          // −Σ surrogate / P on ctx's tape
   double elbo = 0;       // mean over the particles
   std::string nonfinite; // where the first non-finite particle ELBO came from
   long ruled_out = 0;    // particles whose guide draw the model ruled out (model_rules_out)
 };
-ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int particles, std::vector<ParticleTraces>& traces,
-                           const std::function<ad::Var(int, const ParticleTraces&)>& elbo_of,
-                           const std::function<ad::Var(int, const ParticleTraces&, const ad::Var&)>& surrogate_of,
+ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int particles, Particles& work,
+                           const std::function<ad::Var(int, interp::Context&, const ParticleTraces&)>& elbo_of,
+                           const std::function<ad::Var(int, interp::Context&, const ParticleTraces&, const ad::Var&)>& surrogate_of,
                            const std::function<std::string(int)>& explain = {});
 
 // The mixing plates of a graph (dependencies.hpp), found once per graph.
@@ -124,7 +155,7 @@ class TraceElbo final : public Elbo {
  private:
   int particles_;
   MixingPlates mixing_;
-  std::vector<ParticleTraces> traces_;  // one per particle, refilled every step
+  Particles particles_state_;  // one per particle, refilled every step
 };
 
 // Σ of scale·log p over the model trace minus Σ of scale·log q over the

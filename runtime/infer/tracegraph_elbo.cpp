@@ -60,7 +60,6 @@ ad::Var TraceGraphElbo::neural_baseline(interp::Context& ctx, const TraceSite& s
 }
 
 ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
-  ad::Tape& tape = ctx.tape();
   if (!down_) {
     guide_runs_model_ = guide.runs_model_program();
     down_ = std::make_unique<Downstream>(graph_, guide_runs_model_);
@@ -68,10 +67,11 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   for (auto& [name, c] : pending_) c.count = 0;  // a loss that throws leaves nothing pending
   const int P = opts_.particles;
   std::vector<std::vector<SiteCost>> costs(static_cast<std::size_t>(P));
-  std::vector<ParticleTraces>& traces = traces_;  // run_particles sizes it
+  std::vector<ParticleTraces>& traces = particles_state_.traces;  // run_particles sizes it
 
   // 1. Every particle's traces (run_particles) and downstream costs.
-  auto elbo_of = [&](int p, const ParticleTraces& t) {
+  auto elbo_of = [&](int p, interp::Context& pctx, const ParticleTraces& t) {
+    ad::Tape& tape = pctx.tape();
     ad::Var elbo = particle_elbo(tape, t);
     const auto& gs = t.guide.sites();
     for (std::size_t i = 0; i < gs.size(); ++i) {
@@ -96,9 +96,11 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
 
   // 2. Surrogates with baselines. Every particle uses the averages as they
   //    were before this step; the mean cost of the particles that have the
-  //    site is recorded for end_step().
-  ad::Var baseline_loss = tape.constant(0.0);
-  auto surrogate_of = [&](int p, const ParticleTraces& t, const ad::Var& elbo) {
+  //    site is recorded for end_step(). A learned baseline's loss is part
+  //    of its particle's share (run_particles sums the shares).
+  auto surrogate_of = [&](int p, interp::Context& pctx, const ParticleTraces& t, const ad::Var& elbo) {
+    ad::Tape& tape = pctx.tape();
+    ad::Var baseline_loss = tape.constant(0.0);
     ad::Var surrogate = elbo;
     // The ELBO's −log q of a score-function site keeps its value but loses
     // its gradient: that term reaches the surrogate only through the site's
@@ -165,20 +167,20 @@ ElboEstimate TraceGraphElbo::loss(interp::Context& ctx, guide::Guide& guide) {
         trained = true;
       }
       if (spec.net) {
-        bvar = bvar + neural_baseline(ctx, s, spec);
+        bvar = bvar + neural_baseline(pctx, s, spec);
         trained = true;
       }
       bvar = ad::broadcast_to(bvar, c.value.shape());
       if (trained) baseline_loss = baseline_loss + ad::sum(ad::square(ad::detach(c.cost) - bvar));
       surrogate = surrogate + ad::sum(s.log_prob * ad::detach(c.cost - bvar));
     }
-    return surrogate;
+    return surrogate - baseline_loss;
   };
-  ParticleSums sums = run_particles(ctx, guide, P, traces, elbo_of, surrogate_of);
+  ParticleSums sums = run_particles(ctx, guide, P, particles_state_, elbo_of, surrogate_of);
   ElboEstimate est;
   est.nonfinite = std::move(sums.nonfinite);
   refused_draws_ += sums.ruled_out;
-  est.loss = (baseline_loss - sums.surrogate) / static_cast<double>(P);
+  est.loss = sums.loss;
   est.elbo = sums.elbo;
   return est;
 }

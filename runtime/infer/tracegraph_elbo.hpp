@@ -76,7 +76,7 @@ class TraceGraphElbo final : public Elbo {
   const ir::Graph& graph_;
   TraceGraphOptions opts_;
   std::unique_ptr<Downstream> down_;
-  std::vector<ParticleTraces> traces_;  // one per particle, refilled every step
+  Particles particles_state_;  // one per particle, refilled every step
   bool guide_runs_model_ = false;
   std::map<std::string, Average> averages_;  // per site instance
   std::map<std::string, PendingCosts> pending_;  // per site instance with an average

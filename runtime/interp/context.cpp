@@ -29,6 +29,15 @@ void Context::check_deadline_now(lang::Span span) {
                       "raise it with --time-limit SECONDS (FitOptions::limits.time_limit)");
 }
 
+void Context::settings_from(const Context& parent) {
+  latent_weight_ = parent.latent_weight_;
+  max_call_depth_ = parent.max_call_depth_;
+  set_limits(parent.limits_);
+  seed_ = parent.seed_;
+  epoch_step_ = parent.epoch_step_;
+  full_plates_ = parent.full_plates_;
+}
+
 void Context::begin_step() {
   tape_.clear();
   data_vars_.assign(data_.values.size(), ad::Var{});

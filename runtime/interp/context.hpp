@@ -104,6 +104,17 @@ class Context {
   Context(const ir::Graph& graph, const DataSet& data, params::ParamStore& store, rng::Generator& rng)
       : graph_(graph), data_(data), store_(store), rng_(&rng), order_{&graph} {}
 
+  // A context for one particle of a step run beside the others (the ELBOs'
+  // particle loop, infer/trace_elbo.hpp): the parent's graph, data, store
+  // and settings (settings_from), a tape, handler stack and plates of its
+  // own, and `rng` as its generator.
+  Context(const Context& parent, rng::Generator& rng) : Context(parent.graph_, parent.data_, parent.store_, rng) {
+    settings_from(parent);
+  }
+  // Copies what a step's executions read of the parent: the latent weight,
+  // the recursion depth, the limits, the seed, the epoch step, full plates.
+  void settings_from(const Context& parent);
+
   const ir::Graph& graph() const { return graph_; }
   const DataSet& data() const { return data_; }
   params::ParamStore& store() { return store_; }

@@ -25,6 +25,10 @@ const Entry* ParamStore::find(const std::string& name) const {
 }
 
 Entry& ParamStore::add(Entry e) {
+  if (frozen_) {
+    add_refused_ = true;
+    throw std::logic_error("parameter '" + e.name + "' would be created while the store is read-only");
+  }
   if (index_.count(e.name)) throw std::invalid_argument("parameter '" + e.name + "' exists already");
   if (element_count(e.shape) != e.unconstrained.size())
     throw std::invalid_argument("parameter '" + e.name + "': value has " + std::to_string(e.unconstrained.size()) +

@@ -7,6 +7,7 @@
 // state, so that training resumes where it stopped.
 #pragma once
 #include <Eigen/Core>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -31,8 +32,16 @@ class ParamStore {
   Entry* find(const std::string& name);
   const Entry* find(const std::string& name) const;
   // Adds a new entry; throws std::invalid_argument when the name exists or the
-  // value's size does not match the shape.
+  // value's size does not match the shape, std::logic_error while frozen.
   Entry& add(Entry e);
+  // Frozen, the store is read-only (particles running on several threads
+  // read it): add() refuses, and records that it was asked (add_refused()),
+  // so that the caller can run the particles again one after another.
+  void set_frozen(bool on) {
+    frozen_ = on;
+    if (on) add_refused_ = false;
+  }
+  bool add_refused() const { return add_refused_; }
   // Entries in the order they were first added (stable across save/load).
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<Entry>& entries() { return entries_; }
@@ -57,6 +66,23 @@ class ParamStore {
  private:
   std::vector<Entry> entries_;
   std::unordered_map<std::string, std::size_t> index_;
+  bool frozen_ = false;
+  // Set by add() on several threads at once: atomic, and copied by value.
+  struct Flag {
+    std::atomic<bool> on{false};
+    Flag() = default;
+    Flag(const Flag& o) : on(o.on.load()) {}
+    Flag& operator=(const Flag& o) {
+      on = o.on.load();
+      return *this;
+    }
+    Flag& operator=(bool b) {
+      on = b;
+      return *this;
+    }
+    operator bool() const { return on.load(); }
+  };
+  Flag add_refused_;
 };
 
 }  // namespace vireo::params

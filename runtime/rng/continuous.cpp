@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "runtime/par/parallel.hpp"
 #include "runtime/rng/samplers.hpp"
 
 namespace vireo::rng {
@@ -14,6 +15,18 @@ double standard_normal(Generator& g) {
   const double u1 = g.uniform_open();
   const double u2 = g.uniform();
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+void fill_standard_normal(Generator& g, double* out, std::int64_t n) {
+  if (n <= par::kChunk) {
+    for (std::int64_t i = 0; i < n; ++i) out[i] = standard_normal(g);
+    return;
+  }
+  const std::uint64_t key = g.next_u64();
+  par::for_chunks(n, [&](std::int64_t b, std::int64_t e) {
+    Generator c = Generator::keyed(key, static_cast<std::uint64_t>(b / par::kChunk));
+    for (std::int64_t i = b; i < e; ++i) out[i] = standard_normal(c);
+  });
 }
 
 double standard_exponential(Generator& g) { return -std::log1p(-g.uniform()); }

@@ -32,6 +32,13 @@ public:
   // A child generator seeded from this one's next output (hash splitting):
   // statistically independent of the parent, which advances by one word.
   Generator split();
+  // The generator of piece `index` of the work keyed by `key` (a particle
+  // of a step, a chunk of a site's draws): splitmix64 chained over the two
+  // words, so that a piece's draws depend on (key, index) alone — not on
+  // which thread draws them, nor on what the other pieces drew.
+  static Generator keyed(std::uint64_t key, std::uint64_t index);
+  // A key for keyed(): a hash of the whole state, which it leaves as it is.
+  std::uint64_t key() const;
 
   const std::array<std::uint64_t, 4>& state() const { return s_; }
 

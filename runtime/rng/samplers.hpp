@@ -13,6 +13,11 @@ namespace vireo::rng {
 
 // ---- continuous ----
 double standard_normal(Generator& g);                    // Box–Muller, one of the pair
+// n standard normal draws into out. Up to par::kChunk of them come from g in
+// order; more are drawn in chunks of par::kChunk, chunk c from
+// Generator::keyed(k, c) with k one word of g, so that the chunks may be
+// drawn on several threads and give the same numbers on any number.
+void fill_standard_normal(Generator& g, double* out, std::int64_t n);
 double standard_exponential(Generator& g);               // −log(1 − U)
 double standard_cauchy(Generator& g);                    // tan(π(U − 1/2))
 double standard_laplace(Generator& g);                   // inverse CDF

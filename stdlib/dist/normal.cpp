@@ -59,7 +59,10 @@ class Normal final : public Distribution {
     return ad::detach(rsample(g, sample_shape)).value();
   }
   Var rsample(rng::Generator& g, const Shape& sample_shape) const override {
-    return loc_ + scale_ * tape().constant_from(extended_shape(sample_shape), [&] { return rng::standard_normal(g); });
+    // A large site's draws come in keyed chunks (fill_standard_normal), which may be drawn on several threads.
+    Var eps = tape().push(extended_shape(sample_shape), nullptr);
+    rng::fill_standard_normal(g, tape().val(eps), eps.numel());
+    return loc_ + scale_ * eps;
   }
   Var mean() const override { return ad::broadcast_to(loc_, batch_shape()); }
   Var variance() const override { return ad::broadcast_to(ad::square(scale_), batch_shape()); }
