@@ -1,5 +1,6 @@
 // The tape: node list, value arena, adjoint buffer and the backward sweep.
 #include "runtime/ad/tape.hpp"
+#include "runtime/par/parallel.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -67,6 +68,17 @@ Var Tape::leaf(const Shape& shape, const double* data) {
   return v;
 }
 
+Var Tape::leaf_borrowed(const Shape& shape, const double* data) {
+  Var v = push(Shape{}, nullptr);  // no arena space: the value stays where it is
+  Node& n = nodes_[num_nodes_ - 1];
+  n.shape = shape;
+  n.numel = shape.numel();
+  n.ext = data;
+  n.adj = adj_size_;
+  adj_size_ += n.numel;
+  return v;
+}
+
 Var Tape::leaf(double value) {
   Var v = push(Shape{}, nullptr);
   *val(v) = value;
@@ -100,7 +112,10 @@ void Tape::backward(Var root) {
   if (r.numel != 1)
     throw std::invalid_argument("backward: the root must have one element, got shape " +
                                 to_string(r.shape));
-  adjs_.assign(static_cast<std::size_t>(adj_size_), 0.0);
+  // Zeroed in chunks, which may run on threads: a large plate's adjoints
+  // are tens of megabytes.
+  if (adjs_.size() != static_cast<std::size_t>(adj_size_)) adjs_.resize(static_cast<std::size_t>(adj_size_));
+  par::for_range(adj_size_, [&](std::int64_t b, std::int64_t e) { std::fill(adjs_.data() + b, adjs_.data() + e, 0.0); });
   if (r.adj < 0) return;
   adjs_[static_cast<std::size_t>(r.adj)] = 1.0;
   // Nodes are in topological order, so a node is reached (some node the root

@@ -92,6 +92,10 @@ class Tape {
   Var leaf(double value);
   // A leaf of `shape` holding a copy of shape.numel() doubles at `data`.
   Var leaf(const Shape& shape, const double* data);
+  // A leaf whose value is shape.numel() doubles at `data`, not copied: they
+  // must stay alive and unchanged until clear() (a parameter store that is
+  // read-only while particles run on several threads).
+  Var leaf_borrowed(const Shape& shape, const double* data);
   // Data: no gradient.
   Var constant(const Tensor& value);
   Var constant(double value);

@@ -264,8 +264,11 @@ ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int partic
     par::for_each(static_cast<std::int64_t>(P), [&](std::int64_t q) {
       work.contexts[static_cast<std::size_t>(q)]->tape().backward(work.losses[static_cast<std::size_t>(q)]);
     });
+  //    Which particles' tapes hold a gradient of each parameter, in order;
+  //    then every parameter's sum, in chunks that may run on threads.
   work.names.clear();
   work.index.clear();
+  std::vector<std::vector<const double*>> parts;
   for (std::size_t p = 0; p < P; ++p) {
     const ad::Tape& tape = work.contexts[p]->tape();
     for (const auto& [name, leaf] : work.contexts[p]->param_leaves()) {
@@ -273,20 +276,35 @@ ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int partic
       const std::size_t k = it->second;
       if (added) {
         work.names.push_back(name);
+        parts.emplace_back();
         if (work.grads.size() <= k) work.grads.emplace_back();
-        work.grads[k].setZero(static_cast<Eigen::Index>(leaf.numel()));
+        work.grads[k].resize(static_cast<Eigen::Index>(leaf.numel()));
       }
       if (!std::isfinite(total)) continue;
-      if (const double* d = tape.grad_data(leaf))
-        work.grads[k] += Eigen::Map<const Eigen::ArrayXd>(d, static_cast<Eigen::Index>(leaf.numel()));
+      if (const double* d = tape.grad_data(leaf)) parts[k].push_back(d);
     }
   }
+  std::vector<std::pair<std::size_t, std::int64_t>> pieces;  // (parameter, chunk)
+  for (std::size_t k = 0; k < work.names.size(); ++k)
+    for (std::int64_t c = 0; c < par::num_chunks(work.grads[k].size()); ++c) pieces.emplace_back(k, c);
+  par::for_each(static_cast<std::int64_t>(pieces.size()), [&](std::int64_t i) {
+    const auto [k, c] = pieces[static_cast<std::size_t>(i)];
+    Eigen::ArrayXd& g = work.grads[k];
+    const std::int64_t b = c * par::kChunk, e = std::min<std::int64_t>(g.size(), b + par::kChunk);
+    auto out = g.segment(b, e - b);
+    out.setZero();
+    for (const double* d : parts[k]) out += Eigen::Map<const Eigen::ArrayXd>(d + b, e - b);
+  });
 
   // 4. The loss on ctx's tape: its value the particles' sum, its gradient
   //    with respect to each parameter's leaf the summed gradient.
+  //    The leaves read the store in place (frozen): nothing reads their
+  //    values, and the store changes only after the backward pass.
   std::vector<ad::Var> leaves;
   leaves.reserve(work.names.size());
+  ctx.store().set_frozen(true);
   for (const std::string& name : work.names) leaves.push_back(ctx.param_leaf(name));
+  ctx.store().set_frozen(false);
   const std::vector<Eigen::ArrayXd>* grads = &work.grads;
   ad::Tape& tape = ctx.tape();
   out.loss = tape.push_custom(ad::Shape{}, leaves, [grads](ad::Tape& t, const ad::Node& n) {

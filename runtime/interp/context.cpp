@@ -115,7 +115,10 @@ ad::Var Context::param_leaf(const std::string& name) {
   if (shape.numel() != e->unconstrained.size())
     throw std::invalid_argument("Tensor: " + std::to_string(e->unconstrained.size()) +
                                 " values do not fill shape " + ad::to_string(shape));
-  ad::Var leaf = tape_.leaf(shape, e->unconstrained.data());
+  // A frozen store (particles on several threads) does not change until the
+  // particles' tapes are done: their leaves read it in place.
+  ad::Var leaf = store_.frozen() ? tape_.leaf_borrowed(shape, e->unconstrained.data())
+                                 : tape_.leaf(shape, e->unconstrained.data());
   const std::size_t k = num_leaves_++;
   if (k < leaves_.size()) {
     leaves_[k].first = name;

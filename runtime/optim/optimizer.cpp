@@ -1,4 +1,5 @@
 #include "runtime/optim/optimizer.hpp"
+#include "runtime/par/parallel.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -154,10 +155,21 @@ class Adam final : public Optimizer {
   template <class G>
   void apply(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const G& g, double lr, Eigen::ArrayXd& next) {
     s.next_step = s.step + 1;
-    s.next_m = o_.beta1 * s.m + (1 - o_.beta1) * g;
-    s.next_v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
     const auto& [bc1, bc2] = corrections_.at(s.next_step, o_.beta1, o_.beta2);
-    next = x - (lr / bc1) * s.next_m / (s.next_v.sqrt() / std::sqrt(bc2) + eps_);
+    const Eigen::Index n = x.size();
+    s.next_m.resize(n);
+    s.next_v.resize(n);
+    next.resize(n);
+    // Elementwise, in fixed chunks that may run on threads (a flow's 10^6
+    // parameters); each element's update is its own.
+    par::for_chunks(n, [&](std::int64_t b, std::int64_t e) {
+      const Eigen::Index len = e - b;
+      const auto gs = g.segment(b, len);
+      s.next_m.segment(b, len) = o_.beta1 * s.m.segment(b, len) + (1 - o_.beta1) * gs;
+      s.next_v.segment(b, len) = o_.beta2 * s.v.segment(b, len) + (1 - o_.beta2) * gs.square();
+      next.segment(b, len) = x.segment(b, len) - (lr / bc1) * s.next_m.segment(b, len) /
+                                                     (s.next_v.segment(b, len).sqrt() / std::sqrt(bc2) + eps_);
+    });
   }
 
   OptimOptions o_;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -25,6 +26,11 @@ struct Entry {
   std::string constraint;           // e.g. "real", "positive", "interval(0, 1)"; read by the transform table
   Eigen::ArrayXd unconstrained;     // flat, row-major, size = product of shape
 };
+
+// Particles' tapes may read an entry's values in place (Context::param_leaf
+// while the store is frozen): adding an entry moves the others without
+// moving their values.
+static_assert(std::is_nothrow_move_constructible_v<Entry>);
 
 class ParamStore {
  public:
@@ -42,6 +48,7 @@ class ParamStore {
     if (on) add_refused_ = false;
   }
   bool add_refused() const { return add_refused_; }
+  bool frozen() const { return frozen_; }
   // Entries in the order they were first added (stable across save/load).
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<Entry>& entries() { return entries_; }

@@ -1,5 +1,6 @@
 // constraint.cpp — constraint names and membership checks.
 #include "stdlib/constraints/constraint.hpp"
+#include "runtime/par/parallel.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -133,9 +134,13 @@ bool Constraint::all_inside(const double* x, const ad::Shape& shape) const {
   if (!(lower.numel() == 1 || lower.shape() == shape) || !(upper.numel() == 1 || upper.shape() == shape)) return false;
   const std::int64_t n = shape.numel();
   const bool lo_one = lower.numel() == 1, hi_one = upper.numel() == 1;
-  for (std::int64_t i = 0; i < n; ++i)
-    if (!element_inside(kind, x[i], lo_one ? lower[0] : lower[i], hi_one ? upper[0] : upper[i])) return false;
-  return true;
+  // In chunks, which may run on threads (a plate's observed values).
+  return par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) {
+           double outside = 0;
+           for (std::int64_t i = b; i < e; ++i)
+             outside += !element_inside(kind, x[i], lo_one ? lower[0] : lower[i], hi_one ? upper[0] : upper[i]);
+           return outside;
+         }) == 0;
 }
 
 ad::Tensor Constraint::check(const ad::Tensor& value) const {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "runtime/par/parallel.hpp"
 #include "stdlib/constraints/broadcast_values.hpp"
 
 namespace vireo::dist {
@@ -16,6 +17,14 @@ template <class Ok>
 void check_each(std::string_view dist, std::string_view param, ad::Var v, std::string_view must, Ok ok) {
   const double* t = v.data();  // read in place: distributions are built every step
   const std::int64_t n = v.numel();
+  // A large parameter (a plate's logits) is scanned in chunks, which may run
+  // on threads; only when one fails is it scanned again in order for the first.
+  const double failed = par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) {
+    double bad = 0;
+    for (std::int64_t i = b; i < e; ++i) bad += !ok(t[i]);
+    return bad;
+  });
+  if (failed == 0) return;
   for (std::int64_t i = 0; i < n; ++i) {
     if (ok(t[i])) continue;
     std::string where = n > 1 ? fmt::format(" at flat index {}", i) : "";
