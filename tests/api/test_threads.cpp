@@ -84,3 +84,41 @@ BOOST_AUTO_TEST_CASE(four_fits_on_four_threads_equal_the_same_fits_in_sequence) 
   // The fits differ from one another (the comparison is not between equal constants).
   BOOST_TEST(!same_bits(sequential[0].history, sequential[3].history));
 }
+
+// Issue 18, item 3: one Fit with threads = 2 runs its particles, and a plate
+// of several chunks, on two threads (under ThreadSanitizer in make
+// test-tsan): the same bits as threads = 1.
+BOOST_AUTO_TEST_CASE(a_fit_on_two_threads_equals_the_same_fit_on_one) {
+  const vireo::Model model = vireo::Model::from_string(R"(
+data { N: int  y: real[N] }
+model {
+  mu ~ Normal(0, 5)
+  plate data(N) {
+    z ~ Normal(mu, 1)
+    observe y ~ Normal(z, 0.5)
+  }
+}
+)", "threads2.vireo");
+  const std::int64_t n = 20000;  // three chunks of 8192
+  vireo::Array y{{n}, std::vector<double>(static_cast<std::size_t>(n))};
+  for (std::int64_t i = 0; i < n; ++i) y.values[static_cast<std::size_t>(i)] = 1.0 + 0.001 * static_cast<double>(i % 97);
+  const vireo::Data data = vireo::Data::from_arrays(model, {{"N", {{}, {static_cast<double>(n)}}}, {"y", y}});
+  auto run = [&](int threads) {
+    vireo::FitOptions o;
+    o.seed = 8;
+    o.particles = 3;
+    o.threads = threads;
+    vireo::Fit fit(model, data, o);
+    fit.run(4);
+    Result r;
+    r.history = fit.elbo_history();
+    r.params = fit.parameters();
+    return r;
+  };
+  const Result one = run(1), two = run(2);
+  BOOST_TEST(same_bits(one.history, two.history));
+  for (const auto& [name, a] : one.params) {
+    BOOST_REQUIRE(two.params.count(name) == 1u);
+    BOOST_TEST(same_bits(a.values, two.params.at(name).values), name);
+  }
+}

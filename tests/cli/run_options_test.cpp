@@ -284,3 +284,23 @@ BOOST_AUTO_TEST_CASE(evaluate_reports_the_full_data_elbo_per_element) {
   BOOST_TEST(has(json, "\"units\":[{\"site\":\"z\",\"plate\":\"data\",\"elements\":256"));
   fs::remove(summary);
 }
+
+// --threads (issue 18, item 3): the same output, byte for byte, on 1 and 2
+// threads (4 particles run in parallel); --help names it; 0, a negative
+// number and a word are refused with the reason.
+BOOST_AUTO_TEST_CASE(threads_give_the_same_output_and_bad_counts_are_refused) {
+  const std::string files = examples + "eight_schools.vireo --data " + examples + "eight_schools.json";
+  const std::string common = " --steps 60 --particles 4 --num-draws 50 --seed 3";
+  Run one = vireo("run " + files + common + " --threads 1");
+  Run two = vireo("run " + files + common + " --threads 2");
+  BOOST_TEST(one.status == 0, one.err);
+  BOOST_TEST(two.status == 0, two.err);
+  BOOST_TEST(one.out == two.out);
+  Run help = vireo("run --help");
+  BOOST_TEST(has(help.out, "--threads"), help.out);
+  for (const std::string bad : {"0", "-3", "many", "2x"}) {
+    Run r = vireo("run " + files + " --steps 5 --threads " + bad);
+    BOOST_TEST(r.status != 0, bad);
+    BOOST_TEST(has(r.err, "--threads must be a whole number of threads from 1 to 4096; got '" + bad + "'"), r.err);
+  }
+}

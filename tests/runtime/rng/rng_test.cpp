@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/rng/generator.hpp"
+#include "runtime/par/parallel.hpp"
 #include "runtime/rng/samplers.hpp"
 
 using namespace vireo::rng;
@@ -150,4 +151,39 @@ BOOST_AUTO_TEST_CASE(discrete_moments) {
   BOOST_TEST(poisson(g, 1e-8) == 0);
   BOOST_TEST(binomial(g, 5, 1.0) == 5);
   BOOST_TEST(geometric(g, 1.0) == 0);
+}
+
+// fill_standard_normal (issue 18, item 3): beyond par::kChunk draws, chunk c
+// comes from Generator::keyed(key, c). Its first two moments over 10^5 draws
+// (13 chunks) within 5 standard errors as above (SE of the mean 1/sqrt(n),
+// of E[x²] sqrt(2/n)); chunks are not copies of one another; the numbers are
+// the same bit for bit on 1, 2 and 3 threads; and up to kChunk draws are the
+// generator's own stream, as before chunks existed.
+BOOST_AUTO_TEST_CASE(chunked_normal_draws_are_keyed_and_independent_of_threads) {
+  const std::int64_t n = 100000;
+  auto draw = [&](int threads) {
+    vireo::par::Pool pool(threads);
+    vireo::par::Scope scope(&pool);
+    Generator g(77);
+    std::vector<double> out(static_cast<std::size_t>(n));
+    fill_standard_normal(g, out.data(), n);
+    out.push_back(g.uniform());  // the generator moved by one word
+    return out;
+  };
+  const std::vector<double> one = draw(1);
+  BOOST_TEST((draw(2) == one));
+  BOOST_TEST((draw(3) == one));
+  double s1 = 0, s2 = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    s1 += one[static_cast<std::size_t>(i)];
+    s2 += one[static_cast<std::size_t>(i)] * one[static_cast<std::size_t>(i)];
+  }
+  BOOST_TEST(std::abs(s1 / n) < 5 / std::sqrt(double(n)));
+  BOOST_TEST(std::abs(s2 / n - 1) < 5 * std::sqrt(2.0 / n));
+  BOOST_TEST(one[0] != one[static_cast<std::size_t>(vireo::par::kChunk)]);
+  BOOST_TEST(one[1] != one[static_cast<std::size_t>(vireo::par::kChunk) + 1]);
+  Generator a(5), b(5);
+  std::vector<double> small(100);
+  fill_standard_normal(a, small.data(), 100);
+  for (double x : small) BOOST_TEST(x == standard_normal(b));
 }
