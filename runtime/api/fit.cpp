@@ -3,7 +3,11 @@
 //
 // Random numbers: step k runs with a generator derived from (seed, "step",
 // k), posterior draw i with one derived from (seed, "draw", i), a trace with
-// (seed, "trace", k), evidence draw i with (seed, "evidence", i). No
+// (seed, "trace", k), evidence draw i with (seed, "evidence", i). With
+// several particles, particle p of step k draws from a generator keyed by
+// that step's and p, and a large site's draws come in chunks keyed by their
+// index (infer::run_particles, rng::fill_standard_normal): the numbers do not
+// depend on FitOptions::threads. No
 // generator state outlives a step, so saving the parameters, the optimizer
 // state and k — with the ELBOs the running ELBO's window still needs and,
 // under iterate averaging, the last iterate — is enough to resume a fit bit
