@@ -211,7 +211,9 @@ ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int partic
     for (std::size_t p = 0; p < P; ++p)
       work.contexts.push_back(std::make_unique<interp::Context>(ctx, work.generators[p]));
   }
-  const std::uint64_t key = ctx.rng().key();
+  // One word of ctx's generator keys the particles: a caller that draws
+  // again without reseeding (a loop of evaluations) gets fresh particles.
+  const std::uint64_t key = ctx.rng().next_u64();
   auto start = [&](std::size_t p) {
     work.generators[p] = rng::Generator::keyed(key, p);
     work.contexts[p]->settings_from(ctx);

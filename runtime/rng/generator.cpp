@@ -86,13 +86,4 @@ Generator Generator::keyed(std::uint64_t key, std::uint64_t index) {
   return Generator(splitmix64(s));
 }
 
-std::uint64_t Generator::key() const {
-  std::uint64_t h = 0x6A09E667F3BCC909ULL;  // an arbitrary odd start
-  for (std::uint64_t w : s_) {
-    h ^= w;
-    h = splitmix64(h);
-  }
-  return h;
-}
-
 }  // namespace vireo::rng

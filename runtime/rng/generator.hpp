@@ -37,8 +37,6 @@ public:
   // words, so that a piece's draws depend on (key, index) alone — not on
   // which thread draws them, nor on what the other pieces drew.
   static Generator keyed(std::uint64_t key, std::uint64_t index);
-  // A key for keyed(): a hash of the whole state, which it leaves as it is.
-  std::uint64_t key() const;
 
   const std::array<std::uint64_t, 4>& state() const { return s_; }
 
