@@ -80,6 +80,18 @@ void broadcast_backward(Tape& t, const Node& nd) {
   const Node& nx = t.node(nd.in[0]);
   const double* g = t.adj(nd);
   double* gx = t.adj(nx);
+  // A large array from one element or from as many: in chunks, which may
+  // run on threads (the scalar's gradient summed per chunk, in chunk order).
+  if (nd.numel > par::kChunk && nx.numel == 1) {
+    gx[0] += detail::sum_of(nd.numel, [&](std::int64_t i) { return g[i]; });
+    return;
+  }
+  if (nd.numel > par::kChunk && nx.numel == nd.numel) {
+    par::for_range(nd.numel, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) gx[i] += g[i];
+    });
+    return;
+  }
   detail::broadcast_loop<1>(nd.shape, {&nx.shape},
                             [&](std::int64_t o, const auto& off) { gx[off[0]] += g[o]; });
 }
@@ -223,6 +235,14 @@ Var broadcast_to(Var x, const Shape& shape) {
   const Node& nx = t.node(x);
   const double* xv = t.val(nx);
   double* o = t.val(r);
+  const std::int64_t n = t.node(r).numel;
+  if (n > par::kChunk && (nx.numel == 1 || nx.numel == n)) {  // in chunks, which may run on threads
+    const bool one = nx.numel == 1;
+    par::for_range(n, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) o[i] = xv[one ? 0 : i];
+    });
+    return r;
+  }
   detail::broadcast_loop<1>(shape, {&nx.shape},
                             [&](std::int64_t i, const auto& off) { o[i] = xv[off[0]]; });
   return r;
