@@ -141,6 +141,9 @@ static void misuse_is_a_status(void) {
   CHECK(vireo_options_new(&options) == VIREO_OK);
   CHECK(vireo_options_set_lr(options, -1) == VIREO_USAGE);
   CHECK(vireo_options_set_particles(options, 0) == VIREO_USAGE);
+  CHECK(vireo_options_set_threads(options, 0) == VIREO_USAGE);
+  CHECK(vireo_options_set_threads(options, -1) == VIREO_USAGE);
+  CHECK(vireo_options_set_threads(options, 2) == VIREO_OK);
   /* A name outside the set is refused when set, with the closest one. */
   CHECK(vireo_options_set_guide(options, "auto_nromal") == VIREO_OPTIONS);
   CHECK(strstr(vireo_last_error_message(), "unknown guide 'auto_nromal'") != NULL);
