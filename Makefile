@@ -73,7 +73,7 @@ fuzz-long:
 	$(MAKE) fuzz FUZZ_SECONDS=3600
 
 test-tsan: build-tsan
-	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -L tsan
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest --output-on-failure -L tsan
 
 test: test-release test-san test-tsan fuzz
 
