@@ -157,6 +157,12 @@ class Adam final : public Optimizer {
     s.next_step = s.step + 1;
     const auto& [bc1, bc2] = corrections_.at(s.next_step, o_.beta1, o_.beta2);
     const Eigen::Index n = x.size();
+    if (n <= par::kChunk) {  // one chunk: the whole-array expressions, no per-chunk set-up
+      s.next_m = o_.beta1 * s.m + (1 - o_.beta1) * g;
+      s.next_v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();
+      next = x - (lr / bc1) * s.next_m / (s.next_v.sqrt() / std::sqrt(bc2) + eps_);
+      return;
+    }
     s.next_m.resize(n);
     s.next_v.resize(n);
     next.resize(n);
