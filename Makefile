@@ -89,6 +89,7 @@ bench: build
 	./build/bench/vireo_bench_tracegraph
 	./build/bench/vireo_bench_flow
 	./build/bench/vireo_bench_vae
+	./build/bench/vireo_bench_loops
 
 clean:
 	rm -rf build build-san build-fuzz build-tsan
