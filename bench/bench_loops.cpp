@@ -11,7 +11,9 @@
 // figures Stan 2.21 ADVI (through rstan, CPU time per gradient step) and
 // Pyro took on this machine (issue 18; ../shared/bench/ANCHORS.md), and the
 // ratios the issue sets as goals.
-//   vireo_bench_loops [--quick]     --quick: a tenth of the steps
+//   vireo_bench_loops [--quick] [--only NAME] [--steps N]
+// --quick: a tenth of the steps; --only: one model (for profiling); --steps:
+// that many steps for every model.
 #include "vireo/vireo.hpp"
 
 #include "bench_common.hpp"
@@ -21,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -119,13 +122,18 @@ nlohmann::json train(const vireo::Model& model, const vireo::Data& data, long st
 }  // namespace
 
 int main(int argc, char** argv) {
-  long scale = 1;
+  long scale = 1, fixed_steps = 0;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") {
       scale = 10;
+    } else if (a == "--only" && i + 1 < argc) {
+      only = argv[++i];
+    } else if (a == "--steps" && i + 1 < argc) {
+      fixed_steps = std::atol(argv[++i]);
     } else {
-      std::cerr << "usage: vireo_bench_loops [--quick]\n";
+      std::cerr << "usage: vireo_bench_loops [--quick] [--only M1|random_walk|ar1_loop|ar1_vectorised] [--steps N]\n";
       return 2;
     }
   }
@@ -133,15 +141,18 @@ int main(int argc, char** argv) {
     nlohmann::json out;
     out["load_average_at_start"] = load_average();
 
+    const auto wanted = [&](const char* name) { return only.empty() || only == name; };
+    const auto steps = [&](long n) { return fixed_steps > 0 ? fixed_steps : n / scale; };
     const vireo::Model m1 = vireo::Model::from_file(examples + "eight_schools.vireo");
-    out["M1"] = train(m1, vireo::Data::from_json_file(m1, shared + "eight_schools.json"), 20000 / scale);
+    if (wanted("M1")) out["M1"] = train(m1, vireo::Data::from_json_file(m1, shared + "eight_schools.json"), steps(20000));
     out["M1"]["stan_gradient_step_us"] = "2.25";
     out["M1"]["stan_with_periodic_elbo_us"] = "3.8-4.2";
     out["M1"]["pyro_us"] = "3900 (ANCHORS.md)";
     out["M1"]["goal_us"] = 0.8 * 2.25;
 
     const vireo::Model rw = vireo::Model::from_file(examples + "random_walk.vireo");
-    out["random_walk"] = train(rw, vireo::Data::from_json_string(rw, random_walk_data(1000)), 1000 / scale);
+    if (wanted("random_walk"))
+      out["random_walk"] = train(rw, vireo::Data::from_json_string(rw, random_walk_data(1000)), steps(1000));
     out["random_walk"]["T"] = 1000;
     out["random_walk"]["stan_us"] = "111-115";
     out["random_walk"]["goal_us"] = 2 * 113.0;
@@ -149,15 +160,15 @@ int main(int argc, char** argv) {
     const vireo::Model al = vireo::Model::from_string(ar1_loop, "ar1_loop.vireo");
     const vireo::Model av = vireo::Model::from_string(ar1_vectorised, "ar1_vectorised.vireo");
     const std::string y = ar1_data(2000);
-    out["ar1_loop"] = train(al, vireo::Data::from_json_string(al, y), 2000 / scale);
+    if (wanted("ar1_loop")) out["ar1_loop"] = train(al, vireo::Data::from_json_string(al, y), steps(2000));
     out["ar1_loop"]["T"] = 2000;
     out["ar1_loop"]["stan_us"] = "58-59";
     out["ar1_loop"]["goal_us"] = 2 * 58.5;
-    out["ar1_vectorised"] = train(av, vireo::Data::from_json_string(av, y), 20000 / scale);
+    if (wanted("ar1_vectorised")) out["ar1_vectorised"] = train(av, vireo::Data::from_json_string(av, y), steps(20000));
     out["ar1_vectorised"]["T"] = 2000;
     out["ar1_vectorised"]["stan_us"] = "45";
 
-    const auto us = [&](const char* k) { return out[k]["us_per_step"].get<double>(); };
+    const auto us = [&](const char* k) { return out[k].contains("us_per_step") ? out[k]["us_per_step"].get<double>() : NAN; };
     out["ratios"] = {{"M1_over_stan_gradient_step", us("M1") / 2.25},
                      {"random_walk_over_stan", us("random_walk") / 113.0},
                      {"ar1_loop_over_stan", us("ar1_loop") / 58.5},
