@@ -61,6 +61,17 @@ Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
   using O = ir::Op;
   try {
     if (e.op == O::MatMul) return eval_matmul(x, y, e.span);
+    if (x.plain() && y.plain()) {  // no plates to line up (every operand outside plates, loop bodies)
+      const ad::Var& a = x.var;
+      const ad::Var& c = y.var;
+      switch (e.op) {
+        case O::Add: return Value{a + c, arithmetic_kind(x.kind, y.kind), {}};
+        case O::Sub: return Value{a - c, arithmetic_kind(x.kind, y.kind), {}};
+        case O::Mul: return Value{a * c, arithmetic_kind(x.kind, y.kind), {}};
+        case O::Div: return Value{a / c, Kind::Real, {}};
+        default: break;
+      }
+    }
     int ev = 0;
     PlateList plates = operand_plates(x, y, e.span, ev);
     ad::Var a = align(x, plates, ev), c = align(y, plates, ev);
@@ -212,6 +223,10 @@ Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
       if (i < -n || i >= n)
         throw RunError(sub.span, fmt::format("index {} is out of range for dimension {} of size {}", i, axis, n));
       if (i < 0) i += n;
+      if (axis == 0) {  // the leading axis: one node that copies the element's block
+        x = ad::index(x, i);
+        continue;
+      }
       ad::Var s = ad::slice(x, axis, i, i + 1);
       ad::Shape out;
       for (int d = 0; d < s.rank(); ++d)

@@ -175,3 +175,41 @@ model { let z = down(0)  mu ~ Normal(z, 1) })");
     BOOST_TEST(std::string(e.what()).find("recursion deeper than") != std::string::npos);
   }
 }
+
+// A statement in a loop is named by its loop indices and counted by them:
+// the interpreter counts the increasing run of a loop's indices without a
+// lookup and switches to a map once they come out of order (a fn with a loop
+// called again, a loop inside a loop). Every order must give the names the
+// language fixes (LANGUAGE.md: `[i]` per loop, `#k` on the k-th repeat), in
+// program order.
+BOOST_AUTO_TEST_CASE(loop_site_names_when_indices_repeat_out_of_order) {
+  auto fit = make_fit(R"(fn g(n) {
+  let s = 0.0
+  for k in 0..n { v ~ Normal(0, 1)  s = s + v }
+  return s
+}
+data { N: int  y: real[N] }
+model {
+  let a = g(3)
+  let b = g(2)
+  let c = g(4)
+  for t in 0..2 {
+    let q = g(1)
+    for k in 0..2 { w ~ Normal(q, 1) }
+  }
+  for t in 1..3 { for k in 0..t { z ~ Normal(0, 1) } }
+})");
+  // Twice: the counts kept between runs start afresh.
+  for (int run_no = 0; run_no < 2; ++run_no) {
+    Trace t = run(fit);
+    std::vector<std::string> names;
+    for (const auto& s : t.sites()) names.push_back(s.msg.name);
+    const std::vector<std::string> want = {"v[0]",    "v[1]",    "v[2]",    "v[0]#1",  "v[1]#1", "v[0]#2",
+                                           "v[1]#2",  "v[2]#1",  "v[3]",    "v[0]#3",  "w[0][0]", "w[0][1]",
+                                           "v[0]#4",  "w[1][0]", "w[1][1]", "z[1][0]", "z[2][0]", "z[2][1]"};
+    BOOST_TEST(names == want, boost::test_tools::per_element());
+    // The loop indices travel with the message, outermost first.
+    BOOST_TEST(t.find("w[1][0]")->msg.loop_index == (std::vector<std::int64_t>{1, 0}), boost::test_tools::per_element());
+    BOOST_TEST(t.find("v[2]#1")->msg.loop_index == (std::vector<std::int64_t>{2}), boost::test_tools::per_element());
+  }
+}
