@@ -337,6 +337,8 @@ std::vector<std::int64_t> Interpreter::eval_dims(Frame& f, const std::vector<ir:
 }
 
 std::int64_t Interpreter::eval_int(Frame& f, ir::ExprId e, const char* what) {
+  double folded = 0;
+  if (fold_scalar(f, e, folded)) return to_int(folded, f.body->expr(e).span, what);
   Value v = eval(f, e);
   if (v.var.numel() != 1)
     throw RunError(f.body->expr(e).span, fmt::format("{} must be one number; this has shape {}", what, ad::to_string(v.var.shape())));

@@ -55,6 +55,10 @@ class Interpreter {
 
   Value eval(Frame& f, ir::ExprId id);
   Value eval_binary(Frame& f, const ir::Expr& e);
+  // Integer arithmetic of subscripts and bounds (`y[t - 1]`, `0..T`) on
+  // plain numbers without a gradient, computed here rather than on the tape:
+  // the same doubles, no nodes. False (nothing evaluated) for anything else.
+  bool fold_scalar(Frame& f, ir::ExprId id, double& out, int depth = 0);
   // The plates and event rank two operands of an elementwise operation are
   // laid out on (value.hpp); a plain array reaching into the plate dims lines
   // the plate-indexed operand up with every open plate.
