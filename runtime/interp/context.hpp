@@ -153,6 +153,9 @@ class Context {
   // The unconstrained leaf of store entry `name` on this step's tape, created
   // on first use in the step.
   ad::Var param_leaf(const std::string& name);
+  // The same, or an invalid Var (nothing made) when the store has no `name`:
+  // one lookup where asking the store first would take two.
+  ad::Var find_param_leaf(const std::string& name);
   // Every leaf made this step, by parameter name (for reading gradients).
   ParamLeaves param_leaves() const { return {leaves_.data(), num_leaves_}; }
 
