@@ -90,6 +90,7 @@ bench: build
 	./build/bench/vireo_bench_flow
 	./build/bench/vireo_bench_vae
 	./build/bench/vireo_bench_threads
+	./build/bench/vireo_bench_loops
 
 clean:
 	rm -rf build build-san build-fuzz build-tsan

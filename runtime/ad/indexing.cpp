@@ -122,7 +122,15 @@ void concat_backward(Tape& t, const Node& nd) {
 
 }  // namespace
 
-Var index(Var x, std::int64_t i) { return index(x, std::vector<std::int64_t>{i}); }
+Var index(Var x, std::int64_t i) {  // index(x, {i}) without the vector (x[t] in a loop body)
+  Tape& t = detail::tape_of(x, "index");
+  const Shape& s = t.node(x).shape;
+  if (s.rank() < 1) throw std::out_of_range("index: 1 indices into a Var of shape " + to_string(s));
+  const std::int64_t at = wrap_index(i, s[0], "index");
+  Shape out;
+  for (int d = 1; d < s.rank(); ++d) out.push_back(s[d]);
+  return block(x, out, at * out.numel());
+}
 
 Var index(Var x, const std::vector<std::int64_t>& idx) {
   Tape& t = detail::tape_of(x, "index");

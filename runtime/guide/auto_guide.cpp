@@ -267,15 +267,16 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
   constraints::TransformPtr t = constraints::biject_to(msg.fn->support());
   Subsampling sub = subsampling(ctx, msg);
   const std::string loc_name = site_param("loc", msg.name), scale_name = site_param("scale", msg.name);
-  if (!has_param(ctx, loc_name)) {
+  ad::Var loc = ctx.find_param_leaf(loc_name);  // the store asked once: this runs per site per step
+  if (!loc.valid()) {
     if (planned()) throw PlanMissed{};  // msg.fn is the plan's: not for initial values
     ad::Tensor y0 = initial_value(ctx, msg);
     ad::Tensor u0 = t->inverse(tape.constant(y0)).value();
     if (sub.active) u0 = tile_rows(u0, sub.full);
     param(ctx, loc_name, u0, "real");
     param(ctx, scale_name, ad::Tensor(u0.shape(), inverse_softplus(opts_.init_scale)), "softplus_positive");
+    loc = ctx.param_leaf(loc_name);
   }
-  ad::Var loc = ctx.param_leaf(loc_name);
   ad::Var scale = ad::softplus(ctx.param_leaf(scale_name));
   if (sub.active) {
     loc = ad::gather(loc, *sub.idx);

@@ -29,6 +29,18 @@ class StampedIndex {
     it->second = {stamp_, pos};
     return true;
   }
+  // Find-or-insert in one lookup: `name`'s position in this execution when
+  // it has one (fresh = false), else gives it `pos` (fresh = true). The
+  // returned entry may be given back with unclaim() if what it was claimed
+  // for fails.
+  using Claim = std::pair<std::uint64_t, std::size_t>;
+  Claim& claim(const std::string& name, std::size_t pos, bool& fresh) {
+    Claim& c = index_.try_emplace(name).first->second;
+    fresh = c.first != stamp_;
+    if (fresh) c = {stamp_, pos};
+    return c;
+  }
+  static void unclaim(Claim& c) { c.first = 0; }  // stamps start at 1
   void clear() { ++stamp_; }
 
  private:

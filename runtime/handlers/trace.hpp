@@ -60,7 +60,8 @@ ad::Var Trace::log_prob_sum(ad::Tape& tape, Pred include) const {
   ad::Var total;
   for (const auto& s : sites()) {
     if (s.msg.type != MsgType::Sample || !s.has_log_prob || !s.msg.mask || !include(s)) continue;
-    ad::Var term = ad::sum(s.log_prob);
+    // A scalar is its own sum: no node (the loop bodies' sites).
+    ad::Var term = s.log_prob.rank() == 0 ? s.log_prob : ad::sum(s.log_prob);
     if (s.msg.scale != 1.0) term = term * s.msg.scale;
     total = total.valid() ? total + term : term;
   }

@@ -108,17 +108,34 @@ const ad::Var& ParamLeaves::at(const std::string& name) const {
 }
 
 ad::Var Context::param_leaf(const std::string& name) {
-  if (const std::size_t* k = leaf_index_.find(name)) return leaves_[*k].second;
+  ad::Var leaf = find_param_leaf(name);
+  if (!leaf.valid()) throw std::logic_error("no parameter '" + name + "' in the store");
+  return leaf;
+}
+
+ad::Var Context::find_param_leaf(const std::string& name) {
+  bool fresh = false;
+  handlers::StampedIndex::Claim& claim = leaf_index_.claim(name, num_leaves_, fresh);
+  if (!fresh) return leaves_[claim.second].second;
   params::Entry* e = store_.find(name);
-  if (!e) throw std::logic_error("no parameter '" + name + "' in the store");
-  const ad::Shape shape(e->shape);
-  if (shape.numel() != e->unconstrained.size())
-    throw std::invalid_argument("Tensor: " + std::to_string(e->unconstrained.size()) +
-                                " values do not fill shape " + ad::to_string(shape));
-  // A frozen store (particles on several threads) does not change until the
-  // particles' tapes are done: their leaves read it in place.
-  ad::Var leaf = store_.frozen() ? tape_.leaf_borrowed(shape, e->unconstrained.data())
-                                 : tape_.leaf(shape, e->unconstrained.data());
+  ad::Var leaf;
+  try {
+    if (!e) {
+      handlers::StampedIndex::unclaim(claim);
+      return {};
+    }
+    const ad::Shape shape(e->shape);
+    if (shape.numel() != e->unconstrained.size())
+      throw std::invalid_argument("Tensor: " + std::to_string(e->unconstrained.size()) +
+                                  " values do not fill shape " + ad::to_string(shape));
+    // A frozen store (particles on several threads) does not change until the
+    // particles' tapes are done: their leaves read it in place.
+    leaf = store_.frozen() ? tape_.leaf_borrowed(shape, e->unconstrained.data())
+                           : tape_.leaf(shape, e->unconstrained.data());
+  } catch (...) {
+    handlers::StampedIndex::unclaim(claim);
+    throw;
+  }
   const std::size_t k = num_leaves_++;
   if (k < leaves_.size()) {
     leaves_[k].first = name;
@@ -126,7 +143,6 @@ ad::Var Context::param_leaf(const std::string& name) {
   } else {
     leaves_.emplace_back(name, leaf);
   }
-  leaf_index_.insert(name, k);
   return leaf;
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -99,6 +100,24 @@ RunError limit_error(lang::Span span, const std::string& what, const std::string
 // `span`; otherwise returns.
 void rethrow_tape_limit(lang::Span span, const std::exception& e);
 
+// What an Interpreter keeps from one run to the next, so that a step
+// allocates nothing for it once the first has run (interpreter.cpp).
+struct RunScratch {
+  // Sites inside `for` loops, by id: the index tuples met so far while they
+  // came in increasing order (a loop's iterations: counted without a lookup
+  // and without building a key), then a map for those met after the order
+  // broke (a fn with a loop called twice, a loop nested in a loop of the same
+  // variable's statement).
+  struct LoopOccurrences {
+    std::vector<std::int64_t> seen;  // increasing tuples, flattened
+    bool increasing = true;
+  };
+  std::vector<LoopOccurrences> loop_occurrences;
+  std::map<std::vector<std::int64_t>, int> repeated;  // (site id, indices...) -> count since the order broke
+  std::vector<std::int64_t> index;                    // the loop indices of the site being named
+  std::vector<int> plain_occurrences;                 // the other sites, by id
+};
+
 class Context {
  public:
   Context(const ir::Graph& graph, const DataSet& data, params::ParamStore& store, rng::Generator& rng)
@@ -123,6 +142,18 @@ class Context {
   rng::Generator& rng() { return *rng_; }
   const PlateOrder& plate_order() const { return order_; }
 
+  // An interpreter's scratch state: taken when it is made, given back when
+  // it ends (nested interpreters each take their own).
+  std::unique_ptr<RunScratch> take_scratch() {
+    if (scratch_.empty()) return std::make_unique<RunScratch>();
+    std::unique_ptr<RunScratch> s = std::move(scratch_.back());
+    scratch_.pop_back();
+    return s;
+  }
+  void give_back(std::unique_ptr<RunScratch> s) {
+    if (s) scratch_.push_back(std::move(s));
+  }
+
   // Starts a new step: clears the tape (keeping its memory) and the caches of
   // tape values.
   void begin_step();
@@ -133,6 +164,9 @@ class Context {
   // The unconstrained leaf of store entry `name` on this step's tape, created
   // on first use in the step.
   ad::Var param_leaf(const std::string& name);
+  // The same, or an invalid Var (nothing made) when the store has no `name`:
+  // one lookup where asking the store first would take two.
+  ad::Var find_param_leaf(const std::string& name);
   // Every leaf made this step, by parameter name (for reading gradients).
   ParamLeaves param_leaves() const { return {leaves_.data(), num_leaves_}; }
 
@@ -226,7 +260,8 @@ class Context {
     std::int64_t epoch = -1, size = -1;
     std::vector<std::int64_t> perm;
   };
-  std::map<std::string, EpochCache> epoch_cache_;  // a cache of permutations, not state
+  std::map<std::string, EpochCache> epoch_cache_;
+  std::vector<std::unique_ptr<RunScratch>> scratch_;  // a cache of permutations, not state
   const std::vector<std::int64_t>& epoch_permutation(const std::string& name, std::int64_t size, std::int64_t epoch);
 };
 

@@ -54,6 +54,40 @@ Value Interpreter::eval(Frame& f, ir::ExprId id) {
   }
 }
 
+bool Interpreter::fold_scalar(Frame& f, ir::ExprId id, double& out, int depth) {
+  const ir::Body& b = *f.body;
+  const ir::Expr& e = b.expr(id);
+  using O = ir::Op;
+  switch (e.op) {
+    case O::Number:
+      out = e.number;
+      return true;
+    case O::Slot: {
+      const auto i = static_cast<std::size_t>(e.ref);
+      if (!f.bound[i]) return false;  // eval() reports it
+      const Value& v = f.slots[i];
+      if (!v.plain() || v.var.rank() != 0 || v.var.requires_grad()) return false;
+      out = v.var.item();
+      return true;
+    }
+    case O::Neg:
+      if (depth > 8 || !fold_scalar(f, b.operand(e, 0), out, depth + 1)) return false;
+      out = -out;
+      return true;
+    case O::Add:
+    case O::Sub:
+    case O::Mul: {
+      double x = 0, y = 0;
+      if (depth > 8 || !fold_scalar(f, b.operand(e, 0), x, depth + 1) || !fold_scalar(f, b.operand(e, 1), y, depth + 1))
+        return false;
+      out = e.op == O::Add ? x + y : e.op == O::Sub ? x - y : x * y;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
   const ir::Body& b = *f.body;
   Value x = eval(f, b.operand(e, 0));
@@ -61,6 +95,17 @@ Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
   using O = ir::Op;
   try {
     if (e.op == O::MatMul) return eval_matmul(x, y, e.span);
+    if (x.plain() && y.plain()) {  // no plates to line up (every operand outside plates, loop bodies)
+      const ad::Var& a = x.var;
+      const ad::Var& c = y.var;
+      switch (e.op) {
+        case O::Add: return Value{a + c, arithmetic_kind(x.kind, y.kind), {}};
+        case O::Sub: return Value{a - c, arithmetic_kind(x.kind, y.kind), {}};
+        case O::Mul: return Value{a * c, arithmetic_kind(x.kind, y.kind), {}};
+        case O::Div: return Value{a / c, Kind::Real, {}};
+        default: break;
+      }
+    }
     int ev = 0;
     PlateList plates = operand_plates(x, y, e.span, ev);
     ad::Var a = align(x, plates, ev), c = align(y, plates, ev);
@@ -206,12 +251,18 @@ Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
       ++axis;
       continue;
     }
-    Value idx = eval(f, b.operand(e, k));
-    if (idx.var.rank() == 0) {
-      std::int64_t i = to_int(idx.var.item(), sub.span, "an index");
+    double folded = 0;
+    const bool scalar = fold_scalar(f, b.operand(e, k), folded);
+    Value idx = scalar ? Value{} : eval(f, b.operand(e, k));
+    if (scalar || idx.var.rank() == 0) {
+      std::int64_t i = to_int(scalar ? folded : idx.var.item(), sub.span, "an index");
       if (i < -n || i >= n)
         throw RunError(sub.span, fmt::format("index {} is out of range for dimension {} of size {}", i, axis, n));
       if (i < 0) i += n;
+      if (axis == 0) {  // the leading axis: one node that copies the element's block
+        x = ad::index(x, i);
+        continue;
+      }
       ad::Var s = ad::slice(x, axis, i, i + 1);
       ad::Shape out;
       for (int d = 0; d < s.rank(); ++d)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "runtime/handlers/plate.hpp"
@@ -36,8 +37,12 @@ ad::IntTensor to_ints(const ad::Var& v, lang::Span span, const char* what) {
 }
 
 void Interpreter::run(ir::BodyId body) {
-  occurrences_.clear();
-  plain_occurrences_.assign(ctx_.graph().sites.size(), 0);
+  for (auto& o : scratch_->loop_occurrences) {
+    o.seen.clear();
+    o.increasing = true;
+  }
+  scratch_->repeated.clear();
+  scratch_->plain_occurrences.assign(ctx_.graph().sites.size(), 0);
   depth_ = 0;
   sites_ = 0;
   ctx_.check_deadline_now(ctx_.graph().body(body).span);
@@ -128,24 +133,76 @@ Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
   return Flow::Next;
 }
 
+namespace {
+
+void append_int(std::string& s, std::int64_t i) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, i);
+  s.append(buf, r.ptr);
+}
+
+}  // namespace
+
+int Interpreter::loop_occurrence(const ir::Site& site, const std::int64_t* index) {
+  const auto id = static_cast<std::size_t>(site.id);
+  const std::size_t n = site.loops.size();
+  auto& all = scratch_->loop_occurrences;
+  if (id >= all.size()) all.resize(id + 1);
+  RunScratch::LoopOccurrences& o = all[id];
+  if (o.increasing &&
+      (o.seen.empty() || std::lexicographical_compare(o.seen.end() - static_cast<std::ptrdiff_t>(n), o.seen.end(), index, index + n))) {
+    o.seen.insert(o.seen.end(), index, index + n);
+    return 0;
+  }
+  o.increasing = false;
+  // Met before the order broke: once, if among the increasing tuples.
+  int k = 0;
+  std::size_t lo = 0, hi = o.seen.size() / n;
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    const std::int64_t* t = o.seen.data() + mid * n;
+    if (std::lexicographical_compare(t, t + n, index, index + n))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < o.seen.size() / n && std::equal(index, index + n, o.seen.data() + lo * n)) k = 1;
+  std::vector<std::int64_t> key;
+  key.reserve(n + 1);
+  key.push_back(site.id);
+  key.insert(key.end(), index, index + n);
+  return k + scratch_->repeated[std::move(key)]++;
+}
+
 std::string Interpreter::site_name(Frame& f, const ir::Site& site, std::vector<std::int64_t>* loop_index) {
   std::string name = site.name;
   if (site.loops.empty()) {  // the common case: counted by statement, no key to build
     const auto id = static_cast<std::size_t>(site.id);
-    if (id >= plain_occurrences_.size()) plain_occurrences_.resize(id + 1, 0);
-    int k = plain_occurrences_[id]++;
-    if (k > 0) name += fmt::format("#{}", k);
+    auto& plain = scratch_->plain_occurrences;
+    if (id >= plain.size()) plain.resize(id + 1, 0);
+    int k = plain[id]++;
+    if (k > 0) {
+      name += '#';
+      append_int(name, k);
+    }
     return name;
   }
+  std::vector<std::int64_t>& index = scratch_->index;
+  index.clear();
   for (ir::SlotId loop : site.loops) {
     const Value& v = f.slots[static_cast<std::size_t>(loop)];
     auto i = static_cast<std::int64_t>(v.var.item());
-    name += fmt::format("[{}]", i);
-    if (loop_index) loop_index->push_back(i);
+    name += '[';
+    append_int(name, i);
+    name += ']';
+    index.push_back(i);
   }
-  std::string key = std::to_string(site.id) + "|" + name;
-  int k = occurrences_[key]++;
-  if (k > 0) name += fmt::format("#{}", k);
+  if (loop_index) loop_index->assign(index.begin(), index.end());
+  const int k = loop_occurrence(site, index.data());
+  if (k > 0) {
+    name += '#';
+    append_int(name, k);
+  }
   return name;
 }
 
@@ -280,6 +337,8 @@ std::vector<std::int64_t> Interpreter::eval_dims(Frame& f, const std::vector<ir:
 }
 
 std::int64_t Interpreter::eval_int(Frame& f, ir::ExprId e, const char* what) {
+  double folded = 0;
+  if (fold_scalar(f, e, folded)) return to_int(folded, f.body->expr(e).span, what);
   Value v = eval(f, e);
   if (v.var.numel() != 1)
     throw RunError(f.body->expr(e).span, fmt::format("{} must be one number; this has shape {}", what, ad::to_string(v.var.shape())));

@@ -6,6 +6,7 @@
 // Errors are RunError with the Span of the statement or expression.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,7 +22,11 @@ class Interpreter {
   // latent sites (the automatic guides). Observe statements are skipped
   // whole: they bind no variable, and their distribution (often the largest
   // computation of the model) would be built only to be thrown away.
-  explicit Interpreter(Context& ctx, bool latent_only = false) : ctx_(ctx), latent_only_(latent_only) {}
+  explicit Interpreter(Context& ctx, bool latent_only = false)
+      : ctx_(ctx), scratch_(ctx.take_scratch()), latent_only_(latent_only) {}
+  ~Interpreter() { ctx_.give_back(std::move(scratch_)); }
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
   // Runs the model (or guide) body once. Site occurrence counts start afresh.
   void run(ir::BodyId body);
 
@@ -50,6 +55,10 @@ class Interpreter {
 
   Value eval(Frame& f, ir::ExprId id);
   Value eval_binary(Frame& f, const ir::Expr& e);
+  // Integer arithmetic of subscripts and bounds (`y[t - 1]`, `0..T`) on
+  // plain numbers without a gradient, computed here rather than on the tape:
+  // the same doubles, no nodes. False (nothing evaluated) for anything else.
+  bool fold_scalar(Frame& f, ir::ExprId id, double& out, int depth = 0);
   // The plates and event rank two operands of an elementwise operation are
   // laid out on (value.hpp); a plain array reaching into the plate dims lines
   // the plate-indexed operand up with every open plate.
@@ -76,8 +85,12 @@ class Interpreter {
   double eval_number(Frame& f, ir::ExprId e, const char* what);
 
   Context& ctx_;
-  std::map<std::string, int> occurrences_;  // sites inside `for` loops, by id and name
-  std::vector<int> plain_occurrences_;      // the other sites, by id
+  // How often the site has run with these loop indices before in this
+  // execution (the `#k` of its name).
+  int loop_occurrence(const ir::Site& site, const std::int64_t* index);
+  // The occurrence counts and buffers, borrowed from the Context for the
+  // life of this interpreter (RunScratch).
+  std::unique_ptr<RunScratch> scratch_;
   int depth_ = 0;
   std::int64_t sites_ = 0;  // sites run by this execution (Limits::max_sites)
   bool latent_only_ = false;

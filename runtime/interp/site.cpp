@@ -144,7 +144,9 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
       ad::Shape target = batch;
       for (int d = v.var.rank() - pe; d < v.var.rank(); ++d) target.push_back(v.var.shape()[d]);
       try {
-        var = ad::broadcast_to(align(v, plates, own_event), target);
+        const ad::Var aligned = align(v, plates, own_event);
+        // Already the site's shape (a plate-indexed mean, per-element data): no copy node.
+        var = aligned.shape() == target ? aligned : ad::broadcast_to(aligned, target);
       } catch (const std::exception& ex) {
         rethrow_tape_limit(b.expr(op).span, ex);
         std::string where = open.empty() ? std::string(observed ? "the observed value" : "the declared shape")

@@ -9,9 +9,9 @@ namespace vireo::optim {
 
 void Optimizer::discard() {
   // A parameter first seen in a step that was not committed leaves no slot.
-  for (Slots::iterator it : proposed_) {
+  for (Slots::value_type* it : proposed_) {
     it->second.pending = false;
-    if (it->second.step == 0) slots_.erase(it);
+    if (it->second.step == 0) slots_.erase(slots_.find(it->first));
   }
   proposed_.clear();
 }
@@ -27,7 +27,7 @@ void Optimizer::propose(const std::string& name, const Eigen::Ref<const Eigen::A
     compute(no_slot_, value, grad, step_lr_, next);
     return;
   }
-  const Slots::iterator it = slots_.try_emplace(name).first;
+  Slots::value_type* it = &*slots_.try_emplace(name).first;
   Slot& s = it->second;
   if (s.m.size() != value.size()) {  // first sight of this parameter (or its shape changed on load)
     s.step = 0;
@@ -41,7 +41,7 @@ void Optimizer::propose(const std::string& name, const Eigen::Ref<const Eigen::A
 
 void Optimizer::commit() {
   const Moments used = moments();
-  for (Slots::iterator it : proposed_) {
+  for (Slots::value_type* it : proposed_) {
     Slot& s = it->second;
     s.pending = false;
     s.step = s.next_step;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace vireo::optim {
@@ -83,11 +84,15 @@ class Optimizer {
                        double lr_step, Eigen::ArrayXd& next) = 0;
 
  private:
-  using Slots = std::map<std::string, Slot>;
+  // By parameter name; hashed, not ordered: a model with a site per loop
+  // iteration has thousands of parameters (state() writes them sorted).
+  using Slots = std::unordered_map<std::string, Slot>;
   void discard();
   Slots slots_;
   Slot no_slot_;  // handed to compute() by an optimizer without moments (plain SGD)
-  std::vector<Slots::iterator> proposed_;  // this step's slots, for commit(); storage reused
+  // This step's slots, for commit(); storage reused. Pointers, which a
+  // rehash leaves valid (iterators it does not).
+  std::vector<Slots::value_type*> proposed_;
   double lr_;
   double step_lr_;
 };

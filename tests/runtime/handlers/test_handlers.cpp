@@ -175,3 +175,96 @@ model { let z = down(0)  mu ~ Normal(z, 1) })");
     BOOST_TEST(std::string(e.what()).find("recursion deeper than") != std::string::npos);
   }
 }
+
+// A statement in a loop is named by its loop indices and counted by them:
+// the interpreter counts the increasing run of a loop's indices without a
+// lookup and switches to a map once they come out of order (a fn with a loop
+// called again, a loop inside a loop). Every order must give the names the
+// language fixes (LANGUAGE.md: `[i]` per loop, `#k` on the k-th repeat), in
+// program order.
+BOOST_AUTO_TEST_CASE(loop_site_names_when_indices_repeat_out_of_order) {
+  auto fit = make_fit(R"(fn g(n) {
+  let s = 0.0
+  for k in 0..n { v ~ Normal(0, 1)  s = s + v }
+  return s
+}
+data { N: int  y: real[N] }
+model {
+  let a = g(3)
+  let b = g(2)
+  let c = g(4)
+  for t in 0..2 {
+    let q = g(1)
+    for k in 0..2 { w ~ Normal(q, 1) }
+  }
+  for t in 1..3 { for k in 0..t { z ~ Normal(0, 1) } }
+})");
+  // Twice: the counts kept between runs start afresh.
+  for (int run_no = 0; run_no < 2; ++run_no) {
+    Trace t = run(fit);
+    std::vector<std::string> names;
+    for (const auto& s : t.sites()) names.push_back(s.msg.name);
+    const std::vector<std::string> want = {"v[0]",    "v[1]",    "v[2]",    "v[0]#1",  "v[1]#1", "v[0]#2",
+                                           "v[1]#2",  "v[2]#1",  "v[3]",    "v[0]#3",  "w[0][0]", "w[0][1]",
+                                           "v[0]#4",  "w[1][0]", "w[1][1]", "z[1][0]", "z[2][0]", "z[2][1]"};
+    BOOST_TEST(names == want, boost::test_tools::per_element());
+    // The loop indices travel with the message, outermost first.
+    BOOST_TEST(t.find("w[1][0]")->msg.loop_index == (std::vector<std::int64_t>{1, 0}), boost::test_tools::per_element());
+    BOOST_TEST(t.find("v[2]#1")->msg.loop_index == (std::vector<std::int64_t>{2}), boost::test_tools::per_element());
+  }
+}
+
+// Subscripts and bounds made of integer arithmetic on loop variables and
+// numbers (`y[t - 1]`) are computed without the tape; what they select, and
+// the errors at their place, are those of the tape's arithmetic.
+BOOST_AUTO_TEST_CASE(index_arithmetic_in_loops_selects_and_fails_at_the_subscript) {
+  auto fit = make_fit(R"(data { N: int  y: real[N] }
+model {
+  mu ~ Normal(0, 1)
+  for t in 1..N - 1 {
+    deterministic d = y[t - 1] + 10 * y[2 * t - t + 1] + 100 * y[-t]
+  }
+})");
+  Trace t = run(fit);
+  // y = 1, 2, 3, 4: d[t] = y[t-1] + 10 y[t+1] + 100 y[N-t].
+  BOOST_TEST(t.find("d[1]")->msg.value.var.item() == 1 + 10 * 3 + 100 * 4);
+  BOOST_TEST(t.find("d[2]")->msg.value.var.item() == 2 + 10 * 4 + 100 * 3);
+  BOOST_TEST(!t.find("d[3]"));
+
+  const auto error_at = [](const char* text, const std::string& message, const std::string& place) {
+    auto f = make_fit(text);
+    try {
+      run(f);
+      BOOST_FAIL("no error");
+    } catch (const interp::RunError& e) {
+      BOOST_TEST(std::string(e.what()) == message);
+      const std::string& src = f.source.text();
+      BOOST_TEST(src.substr(e.span().begin, e.span().end - e.span().begin) == place);
+    }
+  };
+  error_at(R"(data { N: int  y: real[N] }
+model { for t in 0..N { observe y[t + 1] ~ Normal(0, 1) } })",
+           "index 4 is out of range for dimension 0 of size 4", "t + 1");
+  error_at(R"(data { N: int  y: real[N] }
+model { for t in 0..N { observe y[t - 5 + 0 * t] ~ Normal(0, 1) } })",
+           "index -5 is out of range for dimension 0 of size 4", "t - 5 + 0 * t");
+  error_at(R"(data { N: int  y: real[N] }
+model { for t in 0..N { for k in t..2 { observe y[k:t] ~ Normal(0, 1) } } })",
+           "slice 1:0 is outside 0:4 (dimension 0 of shape [4])", "k:t");
+}
+
+// x[i] on a value with a gradient is one node now (ad::index): the gradient
+// reaching each element is the same as through slice + reshape.
+BOOST_AUTO_TEST_CASE(gradient_through_loop_subscripts) {
+  auto fit = make_fit(R"(data { N: int  y: real[N] }
+model {
+  param w: real[4] = 0.5
+  for t in 0..N { observe y[t] ~ Normal(w[t] + 2 * w[N - 1 - t], 1) }
+})");
+  Trace t = run(fit);
+  ad::Tape& tape = fit.ctx->tape();
+  tape.backward(t.log_prob_sum(tape));
+  const ad::Tensor g = fit.ctx->param_leaf("w").grad();
+  // d/dw_k Σ_t -(y_t - w_t - 2 w_{3-t})² / 2 = r_k + 2 r_{3-k}, r_t = y_t - 1.5.
+  for (int k = 0; k < 4; ++k) BOOST_TEST(g[k] == (k + 1 - 1.5) + 2 * (4 - k - 1.5));
+}
