@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -77,6 +78,12 @@ struct ShardOptions {
 // data-parallel.
 Data load_shard(const Model& model, const std::string& path, std::shared_ptr<Communicator> comm,
                 const ShardOptions& options = {});
+
+// The same from arrays the host holds (Data::from_arrays): this rank's rows
+// of the plate's items, the plate's size item as their number, and the items
+// every rank shares. Collective, as load_shard with a file per rank.
+Data shard_from_arrays(const Model& model, const std::map<std::string, Array>& arrays,
+                       std::shared_ptr<Communicator> comm, const ShardOptions& options = {});
 
 // What a data-parallel fit's data hold: which plate, this rank's rows
 // [first, first + rows) of total. Empty (plate "") for data not sharded.

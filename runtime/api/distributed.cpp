@@ -295,16 +295,17 @@ bool built_with_mpi() {
 #endif
 }
 
-Data load_shard(const Model& model, const std::string& path, std::shared_ptr<Communicator> comm,
-                const ShardOptions& options) {
+namespace {
+
+// load_shard and shard_from_arrays: `load` reads this rank's data (named
+// `mine` in messages); per_rank: it holds this rank's rows only, else all rows.
+Data make_shard(const Model& model, const std::string& mine, bool per_rank, const std::function<Data()>& load,
+                const std::shared_ptr<Communicator>& comm, const ShardOptions& options) {
   if (!comm)
-    api::fail(Error::Kind::Usage, "load_shard needs a communicator",
+    api::fail(Error::Kind::Usage, "a data-parallel fit's data need a communicator",
               "pass vireo::single_process(), or vireo::mpi::communicator(MPI_COMM_WORLD) from vireo/mpi.hpp");
   const detail::ModelImpl& m = detail::Access::impl(model);
   const int rank = comm->rank(), ranks = comm->size();
-  const bool per_rank = path.find("{rank}") != std::string::npos;
-  std::string mine = path;
-  for (std::size_t at; (at = mine.find("{rank}")) != std::string::npos;) mine.replace(at, 6, std::to_string(rank));
 
   // 1. Every rank loads; a rank that fails stops every rank.
   std::optional<Data> loaded;
@@ -313,7 +314,7 @@ Data load_shard(const Model& model, const std::string& path, std::shared_ptr<Com
   std::exception_ptr original;
   try {
     choice = choose_plate(m.graph, options.plate);
-    loaded.emplace(Data::from_json_file(model, mine));
+    loaded.emplace(load());
   } catch (const Error& e) {
     failure = e.what();
     original = std::current_exception();
@@ -372,6 +373,22 @@ Data load_shard(const Model& model, const std::string& path, std::shared_ptr<Com
   impl->rendered_warnings = whole.rendered_warnings;
   impl->shard = detail::DataImpl::Sharding{comm, ShardInfo{choice.plate, rank, ranks, first, rows, total}, choice.size_item};
   return detail::Access::make_data(std::move(impl));
+}
+
+}  // namespace
+
+Data load_shard(const Model& model, const std::string& path, std::shared_ptr<Communicator> comm,
+                const ShardOptions& options) {
+  std::string mine = path;
+  if (comm)
+    for (std::size_t at; (at = mine.find("{rank}")) != std::string::npos;) mine.replace(at, 6, std::to_string(comm->rank()));
+  return make_shard(model, mine, path.find("{rank}") != std::string::npos,
+                    [&] { return Data::from_json_file(model, mine); }, comm, options);
+}
+
+Data shard_from_arrays(const Model& model, const std::map<std::string, Array>& arrays, std::shared_ptr<Communicator> comm,
+                       const ShardOptions& options) {
+  return make_shard(model, "<arrays>", true, [&] { return Data::from_arrays(model, arrays); }, comm, options);
 }
 
 ShardInfo shard_info(const Data& data) {
