@@ -61,14 +61,19 @@ std::uint64_t hash_tensor(const ad::Tensor& t) {
 
 // The ranks meet: each says whether it failed. When one did, every rank
 // throws the first failed rank's message, prefixed with its number.
-void meet(Communicator& comm, const std::string* failure, Error::Kind kind, const std::string& what,
-          std::exception_ptr original = nullptr) {
-  const std::uint64_t mine = failure ? 1 : 0;
-  std::vector<std::uint64_t> all(static_cast<std::size_t>(comm.size()));
-  comm.gather_all(&mine, 1, all.data());
-  const auto it = std::find(all.begin(), all.end(), std::uint64_t{1});
-  if (it == all.end()) return;
-  const int root = static_cast<int>(it - all.begin());
+// Otherwise returns every rank's `word` (one meeting carries both).
+std::vector<std::uint64_t> meet(Communicator& comm, const std::string* failure, Error::Kind kind, const std::string& what,
+                                std::exception_ptr original = nullptr, std::uint64_t word = 0) {
+  const std::uint64_t mine[2] = {failure ? 1u : 0u, word};
+  std::vector<std::uint64_t> all(2 * static_cast<std::size_t>(comm.size()));
+  comm.gather_all(mine, 2, all.data());
+  int root = -1;
+  std::vector<std::uint64_t> words;
+  for (int r = 0; r < comm.size(); ++r) {
+    if (root < 0 && all[2 * static_cast<std::size_t>(r)] == 1) root = r;
+    words.push_back(all[2 * static_cast<std::size_t>(r) + 1]);
+  }
+  if (root < 0) return words;
   std::string text = failure ? *failure : std::string();
   comm.broadcast(text, root);
   if (comm.size() == 1 && original) std::rethrow_exception(original);  // one process: the error as it was
@@ -171,7 +176,10 @@ class Exchange final : public infer::StepExchange {
            std::function<bool(const std::string&)> joint, const lang::SourceFile& source)
       : comm_(std::move(comm)), weight_(weight), local_(std::move(local)), joint_(std::move(joint)), source_(source) {}
 
-  void agree(std::exception_ptr failure) override {
+  void agree(std::exception_ptr failure) override { meet_with(std::move(failure), 0); }
+
+  // One rank too: a refusal stops the fit.
+  std::vector<std::uint64_t> meet_with(std::exception_ptr failure, std::uint64_t word) {
     std::string text;
     if (failure) {
       try {
@@ -180,7 +188,7 @@ class Exchange final : public infer::StepExchange {
         text = e.what();
       }
     }
-    meet(*comm_, failure ? &text : nullptr, Error::Kind::Run, "failed in this step");  // one rank too: a refusal stops the fit
+    return meet(*comm_, failure ? &text : nullptr, Error::Kind::Run, "failed in this step", nullptr, word);
   }
 
   double reduce(double& elbo, const std::vector<params::Entry*>& entries, std::vector<Eigen::ArrayXd>& grads) override {
@@ -188,11 +196,6 @@ class Exchange final : public infer::StepExchange {
     std::string joint;
     for (const params::Entry* e : entries)
       if (joint_(e->name)) joint = e->name;
-    agree(joint.empty() ? nullptr
-                        : std::make_exception_ptr(std::runtime_error(
-                              "the guide's parameter '" + joint +
-                              "' spans every latent site jointly, and some lie in the split plate: a data-parallel fit "
-                              "needs a guide per site there (--guide auto_normal or auto_delta, or a guide block)")));
     order_.clear();
     double local2 = 0;
     std::size_t n = 2;
@@ -213,8 +216,15 @@ class Exchange final : public infer::StepExchange {
       const Eigen::Index size = grads[k].size();
       sig = fnv(sig, &size, sizeof size);
     }
-    std::vector<std::uint64_t> sigs(static_cast<std::size_t>(comm_->size()));
-    comm_->gather_all(&sig, 1, sigs.data());
+    // One meeting: whether a rank failed, and every rank's signature.
+    const std::vector<std::uint64_t> sigs =
+        joint.empty() ? meet_with(nullptr, sig)
+                      : meet_with(std::make_exception_ptr(std::runtime_error(
+                                      "the guide's parameter '" + joint +
+                                      "' spans every latent site jointly, and some lie in the split plate: a "
+                                      "data-parallel fit needs a guide per site there (--guide auto_normal or "
+                                      "auto_delta, or a guide block)")),
+                                  sig);
     for (std::size_t r = 1; r < sigs.size(); ++r)
       if (sigs[r] != sigs[0])
         refuse_everywhere(Error::Kind::Run,
