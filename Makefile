@@ -91,6 +91,7 @@ bench: build
 	./build/bench/vireo_bench_vae
 	./build/bench/vireo_bench_threads
 	./build/bench/vireo_bench_loops
+	@if [ -x build/bench/vireo_bench_mpi ]; then bench/bench_mpi.sh build; else echo "vireo_bench_mpi: not built (MPI not found)"; fi
 
 clean:
 	rm -rf build build-san build-fuzz build-tsan

@@ -19,6 +19,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -27,7 +31,11 @@
 #include <string>
 #include <thread>
 
+#include "vireo/distributed.hpp"
 #include "vireo/vireo.hpp"
+#ifdef VIREO_CLI_MPI
+#include "vireo/mpi.hpp"
+#endif
 
 namespace {
 
@@ -147,6 +155,7 @@ struct RunArgs {
   std::string draws, summary, save_params, load_params, predictive;
   std::string elbo_history, report;  // --elbo-history CSV, --report HTML
   std::string command_line;          // shown in the report, so that the page reproduces the run
+  std::string shard_plate;           // --shard-plate: the plate a data-parallel run splits
 };
 
 // The header of a fit: every setting in use, then the ones the guide chose
@@ -224,28 +233,66 @@ std::pair<long, long> epoch_plate(vireo::Fit& fit, const std::string& file) {
   return plates.begin()->second;
 }
 
-int run(RunArgs a) {
-  check_output(a.draws, "--draws");
-  check_output(a.summary, "--summary");
-  check_output(a.save_params, "--save-params");
-  check_output(a.predictive, "--predictive");
-  check_output(a.elbo_history, "--elbo-history");
-  check_output(a.report, "--report");
-  vireo::Model model = vireo::Model::from_file(a.model);
-  std::cerr << model.rendered_warnings();
-  vireo::Data data = load_data(model, a.data);
-  std::cerr << data.rendered_warnings();
-  vireo::Fit fit(model, data, a.fit);
-  if (!a.load_params.empty()) fit.load_params(a.load_params);
-  if (a.epochs > 0) {
-    if (a.steps_given) {
-      vireo::Diagnostic d;
-      d.message = "--steps and --epochs both say how long to train";
-      d.hint = "give one of them";
-      throw vireo::Error("error: " + d.message + "\n  hint: " + d.hint + "\n", {d}, vireo::Error::Kind::Options);
+// `comm`: a data-parallel run over its ranks (mpirun, or --shard-plate),
+// null for the plain fit. Rank 0 prints and writes every output; every step
+// of every rank meets the others, and what is checked before the fit is
+// agreed, so that no rank waits for one that stopped.
+int run(RunArgs a, std::shared_ptr<vireo::Communicator> comm = nullptr) {
+  const bool lead = !comm || comm->rank() == 0;
+  auto agreed = [&](const std::function<void()>& body) { comm ? vireo::agree(*comm, body) : body(); };
+  std::optional<vireo::Model> model;
+  agreed([&] {
+    if (lead) {
+      check_output(a.draws, "--draws");
+      check_output(a.summary, "--summary");
+      check_output(a.save_params, "--save-params");
+      check_output(a.predictive, "--predictive");
+      check_output(a.elbo_history, "--elbo-history");
+      check_output(a.report, "--report");
     }
-    const auto [n, b] = epoch_plate(fit, a.model);
-    a.steps = (a.epochs * n + b - 1) / b;  // ceil(E·N/B)
+    if (comm) {
+      const char* alone = a.evidence > 0 ? "--evidence" : a.evaluate > 0 ? "--evaluate" : a.grad_var > 0 ? "--grad-var" : nullptr;
+      std::string why;
+      if (alone) why = std::string(alone) + " would see rank 0's rows only";
+      if (a.data.empty()) why = "a data-parallel run needs --data (one file, or one per rank: 'part-{rank}.json')";
+      if (!why.empty()) {
+        vireo::Diagnostic d;
+        d.message = why;
+        d.hint = "run it without mpirun, on the whole data";
+        throw vireo::Error("error: " + d.message + "\n  hint: " + d.hint + "\n", {d}, vireo::Error::Kind::Options);
+      }
+    }
+    model.emplace(vireo::Model::from_file(a.model));
+  });
+  std::cerr << model->rendered_warnings();
+  vireo::Data data = comm ? vireo::load_shard(*model, a.data, comm, vireo::ShardOptions{a.shard_plate}) : load_data(*model, a.data);
+  std::cerr << data.rendered_warnings();
+  if (comm) {
+    const vireo::ShardInfo s = vireo::shard_info(data);
+    std::cerr << "data-parallel over " << s.ranks << " rank" << (s.ranks == 1 ? "" : "s") << ": plate '" << s.plate
+              << "' of " << s.total << " rows split, rank 0 holding rows 0-" << s.rows - 1 << "\n";
+  }
+  std::optional<vireo::Fit> fit_holder;
+  agreed([&] {
+    fit_holder.emplace(*model, data, a.fit);
+    if (!a.load_params.empty()) fit_holder->load_params(a.load_params);
+    if (a.epochs > 0) {
+      if (a.steps_given) {
+        vireo::Diagnostic d;
+        d.message = "--steps and --epochs both say how long to train";
+        d.hint = "give one of them";
+        throw vireo::Error("error: " + d.message + "\n  hint: " + d.hint + "\n", {d}, vireo::Error::Kind::Options);
+      }
+      const auto [n, b] = epoch_plate(*fit_holder, a.model);
+      a.steps = (a.epochs * n + b - 1) / b;  // ceil(E·N/B)
+    }
+  });
+  vireo::Fit& fit = *fit_holder;
+  if (comm && a.epochs > 0) {  // every rank takes rank 0's count (its share's N and B round differently)
+    std::vector<std::uint64_t> all(static_cast<std::size_t>(comm->size()));
+    const std::uint64_t mine = static_cast<std::uint64_t>(a.steps);
+    comm->gather_all(&mine, 1, all.data());
+    a.steps = static_cast<long>(all[0]);
   }
 
   std::cerr << header(a, fit.options(), fit) << "\n";
@@ -297,6 +344,7 @@ int run(RunArgs a) {
     report_failure(e.what());
     throw;
   }
+  if (!lead) return 0;  // rank 0 summarises and writes
   if (a.diagnose > 0) {
     std::string text = fit.diagnose(a.diagnose).text;
     report_options.diagnosis += "after the fit: " + text;
@@ -487,6 +535,46 @@ int report_from_outputs(const ReportArgs& a) {
 
 }  // namespace
 
+// Started by mpirun (Open MPI or a PMI launcher): each process is a rank.
+bool launched_by_mpirun() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+// `mpirun -np R vireo run …`: the ranks of MPI_COMM_WORLD train one model.
+// Ranks other than 0 print nothing (rank 0 prints every agreed error).
+int run_parallel(const RunArgs& a) {
+#ifdef VIREO_CLI_MPI
+  MPI_Init(nullptr, nullptr);
+  int code = 1;
+  {
+    std::shared_ptr<vireo::Communicator> comm = vireo::mpi::communicator(MPI_COMM_WORLD);
+    if (comm->rank() != 0) {
+      std::freopen("/dev/null", "w", stdout);
+      std::freopen("/dev/null", "w", stderr);
+    }
+    try {
+      code = run(a, comm);
+    } catch (const vireo::Error& e) {
+      code = report(e);
+    }
+  }
+  MPI_Finalize();
+  return code;
+#else
+  const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
+  if (!size) size = std::getenv("PMI_SIZE");
+  if (size && std::string(size) != "1") {
+    std::cerr << "error: this vireo was built without MPI: under mpirun each of the " << size
+              << " processes would fit the whole data alone\n"
+              << "  hint: install libopenmpi-dev and openmpi-bin and build again (CMake finds MPI), or run without mpirun\n";
+    return 1;
+  }
+  return run(a, a.shard_plate.empty() ? nullptr : vireo::single_process());
+#endif
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"Vireo: probabilistic models and variational inference"};
   app.require_subcommand(1);
@@ -512,7 +600,14 @@ int main(int argc, char** argv) {
   OptionSpellings run_spelled, trace_spelled, evidence_spelled;
   CLI::App* run_cmd = app.add_subcommand("run", "Fit a model to data by stochastic variational inference");
   run_cmd->add_option("FILE", ra.model, "the .vireo file")->required();
-  run_cmd->add_option("--data", ra.data, data_help);
+  run_cmd->add_option("--data", ra.data,
+                      std::string(data_help) +
+                          ". Under mpirun (a data-parallel run): one file split by rows over the ranks, or one per rank "
+                          "with {rank} in its name ('part-{rank}.json': that rank's rows, its plate size as their "
+                          "number, and the items shared by every rank)");
+  run_cmd->add_option("--shard-plate", ra.shard_plate,
+                      "a data-parallel run (mpirun -np R vireo run …) splits this plate's rows over the ranks "
+                      "(default: the outermost plate whose size is a data item leading other data items)");
   run_cmd->add_option("--guide", run_spelled.guide,
                       "auto_normal | auto_diagonal_normal | auto_mvn | auto_lowrank_mvn | auto_realnvp | auto_delta | custom "
                       "(default: custom when the file has a guide block, else auto_normal)");
@@ -771,7 +866,8 @@ int main(int argc, char** argv) {
     }
     if (*run_cmd) {
       ra.command_line = quoted_command(argc, argv);
-      return run(ra);
+      if (launched_by_mpirun()) return run_parallel(ra);
+      return run(ra, ra.shard_plate.empty() ? nullptr : vireo::single_process());
     }
     if (*report_cmd) return report_from_outputs(rpa);
     if (*evidence_cmd) return evidence(ea);

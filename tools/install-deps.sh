@@ -11,6 +11,7 @@ packages=(
   graphviz                                # `dot`, to draw `vireo graph` and the report's plate diagram
   libjs-vega                              # Vega, compiled into the report (runtime/report/embed_vega.cmake)
   chromium chromium-driver                # the report checked in headless Chromium (tests/report)
+  libopenmpi-dev openmpi-bin              # data-parallel fits over MPI (optional for the build; tests/mpi)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "runtime/api/data_impl.hpp"
+#include "runtime/api/distributed.hpp"
 #include "runtime/api/errors.hpp"
 #include "runtime/api/limits.hpp"
 #include "runtime/api/fit_impl.hpp"
@@ -175,6 +176,9 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     api::fail(Error::Kind::Options, e.what());
   }
 
+  // A data-parallel fit (load_shard): the plate's share, the ranks' meeting in every step.
+  if (const auto& shard = detail::Access::impl(data).shard) api::make_distributed(f, *shard);
+
   // 5. The estimator.
   f.choose_elbo(particles);
   f.options.elbo = parse_elbo(f.elbo->name());
@@ -293,6 +297,7 @@ void detail::FitImpl::make_svi() {
   svi->set_steps_taken(applied);
   svi->set_lr_shrink(lr_shrink);
   svi->set_base_lr(optim_options.lr);
+  svi->set_exchange(exchange.get());
 }
 
 Fit::Fit(Fit&&) noexcept = default;

@@ -37,6 +37,8 @@ struct detail::FitImpl {
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<infer::Elbo> elbo;
   std::unique_ptr<infer::Svi> svi;
+  // A data-parallel fit's meeting of the ranks in every step (distributed.cpp); null otherwise.
+  std::unique_ptr<infer::StepExchange> exchange;
   infer::StabilityOptions stability;
   double lr_shrink = 1;  // shrink-lr's accumulated factor
   long steps = 0;  // steps taken, counting those before a load: the random stream's counter

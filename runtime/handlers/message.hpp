@@ -22,7 +22,12 @@ struct Frame {
   std::string name;
   std::int64_t size = 0;       // the plate's full size
   std::int64_t subsample = 0;  // the size inside (= size without subsampling)
-  double scale() const { return subsample > 0 ? static_cast<double>(size) / static_cast<double>(subsample) : 1.0; }
+  // A data-parallel fit's shard of the plate (interp::Context::Shard): the
+  // whole data's size over this rank's rows; 1 otherwise.
+  double weight = 1.0;
+  double scale() const {
+    return weight * (subsample > 0 ? static_cast<double>(size) / static_cast<double>(subsample) : 1.0);
+  }
 };
 
 // A site's plates, outermost first; a site sits in a few at most, so they

@@ -37,6 +37,7 @@ double Svi::latent_weight(long t) const {
 StepResult Svi::refuse(StepResult r, std::string why, std::size_t stored) {
   r.applied = false;
   ctx_.store().truncate(stored);
+  if (exchange_) exchange_->agree(std::make_exception_ptr(std::runtime_error("the step was refused: " + why)));
   ++consecutive_;
   switch (opts_.on_nonfinite) {
     case OnNonfinite::Stop:
@@ -75,8 +76,9 @@ StepResult Svi::step() {
     est = elbo_.loss(ctx_, guide_);
   } catch (const interp::RunError& e) {
     ctx_.set_latent_weight(1.0);
-    if (!e.numeric()) {
+    if (!e.numeric() || exchange_) {
       ctx_.store().truncate(stored);
+      if (exchange_) exchange_->agree(std::current_exception());
       throw;
     }
     r.loss = std::numeric_limits<double>::quiet_NaN();
@@ -86,6 +88,7 @@ StepResult Svi::step() {
   } catch (...) {
     ctx_.set_latent_weight(1.0);
     ctx_.store().truncate(stored);
+    if (exchange_) exchange_->agree(std::current_exception());
     throw;
   }
   ctx_.set_latent_weight(1.0);
@@ -122,6 +125,13 @@ StepResult Svi::step() {
                                        describe_parameter(guide_, name), g[i], name, i, e->unconstrained[i], est.elbo), stored);
     if (opts_.clip_value > 0) g = g.cwiseMax(-opts_.clip_value).cwiseMin(opts_.clip_value);
     norm2 += g.square().sum();
+  }
+  // A data-parallel fit: the whole data's ELBO and gradient from every rank's share.
+  if (exchange_) {
+    double elbo = est.elbo;
+    norm2 = exchange_->reduce(elbo, entries, grads);
+    est.elbo = elbo;
+    r.loss = -elbo;
   }
   r.grad_norm = std::sqrt(norm2);
   if (!std::isfinite(r.grad_norm)) {
@@ -160,6 +170,8 @@ StepResult Svi::step() {
       return refuse(r, fmt::format("the update of {} overflows (parameter '{}', gradient norm {:.3g}, learning rate {:.3g})",
                                    describe_parameter(guide_, e->name), e->name, r.grad_norm, optim_.step_lr()), stored);
   }
+
+  if (exchange_) exchange_->agree(nullptr);  // every rank's update is finite
 
   // 3. Commit: the one place where per-step state moves.
   for (std::size_t k = 0; k < entries.size(); ++k) entries[k]->unconstrained = next[k];  // same size: no allocation

@@ -21,6 +21,7 @@
 //   (halve the learning rate and go on; stop after max_consecutive) — the
 //   one change a refusal makes, on purpose.
 #pragma once
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,27 @@ struct StepResult {
   std::optional<interp::RunError> error;
 };
 
+// A data-parallel fit's meeting of its ranks inside a step
+// (runtime/api/distributed.cpp implements it over a vireo::Communicator).
+// Every rank meets the others at the same points of every step: once after
+// its gradients (agree, or reduce which agrees first), once after the
+// proposed update (agree). A rank that failed says so at the meeting, and
+// then every rank throws the same error, naming the failed rank; none
+// applies the step.
+class StepExchange {
+ public:
+  virtual ~StepExchange() = default;
+  // Returns when no rank failed; otherwise throws, on every rank, the first
+  // failed rank's error. `failure` is this rank's (null: none).
+  virtual void agree(std::exception_ptr failure) = 0;
+  // agree(nullptr), then turns this rank's share into the whole data's: the
+  // ELBO and the gradients of parameters every rank holds summed over the
+  // ranks (each rank's weighted by its share of the rows), those of
+  // parameters only this rank holds weighted alone. Returns the squared norm
+  // of the whole gradient.
+  virtual double reduce(double& elbo, const std::vector<params::Entry*>& entries, std::vector<Eigen::ArrayXd>& grads) = 0;
+};
+
 class Svi {
  public:
   Svi(interp::Context& ctx, guide::Guide& guide, optim::Optimizer& optimizer, Elbo& elbo,
@@ -87,6 +109,9 @@ class Svi {
   // construction, which a resumed fit sets again (a loaded optimizer holds
   // the last step's scheduled rate, not the base).
   void set_base_lr(double lr) { base_lr_ = lr; }
+  // A data-parallel fit: the ranks meet inside every step (StepExchange);
+  // any refusal stops every rank. Null (the default): one process.
+  void set_exchange(StepExchange* exchange) { exchange_ = exchange; }
 
  private:
   // Marks r refused under the policy; removes the parameters the step
@@ -102,6 +127,7 @@ class Svi {
   double shrink_ = 1;
   long steps_ = 0;
   int consecutive_ = 0;
+  StepExchange* exchange_ = nullptr;
   // A step's scratch, kept to avoid allocating: the entries with a leaf, their
   // gradients, their values after the proposed update.
   std::vector<params::Entry*> entries_;

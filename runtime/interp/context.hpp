@@ -231,6 +231,22 @@ class Context {
   // Every subsampled plate met by an execution so far: name -> (N, B).
   std::map<std::string, std::pair<std::int64_t, std::int64_t>>& subsampled_plates() { return subsampled_plates_; }
 
+  // A data-parallel fit (runtime/api/distributed.cpp): plate `plate` holds
+  // only this rank's rows of `total`. Its terms are scaled by total / rows
+  // (a subsample of the whole), a subsample inside it takes its share of the
+  // batch, and its draws come from a stream of their own keyed by `stream`
+  // (the rank), so that the generator the global sites draw from moves on
+  // alike on every rank.
+  struct Shard {
+    std::string plate;
+    std::int64_t total = 0;
+    std::uint64_t stream = 0;
+  };
+  const std::optional<Shard>& shard() const { return shard_; }
+  void set_shard(std::optional<Shard> s) { shard_ = std::move(s); }
+  // Points rng() at `g` (the sharded plate's own stream) until it is set back.
+  void set_rng(rng::Generator& g) { rng_ = &g; }
+
  private:
   const ir::Graph& graph_;
   const DataSet& data_;
@@ -256,6 +272,7 @@ class Context {
   std::optional<std::uint64_t> epoch_step_;
   bool full_plates_ = false;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> subsampled_plates_;
+  std::optional<Shard> shard_;
   struct EpochCache {
     std::int64_t epoch = -1, size = -1;
     std::vector<std::int64_t> perm;

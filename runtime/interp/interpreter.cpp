@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "runtime/handlers/plate.hpp"
 #include "runtime/handlers/scale.hpp"
@@ -273,13 +274,39 @@ Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
   if (size < 0) throw RunError(plate.span, fmt::format("plate '{}' has a negative size ({})", plate.name, size));
   std::int64_t inner = size;
   const bool subsampled = plate.subsample != ir::no_expr;
+  // A data-parallel fit's plate holds this rank's rows of the whole (Context::Shard).
+  const Context::Shard* shard = ctx_.shard() && ctx_.shard()->plate == plate.name ? &*ctx_.shard() : nullptr;
+  const std::int64_t whole = shard ? shard->total : size;
   if (subsampled) {
     inner = eval_int(f, plate.subsample, "a subsample size");
-    if (inner < 1 || inner > size)
-      throw RunError(plate.span, fmt::format("plate '{}': subsample = {} must be between 1 and the size {}", plate.name, inner, size));
+    if (inner < 1 || inner > whole)
+      throw RunError(plate.span, fmt::format("plate '{}': subsample = {} must be between 1 and the size {}", plate.name, inner, whole));
+    // Each rank takes its share of the batch from its own rows.
+    if (shard)
+      inner = std::clamp<std::int64_t>(std::llround(static_cast<double>(inner) * static_cast<double>(size) / static_cast<double>(whole)),
+                                       1, std::max<std::int64_t>(size, 1));
     if (ctx_.full_plates()) inner = size;
   }
   handlers::Frame frame{plate.id, plate.name, size, inner};
+  if (shard && size > 0) frame.weight = static_cast<double>(whole) / static_cast<double>(size);
+  // Draws inside a sharded plate (and its subsample) come from a stream of
+  // their own, forked from a copy of the current one, so that the stream the
+  // global sites draw from moves on alike on every rank.
+  std::optional<rng::Generator> own_rng;
+  struct RestoreRng {
+    Context& c;
+    rng::Generator* g = nullptr;
+    ~RestoreRng() {
+      if (g) c.set_rng(*g);
+    }
+  } restore_rng{ctx_};
+  if (shard) {
+    rng::Generator copy = ctx_.rng();
+    std::uint64_t key = copy.next_u64() ^ ((shard->stream + 1) * 0x9E3779B97F4A7C15ULL);
+    own_rng.emplace(rng::splitmix64(key));
+    restore_rng.g = &ctx_.rng();
+    ctx_.set_rng(*own_rng);
+  }
   handlers::PlateHandler h(frame);
   handlers::HandlerStack::Scoped scope(ctx_.handlers(), h);
   ctx_.open_plates().push_back(frame);
