@@ -59,7 +59,7 @@ Schedule Schedule::parse(const std::string& text) {
       p.every = static_cast<long>(number(f[1], part));
       if (p.every < 1) throw std::invalid_argument("learning-rate schedule '" + part + "': STEPS must be at least 1");
       if (sch.plateau_) throw std::invalid_argument("learning-rate schedule '" + text + "': one plateau part at most");
-      sch.plateau_.emplace();
+      sch.plateau_ = Plateau{};
       sch.plateau_->every = p.every;
     } else if (f[0] == "warmup" && f.size() == 2) {
       p.kind = Part::Warmup;

@@ -266,7 +266,7 @@ BOOST_AUTO_TEST_CASE(trace_prints_one_execution) {
 // from the issue's initialisation, it reports the gradient variance a
 // baseline buys, and a fit with decaying averages resumes bit for bit (the
 // averages are saved with the parameters).
-BOOST_AUTO_TEST_CASE(tracegraph_from_the_command_line) {
+BOOST_AUTO_TEST_CASE(tracegraph_from_the_command_line, *boost::unit_test::label("slow")) {
   fs::path s0 = out_path("tg0.json"), s1 = out_path("tg1.json"), s2 = out_path("tg2.json");
   std::string base = "run " + examples + "gmm.vireo --data " + examples + "gmm.json --seed 3 --num-draws 20 ";
   // At (within 1e-7 of) the initial parameters, the baseline settled by 100
@@ -343,7 +343,7 @@ model {
 // M4 d=100 from the command line: auto_mvn with sticking-the-landing
 // gradients reaches the exact log marginal likelihood (−362.83) — the
 // recipe the API documents at FitOptions::estimator.
-BOOST_AUTO_TEST_CASE(m4_reaches_log_z_with_stl) {
+BOOST_AUTO_TEST_CASE(m4_reaches_log_z_with_stl, *boost::unit_test::label("slow")) {
   fs::path model = write_temp("m4.vireo", R"(data { N: int D: int X: real[N, D] y: real[N] }
 model {
   beta: real[D] ~ Normal(0, 1)
@@ -432,7 +432,7 @@ BOOST_AUTO_TEST_CASE(diagnostics_do_not_change_the_fit) {
 // nested model (mu ends at 0.32 against the exact 1.49); 5000 steps reach it,
 // and so do the defaults of auto_mvn (the rate decays once the ELBO stops
 // rising, which the header and a note say) and of auto_normal.
-BOOST_AUTO_TEST_CASE(a_fit_still_rising_at_the_end_says_so) {
+BOOST_AUTO_TEST_CASE(a_fit_still_rising_at_the_end_says_so, *boost::unit_test::label("slow")) {
   fs::path model = write_temp("nested_rising.vireo", R"(data { J: int<lower=1>  M: int<lower=1>  y: real[J, M] }
 model {
   mu ~ Normal(0, 10)

@@ -93,10 +93,11 @@ BOOST_AUTO_TEST_CASE(binary_values_and_gradients) {
       {Shape{3, 4}, Shape{4}},    {Shape{3, 1}, Shape{1, 4}}, {Shape{2, 1, 3}, Shape{4, 1}},
       {Shape{}, Shape{}},
   };
-  for (const auto& [name, op] : ops)
+  for (const auto& [name, binary] : ops)
     for (const auto& [sa, sb] : shapes) {
       BOOST_TEST_CONTEXT("op " << name << " " << to_string(sa) << " with " << to_string(sb)) {
         const Tensor a = uniform(sa, 0.5, 2.0, 3), b = uniform(sb, 0.5, 2.0, 4);
+        const auto& op = binary;  // a lambda may not capture a structured binding (clang 14)
         VIREO_CHECK_GRAD([&](Tape&, const std::vector<Var>& v) { return op(v[0], v[1]); }, {a, b});
       }
     }

@@ -100,8 +100,8 @@ BOOST_AUTO_TEST_CASE(continuous_moments) {
   check_moments("student_t(10)", [](Generator& g) { return student_t(g, 10); }, 0, 10.0 / 8.0);
   for (double a : {0.3, 1.0, 2.5, 40.0})
     check_moments("gamma", [a](Generator& g) { return standard_gamma(g, a); }, a, a);
-  for (auto [a, b] : {std::pair{2.0, 5.0}, {0.1, 0.1}, {0.5, 3.0}, {50.0, 20.0}}) {
-    const double s = a + b;
+  for (const auto& ab : {std::pair{2.0, 5.0}, {0.1, 0.1}, {0.5, 3.0}, {50.0, 20.0}}) {
+    const double a = ab.first, b = ab.second, s = a + b;
     check_moments("beta", [a, b](Generator& g) { return beta(g, a, b); }, a / s, a * b / (s * s * (s + 1)));
   }
   const std::vector<double> alpha{1.5, 2.0, 0.7};
@@ -135,13 +135,18 @@ BOOST_AUTO_TEST_CASE(discrete_moments) {
     check_moments("bernoulli", [p](Generator& g) { return double(bernoulli(g, p)); }, p, p * (1 - p));
   for (double rate : {0.5, 3.5, 9.9, 10.0, 50.0, 1e4})
     check_moments("poisson", [rate](Generator& g) { return double(poisson(g, rate)); }, rate, rate);
-  for (auto [n, p] : {std::pair<std::int64_t, double>{10, 0.35}, {1000, 0.3}, {1000, 0.9}, {50, 0.7}, {100000, 1e-3}})
+  for (const auto& np : {std::pair<std::int64_t, double>{10, 0.35}, {1000, 0.3}, {1000, 0.9}, {50, 0.7}, {100000, 1e-3}}) {
+    const std::int64_t n = np.first;
+    const double p = np.second;
     check_moments("binomial", [n, p](Generator& g) { return double(binomial(g, n, p)); }, n * p, n * p * (1 - p));
+  }
   for (double p : {0.25, 0.9, 0.01})
     check_moments("geometric", [p](Generator& g) { return double(geometric(g, p)); }, (1 - p) / p, (1 - p) / (p * p));
-  for (auto [r, p] : {std::pair{4.0, 0.3}, {0.5, 0.8}})
+  for (const auto& rp : {std::pair{4.0, 0.3}, {0.5, 0.8}}) {
+    const double r = rp.first, p = rp.second;
     check_moments("negative_binomial", [r, p](Generator& g) { return double(negative_binomial(g, r, p)); },
                   r * p / (1 - p), r * p / ((1 - p) * (1 - p)));
+  }
   const std::vector<double> w{0.2, 0.5, 0.3};
   check_moments("categorical", [&](Generator& g) { return double(categorical(g, w)); }, 1.1, 0.2 * 1.21 + 0.5 * 0.01 + 0.3 * 0.81);
   const std::vector<double> unnormalised{0.0, 2.0, 0.0, 6.0};
