@@ -155,7 +155,8 @@ class Adam final : public Optimizer {
   template <class G>
   void apply(Slot& s, const Eigen::Ref<const Eigen::ArrayXd>& x, const G& g, double lr, Eigen::ArrayXd& next) {
     s.next_step = s.step + 1;
-    const auto& [bc1, bc2] = corrections_.at(s.next_step, o_.beta1, o_.beta2);
+    const auto& corrections = corrections_.at(s.next_step, o_.beta1, o_.beta2);
+    const double bc1 = corrections.first, bc2 = corrections.second;
     const Eigen::Index n = x.size();
     if (n <= par::kChunk) {  // one chunk: the whole-array expressions, no per-chunk set-up
       s.next_m = o_.beta1 * s.m + (1 - o_.beta1) * g;
