@@ -156,6 +156,7 @@ struct RunArgs {
   std::string elbo_history, report;  // --elbo-history CSV, --report HTML
   std::string command_line;          // shown in the report, so that the page reproduces the run
   std::string shard_plate;           // --shard-plate: the plate a data-parallel run splits
+  bool threads_given = false;        // --threads given: under mpirun the cores are not shared out
 };
 
 // The header of a fit: every setting in use, then the ones the guide chose
@@ -270,7 +271,8 @@ int run(RunArgs a, std::shared_ptr<vireo::Communicator> comm = nullptr) {
   if (comm) {
     const vireo::ShardInfo s = vireo::shard_info(data);
     std::cerr << "data-parallel over " << s.ranks << " rank" << (s.ranks == 1 ? "" : "s") << ": plate '" << s.plate
-              << "' of " << s.total << " rows split, rank 0 holding rows 0-" << s.rows - 1 << "\n";
+              << "' of " << s.total << " rows split, rank 0 holding rows 0-" << s.rows - 1 << ", "
+              << a.fit.threads << " thread" << (a.fit.threads == 1 ? "" : "s") << " a rank\n";
   }
   std::optional<vireo::Fit> fit_holder;
   agreed([&] {
@@ -544,11 +546,22 @@ bool launched_by_mpirun() {
 
 // `mpirun -np R vireo run …`: the ranks of MPI_COMM_WORLD train one model.
 // Ranks other than 0 print nothing (rank 0 prints every agreed error).
-int run_parallel(const RunArgs& a) {
+// Without --threads, the ranks on one machine share its cores: R ranks on C
+// cores take C / R threads each (at least one), rather than C each.
+int run_parallel(const RunArgs& given) {
 #ifdef VIREO_CLI_MPI
   MPI_Init(nullptr, nullptr);
   int code = 1;
   {
+    RunArgs a = given;
+    if (!a.threads_given) {
+      MPI_Comm node;
+      MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+      int on_node = 1;
+      MPI_Comm_size(node, &on_node);
+      MPI_Comm_free(&node);
+      a.fit.threads = std::max(1, a.fit.threads / std::max(1, on_node));
+    }
     std::shared_ptr<vireo::Communicator> comm = vireo::mpi::communicator(MPI_COMM_WORLD);
     if (comm->rank() != 0) {
       std::freopen("/dev/null", "w", stdout);
@@ -571,7 +584,7 @@ int run_parallel(const RunArgs& a) {
               << "  hint: install libopenmpi-dev and openmpi-bin and build again (CMake finds MPI), or run without mpirun\n";
     return 1;
   }
-  return run(a, a.shard_plate.empty() ? nullptr : vireo::single_process());
+  return run(given, given.shard_plate.empty() ? nullptr : vireo::single_process());
 #endif
 }
 
@@ -684,10 +697,11 @@ int main(int argc, char** argv) {
       run_cmd->add_option("--particles", particles, "ELBO particles per step (default: the guide's; 8 for auto_realnvp, 1 otherwise)");
   run_cmd->add_option("--seed", ra.fit.seed, "random seed (default 0); the same seed gives the same output");
   ra.fit.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  run_cmd->add_option("--threads", ra.fit.threads,
+  CLI::Option* threads_option = run_cmd->add_option("--threads", ra.fit.threads,
                       "threads a step may use (default: this machine's cores, " + std::to_string(ra.fit.threads) +
-                          "): particles run in parallel and large plates are split into fixed chunks; the output "
-                          "is the same, bit for bit, on any number of threads")
+                          "; under mpirun, the cores shared among the ranks on each machine): particles run in "
+                          "parallel and large plates are split into fixed chunks; the output is the same, bit for "
+                          "bit, on any number of threads")
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {
             std::size_t used = 0;
@@ -836,6 +850,7 @@ int main(int argc, char** argv) {
   if (init_scale_option->count()) ra.fit.init_scale = init_scale;
   if (average_last_option->count()) ra.fit.average_last = average_last;
   if (particles_option->count()) ra.fit.particles = particles;
+  ra.threads_given = threads_option->count() > 0;
   ra.steps_given = steps_option->count() > 0;
 
   try {

@@ -24,6 +24,20 @@ endif()
 if(NOT err MATCHES "data-parallel over 2 ranks: plate 'schools' of 8 rows split")
   message(FATAL_ERROR "no data-parallel header:\n${err}")
 endif()
+# Without --threads the two ranks share this machine's cores.
+cmake_host_system_information(RESULT cores QUERY NUMBER_OF_LOGICAL_CORES)
+math(EXPR shared "${cores} / 2")
+if(shared LESS 1)
+  set(shared 1)
+endif()
+if(NOT err MATCHES "rows 0-3, ${shared} threads? a rank\n")
+  message(FATAL_ERROR "2 ranks on ${cores} cores should take ${shared} thread(s) each:\n${err}")
+endif()
+execute_process(COMMAND ${mpirun} -np 2 ${VIREO} run ${model} --data ${data} --steps 5 --threads 3
+                RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT code EQUAL 0 OR NOT err MATCHES "rows 0-3, 3 threads a rank\n")
+  message(FATAL_ERROR "--threads 3 under mpirun is not taken as given (${code}):\n${err}")
+endif()
 
 # The last school's row indexes past loc: rank 1 fails at the site.
 file(WRITE ${WORK}/idx.vireo "data {\n  N: int\n  K: int\n  g: int[N]\n  y: real[N]\n}\nmodel {\n  loc: real[K] ~ Normal(0, 10)\n  plate data(N) {\n    observe y ~ Normal(loc[g], 1)\n  }\n}\n")
