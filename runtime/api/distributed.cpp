@@ -16,6 +16,7 @@
 #include "runtime/api/distributed.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstring>
@@ -427,6 +428,17 @@ void api::make_distributed(detail::FitImpl& f, const detail::DataImpl::Sharding&
       plate_sites.insert(s.name);
       if (s.dist != sig::no_builtin && !sig::get(s.dist).discrete) continuous_in_plate = true;
     }
+  }
+  // Rank 0 draws, summarises and writes: the split plate's own sites and
+  // parameters there are those of its rows alone. Said, not left to be found.
+  if (info.ranks > 1 && (!plate_sites.empty() || !local_params.empty())) {
+    std::set<std::string> names(plate_sites);
+    names.insert(local_params.begin(), local_params.end());
+    f.shard_note = fmt::format(
+        "note: data-parallel over {} ranks: the draws, the summary, the report and saved parameters hold the "
+        "sites and parameters of plate '{}' ({}) for rank 0's rows 0-{} only, of {}; each rank fitted its own rows, "
+        "and the global sites are the whole fit's",
+        info.ranks, info.plate, fmt::join(names, ", "), info.rows - 1, info.total);
   }
   guide::Guide* guide = f.guide.get();
   auto local = [guide, local_params, plate_sites](const std::string& name) {

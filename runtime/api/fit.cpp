@@ -432,9 +432,10 @@ std::string Fit::step_history_csv() const {
   return out;
 }
 std::string Fit::notes() const {
-  const std::string& a = impl_->elbo_note;
-  const std::string& b = impl_->elbo->note();
-  return a.empty() ? b : b.empty() ? a : a + "\n" + b;
+  std::string out;
+  for (const std::string* n : std::initializer_list<const std::string*>{&impl_->elbo_note, &impl_->elbo->note(), &impl_->shard_note})
+    if (!n->empty()) out += (out.empty() ? "" : "\n") + *n;
+  return out;
 }
 const std::string& Fit::elbo_reason() const { return impl_->elbo_reason; }
 bool Fit::exact() const { return impl_->exact; }

@@ -61,6 +61,7 @@ struct detail::FitImpl {
   double exact_log_z = 0;  // exact: log p(data), the ELBO with nothing left to fit
   std::string elbo_reason;  // why the default ELBO is the one it is (empty: chosen by the user)
   std::string elbo_note;    // advice about the user's choice of ELBO
+  std::string shard_note;   // a data-parallel fit: what rank 0's outputs leave out
 
   void reseed(int purpose, std::uint64_t counter);
   // Puts the last iterate back into the store before training goes on.

@@ -78,6 +78,8 @@ BOOST_AUTO_TEST_CASE(m2_equals_the_single_process_fit) {
   double worst_elbo = 0;
   for (std::size_t i = 0; i < h1.size(); ++i) worst_elbo = std::max(worst_elbo, std::abs(h1[i] - h2[i]) / std::abs(h1[i]));
   BOOST_TEST(worst_elbo < 1e-10, "largest relative difference of a step's ELBO " << worst_elbo);
+  // M2's plate holds observations only: every output is the whole fit's, nothing to say.
+  BOOST_TEST(parallel.notes().find("data-parallel") == std::string::npos, parallel.notes());
 }
 
 // Mean and standard error of the last `w` step ELBOs, from 10 batch means
@@ -121,6 +123,11 @@ BOOST_AUTO_TEST_CASE(m3_plate_local_latents_reach_the_single_process_elbo) {
   parallel.run(steps);
   // phi is this rank's rows only; m and s are global.
   BOOST_TEST(parallel.parameters().at("phi").shape[0] == vireo::shard_info(shard).rows);
+  // The fit says that its outputs hold rank 0's rows of the plate's sites.
+  BOOST_TEST(parallel.notes().find("for rank 0's rows 0-" + std::to_string(vireo::shard_info(shard).rows - 1)) !=
+                 std::string::npos,
+             parallel.notes());
+  BOOST_TEST(plain.notes().find("data-parallel") == std::string::npos);
   const auto [m1, se1] = tail_mean(plain.elbo_history(), 1000);
   const auto [m2, se2] = tail_mean(parallel.elbo_history(), 1000);
   const double tol = 4 * std::sqrt(se1 * se1 + se2 * se2);
