@@ -112,10 +112,18 @@ void Tape::backward(Var root) {
   if (r.numel != 1)
     throw std::invalid_argument("backward: the root must have one element, got shape " +
                                 to_string(r.shape));
-  // Zeroed in chunks, which may run on threads: a large plate's adjoints
-  // are tens of megabytes.
-  if (adjs_.size() != static_cast<std::size_t>(adj_size_)) adjs_.resize(static_cast<std::size_t>(adj_size_));
-  par::for_range(adj_size_, [&](std::int64_t b, std::int64_t e) { std::fill(adjs_.data() + b, adjs_.data() + e, 0.0); });
+  // Zeroed once. After clear() the buffer is empty (its capacity kept), and
+  // resize() value-initialises, which is the zeroing; only a second
+  // backward() over the same nodes finds the adjoints in place, and zeroes
+  // them in chunks, which may run on threads (a large plate's are tens of
+  // megabytes).
+  const auto size = static_cast<std::size_t>(adj_size_);
+  if (adjs_.size() == size) {
+    par::for_range(adj_size_, [&](std::int64_t b, std::int64_t e) { std::fill(adjs_.data() + b, adjs_.data() + e, 0.0); });
+  } else {
+    adjs_.clear();
+    adjs_.resize(size);
+  }
   if (r.adj < 0) return;
   adjs_[static_cast<std::size_t>(r.adj)] = 1.0;
   // Nodes are in topological order, so a node is reached (some node the root

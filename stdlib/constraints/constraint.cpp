@@ -105,7 +105,7 @@ namespace {
 // Whether v lies in an elementwise support with bounds lo, hi (ignored where
 // the kind has none). The event kinds (simplex, Cholesky factors, definite
 // matrices) are not elementwise: false.
-bool element_inside(Kind kind, double v, double lo, double hi) {
+inline bool element_inside(Kind kind, double v, double lo, double hi) {
   switch (kind) {
     case Kind::real:
     case Kind::real_vector: return !std::isnan(v);
@@ -115,7 +115,12 @@ bool element_inside(Kind kind, double v, double lo, double hi) {
     case Kind::less_than: return v < hi;
     case Kind::interval: return v >= lo && v <= hi;
     case Kind::unit_interval: return v >= 0 && v <= 1;
-    case Kind::boolean: return v == 0 || v == 1;
+    // v(v − 1) is 0 exactly at 0 and 1: elsewhere |v| is at least the
+    // smallest subnormal and |v − 1| at least 2⁻⁵³, so the product cannot
+    // round to 0; ±inf and NaN give inf or NaN. One comparison, which
+    // vectorises where v == 0 || v == 1 does not (a plate's 0/1 data, checked
+    // every step).
+    case Kind::boolean: return v * (v - 1) == 0;
     case Kind::nonnegative_integer: return v >= 0 && is_integer(v);
     case Kind::integer_interval: return is_integer(v) && v >= lo && v <= hi;
     case Kind::simplex:
@@ -123,6 +128,22 @@ bool element_inside(Kind kind, double v, double lo, double hi) {
     case Kind::positive_definite: return false;
   }
   return false;
+}
+
+// Whether every element of x lies in the support of kind K: in chunks, which
+// may run on threads (a plate's observed values, checked every step). The
+// kind is a template argument, so that element_inside's switch leaves the
+// loop, and the elements outside are counted in an integer
+// (stdlib/dist/checks.cpp says why); the loop then vectorises.
+template <Kind K>
+bool all_inside_of(const double* x, std::int64_t n, const ad::Tensor& lower, const ad::Tensor& upper, bool lo_one,
+                   bool hi_one) {
+  return par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) {
+           std::int64_t outside = 0;
+           for (std::int64_t i = b; i < e; ++i)
+             outside += !element_inside(K, x[i], lo_one ? lower[0] : lower[i], hi_one ? upper[0] : upper[i]);
+           return static_cast<double>(outside);
+         }) == 0;
 }
 
 }  // namespace
@@ -134,13 +155,20 @@ bool Constraint::all_inside(const double* x, const ad::Shape& shape) const {
   if (!(lower.numel() == 1 || lower.shape() == shape) || !(upper.numel() == 1 || upper.shape() == shape)) return false;
   const std::int64_t n = shape.numel();
   const bool lo_one = lower.numel() == 1, hi_one = upper.numel() == 1;
-  // In chunks, which may run on threads (a plate's observed values).
-  return par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) {
-           double outside = 0;
-           for (std::int64_t i = b; i < e; ++i)
-             outside += !element_inside(kind, x[i], lo_one ? lower[0] : lower[i], hi_one ? upper[0] : upper[i]);
-           return outside;
-         }) == 0;
+  switch (kind) {
+    case Kind::real: return all_inside_of<Kind::real>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::real_vector: return all_inside_of<Kind::real_vector>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::positive: return all_inside_of<Kind::positive>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::nonnegative: return all_inside_of<Kind::nonnegative>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::greater_than: return all_inside_of<Kind::greater_than>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::less_than: return all_inside_of<Kind::less_than>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::interval: return all_inside_of<Kind::interval>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::unit_interval: return all_inside_of<Kind::unit_interval>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::boolean: return all_inside_of<Kind::boolean>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::nonnegative_integer: return all_inside_of<Kind::nonnegative_integer>(x, n, lower, upper, lo_one, hi_one);
+    case Kind::integer_interval: return all_inside_of<Kind::integer_interval>(x, n, lower, upper, lo_one, hi_one);
+    default: return false;
+  }
 }
 
 ad::Tensor Constraint::check(const ad::Tensor& value) const {

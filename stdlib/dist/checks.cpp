@@ -19,10 +19,13 @@ void check_each(std::string_view dist, std::string_view param, ad::Var v, std::s
   const std::int64_t n = v.numel();
   // A large parameter (a plate's logits) is scanned in chunks, which may run
   // on threads; only when one fails is it scanned again in order for the first.
+  // The failures are counted in an integer: a count in a double is one chain
+  // of dependent floating-point additions (about 4 cycles an element, which
+  // the compiler may not reorder), an integer count vectorises.
   const double failed = par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) {
-    double bad = 0;
+    std::int64_t bad = 0;
     for (std::int64_t i = b; i < e; ++i) bad += !ok(t[i]);
-    return bad;
+    return static_cast<double>(bad);
   });
   if (failed == 0) return;
   for (std::int64_t i = 0; i < n; ++i) {

@@ -12,6 +12,8 @@
 #include "stdlib/dist/ops.hpp"
 #include "stdlib/math/special.hpp"
 
+#include <cmath>
+
 using namespace vireo;
 using namespace vireo::dist;
 using namespace vireo::dist::testing;
@@ -169,6 +171,48 @@ BOOST_AUTO_TEST_CASE(implicit_gamma_holds_cdf_fixed) {
             {ad::Tensor(alpha)}, {1e-6, 1e-5, 1e-12});
         BOOST_TEST(r.ok, r.message);
       }
+    }
+  }
+}
+
+// Bernoulli(logits).log_prob(x) with x and the logits of one shape (an
+// observed plate) is one tape node, not x·l, softplus(l) and their
+// difference: the same numbers and gradients, bit for bit, as that
+// composite, on the scalar path (5 elements) and the vectorised one (100;
+// an even count, so that the node's value lies as the composite's softplus
+// did, and Eigen's kernels split it alike), the logits' gradient and a
+// value's (a leaf here) both; and a finite-difference check of the
+// logits' gradient.
+BOOST_AUTO_TEST_CASE(bernoulli_logits_one_node) {
+  for (const std::int64_t n : {std::int64_t{5}, std::int64_t{100}}) {
+    BOOST_TEST_CONTEXT("n = " << n) {
+      ad::Tensor l(ad::Shape{n}), x(ad::Shape{n});
+      for (std::int64_t i = 0; i < n; ++i) {
+        l[i] = i % 7 == 0 ? (i % 2 ? 40.0 : -40.0) : 3.0 * std::sin(0.7 * static_cast<double>(i));
+        x[i] = i % 3 == 0 ? 1.0 : 0.0;
+      }
+      ad::Tape fused, plain;
+      const ad::Var lf = fused.leaf(l), xf = fused.leaf(x);
+      const std::size_t before = fused.num_nodes();
+      const ad::Var lpf = make_distribution("Bernoulli", fused, {{"logits", lf}})->log_prob(xf);
+      BOOST_TEST(fused.num_nodes() - before == 1u);
+      const ad::Var lc = plain.leaf(l), xc = plain.leaf(x);
+      const ad::Var lpc = xc * lc - ad::softplus(lc);
+      fused.backward(ad::sum(lpf * 1.5));
+      plain.backward(ad::sum(lpc * 1.5));
+      const ad::Tensor vf = lpf.value(), vc = lpc.value(), glf = fused.grad(lf), glc = plain.grad(lc),
+                       gxf = fused.grad(xf), gxc = plain.grad(xc);
+      for (std::int64_t i = 0; i < n; ++i) {
+        BOOST_TEST(vf[i] == vc[i], "value " << i);
+        BOOST_TEST(glf[i] == glc[i], "logits' gradient " << i);
+        BOOST_TEST(gxf[i] == gxc[i], "value's gradient " << i);
+      }
+      const auto r = vireo::testing::gradcheck(
+          [&](ad::Tape& tape, const std::vector<ad::Var>& leaves) {
+            return make_distribution("Bernoulli", tape, {{"logits", leaves[0]}})->log_prob(tape.constant(x));
+          },
+          {l});
+      BOOST_TEST(r.ok, r.message);
     }
   }
 }
