@@ -23,6 +23,8 @@ build: deps
 	cmake --build build -j $(JOBS)
 
 build-san: deps
+	@# A tree configured before the sanitizer tree moved to clang (gcc, no fuzzers) is made afresh.
+	@if [ -f build-san/CMakeCache.txt ] && ! grep -q '^VIREO_FUZZ:BOOL=ON' build-san/CMakeCache.txt; then rm -rf build-san; fi
 	@test -f build-san/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B build-san $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
 		-DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DCMAKE_C_FLAGS_DEBUG=-gline-tables-only \
 		-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
@@ -100,4 +102,4 @@ bench: build
 	@if [ -x build/bench/vireo_bench_mpi ]; then bench/bench_mpi.sh build; else echo "vireo_bench_mpi: not built (MPI not found)"; fi
 
 clean:
-	rm -rf build build-san build-fuzz build-tsan
+	rm -rf build build-san build-tsan build-fuzz  # build-fuzz: the fuzz tree of older checkouts
