@@ -133,6 +133,10 @@ struct Stmt {
   std::vector<Stmt> body;
   std::vector<Stmt> else_body;
   bool has_else = false;
+  // For: the iterations are independent and touch no latent state, so an
+  // SVI step may run them all at once, as one batch (batch_loops.cpp says
+  // when; the interpreter's exec_batched_for how).
+  bool batchable = false;
   Span span;
 };
 

@@ -81,6 +81,7 @@ class Lowerer {
       }
     }
     compute_dependencies(g_);
+    mark_batchable_loops(g_);
     return std::move(g_);
   }
 

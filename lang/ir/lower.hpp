@@ -19,4 +19,8 @@ Graph lower(const lang::ast::Program& program, std::string name,
 // lower() calls it; exposed for tests.
 void compute_dependencies(Graph& graph);
 
+// Marks the model's `for` loops whose iterations may run as one batch
+// (Stmt::batchable; batch_loops.cpp). lower() calls it; exposed for tests.
+void mark_batchable_loops(Graph& graph);
+
 }  // namespace vireo::ir

@@ -73,6 +73,11 @@ struct Message {
   // The values of the enclosing `for` loops' variables, outermost first (the
   // `[i]` suffixes of the name), for relating instances of statements.
   std::vector<std::int64_t> loop_index;
+  // A `for` loop run as one batch (interp::Interpreter::exec_batched_for):
+  // the site stands for the iterations batch_first, batch_first + 1, … — its
+  // arrays' leading dimension, under a frame of its own — and is named
+  // `y[1..T]`; -1 for every other site.
+  std::int64_t batch_first = -1;
   // `with baseline(value = e)` / `baseline(net = e)`: e evaluated at the site.
   std::optional<interp::Value> baseline_value, baseline_input;
   bool stop = false;  // set by block: handlers further out do not see it

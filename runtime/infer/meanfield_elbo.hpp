@@ -37,6 +37,7 @@ class TraceMeanFieldElbo final : public Elbo {
   int particles() const { return particles_; }
   ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) override;
   std::string name() const override { return "meanfield"; }
+  bool batches_loops() const override { return true; }
 
  private:
   int particles_;

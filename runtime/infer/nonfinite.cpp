@@ -91,16 +91,35 @@ std::string parameters(const TraceSite& s, bool only_bad) {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
+// Where element `flat` of an array of `shape` belongs to a site: its name
+// and " at [i, j]". The trace entry of a loop run as one batch
+// (Message::batch_first) holds every iteration, one per leading index: the
+// element is named as the iteration's own site, `y[5]`, and placed within it.
+std::pair<std::string, std::string> locate(const TraceSite& s, const ad::Shape& shape, std::int64_t flat) {
+  if (s.msg.batch_first < 0 || !s.msg.site || shape.rank() == 0 || shape[0] == 0)
+    return {s.msg.name, where(shape, flat)};
+  ad::Shape inner;
+  std::int64_t per = 1;
+  for (int d = 1; d < shape.rank(); ++d) {
+    inner.push_back(shape[d]);
+    per *= shape[d];
+  }
+  return {fmt::format("{}[{}]", s.msg.site->name, s.msg.batch_first + flat / per), where(inner, flat % per)};
+}
+
 std::string describe(const TraceSite& s, const char* side, const TraceSite* drawn_by = nullptr) {
   const std::string dist = s.msg.fn ? std::string(s.msg.fn->name()) : std::string("?");
-  const std::string head = fmt::format("{} site '{}' ({})", side, s.msg.name, dist);
+  auto head = [&](const std::string& name) { return fmt::format("{} site '{}' ({})", side, name, dist); };
   const bool guide = std::string(side) == "guide";
   std::string bad_params = parameters(s, true);
-  if (!bad_params.empty()) return fmt::format("{}: {}", head, bad_params);
+  if (!bad_params.empty()) return fmt::format("{}: {}", head(s.msg.name), bad_params);
   if (s.msg.has_value) {
     ad::Tensor v = s.msg.value.var.value();
     std::int64_t bad = first_bad(v);
-    if (bad >= 0) return fmt::format("{}: its value is {}{}", head, number(v[bad]), where(v.shape(), bad));
+    if (bad >= 0) {
+      const auto [name, at] = locate(s, v.shape(), bad);
+      return fmt::format("{}: its value is {}{}", head(name), number(v[bad]), at);
+    }
   }
   if (s.has_log_prob) {
     ad::Tensor lp = s.log_prob.value();
@@ -108,11 +127,13 @@ std::string describe(const TraceSite& s, const char* side, const TraceSite* draw
     if (bad >= 0) {
       std::string value, drawn;
       std::string ps = parameters(s, false);
+      auto [name, at] = locate(s, lp.shape(), bad);
       if (s.msg.has_value) {
         ad::Tensor v = s.msg.value.var.value();
         const std::int64_t c = culprit(v, lp.numel(), bad);
         if (c >= 0) {
-          value = fmt::format(" for value {}{}", number(v[c]), v.numel() > 1 ? where(v.shape(), c) : "");
+          const auto [vname, vat] = locate(s, v.shape(), c);
+          value = fmt::format(" for value {}{}", number(v[c]), v.numel() > 1 ? vat : "");
           ps = parameters_at(s, c, v.numel());
           // A latent site's value comes from the guide: say where it drew it.
           if (drawn_by) {
@@ -123,8 +144,8 @@ std::string describe(const TraceSite& s, const char* side, const TraceSite* draw
           }
         }
       }
-      return fmt::format("{}: log {} = {}{}{}{}{}", head, guide ? "q" : "p", number(lp[bad]), where(lp.shape(), bad),
-                         value, ps.empty() ? "" : " (" + ps + ")", drawn);
+      return fmt::format("{}: log {} = {}{}{}{}{}", head(name), guide ? "q" : "p", number(lp[bad]), at, value,
+                         ps.empty() ? "" : " (" + ps + ")", drawn);
     }
   }
   return "";

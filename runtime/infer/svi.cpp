@@ -72,6 +72,13 @@ StepResult Svi::step() {
   ctx_.begin_step();
   StepResult r;
   ElboEstimate est;
+  // The step's executions only: evaluations, traces and diagnoses run every
+  // loop iteration by iteration.
+  struct BatchLoops {
+    interp::Context& c;
+    explicit BatchLoops(interp::Context& ctx, bool on) : c(ctx) { c.set_batch_loops(on); }
+    ~BatchLoops() { c.set_batch_loops(false); }
+  } batch_loops(ctx_, elbo_.batches_loops());
   try {
     est = elbo_.loss(ctx_, guide_);
   } catch (const interp::RunError& e) {

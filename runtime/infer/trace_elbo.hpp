@@ -128,6 +128,11 @@ class Elbo {
   // place where the estimator's per-step state advances (STYLE.md).
   virtual void end_step() {}
   virtual std::string name() const = 0;
+  // Whether the estimator reads the model's observed sites only as terms to
+  // sum (per plate frame), so that SVI may run the model's batchable loops
+  // as one batch (interp::Context::batch_loops). Estimators that relate
+  // sites to loop iterations or enumerate do not.
+  virtual bool batches_loops() const { return false; }
   // A remark for the user, printed once (empty when none).
   const std::string& note() const { return note_; }
   // Particles so far whose guide draw the model ruled out (model_rules_out):
@@ -151,6 +156,7 @@ class TraceElbo final : public Elbo {
   int particles() const { return particles_; }
   ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) override;
   std::string name() const override { return "trace"; }
+  bool batches_loops() const override { return true; }
 
  private:
   int particles_;

@@ -36,6 +36,7 @@ void Context::settings_from(const Context& parent) {
   seed_ = parent.seed_;
   epoch_step_ = parent.epoch_step_;
   full_plates_ = parent.full_plates_;
+  batch_loops_ = parent.batch_loops_;
 }
 
 void Context::begin_step() {

@@ -228,6 +228,13 @@ class Context {
   // not subsampled.
   bool full_plates() const { return full_plates_; }
   void set_full_plates(bool on) { full_plates_ = on; }
+  // Set while an SVI step of an estimator that only sums the model's
+  // log-densities runs (Elbo::batches_loops): the model's loops marked
+  // ir::Stmt::batchable run their iterations as one batch, one trace site per
+  // statement (Interpreter::exec_batched_for). Unset, every execution runs
+  // loops one iteration at a time: traces, samples, evaluations, diagnoses.
+  bool batch_loops() const { return batch_loops_; }
+  void set_batch_loops(bool on) { batch_loops_ = on; }
   // Every subsampled plate met by an execution so far: name -> (N, B).
   std::map<std::string, std::pair<std::int64_t, std::int64_t>>& subsampled_plates() { return subsampled_plates_; }
 
@@ -271,6 +278,7 @@ class Context {
   std::uint64_t seed_ = 0;
   std::optional<std::uint64_t> epoch_step_;
   bool full_plates_ = false;
+  bool batch_loops_ = false;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> subsampled_plates_;
   std::optional<Shard> shard_;
   struct EpochCache {

@@ -140,6 +140,12 @@ PlateList Interpreter::operand_plates(const Value& x, const Value& y, lang::Span
   event_rank = std::max(x.plain() ? 0 : x.event_rank(), y.plain() ? 0 : y.event_rank());
   const Value* plain = x.plain() ? &x : y.plain() ? &y : nullptr;
   if (plates.empty() || !plain || plain->var.rank() <= event_rank) return plates;
+  // Against a loop's iterations run as one batch, a plain array is every
+  // iteration's own value: all its dims are per-element ones.
+  if (plates.size() == 1 && plates[0] == loop_batch_plate) {
+    event_rank = plain->var.rank();
+    return plates;
+  }
   // The plain array reaches into the plate dims: it is right-aligned against
   // the full shape, every open plate (size 1 where the value does not vary
   // along it) then the per-element shape (sig::broadcast_in, in the checker).
@@ -275,6 +281,11 @@ Value Interpreter::eval_index(Frame& f, const ir::Expr& e) {
       throw RunError(sub.span, "gathering by an integer array works on the first subscript of a plain array",
                      "index a data item, a param or a value computed outside plates: `loc[z]`, `x[idx]`");
     ad::IntTensor z = to_ints(idx.var, sub.span, "an index");
+    // A loop run as one batch indexes as its iterations would, one number
+    // each: from the end when negative.
+    if (idx.var.rank() == 1 && idx.plates.size() == 1 && idx.plates[0] == loop_batch_plate)
+      for (std::int64_t j = 0; j < z.numel(); ++j)
+        if (z[j] < 0 && z[j] >= -n) z[j] += n;
     for (std::int64_t j = 0; j < z.numel(); ++j)
       if (z[j] < 0 || z[j] >= n)
         throw RunError(sub.span, fmt::format("index {} is out of range for dimension 0 of size {}", z[j], n));

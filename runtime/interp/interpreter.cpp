@@ -101,6 +101,9 @@ Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
     case K::For: {
       std::int64_t lo = eval_int(f, s.value, "a loop bound");
       std::int64_t hi = eval_int(f, s.value2, "a loop bound");
+      if (s.batchable && hi - lo > 1 && ctx_.batch_loops() && ctx_.open_plates().empty() && depth_ == 0 && !batch_.on &&
+          std::find(ctx_.data().missing.begin(), ctx_.data().missing.end(), true) == ctx_.data().missing.end())
+        return exec_batched_for(f, s, lo, hi);
       for (std::int64_t i = lo; i < hi; ++i) {
         ctx_.check_deadline(s.span);
         f.slots[static_cast<std::size_t>(s.slot)] = Value{ctx_.tape().constant(static_cast<double>(i)), Kind::Int, {}};
@@ -209,14 +212,25 @@ std::string Interpreter::site_name(Frame& f, const ir::Site& site, std::vector<s
 
 void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   const ir::Site& site = ctx_.graph().site(s.site);
-  if (++sites_ > ctx_.limits().max_sites)
+  sites_ += batch_.on ? batch_.count : 1;  // a batch stands for as many sites as iterations
+  if (sites_ > ctx_.limits().max_sites)
     throw limit_error(site.span,
                       fmt::format("the sites limit: this execution ran more than {} sites (Limits::max_sites)",
                                   ctx_.limits().max_sites),
                       "raise it with --max-sites N (FitOptions::limits.max_sites), or vectorise the loop as a plate");
   ctx_.check_deadline(site.span);
   Message msg;
-  msg.name = site_name(f, site, &msg.loop_index);
+  if (batch_.on) {  // y[1..T]: the iterations' sites y[1] … y[T - 1]
+    msg.name = site.name;
+    msg.name += '[';
+    append_int(msg.name, batch_.first);
+    msg.name += "..";
+    append_int(msg.name, batch_.first + batch_.count);
+    msg.name += ']';
+    msg.batch_first = batch_.first;
+  } else {
+    msg.name = site_name(f, site, &msg.loop_index);
+  }
   msg.site = &site;
   if (site.baseline.value != ir::no_expr) msg.baseline_value = eval(f, site.baseline.value);
   if (site.baseline.net != ir::no_expr) msg.baseline_input = eval(f, site.baseline.net);
@@ -348,6 +362,37 @@ Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
   // leading dimensions are the plate's.
   for (auto& v : f.slots) {
     auto it = std::find(v.plates.begin(), v.plates.end(), plate.id);
+    if (it != v.plates.end()) v.plates.erase(it);
+  }
+  return flow;
+}
+
+Interpreter::Flow Interpreter::exec_batched_for(Frame& f, const ir::Stmt& s, std::int64_t lo, std::int64_t hi) {
+  ctx_.check_deadline(s.span);
+  const std::int64_t n = hi - lo;
+  ad::Tensor iterations(ad::Shape{n});
+  for (std::int64_t i = 0; i < n; ++i) iterations[i] = static_cast<double>(lo + i);
+  // A frame of its own, named so that no plate's frame matches it (plate
+  // names are identifiers): the estimators sum the batch's log-densities as
+  // they sum a site's outside every plate.
+  handlers::Frame frame{loop_batch_plate, "for " + f.body->slot_names[static_cast<std::size_t>(s.slot)], n, n};
+  handlers::PlateHandler h(frame);
+  handlers::HandlerStack::Scoped scope(ctx_.handlers(), h);
+  ctx_.open_plates().push_back(frame);
+  batch_ = {true, lo, n};
+  struct End {
+    Interpreter& in;
+    ~End() {
+      in.ctx_.open_plates().pop_back();
+      in.batch_ = {};
+    }
+  } end{*this};
+  const auto slot = static_cast<std::size_t>(s.slot);
+  f.slots[slot] = Value{ctx_.tape().constant(std::move(iterations)), Kind::Int, {loop_batch_plate}};
+  f.bound[slot] = true;
+  Flow flow = exec_block(f, s.body);
+  for (auto& v : f.slots) {
+    auto it = std::find(v.plates.begin(), v.plates.end(), loop_batch_plate);
     if (it != v.plates.end()) v.plates.erase(it);
   }
   return flow;

@@ -16,6 +16,11 @@
 
 namespace vireo::interp {
 
+// The plate id of a loop run as one batch (exec_batched_for): no plate of
+// the graph has it. Plain arrays never line up with it: against a batch of
+// iterations they are each iteration's own values, whatever their rank.
+inline constexpr ir::PlateId loop_batch_plate = 0x7fffffff;
+
 class Interpreter {
  public:
   // latent_only: for guides that run the model's own body and keep only its
@@ -52,6 +57,11 @@ class Interpreter {
   void exec_site(Frame& f, const ir::Stmt& s);
   void exec_param(Frame& f, const ir::Stmt& s);
   Flow exec_plate(Frame& f, const ir::Stmt& s);
+  // A loop marked ir::Stmt::batchable, in an SVI step (Context::batch_loops):
+  // its iterations lo … hi - 1 at once, the loop variable a vector of them
+  // laid out as a plate of their own (loop_batch_plate), each site one trace
+  // entry standing for every iteration (Message::batch_first).
+  Flow exec_batched_for(Frame& f, const ir::Stmt& s, std::int64_t lo, std::int64_t hi);
 
   Value eval(Frame& f, ir::ExprId id);
   Value eval_binary(Frame& f, const ir::Expr& e);
@@ -93,6 +103,11 @@ class Interpreter {
   std::unique_ptr<RunScratch> scratch_;
   int depth_ = 0;
   std::int64_t sites_ = 0;  // sites run by this execution (Limits::max_sites)
+  // The loop being run as one batch: its first iteration and how many.
+  struct Batch {
+    bool on = false;
+    std::int64_t first = 0, count = 0;
+  } batch_;
   bool latent_only_ = false;
 };
 

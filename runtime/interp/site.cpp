@@ -199,8 +199,9 @@ ad::Var Interpreter::factor_term(Frame& f, const ir::Site& site) {
   for (std::int64_t i = 0; i < term.numel(); ++i)
     if (std::isnan(term.data()[i]))
       throw RunError(f.body->expr(site.value).span,
-                     fmt::format("factor '{}': the term is NaN{}", site.name,
-                                 term.numel() > 1 ? fmt::format(" at element {}", i) : std::string()),
+                     batch_.on ? fmt::format("factor '{}[{}]': the term is NaN", site.name, batch_.first + i)
+                               : fmt::format("factor '{}': the term is NaN{}", site.name,
+                                             term.numel() > 1 ? fmt::format(" at element {}", i) : std::string()),
                      "a factor adds a log density: a number or -inf (a hard constraint), never NaN")
           .set_numeric(true);
   return term;

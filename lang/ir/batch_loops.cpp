@@ -1,0 +1,190 @@
+// Which `for` loops of the model an SVI step may run as one batch.
+//
+// A loop like Stan's `for (t in 2:T) y[t] ~ normal(phi * y[t-1], sigma)`
+// scores data one iteration at a time, but nothing in an iteration depends on
+// another: the log density is the same sum whether the iterations run one by
+// one or all at once on arrays with the iterations as their first dimension —
+// as if the body were a plate whose index is the loop variable. Run one by
+// one, each iteration costs a trip through the interpreter, the handlers and
+// the trace; run at once, the loop costs about what its plate form does.
+//
+// A loop qualifies when running it as a batch cannot change any number or
+// any error the one-by-one run would give:
+//   * it is a statement of the model's own body, outside plates and other
+//     loops (it runs at most once per execution, so its sites never repeat);
+//   * its body holds only `let`, `observe` and `factor` statements: nothing
+//     latent, no param, no assignment to a variable outside (no state carried
+//     from one iteration to the next), no nested control flow;
+//   * every site in it has a name no other statement of the program has (so
+//     the batch's one trace entry cannot hide a name clash);
+//   * an observe site's target varies with the loop and has no written type;
+//   * every expression that varies with the loop (the loop variable, lets of
+//     such values) is elementwise along the iterations: arithmetic and
+//     comparisons, `@`, the one-argument elementwise functions, a
+//     distribution's arguments, or a subscript whose first index varies of a
+//     value that does not; a varying value is never an argument of another
+//     function, of a user fn or host function, a slice bound, a later
+//     subscript or an element of a vector literal.
+// Values that do not vary (data, params, latent values from before the loop)
+// are free to appear anywhere, as in any loop.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lang/ir/lower.hpp"
+#include "stdlib/signatures/signature.hpp"
+
+namespace vireo::ir {
+
+namespace {
+
+bool elementwise_unary(std::string_view name) {
+  static const char* const names[] = {"exp",  "log",     "log1p", "expm1",    "sqrt", "abs",   "sin",
+                                      "cos",  "tanh",    "sigmoid", "logit",  "softplus", "relu", "detach"};
+  for (const char* n : names)
+    if (name == n) return true;
+  return false;
+}
+
+class LoopCheck {
+ public:
+  LoopCheck(const Graph& g, const Body& b, SlotId loop) : g_(g), b_(b), varying_(b.slot_names.size(), false) {
+    varying_[static_cast<std::size_t>(loop)] = true;
+  }
+
+  bool stmts(const std::vector<Stmt>& body) {
+    for (const Stmt& s : body) {
+      switch (s.kind) {
+        case StmtKind::Let: {
+          bool v = false;
+          if (!expr(s.value, v)) return false;
+          varying_[static_cast<std::size_t>(s.slot)] = v;
+          break;
+        }
+        case StmtKind::Observe:
+        case StmtKind::Factor:
+          if (!site(g_.site(s.site))) return false;
+          break;
+        default:
+          return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  bool site(const Site& site) {
+    if (site.loops.size() != 1 || !site.plates.empty()) return false;
+    for (const Site& other : g_.sites)
+      if (other.id != site.id && other.name == site.name) return false;
+    bool v = false;
+    if (!expr(site.value, v)) return false;
+    if (site.kind == SiteKind::Observe) {
+      if (!v || site.type.given) return false;
+      const Expr& call = b_.expr(site.dist_call);
+      for (std::uint32_t i = 0; i < call.count; ++i) {
+        ExprId op = b_.operand(call, i);
+        bool w = false;
+        if (op != no_expr && !expr(op, w)) return false;
+      }
+    }
+    return true;
+  }
+
+  // Whether `id` may be evaluated with the loop variable a batch of
+  // iterations; `varying` says whether its value differs between them.
+  bool expr(ExprId id, bool& varying) {
+    varying = false;
+    if (id == no_expr) return true;
+    const Expr& e = b_.expr(id);
+    switch (e.op) {
+      case Op::Number:
+      case Op::Bool:
+      case Op::Data:
+        return true;
+      case Op::Slot:
+        varying = varying_[static_cast<std::size_t>(e.ref)];
+        return true;
+      case Op::Neg:
+      case Op::Not:
+      case Op::Add:
+      case Op::Sub:
+      case Op::Mul:
+      case Op::Div:
+      case Op::MatMul:
+      case Op::Pow:
+      case Op::Lt:
+      case Op::Le:
+      case Op::Gt:
+      case Op::Ge:
+      case Op::Eq:
+      case Op::Ne:
+      case Op::And:
+      case Op::Or:
+        for (std::uint32_t i = 0; i < e.count; ++i) {
+          bool v = false;
+          if (!expr(b_.operand(e, i), v)) return false;
+          varying = varying || v;
+        }
+        return true;
+      case Op::CallBuiltin: {
+        for (std::uint32_t i = 0; i < e.count; ++i) {
+          bool v = false;
+          if (!expr(b_.operand(e, i), v)) return false;
+          varying = varying || v;
+        }
+        return !varying || (e.count == 1 && elementwise_unary(sig::get(e.ref).name));
+      }
+      case Op::Index: {
+        bool base = false;
+        if (!expr(b_.operand(e, 0), base) || base) return false;
+        for (std::uint32_t k = 1; k < e.count; ++k) {
+          const Expr& sub = b_.expr(b_.operand(e, k));
+          bool v = false;
+          if (sub.op == Op::Slice) {
+            for (std::uint32_t j = 0; j < sub.count; ++j)
+              if (!expr(b_.operand(sub, j), v) || v) return false;
+            continue;
+          }
+          if (!expr(b_.operand(e, k), v)) return false;
+          if (v && k != 1) return false;
+          varying = varying || v;
+        }
+        return true;
+      }
+      case Op::Vector:
+        for (std::uint32_t i = 0; i < e.count; ++i) {
+          bool v = false;
+          if (!expr(b_.operand(e, i), v) || v) return false;
+        }
+        return true;
+      default:  // user and host functions may hold sites or see the batch whole; slices outside brackets
+        return false;
+    }
+  }
+
+  const Graph& g_;
+  const Body& b_;
+  std::vector<bool> varying_;
+};
+
+void mark(const Graph& g, const Body& b, std::vector<Stmt>& stmts) {
+  for (Stmt& s : stmts) {
+    if (s.kind == StmtKind::For) {
+      s.batchable = LoopCheck(g, b, s.slot).stmts(s.body);
+    } else if (s.kind == StmtKind::If || s.kind == StmtKind::Scale) {
+      mark(g, b, s.body);
+      mark(g, b, s.else_body);
+    }
+  }
+}
+
+}  // namespace
+
+void mark_batchable_loops(Graph& graph) {
+  if (graph.model == none) return;
+  Body& model = graph.bodies.at(static_cast<std::size_t>(graph.model));
+  mark(graph, model, model.stmts);
+}
+
+}  // namespace vireo::ir
