@@ -492,3 +492,34 @@ BOOST_AUTO_TEST_CASE(discrete_models_pick_enum_and_say_so) {
   BOOST_TEST(r.status == 0, r.err);
   BOOST_TEST(has(r.err, "note: Trace_ELBO weights each discrete site's score term"), r.err);
 }
+
+// The course's coin, a loop of observes, runs in SVI as one batch: the fit is
+// the one of the same model written with a plate (the same random stream, the
+// ELBO up to the order of a sum), while `vireo trace` still shows one site per
+// iteration.
+BOOST_AUTO_TEST_CASE(a_loop_of_observes_fits_as_its_plate_form) {
+  const fs::path plate_model = out_path("coin_plate.vireo");
+  {
+    std::ofstream out(plate_model);
+    out << "data { n: int  flips: int<lower=0, upper=1>[n] }\n"
+           "model { p ~ Beta(2, 2)  plate tosses(n) { observe flips ~ Bernoulli(probs = p) } }\n";
+  }
+  const fs::path a = out_path("coin_loop.json"), b = out_path("coin_plate.json");
+  const std::string rest = " --data " + data_dir + "coin.json --seed 3 --steps 1000 --summary ";
+  Run loop = vireo("run " + examples + "coin.vireo" + rest + q(a));
+  Run plate = vireo("run " + q(plate_model) + rest + q(b));
+  BOOST_TEST_REQUIRE((loop.status == 0 && plate.status == 0), loop.err << plate.err);
+  const auto ja = nlohmann::json::parse(slurp(a)), jb = nlohmann::json::parse(slurp(b));
+  for (const char* stat : {"mean", "sd", "q50"}) {
+    const double x = ja.at("p").at(stat)[0].get<double>(), y = jb.at("p").at(stat)[0].get<double>();
+    BOOST_TEST(std::abs(x - y) <= 1e-9 * std::abs(y), stat << ": loop " << x << ", plate " << y);
+  }
+  BOOST_TEST(std::abs(ja.at("elbo").get<double>() - jb.at("elbo").get<double>()) <= 1e-9);
+  Run trace = vireo("trace " + examples + "coin.vireo --data " + data_dir + "coin.json --seed 3");
+  BOOST_TEST(trace.status == 0);
+  BOOST_TEST(has(trace.out, "flips[3]"), trace.out);
+  BOOST_TEST(!has(trace.out, ".."), trace.out);
+  fs::remove(a);
+  fs::remove(b);
+  fs::remove(plate_model);
+}
