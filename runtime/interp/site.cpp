@@ -168,7 +168,21 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
     // negative scale) is the program's mistake and stops the fit at once.
     bool nonfinite = false;
     for (const auto& [pname, var] : params) nonfinite = nonfinite || !var.value().map().isFinite().all();
-    throw RunError(call.span, fmt::format("at site '{}': {}", site.name, e.what()))
+    std::string name = site.name, what = e.what();
+    // A loop run as one batch: the first iteration whose parameters the
+    // distribution refuses, with the message that iteration gives alone.
+    for (std::int64_t k = 0; batch_.on && k < batch_.count; ++k) {
+      dist::Params one;
+      for (const auto& [pname, var] : params) one.emplace(pname, var.rank() > 0 ? ad::index(var, k) : var);
+      try {
+        dist::make_distribution(s.name, ctx_.tape(), one);
+      } catch (const std::exception& ek) {
+        name = fmt::format("{}[{}]", site.name, batch_.first + k);
+        what = ek.what();
+        break;
+      }
+    }
+    throw RunError(call.span, fmt::format("at site '{}': {}", name, what))
         .set_numeric(nonfinite && dynamic_cast<const dist::ParameterError*>(&e) != nullptr);
   }
 }

@@ -244,3 +244,21 @@ BOOST_AUTO_TEST_CASE(a_failing_iteration_is_named_as_its_own_site) {
   BOOST_TEST_MESSAGE(r.rejected_because);
   BOOST_TEST(r.rejected_because.find("'f[5]'") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(a_refused_parameter_is_named_at_its_iteration) {
+  // w[3] = -1 is no scale: the fit stops (a mistake in the data, not a number
+  // of this step) with the message iteration 3 gives alone.
+  interp::DataSet data = series(6);
+  data.values[2][3] = -1.0;
+  test::Fit fit(std::string(series_data) +
+                    "model { m ~ Normal(0, 1)\n"
+                    "  for i in 0..T { observe y[i] ~ Normal(m, w[i]) } }",
+                data, 3);
+  fit.setup("auto_normal");
+  BOOST_CHECK_EXCEPTION(fit.svi->step(), interp::RunError, [](const interp::RunError& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    const std::string m = e.what();
+    return !e.numeric() && m.find("at site 'y[3]'") != std::string::npos && m.find("got -1") != std::string::npos &&
+           m.find("flat index") == std::string::npos;
+  });
+}
