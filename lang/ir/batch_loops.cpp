@@ -12,9 +12,10 @@
 // any error the one-by-one run would give:
 //   * it is a statement of the model's own body, outside plates and other
 //     loops (it runs at most once per execution, so its sites never repeat);
-//   * its body holds only `let`, `observe` and `factor` statements: nothing
-//     latent, no param, no assignment to a variable outside (no state carried
-//     from one iteration to the next), no nested control flow;
+//   * its body holds only `let`, `deterministic`, `observe` and `factor`
+//     statements: nothing latent, no param, no assignment to a variable
+//     outside (no state carried from one iteration to the next), no nested
+//     control flow;
 //   * every site in it has a name no other statement of the program has (so
 //     the batch's one trace entry cannot hide a name clash);
 //   * an observe site's target varies with the loop and has no written type;
@@ -65,6 +66,13 @@ class LoopCheck {
         case StmtKind::Factor:
           if (!site(g_.site(s.site))) return false;
           break;
+        case StmtKind::Deterministic: {  // a let that the trace records
+          const Site& d = g_.site(s.site);
+          bool v = false;
+          if (!site(d) || !expr(d.value, v)) return false;
+          varying_[static_cast<std::size_t>(d.slot)] = v;
+          break;
+        }
         default:
           return false;
       }
