@@ -271,6 +271,13 @@ double LogDensity::log_density(const std::vector<double>& unconstrained, std::ve
     PointHandler point(d.sites, PointHandler::Mode::Constrain);
     point.unconstrained = unconstrained.data();
     point.jacobian = jacobian;
+    // A sum and its gradient only: the model's independent loops may run as
+    // one batch (interp::Context::batch_loops), as in SVI's steps.
+    d.ctx->set_batch_loops(true);
+    struct Unset {
+      interp::Context& c;
+      ~Unset() { c.set_batch_loops(false); }
+    } unset{*d.ctx};
     ad::Var lp = d.run(point);
     value = lp.item();
     if (!gradient) return;

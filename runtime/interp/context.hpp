@@ -229,7 +229,8 @@ class Context {
   bool full_plates() const { return full_plates_; }
   void set_full_plates(bool on) { full_plates_ = on; }
   // Set while an SVI step of an estimator that only sums the model's
-  // log-densities runs (Elbo::batches_loops): the model's loops marked
+  // log-densities runs (Elbo::batches_loops), and while LogDensity computes
+  // a log density and its gradient: the model's loops marked
   // ir::Stmt::batchable run their iterations as one batch, one trace site per
   // statement (Interpreter::exec_batched_for). Unset, every execution runs
   // loops one iteration at a time: traces, samples, evaluations, diagnoses.

@@ -28,6 +28,19 @@ model {
   }
 }
 )";
+// The same model as Stan users write it: a loop, which log_density runs as one batch.
+const char* normal_loop_model = R"(data {
+  N: int<lower=1>
+  y: real[N]
+}
+model {
+  mu ~ Normal(1, 2)
+  sigma ~ Exponential(1.5)
+  for n in 0..N {
+    observe y[n] ~ Normal(mu, sigma)
+  }
+}
+)";
 const std::vector<double> ys = {0.3, 1.9, -0.4, 2.2, 1.1};
 
 vireo::Data normal_data(const vireo::Model& m) {
@@ -58,42 +71,46 @@ void check_gradient(vireo::LogDensity& ld, const std::vector<double>& x, bool ja
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(normal_model_matches_the_formula_and_finite_differences) {
-  vireo::Model m = vireo::Model::from_string(normal_model, "normal.vireo");
-  vireo::Data d = normal_data(m);
-  vireo::LogDensity ld(m, d);
-  BOOST_TEST_REQUIRE(ld.dimension() == 2u);
-  BOOST_TEST_REQUIRE(ld.sites().size() == 2u);
-  BOOST_TEST(ld.sites()[0].name == "mu");
-  BOOST_TEST(ld.sites()[0].constraint == "real");
-  BOOST_TEST(ld.sites()[1].name == "sigma");
-  BOOST_TEST(ld.sites()[1].constraint == "nonnegative");  // Exponential's support, mapped by exp
-  BOOST_TEST(ld.sites()[1].offset == 1u);
+  for (const char* text : {normal_model, normal_loop_model}) {
+    BOOST_TEST_CONTEXT((text == normal_model ? "plate" : "loop")) {
+      vireo::Model m = vireo::Model::from_string(text, "normal.vireo");
+      vireo::Data d = normal_data(m);
+      vireo::LogDensity ld(m, d);
+      BOOST_TEST_REQUIRE(ld.dimension() == 2u);
+      BOOST_TEST_REQUIRE(ld.sites().size() == 2u);
+      BOOST_TEST(ld.sites()[0].name == "mu");
+      BOOST_TEST(ld.sites()[0].constraint == "real");
+      BOOST_TEST(ld.sites()[1].name == "sigma");
+      BOOST_TEST(ld.sites()[1].constraint == "nonnegative");  // Exponential's support, mapped by exp
+      BOOST_TEST(ld.sites()[1].offset == 1u);
 
-  std::mt19937_64 gen(3);
-  std::normal_distribution<double> z(0, 1);
-  for (int k = 0; k < 5; ++k) {
-    const std::vector<double> x = {z(gen), z(gen)};
-    const double mu = x[0], sigma = std::exp(x[1]);  // positive: exp
-    double want = log_normal_pdf(mu, 1, 2) + std::log(1.5) - 1.5 * sigma;
-    for (double y : ys) want += log_normal_pdf(y, mu, sigma);
-    // Rounding only: a sum of a few terms of size ≤ 100.
-    BOOST_TEST(ld.log_density(x, nullptr, false) == want, boost::test_tools::tolerance(1e-12));
-    BOOST_TEST(ld.log_density(x, nullptr, true) == want + x[1], boost::test_tools::tolerance(1e-12));
-    check_gradient(ld, x, true);
-    check_gradient(ld, x, false);
+      std::mt19937_64 gen(3);
+      std::normal_distribution<double> z(0, 1);
+      for (int k = 0; k < 5; ++k) {
+        const std::vector<double> x = {z(gen), z(gen)};
+        const double mu = x[0], sigma = std::exp(x[1]);  // positive: exp
+        double want = log_normal_pdf(mu, 1, 2) + std::log(1.5) - 1.5 * sigma;
+        for (double y : ys) want += log_normal_pdf(y, mu, sigma);
+        // Rounding only: a sum of a few terms of size ≤ 100.
+        BOOST_TEST(ld.log_density(x, nullptr, false) == want, boost::test_tools::tolerance(1e-12));
+        BOOST_TEST(ld.log_density(x, nullptr, true) == want + x[1], boost::test_tools::tolerance(1e-12));
+        check_gradient(ld, x, true);
+        check_gradient(ld, x, false);
 
-    auto values = ld.constrain(x);
-    BOOST_TEST(values.at("mu").values[0] == mu);
-    BOOST_TEST(values.at("sigma").values[0] == sigma, boost::test_tools::tolerance(1e-15));
-    const std::vector<double> back = ld.unconstrain(values);
-    BOOST_TEST_REQUIRE(back.size() == 2u);
-    BOOST_TEST(back[0] == x[0]);
-    BOOST_TEST(back[1] == x[1], boost::test_tools::tolerance(1e-13));  // log(exp(u)): rounding
-    BOOST_TEST(ld.constrain(back).at("sigma").values[0] == sigma, boost::test_tools::tolerance(1e-13));
+        auto values = ld.constrain(x);
+        BOOST_TEST(values.at("mu").values[0] == mu);
+        BOOST_TEST(values.at("sigma").values[0] == sigma, boost::test_tools::tolerance(1e-15));
+        const std::vector<double> back = ld.unconstrain(values);
+        BOOST_TEST_REQUIRE(back.size() == 2u);
+        BOOST_TEST(back[0] == x[0]);
+        BOOST_TEST(back[1] == x[1], boost::test_tools::tolerance(1e-13));  // log(exp(u)): rounding
+        BOOST_TEST(ld.constrain(back).at("sigma").values[0] == sigma, boost::test_tools::tolerance(1e-13));
+      }
+      BOOST_CHECK_THROW(ld.log_density({0.0}), vireo::Error);
+      BOOST_CHECK_THROW(ld.unconstrain({{"mu", {{}, {0.0}}}, {"sigma", {{}, {-1.0}}}}), vireo::Error);
+      BOOST_CHECK_THROW(ld.unconstrain({{"mu", {{}, {0.0}}}}), vireo::Error);
+    }
   }
-  BOOST_CHECK_THROW(ld.log_density({0.0}), vireo::Error);
-  BOOST_CHECK_THROW(ld.unconstrain({{"mu", {{}, {0.0}}}, {"sigma", {{}, {-1.0}}}}), vireo::Error);
-  BOOST_CHECK_THROW(ld.unconstrain({{"mu", {{}, {0.0}}}}), vireo::Error);
 }
 
 BOOST_AUTO_TEST_CASE(eight_schools_gradient_and_round_trip) {
