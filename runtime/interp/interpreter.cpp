@@ -101,7 +101,13 @@ Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
     case K::For: {
       std::int64_t lo = eval_int(f, s.value, "a loop bound");
       std::int64_t hi = eval_int(f, s.value2, "a loop bound");
-      if (s.batchable && hi - lo > 1 && ctx_.batch_loops() && ctx_.open_plates().empty() && depth_ == 0 && !batch_.on &&
+      // As one batch, when the step allows it (Context::batch_loops) and the
+      // loop is no longer than the sites limit and 2^24 iterations: a longer
+      // one runs one iteration at a time, as it would without batches, and
+      // meets the sites or the time limit; nothing of its size is allocated.
+      if (s.batchable && hi - lo > 1 && hi - lo <= std::min<std::int64_t>(ctx_.limits().max_sites, 1 << 24) &&
+          ctx_.batch_loops() &&
+          ctx_.open_plates().empty() && depth_ == 0 && !batch_.on &&
           std::find(ctx_.data().missing.begin(), ctx_.data().missing.end(), true) == ctx_.data().missing.end())
         return exec_batched_for(f, s, lo, hi);
       for (std::int64_t i = lo; i < hi; ++i) {
@@ -370,8 +376,6 @@ Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
 Interpreter::Flow Interpreter::exec_batched_for(Frame& f, const ir::Stmt& s, std::int64_t lo, std::int64_t hi) {
   ctx_.check_deadline(s.span);
   const std::int64_t n = hi - lo;
-  ad::Tensor iterations(ad::Shape{n});
-  for (std::int64_t i = 0; i < n; ++i) iterations[i] = static_cast<double>(lo + i);
   // A frame of its own, named so that no plate's frame matches it (plate
   // names are identifiers): the estimators sum the batch's log-densities as
   // they sum a site's outside every plate.
@@ -388,7 +392,7 @@ Interpreter::Flow Interpreter::exec_batched_for(Frame& f, const ir::Stmt& s, std
     }
   } end{*this};
   const auto slot = static_cast<std::size_t>(s.slot);
-  f.slots[slot] = Value{ctx_.tape().constant(std::move(iterations)), Kind::Int, {loop_batch_plate}};
+  f.slots[slot] = Value{ad::arange(ctx_.tape(), static_cast<double>(lo), static_cast<double>(hi)), Kind::Int, {loop_batch_plate}};
   f.bound[slot] = true;
   Flow flow = exec_block(f, s.body);
   for (auto& v : f.slots) {
