@@ -112,18 +112,18 @@ void Tape::backward(Var root) {
   if (r.numel != 1)
     throw std::invalid_argument("backward: the root must have one element, got shape " +
                                 to_string(r.shape));
-  // Zeroed once. After clear() the buffer is empty (its capacity kept), and
-  // resize() value-initialises, which is the zeroing; only a second
-  // backward() over the same nodes finds the adjoints in place, and zeroes
-  // them in chunks, which may run on threads (a large plate's are tens of
-  // megabytes).
+  // Zeroed once, in chunks, which may run on threads (a large plate's
+  // adjoints are tens of megabytes, on one thread a serial part of every
+  // step). The buffer keeps its high-water size across clear(); only a step
+  // larger than any before grows it, which zeroes it.
   const auto size = static_cast<std::size_t>(adj_size_);
-  if (adjs_.size() == size) {
-    par::for_range(adj_size_, [&](std::int64_t b, std::int64_t e) { std::fill(adjs_.data() + b, adjs_.data() + e, 0.0); });
-  } else {
+  if (adjs_.size() < size) {
     adjs_.clear();
     adjs_.resize(size);
+  } else {
+    par::for_range(adj_size_, [&](std::int64_t b, std::int64_t e) { std::fill(adjs_.data() + b, adjs_.data() + e, 0.0); });
   }
+  adj_ready_ = adj_size_;
   if (r.adj < 0) return;
   adjs_[static_cast<std::size_t>(r.adj)] = 1.0;
   // Nodes are in topological order, so a node is reached (some node the root
@@ -144,7 +144,7 @@ Tensor Tape::grad(Var v) const {
   check(v, "grad");
   const Node& n = node(v);
   Tensor g(n.shape, 0.0);
-  if (n.adj >= 0 && static_cast<std::size_t>(n.adj + n.numel) <= adjs_.size())
+  if (n.adj >= 0 && n.adj + n.numel <= adj_ready_)
     std::copy(adjs_.data() + n.adj, adjs_.data() + n.adj + n.numel, g.data());
   return g;
 }
@@ -152,7 +152,7 @@ Tensor Tape::grad(Var v) const {
 const double* Tape::grad_data(Var v) const {
   check(v, "grad_data");
   const Node& n = node(v);
-  if (n.adj < 0 || static_cast<std::size_t>(n.adj + n.numel) > adjs_.size()) return nullptr;
+  if (n.adj < 0 || n.adj + n.numel > adj_ready_) return nullptr;
   return adjs_.data() + n.adj;
 }
 
@@ -202,7 +202,7 @@ void Tape::clear() {
   customs_.clear();
   num_nodes_ = 0;
   num_vals_ = 0;
-  adjs_.clear();
+  adj_ready_ = 0;
   ints_.clear();
   adj_size_ = 0;
 }

@@ -197,9 +197,10 @@ class Tape {
   std::size_t num_nodes_ = 0;
   std::vector<double> vals_;
   std::int64_t num_vals_ = 0;
-  std::vector<double> adjs_;
+  std::vector<double> adjs_;  // at its high-water size; adj_ready_ of it hold this tape's adjoints
   std::vector<std::int64_t> ints_;
   std::int64_t adj_size_ = 0;
+  std::int64_t adj_ready_ = 0;  // adjoints filled by the last backward() since clear()
   std::vector<std::uint8_t> reached_;  // per node, during backward(): its adjoint may be nonzero
   std::vector<CustomBackward> customs_;  // push_custom's callables, by Node::iaux[0]
   static void custom_backward(Tape& tape, const Node& node);

@@ -115,12 +115,7 @@ inline bool element_inside(Kind kind, double v, double lo, double hi) {
     case Kind::less_than: return v < hi;
     case Kind::interval: return v >= lo && v <= hi;
     case Kind::unit_interval: return v >= 0 && v <= 1;
-    // v(v − 1) is 0 exactly at 0 and 1: elsewhere |v| is at least the
-    // smallest subnormal and |v − 1| at least 2⁻⁵³, so the product cannot
-    // round to 0; ±inf and NaN give inf or NaN. One comparison, which
-    // vectorises where v == 0 || v == 1 does not (a plate's 0/1 data, checked
-    // every step).
-    case Kind::boolean: return v * (v - 1) == 0;
+    case Kind::boolean: return is_boolean(v);
     case Kind::nonnegative_integer: return v >= 0 && is_integer(v);
     case Kind::integer_interval: return is_integer(v) && v >= lo && v <= hi;
     case Kind::simplex:

@@ -48,6 +48,13 @@ struct Constraint {
   bool all_inside(const double* x, const ad::Shape& shape) const;
 };
 
+// Whether v is 0 or 1 (Kind::boolean's element test, which all_inside and
+// check() use): v(v − 1) is 0 exactly at 0 and 1 — elsewhere |v| is at least
+// the smallest subnormal and |v − 1| at least 2⁻⁵³, so the product cannot
+// round to 0; ±inf and NaN give inf or NaN. One comparison, which vectorises
+// where v == 0 || v == 1 does not (a plate's 0/1 data, checked every step).
+inline bool is_boolean(double v) { return v * (v - 1) == 0; }
+
 Constraint real();
 Constraint real_vector();
 Constraint positive();

@@ -3,10 +3,12 @@
 //   probs:  log p(x) = log p if x = 1, log(1 − p) if x = 0
 #include <Eigen/Core>
 
+#include <atomic>
 #include <optional>
 
 #include "runtime/ad/kernels.hpp"
 #include "runtime/rng/samplers.hpp"
+#include "stdlib/constraints/constraint.hpp"
 #include "stdlib/dist/families.hpp"
 #include "stdlib/dist/family_util.hpp"
 #include "stdlib/math/stable.hpp"
@@ -36,6 +38,15 @@ void log_density_backward(Tape& t, const ad::Node& n) {
   const bool vector = n.numel >= ad::detail::kVectorMin;
   par::for_chunks(n.numel, [&](std::int64_t b, std::int64_t end) {
     const std::int64_t len = end - b;
+    // Observed data (no gx): both of gl's terms in one pass, added in the
+    // order of the passes below (where gx's pass comes between, as it must
+    // when x is the logits themselves).
+    if (gl && !gx && vector) {
+      const ConstArrayMap L(l + b, len), e(t.scratch(n.iaux[0]) + b, len), G(g + b, len);
+      ArrayMap GL(gl + b, len);
+      GL = (GL + -G * (e + (1.0 - e) * (0.5 + 0.5 * L.sign())) / (1.0 + e)) + G * ConstArrayMap(x + b, len);
+      return;
+    }
     if (gl) {  // softplus's term, whose adjoint is −g: −g · sigmoid(l)
       if (vector) {
         const ConstArrayMap L(l + b, len), e(t.scratch(n.iaux[0]) + b, len);
@@ -51,29 +62,43 @@ void log_density_backward(Tape& t, const ad::Node& n) {
   });
 }
 
-Var fused_log_density(Tape& t, Var x, Var logits) {
+// `inside`: whether every x is 0 or 1 (Bernoulli's support), found in the
+// pass that computes the density — so that log_prob need not scan the
+// values again.
+Var fused_log_density(Tape& t, Var x, Var logits, bool& inside) {
   Var r = t.push(t.node(logits).shape, &log_density_backward, x.index(), logits.index());
   const std::int64_t n = t.node(r).numel;
   if (n < ad::detail::kVectorMin) {
     const double *xv = t.val(t.node(x)), *l = t.val(t.node(logits));
     double* out = t.val(r);
-    for (std::int64_t i = 0; i < n; ++i) out[i] = xv[i] * l[i] - math::softplus(l[i]);
+    inside = true;
+    for (std::int64_t i = 0; i < n; ++i) {
+      out[i] = xv[i] * l[i] - math::softplus(l[i]);
+      inside = inside && constraints::is_boolean(xv[i]);
+    }
     return r;
   }
   const std::int64_t off = t.push_scratch(n);  // may move the arena: pointers taken below
   t.mutable_node(r).iaux[0] = off;
+  std::atomic<bool> outside{false};
   par::for_chunks(n, [&](std::int64_t b, std::int64_t end) {
     const std::int64_t len = end - b;
     const double *xv = t.val(t.node(x)), *l = t.val(t.node(logits));
     double* out = t.val(r);
-    const ConstArrayMap L(l + b, len);
+    const ConstArrayMap L(l + b, len), X(xv + b, len);
     ArrayMap e(t.scratch(off) + b, len);
     e = (-L.abs()).exp();  // in (0, 1]
     // softplus(l), log1p(e) vectorised as elementwise.cpp's softplus_array
     // takes it, into the node's value; then x·l minus it.
     ArrayMap(out + b, len) = L.max(0.0) + ((1.0 + e).log() - (((1.0 + e) - 1.0) - e) / (1.0 + e));
     for (std::int64_t i = b; i < end; ++i) out[i] = xv[i] * l[i] - out[i];
+    // Σ|x(x − 1)| is 0 exactly when every x(x − 1) is, i.e. when every x is
+    // constraints::is_boolean (a sum of non-negative terms is 0 only if
+    // each is; NaN and inf stay nonzero), in any order of summation: a
+    // vectorised reduction.
+    if ((X * (X - 1.0)).abs().sum() != 0) outside.store(true, std::memory_order_relaxed);
   });
+  inside = !outside.load(std::memory_order_relaxed);
   return r;
 }
 
@@ -114,11 +139,16 @@ class Bernoulli final : public Distribution {
 
  protected:
   Var log_density(Var x) const override {
+    bool inside = false;
+    return log_density_checked(x, inside);
+  }
+  Var log_density_checked(Var x, bool& inside) const override {
+    inside = false;
     if (logits_) {
       Tape& t = tape();
       if (x.valid() && x.tape() == &t) {
         t.check(x, "Bernoulli.log_prob");
-        if (x.shape() == logits_->shape()) return fused_log_density(t, x, *logits_);
+        if (x.shape() == logits_->shape()) return fused_log_density(t, x, *logits_, inside);
       }
       return x * *logits_ - ad::softplus(*logits_);
     }

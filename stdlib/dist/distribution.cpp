@@ -8,7 +8,9 @@
 namespace vireo::dist {
 
 Var Distribution::log_prob(Var value) const {
-  Var lp = log_density(value);
+  bool checked = false;
+  Var lp = log_density_checked(value, checked);
+  if (checked) return lp;
   const constraints::Constraint& s = support();
   if (s.kind == constraints::Kind::real || s.kind == constraints::Kind::real_vector) return lp;
   if (s.all_inside(value.data(), value.shape())) return lp;  // the usual case, allocation-free

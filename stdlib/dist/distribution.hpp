@@ -74,6 +74,15 @@ class Distribution {
       : tape_(&tape), batch_shape_(batch_shape), event_shape_(event_shape) {}
   // The density formula, evaluated for values inside the support.
   virtual Var log_density(Var value) const = 0;
+  // log_density, for a family whose kernel can also tell, in the pass that
+  // reads the values, whether every one lies in support(): `inside` set true
+  // only when it did and they all do, and log_prob then skips its own scan of
+  // the values (a plate's observed data, every step). Default: log_density,
+  // `inside` false.
+  virtual Var log_density_checked(Var value, bool& inside) const {
+    inside = false;
+    return log_density(value);
+  }
   // sample_shape + batch_shape + event_shape.
   Shape extended_shape(const Shape& sample_shape) const;
   [[noreturn]] void not_defined(std::string_view what) const;
