@@ -21,15 +21,14 @@
 //   * an observe site's target varies with the loop and has no written type;
 //   * every expression that varies with the loop (the loop variable, lets of
 //     such values) is elementwise along the iterations: arithmetic and
-//     comparisons, `@`, the one-argument elementwise functions, a
-//     distribution's arguments, or a subscript whose first index varies of a
+//     comparisons, `@`, the elementwise functions of the signature table
+//     (exp, pow, detach, …), a distribution's arguments, or a subscript whose first index varies of a
 //     value that does not; a varying value is never an argument of another
 //     function, of a user fn or host function, a slice bound, a later
 //     subscript or an element of a vector literal.
 // Values that do not vary (data, params, latent values from before the loop)
 // are free to appear anywhere, as in any loop.
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "lang/ir/lower.hpp"
@@ -39,12 +38,11 @@ namespace vireo::ir {
 
 namespace {
 
-bool elementwise_unary(std::string_view name) {
-  static const char* const names[] = {"exp",  "log",     "log1p", "expm1",    "sqrt", "abs",   "sin",
-                                      "cos",  "tanh",    "sigmoid", "logit",  "softplus", "relu", "detach"};
-  for (const char* n : names)
-    if (name == n) return true;
-  return false;
+// A function whose result element i reads element i of its arguments only
+// (the signature table's Mixing::Never, with a broadcast or same shape):
+// given a batch of iterations it computes each iteration's result.
+bool elementwise(const sig::Signature& f) {
+  return f.mixing == sig::Mixing::Never && (f.shape == sig::ShapeRule::Elementwise || f.shape == sig::ShapeRule::SameAsFirst);
 }
 
 class LoopCheck {
@@ -141,7 +139,7 @@ class LoopCheck {
           if (!expr(b_.operand(e, i), v)) return false;
           varying = varying || v;
         }
-        return !varying || (e.count == 1 && elementwise_unary(sig::get(e.ref).name));
+        return !varying || elementwise(sig::get(e.ref));
       }
       case Op::Index: {
         bool base = false;

@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(lets_functions_factors_and_weights) {
                      "model { a ~ Normal(0, 1)  b ~ Normal(0, 1)  s ~ HalfNormal(1)\n"
                      "  for t in 2..T {\n"
                      "    deterministic m = a * y[t - 1] + b * tanh(y[t - 2]) / (1 + w[t])\n"
-                     "    observe y[t] ~ StudentT(4, m, s * w[t])\n"
+                     "    observe y[t] ~ StudentT(4, m, s * pow(w[t], 2))\n"
                      "    factor pen = -0.5 * (a - w[t]) ^ 2\n"
                      "  } }",
                  series(30));
