@@ -80,7 +80,7 @@ class LoopCheck {
 
  private:
   bool site(const Site& site) {
-    if (site.loops.size() != 1 || !site.plates.empty()) return false;
+    if (site.loops.size() != 1 || !site.plates.empty() || site.baseline.given) return false;
     for (const Site& other : g_.sites)
       if (other.id != site.id && other.name == site.name) return false;
     bool v = false;
