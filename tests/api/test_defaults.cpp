@@ -59,7 +59,7 @@ void expect_converged(const vireo::Model& model, const NormalMean& c, vireo::Fit
 // No options at all: 2000 steps (the CLI's default) of the guide's defaults.
 // With the old defaults (standard estimator, Adam 0.01, the last iterate)
 // the mean was up to 0.4 sd off and the sd up to 40% (N = 1000).
-BOOST_AUTO_TEST_CASE(the_default_fit_converges_on_a_conjugate_normal_mean) {
+BOOST_AUTO_TEST_CASE(the_default_fit_converges_on_a_conjugate_normal_mean, *boost::unit_test::label("slow")) {
   const vireo::Model model = vireo::Model::from_string(normal_mean_model, "normal_mean.vireo");
   for (int n : {1, 1000}) expect_converged(model, NormalMean(n), vireo::FitOptions{}, 2000);
 }

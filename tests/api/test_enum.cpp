@@ -152,7 +152,7 @@ model {
 
 // The change point: tau summed out by the default estimator, the rates
 // fitted; the exact posterior is conjugate given tau (Gamma–Poisson).
-BOOST_AUTO_TEST_CASE(change_point_default_fit_is_close_to_exact) {
+BOOST_AUTO_TEST_CASE(change_point_default_fit_is_close_to_exact, *boost::unit_test::label("slow")) {
   auto model = vireo::Model::from_file(VIREO_SOURCE_DIR "/examples/changepoint.vireo");
   auto data = vireo::Data::from_json_file(model, VIREO_SOURCE_DIR "/examples/data/changepoint.json");
   const std::vector<int> c = {3, 2, 2, 1, 3, 5, 3, 4, 2, 1, 5, 7, 4, 2, 7, 4, 7, 2, 2, 3,
