@@ -288,6 +288,13 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   f.bound[static_cast<std::size_t>(site.slot)] = true;
 }
 
+void Interpreter::forget_plate(Frame& f, ir::PlateId plate) {
+  for (auto& v : f.slots) {
+    auto it = std::find(v.plates.begin(), v.plates.end(), plate);
+    if (it != v.plates.end()) v.plates.erase(it);
+  }
+}
+
 Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
   const ir::Plate& plate = ctx_.graph().plate(s.plate);
   std::int64_t size = eval_int(f, plate.size, "a plate size");
@@ -366,10 +373,7 @@ Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
   Flow flow = exec_block(f, s.body);
   // Names bound in the plate stay visible after it as plain arrays whose
   // leading dimensions are the plate's.
-  for (auto& v : f.slots) {
-    auto it = std::find(v.plates.begin(), v.plates.end(), plate.id);
-    if (it != v.plates.end()) v.plates.erase(it);
-  }
+  forget_plate(f, plate.id);
   return flow;
 }
 
@@ -395,10 +399,7 @@ Interpreter::Flow Interpreter::exec_batched_for(Frame& f, const ir::Stmt& s, std
   f.slots[slot] = Value{ad::arange(ctx_.tape(), static_cast<double>(lo), static_cast<double>(hi)), Kind::Int, {loop_batch_plate}};
   f.bound[slot] = true;
   Flow flow = exec_block(f, s.body);
-  for (auto& v : f.slots) {
-    auto it = std::find(v.plates.begin(), v.plates.end(), loop_batch_plate);
-    if (it != v.plates.end()) v.plates.erase(it);
-  }
+  forget_plate(f, loop_batch_plate);
   return flow;
 }
 

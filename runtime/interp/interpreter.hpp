@@ -62,6 +62,9 @@ class Interpreter {
   // laid out as a plate of their own (loop_batch_plate), each site one trace
   // entry standing for every iteration (Message::batch_first).
   Flow exec_batched_for(Frame& f, const ir::Stmt& s, std::int64_t lo, std::int64_t hi);
+  // After a plate (or a batch) closes: the frame's values no longer count
+  // `plate` among their plates (its dimension stays, now a plain one).
+  void forget_plate(Frame& f, ir::PlateId plate);
 
   Value eval(Frame& f, ir::ExprId id);
   Value eval_binary(Frame& f, const ir::Expr& e);
