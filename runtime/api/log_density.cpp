@@ -45,7 +45,7 @@ ad::Shape to_shape(const std::vector<std::int64_t>& v) {
   return s;
 }
 
-std::int64_t numel(const std::vector<std::int64_t>& v) {
+std::int64_t element_count(const std::vector<std::int64_t>& v) {
   std::int64_t n = 1;
   for (auto d : v) n *= d;
   return n;
@@ -81,7 +81,7 @@ class DiscoverHandler final : public handlers::Handler {
     s.constraint = msg.fn->support().name();
     auto t = constraints::biject_to(msg.fn->support());
     s.unconstrained_shape = to_vector(t->unconstrained_shape(msg.value.var.shape()));
-    s.size = static_cast<std::size_t>(numel(s.unconstrained_shape));
+    s.size = static_cast<std::size_t>(element_count(s.unconstrained_shape));
     sites.push_back(std::move(s));
   }
   std::vector<LogDensity::Site> sites;
@@ -139,7 +139,7 @@ class PointHandler final : public handlers::Handler {
       auto it = given->find(s.name);
       if (it == given->end())
         refuse(msg, fmt::format("unconstrain: no value given for site '{}'", s.name), "give every latent site");
-      if (it->second.shape != s.shape || it->second.values.size() != static_cast<std::size_t>(numel(s.shape)))
+      if (it->second.shape != s.shape || it->second.values.size() != static_cast<std::size_t>(element_count(s.shape)))
         refuse(msg,
                fmt::format("unconstrain: the value of site '{}' has shape {} and {} values; the site has shape {}",
                            s.name, ad::to_string(to_shape(it->second.shape)), it->second.values.size(),

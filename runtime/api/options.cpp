@@ -69,7 +69,7 @@ E parse_name(const Names<E, N>& names, const std::string& text, const std::strin
             best.empty() ? std::string() : "did you mean '" + best + "'?");
 }
 
-std::string number(double x) { return fmt::format("{}", x); }
+std::string option_text(double x) { return fmt::format("{}", x); }
 
 // Runs a runtime parser on `text` for its checks; its message becomes an Options error.
 template <class F>
@@ -114,8 +114,8 @@ Baseline Baseline::parse(const std::string& text) {
   validated([&] { infer::BaselineSpec::parse(text); });
   return Baseline(text.empty() ? "none" : text);
 }
-Baseline Baseline::avg(double beta) { return beta == 0.9 ? Baseline("avg") : parse("avg:" + number(beta)); }
-Baseline Baseline::value(double x) { return parse("value:" + number(x)); }
+Baseline Baseline::avg(double beta) { return beta == 0.9 ? Baseline("avg") : parse("avg:" + option_text(beta)); }
+Baseline Baseline::value(double x) { return parse("value:" + option_text(x)); }
 Baseline Baseline::loo() { return Baseline("loo"); }
 Baseline Baseline::none() { return Baseline("none"); }
 Baseline Baseline::plus(const Baseline& other) const {
@@ -132,14 +132,14 @@ Init Init::median() { return Init("median"); }
 Init Init::mean() { return Init("mean"); }
 Init Init::sample() { return Init("sample"); }
 Init Init::feasible() { return Init("feasible"); }
-Init Init::uniform(double radius) { return parse("uniform(" + number(radius) + ")"); }
+Init Init::uniform(double radius) { return parse("uniform(" + option_text(radius) + ")"); }
 
 LrSchedule LrSchedule::parse(const std::string& text) {
   validated([&] { optim::Schedule::parse(text); });
   return LrSchedule(text == "none" ? std::string() : text);
 }
-LrSchedule LrSchedule::exp(double gamma) { return parse("exp:" + number(gamma)); }
-LrSchedule LrSchedule::step(long every, double gamma) { return parse(fmt::format("step:{}:{}", every, number(gamma))); }
+LrSchedule LrSchedule::exp(double gamma) { return parse("exp:" + option_text(gamma)); }
+LrSchedule LrSchedule::step(long every, double gamma) { return parse(fmt::format("step:{}:{}", every, option_text(gamma))); }
 LrSchedule LrSchedule::inv_sqrt(long steps) { return parse(fmt::format("inv_sqrt:{}", steps)); }
 LrSchedule LrSchedule::warmup(long steps) { return parse(fmt::format("warmup:{}", steps)); }
 LrSchedule LrSchedule::plateau(long steps) { return parse(fmt::format("plateau:{}", steps)); }

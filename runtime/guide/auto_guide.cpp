@@ -258,7 +258,7 @@ ad::Tensor tile_rows(const ad::Tensor& t, std::int64_t full) {
   return out;
 }
 
-double inverse_softplus(double y) { return y > 20 ? y : std::log(std::expm1(y)); }
+using math::inverse_softplus;
 
 }  // namespace
 

@@ -9,14 +9,15 @@
 
 #include "runtime/rng/samplers.hpp"
 #include "stdlib/dist/families.hpp"
+#include "stdlib/math/stable.hpp"
 
 namespace vireo::guide {
 
 namespace {
 
-constexpr double log_2pi = 1.8378770664093453;
+using math::log_2pi;
 
-double inverse_softplus(double y) { return y > 20 ? y : std::log(std::expm1(y)); }
+using math::inverse_softplus;
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "runtime/rng/samplers.hpp"
 #include "stdlib/constraints/biject_to.hpp"
 #include "stdlib/dist/ops.hpp"
+#include "stdlib/math/stable.hpp"
 
 namespace vireo::guide {
 
@@ -22,9 +23,9 @@ using handlers::MsgType;
 
 namespace {
 
-constexpr double log_2pi = 1.8378770664093453;
+using math::log_2pi;
 
-double inverse_softplus(double y) { return y > 20 ? y : std::log(std::expm1(y)); }
+using math::inverse_softplus;
 double softplus(double x) { return x > 20 ? x : std::log1p(std::exp(x)); }
 
 // ‖ε‖² of a constant: the part of log q that no parameter moves.

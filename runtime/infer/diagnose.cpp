@@ -14,7 +14,7 @@ namespace {
 using handlers::MsgType;
 using handlers::TraceSite;
 
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+using math::nan;
 
 struct Acc {
   SiteDiagnosis d;

@@ -9,15 +9,15 @@
 #include <vector>
 
 #include "runtime/infer/trace_elbo.hpp"
+#include "stdlib/math/stable.hpp"
 
 namespace vireo::infer {
 namespace {
 
-constexpr double inf = std::numeric_limits<double>::infinity();
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+using math::inf;
+using math::nan;
 
-// log(1 + e^t) without overflow.
-double softplus(double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); }
+using math::softplus;  // log(1 + e^t) without overflow
 
 // log(1 − θx) for x = e^{lx}, given θ < 1/max x. For θ < 0 it is
 // softplus(log(−θ) + lx), finite for any lx; for θ > 0 the grid keeps

@@ -11,11 +11,7 @@
 namespace vireo::dist {
 namespace {
 
-Shape without_last(const Shape& s) {
-  Shape out;
-  for (int i = 0; i + 1 < s.rank(); ++i) out.push_back(s[i]);
-  return out;
-}
+using detail::without_last;
 
 class Categorical final : public Distribution {
  public:

@@ -11,12 +11,22 @@
 #include "stdlib/dist/checks.hpp"
 #include "stdlib/dist/distribution.hpp"
 #include "stdlib/dist/registry.hpp"
+#include "stdlib/math/stable.hpp"
 
 namespace vireo::dist::detail {
 
 inline constexpr double log_2pi = 1.8378770664093453;   // log(2π)
 inline constexpr double log_pi = 1.1447298858494002;    // log(π)
 inline constexpr double log_2 = 0.6931471805599453;
+using math::inf;
+
+// A shape without its last dimension: the batch shape of a family whose last
+// dimension is its event (Categorical's probabilities, a Dirichlet, an MVN).
+inline Shape without_last(const Shape& s) {
+  Shape out;
+  for (int i = 0; i + 1 < s.rank(); ++i) out.push_back(s[i]);
+  return out;
+}
 
 // Broadcast of the parameters' shapes: the batch shape of an elementwise family.
 inline Shape broadcast_all(std::initializer_list<Var> vs) {

@@ -11,7 +11,7 @@
 namespace vireo::dist {
 namespace {
 
-constexpr double inf = std::numeric_limits<double>::infinity();
+using detail::inf;
 
 class InverseGamma final : public Distribution {
  public:

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "stdlib/dist/family_util.hpp"
 #include "stdlib/dist/ops.hpp"
 
 namespace vireo::dist {
@@ -12,7 +13,7 @@ namespace {
 
 using KlFn = Var (*)(const Distribution& p, const Distribution& q);
 
-constexpr double inf = std::numeric_limits<double>::infinity();
+using detail::inf;
 
 // log(σq/σp) + (σp² + (μp − μq)²)/(2σq²) − ½; also LogNormal–LogNormal
 // (KL is invariant under the shared map exp).

@@ -13,11 +13,7 @@
 namespace vireo::dist {
 namespace {
 
-Shape without_last(const Shape& s) {
-  Shape out;
-  for (int i = 0; i + 1 < s.rank(); ++i) out.push_back(s[i]);
-  return out;
-}
+using detail::without_last;
 
 Var factor(Var loc, const std::optional<Var>& covariance, const std::optional<Var>& scale_tril) {
   check_vector("MultivariateNormal", "loc", loc);

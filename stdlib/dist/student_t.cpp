@@ -14,7 +14,7 @@ namespace vireo::dist {
 namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-constexpr double inf = std::numeric_limits<double>::infinity();
+using detail::inf;
 
 class StudentT final : public Distribution {
  public:

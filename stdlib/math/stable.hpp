@@ -8,6 +8,10 @@
 
 namespace vireo::math {
 
+inline constexpr double log_2pi = 1.8378770664093453;  // log(2π)
+inline constexpr double inf = std::numeric_limits<double>::infinity();
+inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
 inline double log1p(double x) { return std::log1p(x); }
 inline double expm1(double x) { return std::expm1(x); }
 
@@ -21,6 +25,10 @@ inline double log1mexp(double x) {
 inline double softplus(double x) {
   return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
+
+// softplus⁻¹(y) = log(e^y − 1) for y > 0: the unconstrained value of a
+// softplus-positive parameter (a guide's scale) that starts at y.
+inline double inverse_softplus(double y) { return y > 20 ? y : std::log(std::expm1(y)); }
 
 // log σ(x) = −softplus(−x).
 inline double log_sigmoid(double x) { return -softplus(-x); }
