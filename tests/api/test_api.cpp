@@ -1,7 +1,6 @@
 // The embedding API (include/vireo) as a host program uses it: data from
 // arrays and JSON, fitting, posterior draws and summaries, errors with their
 // diagnostics, and save/load that resumes a fit bit for bit.
-#define BOOST_TEST_MODULE vireo_api
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

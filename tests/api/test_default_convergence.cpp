@@ -7,7 +7,6 @@
 // nested fit ended with mu at 0.32 against the exact 1.49 (2.2 posterior sd
 // off on the worst of the seeds below); a constant rate reaches it but leaves
 // M4 9–26 nats below log Z.
-#define BOOST_TEST_MODULE vireo_default_convergence
 #include <boost/test/unit_test.hpp>
 
 #include <Eigen/Dense>

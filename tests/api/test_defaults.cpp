@@ -1,7 +1,6 @@
 // FitOptions' defaults tested as defaults: a fit given nothing but its data
 // and a seed converges on models whose posterior lies in the guide's family
 // (vireo.hpp, the table above FitOptions).
-#define BOOST_TEST_MODULE vireo_defaults
 #include <boost/test/unit_test.hpp>
 
 #include <Eigen/Dense>

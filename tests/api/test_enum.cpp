@@ -4,7 +4,6 @@
 // conditionals, all-discrete models are solved exactly, the default picks
 // enum (or tracegraph, saying why), and what cannot be summed out is refused
 // with the site's name.
-#define BOOST_TEST_MODULE vireo_enum
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -3,7 +3,6 @@
 // and independently with FitOptions::subsample = "independent". The batches
 // are read off the parameters: with one param per element, plain SGD and a
 // constant-step guide, a step changes exactly the elements of its batch.
-#define BOOST_TEST_MODULE vireo_epochs
 #include <boost/test/unit_test.hpp>
 
 #include <set>

@@ -2,7 +2,6 @@
 // the observe it can replace (every ELBO, the same draws), a marginalised
 // mixture written with factors reaches its exact evidence, and a soft
 // constraint ties two latents together as its Gaussian posterior says.
-#define BOOST_TEST_MODULE vireo_factor
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

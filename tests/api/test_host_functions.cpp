@@ -5,7 +5,6 @@
 // checker's refusals (unknown name with a suggestion, arity, shapes, no
 // gradient where one is needed) and what needs no gradient (data); the site
 // graph naming them; and tables scoped per model.
-#define BOOST_TEST_MODULE vireo_host_functions
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -4,7 +4,6 @@
 // vireo::Error of kind Limit that names the limit, its value, how to raise
 // it and the place in the program; never std::bad_alloc or a crash. The wall
 // time limit ends a fit between steps and inside a long execution.
-#define BOOST_TEST_MODULE vireo_limits
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>

@@ -2,7 +2,6 @@
 // the log density against hand-computed formulas (with and without the
 // Jacobian), its gradient against central finite differences, the
 // transforms' round trip, refusals, and a MAP found by plain gradient ascent.
-#define BOOST_TEST_MODULE vireo_log_density
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

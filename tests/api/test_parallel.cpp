@@ -6,7 +6,6 @@
 //       plate-local latent site, whose kernels and guide draws run in chunks.
 // And the fits differ between seeds (the comparison is not between constants),
 // and threads < 1 is refused.
-#define BOOST_TEST_MODULE vireo_parallel
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -4,7 +4,6 @@
 // by other params; glorot's and he's draws have the moments of their
 // definitions (site.cpp). The values are read before any step
 // (Fit::learned_params runs one execution and updates nothing).
-#define BOOST_TEST_MODULE vireo_param_init
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

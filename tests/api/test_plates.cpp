@@ -3,7 +3,6 @@
 // plate element — each against log-densities and values computed here by
 // hand from the traced draws — and the nested-plate model's exact Gaussian
 // posterior reached by auto_mvn.
-#define BOOST_TEST_MODULE vireo_plates
 #include <boost/test/unit_test.hpp>
 
 #include <Eigen/Dense>

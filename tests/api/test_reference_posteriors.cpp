@@ -21,7 +21,6 @@
 //   underestimates sigma's sd by more than half (a ratio of 0.39), a known
 //   limit of the family, so only sigma's mean is checked.
 // Each bound is the bias band plus three of the noise sds above.
-#define BOOST_TEST_MODULE reference_posteriors
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

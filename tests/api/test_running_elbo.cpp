@@ -1,7 +1,6 @@
 // The running ELBO (runtime/api/running_elbo): the mean of the finite step
 // ELBOs over the last tenth of all steps, the same bits whether the record
 // was saved and reloaded at any step or never.
-#define BOOST_TEST_MODULE running_elbo
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 

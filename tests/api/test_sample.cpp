@@ -3,7 +3,6 @@
 // observed items left out drawn with the right marginal and the right
 // dependence on the latents, given ones kept fixed, missing sizes refused at
 // their declaration, the table's columns, and reproducibility.
-#define BOOST_TEST_MODULE vireo_sample
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

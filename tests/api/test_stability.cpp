@@ -3,7 +3,6 @@
 // refused with the site named and the policy obeyed; no parameter is ever
 // non-finite; global-norm and element clipping bound the update; schedules
 // and KL annealing are checked and applied.
-#define BOOST_TEST_MODULE vireo_stability
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -3,7 +3,6 @@
 // the same fits run one after another. `make test-tsan` runs this test under
 // ThreadSanitizer (build-tsan/, VIREO_TSAN=ON), which reports any data race
 // between the fits: shared caches, registries, lazily built tables.
-#define BOOST_TEST_MODULE vireo_threads
 #include <boost/test/unit_test.hpp>
 
 #include <cstring>

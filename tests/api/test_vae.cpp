@@ -1,7 +1,6 @@
 // Issue 16 through the embedding API: Fit::evaluate (the full-data ELBO, its
 // split into log-likelihood and KL, active units) against exact answers;
 // `dense` against `@` + bias; and the VAE's KL blow-up, reported and remedied.
-#define BOOST_TEST_MODULE vireo_vae
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

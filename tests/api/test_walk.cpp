@@ -4,7 +4,6 @@
 // `vireo run --steps 3 --num-draws 5` does, and nothing may throw. The same
 // walk through the command (tests/cli/walk_test.cpp) spawns two processes a
 // program, too slow under the sanitizers; this one is what build-san runs.
-#define BOOST_TEST_MODULE vireo_walk
 #include <boost/test/unit_test.hpp>
 #include <vireo/vireo.hpp>
 

@@ -1,5 +1,4 @@
 // The `vireo` command end to end: exit codes, stdout, stderr.
-#define BOOST_TEST_MODULE vireo_cli
 #include <boost/test/unit_test.hpp>
 
 #include "cli/vireo_process.hpp"

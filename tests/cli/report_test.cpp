@@ -2,7 +2,6 @@
 // them (issue 20), end to end from the command line: what each writes, a
 // failed fit writing its report alone, a report path refused before the fit.
 // The page itself is checked in a browser by tests/report (headless Chromium).
-#define BOOST_TEST_MODULE report_cli
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>

@@ -15,7 +15,7 @@ using namespace vireo_test;
 
 namespace {
 
-const std::string data_dir = examples + "data/";
+const std::string data_dir = VIREO_SOURCE_DIR "/examples/data/";  // not from `examples`: no guaranteed order
 const std::string bench_data = VIREO_SHARED_DIR "/bench/data/";
 
 std::string slurp(const fs::path& p) {

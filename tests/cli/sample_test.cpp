@@ -3,7 +3,6 @@
 // size refused at its declaration, posterior predictive draws with the
 // right mean and the same latents as --draws, and outputs that are written
 // all together or not at all.
-#define BOOST_TEST_MODULE vireo_sample_cli
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -61,7 +60,9 @@ Csv read_csv(const fs::path& p) {
   return csv;
 }
 
-const std::string coin = examples + "coin.vireo";
+// Spelled out, not built from `examples`: the two are initialised in no
+// guaranteed order (clang runs an inline variable's initialiser apart).
+const std::string coin = VIREO_SOURCE_DIR "/examples/coin.vireo";
 
 }  // namespace
 

@@ -2,7 +2,6 @@
 // and kinds; every kind of bad data is refused with a message naming the
 // item, the index and the declaration's line (and, for text, the position in
 // the data file); all problems come out together.
-#define BOOST_TEST_MODULE data_loader
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <fstream>

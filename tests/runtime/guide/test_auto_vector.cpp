@@ -3,7 +3,6 @@
 // inside the vector, the exact log q of a draw, the refusals (sites that
 // change from run to run, subsampled plates), and a small conjugate linear
 // regression fitted to its exact evidence.
-#define BOOST_TEST_MODULE auto_vector
 #include <boost/test/unit_test.hpp>
 
 #include "runtime/rng/samplers.hpp"

@@ -4,7 +4,6 @@
 // against a finite-difference Jacobian and its identity start; the
 // Student-t base: its log-density against the reference table and the
 // unbiasedness of its draws' gradient w.r.t. the degrees of freedom.
-#define BOOST_TEST_MODULE flow
 #include <boost/test/unit_test.hpp>
 
 #include <Eigen/Dense>

@@ -2,7 +2,6 @@
 // and fit defaults are one row; and each guide describes its own parameters
 // (Guide::parameter_role), which diagnostics and refusal messages ask
 // instead of parsing parameter names — with the messages they always gave.
-#define BOOST_TEST_MODULE guide_registry
 #include <boost/test/unit_test.hpp>
 
 #include "runtime/guide/guide.hpp"

@@ -25,7 +25,6 @@
 // the second 0.000–0.003 nats, 0.026 sd and 0.4% after 4000 steps. The first schedule without STL ends ≈2.2 nats short (1.3 after 3000
 // steps, 0.3 with 8 particles); Adam(0.01) for 5000 steps with
 // init scale 0.1, no decay, no STL ends 13.3 nats short, as NumPyro.
-#define BOOST_TEST_MODULE m4
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>

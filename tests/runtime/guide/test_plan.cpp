@@ -3,7 +3,6 @@
 // executing the model program in the guide. The plan must change nothing —
 // the same ELBO and gradients, bit for bit, as the interpreted guide — and a
 // model whose sites or supports change between runs must refute it.
-#define BOOST_TEST_MODULE plan
 #include <boost/test/unit_test.hpp>
 
 #include "runtime/infer/trace_elbo.hpp"

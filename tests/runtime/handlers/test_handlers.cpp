@@ -1,6 +1,5 @@
 // The effect handlers, alone and composed, and the interpreter's site
 // naming, plates and recursion limit, observed through traces.
-#define BOOST_TEST_MODULE handlers
 #include <boost/test/unit_test.hpp>
 
 #include "runtime/handlers/block.hpp"

@@ -5,7 +5,6 @@
 // matrices, event-shaped observations, lets, `@`, factors and plain arrays
 // broadcast against the iterations. A failing element is named as the
 // iteration's own site.
-#define BOOST_TEST_MODULE batched_loops
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

@@ -4,7 +4,6 @@
 // sizes). Tolerances (issue: means within 2% or 0.02 on the probability
 // scale, sds within 15%) sit well above the Monte Carlo error of 4000 guide
 // draws (relative sd error ≈ 1/sqrt(2·4000) ≈ 1.1%, mean error ≈ sd/63).
-#define BOOST_TEST_MODULE conjugate
 #include <boost/test/unit_test.hpp>
 
 #include "support/fit.hpp"

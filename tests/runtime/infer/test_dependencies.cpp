@@ -17,7 +17,6 @@
 // Every brute-force term must be reported (soundness); where the static
 // rule is exact — no loop-carried state, hand-written guides — the two sets
 // must be equal (precision).
-#define BOOST_TEST_MODULE dependencies
 #include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
 

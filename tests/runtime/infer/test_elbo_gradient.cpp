@@ -2,7 +2,6 @@
 // latent whose ELBO gradient is exact by enumeration, the mean of many
 // single-particle surrogate gradients matches it within 4 Monte Carlo
 // standard errors.
-#define BOOST_TEST_MODULE elbo_gradient
 #include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
 

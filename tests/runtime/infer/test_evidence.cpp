@@ -3,7 +3,6 @@
 // sampling on a Normal–Normal model whose log Z is known in closed form,
 // with an exact, a good and a bad proposal. The M4 check is in
 // test_evidence_m4.cpp (long).
-#define BOOST_TEST_MODULE evidence
 #include <fmt/format.h>
 
 #include <boost/test/unit_test.hpp>

@@ -4,7 +4,6 @@
 // 0.5 nat with 10^4 draws and k̂ < 0.5. A mean-field guide cannot hold the
 // posterior's correlations (its best ELBO is 5.5 nats short): its weights
 // must be flagged by k̂, whatever number they happen to give.
-#define BOOST_TEST_MODULE evidence_m4
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <fstream>

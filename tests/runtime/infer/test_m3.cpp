@@ -7,7 +7,6 @@
 // ½((x − m_k)² + σ_k²) — and coordinate ascent (CAVI) on it finds the best
 // ELBO the family can reach and the loc posterior it implies. Training is
 // judged against that optimum, not against another noisy run.
-#define BOOST_TEST_MODULE m3
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>

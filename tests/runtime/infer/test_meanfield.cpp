@@ -6,7 +6,6 @@
 // weight (KL annealing); it lowers the gradient variance on M4 d=100 at the
 // initial parameters; constrained sites under auto_normal fall back to
 // Monte Carlo and still train.
-#define BOOST_TEST_MODULE meanfield
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <fmt/format.h>

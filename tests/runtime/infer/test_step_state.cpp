@@ -6,7 +6,6 @@
 // counts, the decayed learning rate, the decaying-average baselines and the
 // schedule's and annealing's clock exactly as they were. Only the random
 // stream moves on. Bit-for-bit comparisons: no tolerance is involved.
-#define BOOST_TEST_MODULE step_state
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -11,7 +11,6 @@
 // a family-wise false alarm rate of 25 · 6.8e-6 ≈ 2e-4 (and the seeds are
 // fixed). Power: leaving out the N / B scale of the plate's log q alone
 // moves the mean ELBO by about 3 · 1.2 · (10/3 − 1) ≈ 8 nats, over 20 SEs.
-#define BOOST_TEST_MODULE subsampling
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -1,6 +1,5 @@
 // End-to-end smoke test of the interpreter, AutoNormal, Trace_ELBO and SVI
 // on a conjugate Normal–Normal model with a known posterior.
-#define BOOST_TEST_MODULE svi_smoke
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 

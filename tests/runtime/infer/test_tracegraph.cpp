@@ -3,7 +3,6 @@
 // the exact ELBO gradient, computed by enumerating the discrete latents,
 // within 4 Monte Carlo standard errors — and each single estimate is
 // exactly ∇log q(z) · (cost − b), with no direct ∇(−log q) term.
-#define BOOST_TEST_MODULE tracegraph
 #include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
 

@@ -2,7 +2,6 @@
 // replaced all or none. A rename that fails part-way — here the second of
 // three targets is a non-empty folder, which stops root too — leaves every
 // target as it was, no temporary behind, and an error naming the file.
-#define BOOST_TEST_MODULE atomic_file
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>

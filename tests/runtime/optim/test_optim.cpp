@@ -1,6 +1,5 @@
 // Optimizers against their update rules written out by hand (PyTorch's and
 // Pyro's formulas), one or two steps at a time.
-#define BOOST_TEST_MODULE optim
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>

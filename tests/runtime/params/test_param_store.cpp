@@ -1,6 +1,5 @@
 // The parameter store: JSON round trip, atomic saves, refusal of NaN and of
 // malformed files with the item named.
-#define BOOST_TEST_MODULE param_store
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <filesystem>

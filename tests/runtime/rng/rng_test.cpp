@@ -1,6 +1,5 @@
 // rng_test.cpp — the generator's bits are fixed constants, and every sampler's
 // first two moments from 10^5 draws (fixed seed) lie within 5 standard errors.
-#define BOOST_TEST_MODULE vireo_rng
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>

@@ -4,7 +4,6 @@
 // lower-Cholesky, of the map onto the free coordinates: the first K − 1
 // simplex entries, the packed lower triangle), and the tape gradients of
 // forward and log|det J| pass gradcheck.
-#define BOOST_TEST_MODULE vireo_constraints
 #include <boost/test/unit_test.hpp>
 
 #include <Eigen/Dense>

@@ -1,0 +1,1 @@
+// Compiles tests/support/pch.hpp once for every test (tests/CMakeLists.txt).
