@@ -1,6 +1,7 @@
 # The whole set-up: `make demo` and `make test` (see README.md).
 # build/      Release: every test, the CLI (the benchmarks with `make bench`)
-# build-san/  clang, Debug + ASan + UBSan, line tables only, linked by lld: the fast
+# build-san/  clang, Debug + ASan + UBSan (the library at -O1, the tests at -O0), line
+#             tables only, linked by lld: the fast
 #             test subset (ctest label `fast`) and the two libFuzzer targets, whose
 #             libraries carry coverage feedback; a short bounded fuzzing run of
 #             parser + checker and of the data loader uses them. One tree for both:
