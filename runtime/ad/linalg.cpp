@@ -55,9 +55,15 @@ MatmulDims matmul_dims(const Shape& a, const Shape& b) {
 }
 
 // Rows per chunk of a product whose left operand has k columns: about
-// par::kChunk of its elements, a function of the shape only, so that a large
-// product is cut the same way on any number of threads.
-std::int64_t chunk_rows(std::int64_t k) { return std::max<std::int64_t>(1, par::kChunk / std::max<std::int64_t>(1, k)); }
+// kProductChunk of its elements, a function of the shape only, so that a
+// large product is cut the same way on any number of threads. Eight times
+// par::kChunk: each chunk is a gemv or gemm call of its own (and, backward,
+// a partial A^T G added in chunk order), whose fixed cost at par::kChunk
+// was most of what M2's step (N = 5000, k = 50: 31 chunks each way) paid
+// beyond its hand-written form; a product of 4 chunks still splits across
+// the threads, and M2 at N = 10^6 has 763.
+constexpr std::int64_t kProductChunk = 8 * par::kChunk;
+std::int64_t chunk_rows(std::int64_t k) { return std::max<std::int64_t>(1, kProductChunk / std::max<std::int64_t>(1, k)); }
 
 // C = A B for one batch element (or one chunk of its rows).
 void product_block(const double* A, const double* B, double* C, std::int64_t n, std::int64_t k,

@@ -3,7 +3,8 @@
 //   (a) particles run in parallel: eight schools with 4 particles under
 //       auto_normal, auto_realnvp and TraceGraph with a leave-one-out baseline;
 //   (b) a plate of 40000 elements (5 chunks of par::kChunk) with a
-//       plate-local latent site, whose kernels and guide draws run in chunks.
+//       plate-local latent site, whose kernels and guide draws run in chunks;
+//   (c) a logistic regression whose X @ w runs in chunks of rows.
 // And the fits differ between seeds (the comparison is not between constants),
 // and threads < 1 is refused.
 #include <boost/test/unit_test.hpp>
@@ -99,6 +100,35 @@ model {
   BOOST_TEST_CONTEXT("2 particles, threads 2") check_same(two, fit(model, data, o, 2, 8));
   o.seed = 6;
   BOOST_TEST(!same_bits(two.history, fit(model, data, o, 2, 8).history));
+}
+
+// A matrix-vector product in chunks of rows (runtime/ad/linalg.cpp: about
+// 65536 elements a chunk, the backward's A^T G summed chunk by chunk in
+// chunk order): a logistic regression of N = 6000 rows and D = 40 columns,
+// four chunks each way.
+BOOST_AUTO_TEST_CASE(a_chunked_product_gives_the_same_bits_on_any_number_of_threads) {
+  const vireo::Model model = vireo::Model::from_string(R"(
+data { N: int  D: int  X: real[N, D]  y: int<lower=0, upper=1>[N] }
+model {
+  w: real[D] ~ Normal(0, 1)
+  b ~ Normal(0, 5)
+  plate data(N) { observe y ~ Bernoulli(logits = X @ w + b) }
+}
+)", "chunked_product.vireo");
+  const std::int64_t n = 6000, d = 40;
+  vireo::Array x{{n, d}, std::vector<double>(static_cast<std::size_t>(n * d))};
+  vireo::Array y{{n}, std::vector<double>(static_cast<std::size_t>(n))};
+  for (std::int64_t i = 0; i < n * d; ++i) x.values[static_cast<std::size_t>(i)] = std::sin(0.013 * static_cast<double>(i * i % 9973));
+  for (std::int64_t i = 0; i < n; ++i) y.values[static_cast<std::size_t>(i)] = std::cos(0.7 * static_cast<double>(i)) > 0 ? 1 : 0;
+  const vireo::Data data = vireo::Data::from_arrays(
+      model, {{"N", {{}, {static_cast<double>(n)}}}, {"D", {{}, {static_cast<double>(d)}}}, {"X", x}, {"y", y}});
+  vireo::FitOptions o;
+  o.seed = 7;
+  o.guide = vireo::Guide::AutoNormal;
+  const Result one = fit(model, data, o, 1, 10);
+  for (int t : {2, 3}) BOOST_TEST_CONTEXT("threads " << t) check_same(one, fit(model, data, o, t, 10));
+  o.seed = 8;
+  BOOST_TEST(!same_bits(one.history, fit(model, data, o, 2, 10).history));
 }
 
 BOOST_AUTO_TEST_CASE(threads_below_one_are_refused) {
