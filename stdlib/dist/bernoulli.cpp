@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 
 #include <atomic>
+#include <cstdint>
 #include <optional>
 
 #include "runtime/ad/kernels.hpp"
@@ -78,25 +79,50 @@ Var fused_log_density(Tape& t, Var x, Var logits, bool& inside) {
     }
     return r;
   }
-  const std::int64_t off = t.push_scratch(n);  // may move the arena: pointers taken below
+  // e's scratch lies as the node's value does against Eigen's packets (both
+  // are offsets in the value arena), so that the strips below can start at
+  // packet boundaries of both. May move the arena: pointers taken below.
+  constexpr std::int64_t P = Eigen::internal::packet_traits<double>::size;
+  std::int64_t off = t.push_scratch(n + P - 1);
+  off += ((t.node(r).val - off) % P + P) % P;
   t.mutable_node(r).iaux[0] = off;
   std::atomic<bool> outside{false};
   par::for_chunks(n, [&](std::int64_t b, std::int64_t end) {
-    const std::int64_t len = end - b;
     const double *xv = t.val(t.node(x)), *l = t.val(t.node(logits));
     double* out = t.val(r);
-    const ConstArrayMap L(l + b, len), X(xv + b, len);
-    ArrayMap e(t.scratch(off) + b, len);
-    e = (-L.abs()).exp();  // in (0, 1]
-    // softplus(l), log1p(e) vectorised as elementwise.cpp's softplus_array
-    // takes it, into the node's value; then x·l minus it.
-    ArrayMap(out + b, len) = L.max(0.0) + ((1.0 + e).log() - (((1.0 + e) - 1.0) - e) / (1.0 + e));
-    for (std::int64_t i = b; i < end; ++i) out[i] = xv[i] * l[i] - out[i];
-    // Σ|x(x − 1)| is 0 exactly when every x(x − 1) is, i.e. when every x is
-    // constraints::is_boolean (a sum of non-negative terms is 0 only if
-    // each is; NaN and inf stay nonzero), in any order of summation: a
-    // vectorised reduction.
-    if ((X * (X - 1.0)).abs().sum() != 0) outside.store(true, std::memory_order_relaxed);
+    double* es = t.scratch(off);
+    // In strips that stay in L1: e is written and read back while still
+    // there, and x·l − softplus(l) is one pass. Eigen computes a strip's
+    // elements before its destination's first packet boundary with scalar
+    // code (std::exp, std::log), the rest with its packet kernels; so that
+    // every element is computed as one call over the whole chunk computes
+    // it, the strips after the first start at packet boundaries of both
+    // destinations, or there is one strip when no position is a boundary of
+    // both.
+    const auto phase = [](const double* p) {
+      return static_cast<std::int64_t>((reinterpret_cast<std::uintptr_t>(p) / sizeof(double)) % P);
+    };
+    const std::int64_t head = (P - phase(out + b)) % P;
+    const bool strips = phase(out + b) == phase(es + b);
+    constexpr std::int64_t strip = 512;
+    bool strip_outside = false;
+    for (std::int64_t s = b; s < end;) {
+      const std::int64_t len = strips ? std::min(s == b ? head + strip : strip, end - s) : end - s;
+      const ConstArrayMap L(l + s, len), X(xv + s, len);
+      ArrayMap e(es + s, len);
+      e = (-L.abs()).exp();  // in (0, 1]
+      // x·l − softplus(l), softplus with log1p(e) vectorised as
+      // elementwise.cpp's softplus_array takes it; each element's
+      // operations and roundings are the composite's.
+      ArrayMap(out + s, len) = X * L - (L.max(0.0) + ((1.0 + e).log() - (((1.0 + e) - 1.0) - e) / (1.0 + e)));
+      // Σ|x(x − 1)| is 0 exactly when every x(x − 1) is, i.e. when every x
+      // is constraints::is_boolean (a sum of non-negative terms is 0 only if
+      // each is; NaN and inf stay nonzero), in any order of summation: a
+      // vectorised reduction.
+      strip_outside = strip_outside || (X * (X - 1.0)).abs().sum() != 0;
+      s += len;
+    }
+    if (strip_outside) outside.store(true, std::memory_order_relaxed);
   });
   inside = !outside.load(std::memory_order_relaxed);
   return r;

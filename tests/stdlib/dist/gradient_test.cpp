@@ -178,13 +178,13 @@ BOOST_AUTO_TEST_CASE(implicit_gamma_holds_cdf_fixed) {
 // Bernoulli(logits).log_prob(x) with x and the logits of one shape (an
 // observed plate) is one tape node, not x·l, softplus(l) and their
 // difference: the same numbers and gradients, bit for bit, as that
-// composite, on the scalar path (5 elements) and the vectorised one (100;
-// an even count, so that the node's value lies as the composite's softplus
-// did, and Eigen's kernels split it alike), the logits' gradient and a
-// value's (a leaf here) both; and a finite-difference check of the
-// logits' gradient.
+// composite, on the scalar path (5 elements) and the vectorised one (100
+// and 1700, which the node computes in strips of 512; even counts, so that
+// the node's value lies as the composite's softplus did, and Eigen's
+// kernels split it alike), the logits' gradient and a value's (a leaf here)
+// both; and a finite-difference check of the logits' gradient.
 BOOST_AUTO_TEST_CASE(bernoulli_logits_one_node) {
-  for (const std::int64_t n : {std::int64_t{5}, std::int64_t{100}}) {
+  for (const std::int64_t n : {std::int64_t{5}, std::int64_t{100}, std::int64_t{1700}}) {
     BOOST_TEST_CONTEXT("n = " << n) {
       ad::Tensor l(ad::Shape{n}), x(ad::Shape{n});
       for (std::int64_t i = 0; i < n; ++i) {
