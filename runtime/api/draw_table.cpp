@@ -52,12 +52,6 @@ std::vector<std::int64_t> unflatten(std::int64_t flat, const std::vector<std::in
   return idx;
 }
 
-std::int64_t numel(const std::vector<std::int64_t>& shape) {
-  std::int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
-
 // Quantile with linear interpolation between order statistics (R's type 7,
 // NumPy's default), of sorted values.
 double quantile(const std::vector<double>& sorted, double p) {
@@ -99,7 +93,7 @@ DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws) {
         site.shape[0] = std::max(site.shape[0], static_cast<std::int64_t>(s.value.numel()));
       } else if (site.shape.size() != shape.size()) {
         flat[it->second] = true;
-        site.shape = {std::max(numel(site.shape), static_cast<std::int64_t>(s.value.numel()))};
+        site.shape = {std::max(ad::Shape(site.shape).numel(), static_cast<std::int64_t>(s.value.numel()))};
       } else {
         for (std::size_t k = 0; k < shape.size(); ++k) site.shape[k] = std::max(site.shape[k], shape[k]);
       }
@@ -126,8 +120,8 @@ DrawTable make_table(const std::vector<infer::PosteriorDraw>& draws) {
   // 2. Columns: site name, then 1-based indices joined by dots, row-major.
   for (auto& site : t.sites) {
     site.first_column = t.columns.size();
-    site.columns = static_cast<std::size_t>(numel(site.shape));
-    for (std::int64_t e = 0; e < numel(site.shape); ++e) {
+    site.columns = static_cast<std::size_t>(ad::Shape(site.shape).numel());
+    for (std::int64_t e = 0; e < static_cast<std::int64_t>(site.columns); ++e) {
       std::string suffix = element_suffix(unflatten(e, site.shape));
       t.columns.push_back(suffix.empty() ? site.name : site.name + "." + suffix);
     }

@@ -45,12 +45,6 @@ ad::Shape to_shape(const std::vector<std::int64_t>& v) {
   return s;
 }
 
-std::int64_t element_count(const std::vector<std::int64_t>& v) {
-  std::int64_t n = 1;
-  for (auto d : v) n *= d;
-  return n;
-}
-
 [[noreturn]] void refuse(const handlers::Message& msg, const std::string& what, const std::string& hint) {
   if (msg.site) throw interp::RunError(msg.site->span, what, hint);
   throw std::runtime_error(what + (hint.empty() ? "" : "; " + hint));
@@ -81,7 +75,7 @@ class DiscoverHandler final : public handlers::Handler {
     s.constraint = msg.fn->support().name();
     auto t = constraints::biject_to(msg.fn->support());
     s.unconstrained_shape = to_vector(t->unconstrained_shape(msg.value.var.shape()));
-    s.size = static_cast<std::size_t>(element_count(s.unconstrained_shape));
+    s.size = static_cast<std::size_t>(ad::Shape(s.unconstrained_shape).numel());
     sites.push_back(std::move(s));
   }
   std::vector<LogDensity::Site> sites;
@@ -139,7 +133,7 @@ class PointHandler final : public handlers::Handler {
       auto it = given->find(s.name);
       if (it == given->end())
         refuse(msg, fmt::format("unconstrain: no value given for site '{}'", s.name), "give every latent site");
-      if (it->second.shape != s.shape || it->second.values.size() != static_cast<std::size_t>(element_count(s.shape)))
+      if (it->second.shape != s.shape || it->second.values.size() != static_cast<std::size_t>(ad::Shape(s.shape).numel()))
         refuse(msg,
                fmt::format("unconstrain: the value of site '{}' has shape {} and {} values; the site has shape {}",
                            s.name, ad::to_string(to_shape(it->second.shape)), it->second.values.size(),
