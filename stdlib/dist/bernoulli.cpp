@@ -97,17 +97,13 @@ Var fused_log_density(Tape& t, Var x, Var logits, bool& inside) {
     // code (std::exp, std::log), the rest with its packet kernels; so that
     // every element is computed as one call over the whole chunk computes
     // it, the strips after the first start at packet boundaries of both
-    // destinations, or there is one strip when no position is a boundary of
-    // both.
-    const auto phase = [](const double* p) {
-      return static_cast<std::int64_t>((reinterpret_cast<std::uintptr_t>(p) / sizeof(double)) % P);
-    };
-    const std::int64_t head = (P - phase(out + b)) % P;
-    const bool strips = phase(out + b) == phase(es + b);
+    // destinations (out and e lie alike against the packets: see above).
+    const auto phase = static_cast<std::int64_t>((reinterpret_cast<std::uintptr_t>(out + b) / sizeof(double)) % P);
+    const std::int64_t head = (P - phase) % P;
     constexpr std::int64_t strip = 512;
     bool strip_outside = false;
     for (std::int64_t s = b; s < end;) {
-      const std::int64_t len = strips ? std::min(s == b ? head + strip : strip, end - s) : end - s;
+      const std::int64_t len = std::min(s == b ? head + strip : strip, end - s);
       const ConstArrayMap L(l + s, len), X(xv + s, len);
       ArrayMap e(es + s, len);
       e = (-L.abs()).exp();  // in (0, 1]
