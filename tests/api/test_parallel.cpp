@@ -46,6 +46,13 @@ void check_same(const Result& a, const Result& b) {
   }
 }
 
+// The fit on one thread, after checking that 2 and 3 threads give its bits.
+Result same_on_threads(const vireo::Model& model, const vireo::Data& data, const vireo::FitOptions& o, long steps) {
+  const Result one = fit(model, data, o, 1, steps);
+  for (int t : {2, 3}) BOOST_TEST_CONTEXT("threads " << t) check_same(one, fit(model, data, o, t, steps));
+  return one;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(particles_give_the_same_bits_on_any_number_of_threads) {
@@ -65,9 +72,8 @@ BOOST_AUTO_TEST_CASE(particles_give_the_same_bits_on_any_number_of_threads) {
   cases.emplace_back("tracegraph avg+loo", o);
   for (const auto& [name, options] : cases) {
     BOOST_TEST_CONTEXT(name) {
-      const Result one = fit(model, data, options, 1, 120);
+      const Result one = same_on_threads(model, data, options, 120);
       BOOST_TEST(one.history.size() == 120u);
-      for (int t : {2, 3}) BOOST_TEST_CONTEXT("threads " << t) check_same(one, fit(model, data, options, t, 120));
       vireo::FitOptions other = options;
       other.seed = 4;
       BOOST_TEST(!same_bits(one.history, fit(model, data, other, 2, 120).history));
@@ -93,8 +99,7 @@ model {
   vireo::FitOptions o;
   o.seed = 5;
   o.guide = vireo::Guide::AutoNormal;
-  const Result one = fit(model, data, o, 1, 15);
-  for (int t : {2, 3}) BOOST_TEST_CONTEXT("threads " << t) check_same(one, fit(model, data, o, t, 15));
+  same_on_threads(model, data, o, 15);
   o.particles = 2;
   const Result two = fit(model, data, o, 1, 8);
   BOOST_TEST_CONTEXT("2 particles, threads 2") check_same(two, fit(model, data, o, 2, 8));
@@ -125,8 +130,7 @@ model {
   vireo::FitOptions o;
   o.seed = 7;
   o.guide = vireo::Guide::AutoNormal;
-  const Result one = fit(model, data, o, 1, 10);
-  for (int t : {2, 3}) BOOST_TEST_CONTEXT("threads " << t) check_same(one, fit(model, data, o, t, 10));
+  const Result one = same_on_threads(model, data, o, 10);
   o.seed = 8;
   BOOST_TEST(!same_bits(one.history, fit(model, data, o, 2, 10).history));
 }
