@@ -103,6 +103,12 @@ Var log_softmax(Var x, int axis = -1);
 // vector, matrix·matrix → matrix, and batched [..., n, k] @ [..., k, m] with
 // broadcasting of the batch axes.
 Var matmul(Var a, Var b);
+// matmul(a, b) + c with the same values and gradients, as one node when c is
+// one value or has the product's shape (the intercept of `X @ w + b`): the
+// bias is added to each chunk of the product as it comes out, and backward
+// the product reads the node's gradient directly, with no sum node's array
+// in between. Any other broadcast of c is the two ops.
+Var matmul_add(Var a, Var b, Var c);
 // A dense layer x @ w + b as one node: x [..., k] (every leading axis a row:
 // a batch, plate elements), w [k, m], b [m] → [..., m]. Forward one gemm and
 // the bias; backward two gemms and a column sum — no per-row work.

@@ -65,6 +65,25 @@ MatmulDims matmul_dims(const Shape& a, const Shape& b) {
 constexpr std::int64_t kProductChunk = 8 * par::kChunk;
 std::int64_t chunk_rows(std::int64_t k) { return std::max<std::int64_t>(1, kProductChunk / std::max<std::int64_t>(1, k)); }
 
+// A bias added to a product as its chunks come out (matmul_add): one
+// value, or one per element of the product, `v` then lined up with the
+// product's first element. Null: none.
+struct Bias {
+  const double* v = nullptr;
+  bool scalar = true;
+};
+
+// C[0, len) += the bias from C's element `at` of the product on: each
+// element as Add's forward computes it (x + c, exact in either order).
+void add_bias(double* C, std::int64_t len, std::int64_t at, const Bias& bias) {
+  if (!bias.v) return;
+  Eigen::Map<Eigen::ArrayXd> out(C, len);
+  if (bias.scalar)
+    out += *bias.v;
+  else
+    out += Eigen::Map<const Eigen::ArrayXd>(bias.v + at, len);
+}
+
 // C = A B for one batch element (or one chunk of its rows).
 void product_block(const double* A, const double* B, double* C, std::int64_t n, std::int64_t k,
                    std::int64_t m) {
@@ -79,14 +98,21 @@ void product_block(const double* A, const double* B, double* C, std::int64_t n, 
   }
 }
 
-// C = A B for one batch element: rows in chunks of chunk_rows(k), which may
-// run on several threads (each row's result is its chunk's alone).
-void product(const double* A, const double* B, double* C, std::int64_t n, std::int64_t k, std::int64_t m) {
+// C = A B (+ the bias) for one batch element: rows in chunks of
+// chunk_rows(k), which may run on several threads (each row's result is its
+// chunk's alone). The bias is added to each chunk while it is still in cache.
+void product(const double* A, const double* B, double* C, std::int64_t n, std::int64_t k, std::int64_t m,
+             const Bias& bias = {}) {
   const std::int64_t R = chunk_rows(k);
-  if (n <= R) return product_block(A, B, C, n, k, m);
+  if (n <= R) {
+    product_block(A, B, C, n, k, m);
+    add_bias(C, n * m, 0, bias);
+    return;
+  }
   par::for_each((n + R - 1) / R, [&](std::int64_t c) {
     const std::int64_t r0 = c * R, r1 = std::min(n, r0 + R);
     product_block(A + r0 * k, B, C + r0 * m, r1 - r0, k, m);
+    add_bias(C + r0 * m, (r1 - r0) * m, r0 * m, bias);
   });
 }
 
@@ -166,6 +192,24 @@ void matmul_backward(Tape& t, const Node& nd) {
                             });
 }
 
+// matmul_add's node: in[2] is the bias c. Its gradient as Add's backward
+// adds it (g · 1, a broadcast scalar's by sum_of), then the product's, in
+// the order the two nodes' backward passes ran (Add's first).
+void matmul_add_backward(Tape& t, const Node& nd) {
+  const Node& nc = t.node(nd.in[2]);
+  if (nc.adj >= 0) {
+    const double* g = t.adj(nd);
+    double* gc = t.adj(nc);
+    if (nc.numel == nd.numel)
+      par::for_range(nd.numel, [&](std::int64_t lo, std::int64_t hi) {
+        for (std::int64_t i = lo; i < hi; ++i) gc[i] += g[i] * 1.0;
+      });
+    else
+      gc[0] += detail::sum_of(nd.numel, [&](std::int64_t i) { return g[i] * 1.0; });
+  }
+  matmul_backward(t, nd);
+}
+
 void transpose_backward(Tape& t, const Node& nd) {
   const Node& nx = t.node(nd.in[0]);
   const std::int64_t r = nd.shape[nd.shape.rank() - 2], c = nd.shape[nd.shape.rank() - 1];
@@ -208,22 +252,48 @@ Var dense(Var x, Var w, Var b) {
   return r;
 }
 
-Var matmul(Var a, Var b) {
-  Tape& t = detail::same_tape(a, b, "matmul");
-  const MatmulDims d = matmul_dims(t.node(a).shape, t.node(b).shape);
-  Var r = t.push(d.out, &matmul_backward, a.index(), b.index());
+namespace {
+
+// The products of `r`, a node pushed with a's and b's matmul shape, into its
+// value, each plus the bias (null: none) whose element `at` lines up with
+// the node's.
+void matmul_into(Tape& t, Var a, Var b, Var r, const MatmulDims& d, const double* bias, bool scalar_bias) {
   const double* A = t.val(t.node(a));
   const double* B = t.val(t.node(b));
   double* C = t.val(r);
   if (const std::int64_t rows = folded_rows(d, t.node(b).shape)) {
-    product(A, B, C, rows, d.k, d.m);
-    return r;
+    product(A, B, C, rows, d.k, d.m, Bias{bias, scalar_bias});
+    return;
   }
   const std::int64_t sa = d.n * d.k, sb = d.k * d.m, so = d.n * d.m;
-  detail::broadcast_loop<2>(d.batch_out, {&d.batch_a, &d.batch_b},
-                            [&](std::int64_t o, const auto& off) {
-                              product(A + off[0] * sa, B + off[1] * sb, C + o * so, d.n, d.k, d.m);
-                            });
+  detail::broadcast_loop<2>(d.batch_out, {&d.batch_a, &d.batch_b}, [&](std::int64_t o, const auto& off) {
+    product(A + off[0] * sa, B + off[1] * sb, C + o * so, d.n, d.k, d.m,
+            Bias{bias && !scalar_bias ? bias + o * so : bias, scalar_bias});
+  });
+}
+
+}  // namespace
+
+Var matmul(Var a, Var b) {
+  Tape& t = detail::same_tape(a, b, "matmul");
+  const MatmulDims d = matmul_dims(t.node(a).shape, t.node(b).shape);
+  Var r = t.push(d.out, &matmul_backward, a.index(), b.index());
+  matmul_into(t, a, b, r, d, nullptr, true);
+  return r;
+}
+
+Var matmul_add(Var a, Var b, Var c) {
+  Tape& t = detail::same_tape(a, b, "matmul");
+  detail::same_tape(a, c, "+");
+  const MatmulDims d = matmul_dims(t.node(a).shape, t.node(b).shape);
+  const Node& nc = t.node(c);
+  // One node when c is one value or has the product's shape (the GLM's
+  // intercept, an offset per datum); any other broadcast, which may reshape
+  // the result, is the two ops.
+  const bool scalar = nc.numel == 1 && nc.shape.rank() <= d.out.rank();
+  if (!scalar && nc.shape != d.out) return matmul(a, b) + c;
+  Var r = t.push(d.out, &matmul_add_backward, a.index(), b.index(), c.index());
+  matmul_into(t, a, b, r, d, t.val(t.node(c)), scalar);
   return r;
 }
 

@@ -90,8 +90,37 @@ bool Interpreter::fold_scalar(Frame& f, ir::ExprId id, double& out, int depth) {
 
 Value Interpreter::eval_binary(Frame& f, const ir::Expr& e) {
   const ir::Body& b = *f.body;
+  using O = ir::Op;
+  // `A @ x + c` (either order) is one node when all three are plain arrays
+  // (ad::matmul_add: the intercept added as the product comes out, and no
+  // array between the product and the sum's gradient). The operands are
+  // evaluated in the program's order, as below.
+  if (e.op == O::Add) {
+    const int at = b.expr(b.operand(e, 0)).op == O::MatMul ? 0 : b.expr(b.operand(e, 1)).op == O::MatMul ? 1 : -1;
+    if (at >= 0) {
+      const ir::Expr& mm = b.expr(b.operand(e, static_cast<std::uint32_t>(at)));
+      Value c, p, q;
+      if (at == 1) c = eval(f, b.operand(e, 0));
+      p = eval(f, b.operand(mm, 0));
+      q = eval(f, b.operand(mm, 1));
+      if (at == 0) c = eval(f, b.operand(e, 1));
+      if (p.plain() && q.plain() && c.plain()) {
+        try {
+          return Value{ad::matmul_add(p.var, q.var, c.var), arithmetic_kind(arithmetic_kind(p.kind, q.kind), c.kind), {}};
+        } catch (const std::exception&) {
+          // Reported below, by the op that fails, at its own span.
+        }
+      }
+      Value m = apply_binary(mm, p, q);
+      return at == 0 ? apply_binary(e, m, c) : apply_binary(e, c, m);
+    }
+  }
   Value x = eval(f, b.operand(e, 0));
   Value y = eval(f, b.operand(e, 1));
+  return apply_binary(e, x, y);
+}
+
+Value Interpreter::apply_binary(const ir::Expr& e, const Value& x, const Value& y) {
   using O = ir::Op;
   try {
     if (e.op == O::MatMul) return eval_matmul(x, y, e.span);

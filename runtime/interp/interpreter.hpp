@@ -68,6 +68,8 @@ class Interpreter {
 
   Value eval(Frame& f, ir::ExprId id);
   Value eval_binary(Frame& f, const ir::Expr& e);
+  // e's operator (a binary one) on its operands' values.
+  Value apply_binary(const ir::Expr& e, const Value& x, const Value& y);
   // Integer arithmetic of subscripts and bounds (`y[t - 1]`, `0..T`) on
   // plain numbers without a gradient, computed here rather than on the tape:
   // the same doubles, no nodes. False (nothing evaluated) for anything else.

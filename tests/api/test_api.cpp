@@ -630,3 +630,32 @@ BOOST_AUTO_TEST_CASE(version_of_header_and_library_agree) {
   BOOST_TEST(std::string(vireo::version()) ==
              std::to_string(VIREO_VERSION_MAJOR) + "." + std::to_string(VIREO_VERSION_MINOR));
 }
+
+// `X @ w + b` runs as one node (ad::matmul_add, from the interpreter's
+// eval_binary); it must fit exactly as the same sum taken in two steps does,
+// in either order and with a per-datum offset.
+BOOST_AUTO_TEST_CASE(an_affine_logit_fits_as_its_two_steps_do_to_the_bit) {
+  const std::string head = "data { N: int  D: int  X: real[N, D]  off: real[N]  y: int<lower=0, upper=1>[N] }\n"
+                           "model {\n  w: real[D] ~ Normal(0, 1)\n  b ~ Normal(0, 5)\n";
+  auto history = [&](const std::string& logits) {
+    const vireo::Model m = vireo::Model::from_string(head + logits + "}\n", "affine.vireo");
+    std::map<std::string, vireo::Array> values = {
+        {"N", {{}, {6}}},
+        {"D", {{}, {2}}},
+        {"X", {{6, 2}, {0.3, -1.2, 1.1, 0.4, -0.7, 0.9, 2.0, -0.3, 0.1, 0.1, -1.5, 1.3}}},
+        {"off", {{6}, {0.5, -0.25, 0, 1, -1, 0.75}}},
+        {"y", {{6}, {1, 0, 1, 1, 0, 0}}}};
+    vireo::FitOptions o;
+    o.seed = 11;
+    vireo::Fit fit(m, vireo::Data::from_arrays(m, values), o);
+    fit.run(40);
+    return fit.elbo_history();
+  };
+  const auto two_steps = history("  let z = X @ w\n  plate data(N) { observe y ~ Bernoulli(logits = z + b) }\n");
+  BOOST_TEST(two_steps.size() == 40u);
+  BOOST_TEST(history("  plate data(N) { observe y ~ Bernoulli(logits = X @ w + b) }\n") == two_steps);
+  BOOST_TEST(history("  plate data(N) { observe y ~ Bernoulli(logits = b + X @ w) }\n") == two_steps);
+  const auto with_offset = history("  let z = X @ w\n  plate data(N) { observe y ~ Bernoulli(logits = z + off) }\n");
+  BOOST_TEST(history("  plate data(N) { observe y ~ Bernoulli(logits = X @ w + off) }\n") == with_offset);
+  BOOST_TEST(with_offset != two_steps);
+}
