@@ -211,7 +211,20 @@ Var normalise(Var x, int axis, bool log_space) {
 
 }  // namespace
 
-Var sum(Var x) { return sum_impl(x, Shape{}, layout_all(checked_shape(x)), 1.0); }
+Var sum(Var x) {
+  const Shape& s = checked_shape(x);
+  Tape& t = *x.tape();
+  if (const BackwardFn summed = t.summed_form(x)) {  // Tape::set_summed_form
+    const Node& nx = t.node(x);
+    const std::int64_t n = nx.numel;
+    Var r = t.push(Shape{}, summed, nx.in[0], nx.in[1], nx.in[2]);
+    t.mutable_node(r).iaux[0] = x.index();
+    const double* xv = t.val(t.node(x));
+    *t.val(r) = 1.0 * detail::sum_of(n, [&](std::int64_t j) { return xv[j]; });  // sum_impl's number
+    return r;
+  }
+  return sum_impl(x, Shape{}, layout_all(s), 1.0);
+}
 Var sum(Var x, int axis, bool keepdims) {
   const Layout l = layout_of(checked_shape(x), axis, keepdims);
   return sum_impl(x, l.reduced, l, 1.0);

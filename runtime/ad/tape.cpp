@@ -200,6 +200,7 @@ void Tape::custom_backward(Tape& tape, const Node& n) {
 
 void Tape::clear() {
   customs_.clear();
+  summed_forms_.clear();
   num_nodes_ = 0;
   num_vals_ = 0;
   adj_ready_ = 0;

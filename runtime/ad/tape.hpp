@@ -177,6 +177,19 @@ class Tape {
   // in[0..2] (concat's inputs in the ints arena) must reach() that node, or
   // the sweep skips the node's own backward.
   void reach(std::int32_t i) { reached_[static_cast<std::size_t>(i)] = 1; }
+  // A summed form of node `v`: the backward of a scalar node standing for
+  // sum(v), which adds v's gradient into v's inputs from the one adjoint,
+  // with no per-element adjoint array in between (the sum of an observed
+  // plate's log density, whose every element's adjoint would be the same
+  // number). ad::sum(v) over all of v's elements then pushes that node, with
+  // v's inputs as its own and v's index in iaux[0]; its value is the sum
+  // exactly as ad::sum computes it. Until clear().
+  void set_summed_form(Var v, BackwardFn summed) { summed_forms_.push_back({v.index(), summed}); }
+  BackwardFn summed_form(Var v) const {
+    for (auto it = summed_forms_.rbegin(); it != summed_forms_.rend(); ++it)
+      if (it->first == v.index()) return it->second;
+    return nullptr;
+  }
   // Throws unless v is a Var of this tape recorded since the last clear().
   void check(Var v, const char* op) const {
     if (v.tape() != this || v.index() < 0 || static_cast<std::size_t>(v.index()) >= num_nodes_)
@@ -195,6 +208,7 @@ class Tape {
   // value-initialising anything (and clear() is two stores).
   std::vector<Node> nodes_;
   std::size_t num_nodes_ = 0;
+  std::vector<std::pair<std::int32_t, BackwardFn>> summed_forms_;  // (node, its summed form's backward)
   std::vector<double> vals_;
   std::int64_t num_vals_ = 0;
   std::vector<double> adjs_;  // at its high-water size; adj_ready_ of it hold this tape's adjoints

@@ -29,38 +29,60 @@ using ConstArrayMap = Eigen::Map<const Eigen::ArrayXd>;
 // e = exp(−|l|) kept for the backward pass), the product and the difference
 // as the binary ops take them, the gradients added in the order the
 // composite's backward sweep adds them.
-void log_density_backward(Tape& t, const ad::Node& n) {
+//
+// The node's gradient, given its adjoint: per element (`g`, the node's own
+// adjoint array), or one number for every element (the summed form below).
+// Uniform: the adjoint array a sum's backward would have filled (0 + g·1,
+// each element g) is not written, and the terms are the same numbers.
+template <bool Uniform>
+void add_log_density_gradient(Tape& t, const ad::Node& n, const double* g) {
   const ad::Node &nx = t.node(n.in[0]), &nl = t.node(n.in[1]);
   const double* x = t.val(nx);
   const double* l = t.val(nl);
-  const double* g = t.adj(n);
   double* gx = nx.adj >= 0 ? t.adj(nx) : nullptr;
   double* gl = nl.adj >= 0 ? t.adj(nl) : nullptr;
   const bool vector = n.numel >= ad::detail::kVectorMin;
+  auto G = [&](std::int64_t b, std::int64_t len) {
+    if constexpr (Uniform)
+      return Eigen::ArrayXd::Constant(len, g[0]);
+    else
+      return ConstArrayMap(g + b, len);
+  };
+  auto gi = [&](std::int64_t i) { return Uniform ? g[0] : g[i]; };
   par::for_chunks(n.numel, [&](std::int64_t b, std::int64_t end) {
     const std::int64_t len = end - b;
     // Observed data (no gx): both of gl's terms in one pass, added in the
     // order of the passes below (where gx's pass comes between, as it must
     // when x is the logits themselves).
     if (gl && !gx && vector) {
-      const ConstArrayMap L(l + b, len), e(t.scratch(n.iaux[0]) + b, len), G(g + b, len);
+      const ConstArrayMap L(l + b, len), e(t.scratch(n.iaux[0]) + b, len);
       ArrayMap GL(gl + b, len);
-      GL = (GL + -G * (e + (1.0 - e) * (0.5 + 0.5 * L.sign())) / (1.0 + e)) + G * ConstArrayMap(x + b, len);
+      GL = (GL + -G(b, len) * (e + (1.0 - e) * (0.5 + 0.5 * L.sign())) / (1.0 + e)) + G(b, len) * ConstArrayMap(x + b, len);
       return;
     }
     if (gl) {  // softplus's term, whose adjoint is −g: −g · sigmoid(l)
       if (vector) {
         const ConstArrayMap L(l + b, len), e(t.scratch(n.iaux[0]) + b, len);
-        ArrayMap(gl + b, len) += -ConstArrayMap(g + b, len) * (e + (1.0 - e) * (0.5 + 0.5 * L.sign())) / (1.0 + e);
+        ArrayMap(gl + b, len) += -G(b, len) * (e + (1.0 - e) * (0.5 + 0.5 * L.sign())) / (1.0 + e);
       } else {
-        for (std::int64_t i = b; i < end; ++i) gl[i] += -g[i] * math::sigmoid(l[i]);
+        for (std::int64_t i = b; i < end; ++i) gl[i] += -gi(i) * math::sigmoid(l[i]);
       }
     }
     if (gx)  // the product's, whose adjoint is g
-      for (std::int64_t i = b; i < end; ++i) gx[i] += g[i] * l[i];
+      for (std::int64_t i = b; i < end; ++i) gx[i] += gi(i) * l[i];
     if (gl)
-      for (std::int64_t i = b; i < end; ++i) gl[i] += g[i] * x[i];
+      for (std::int64_t i = b; i < end; ++i) gl[i] += gi(i) * x[i];
   });
+}
+
+void log_density_backward(Tape& t, const ad::Node& n) { add_log_density_gradient<false>(t, n, t.adj(n)); }
+
+// The summed form (Tape::set_summed_form): the node of sum(log density),
+// iaux[0] the log density's node, its inputs that node's. The sum of an
+// observed plate's log-likelihood (Trace::log_prob_sum) thus takes no
+// per-element adjoint pass: the sum's broadcast and the read of it here.
+void log_density_sum_backward(Tape& t, const ad::Node& s) {
+  add_log_density_gradient<true>(t, t.node(static_cast<std::int32_t>(s.iaux[0])), t.adj(s));
 }
 
 // `inside`: whether every x is 0 or 1 (Bernoulli's support), found in the
@@ -68,6 +90,7 @@ void log_density_backward(Tape& t, const ad::Node& n) {
 // values again.
 Var fused_log_density(Tape& t, Var x, Var logits, bool& inside) {
   Var r = t.push(t.node(logits).shape, &log_density_backward, x.index(), logits.index());
+  t.set_summed_form(r, &log_density_sum_backward);
   const std::int64_t n = t.node(r).numel;
   if (n < ad::detail::kVectorMin) {
     const double *xv = t.val(t.node(x)), *l = t.val(t.node(logits));

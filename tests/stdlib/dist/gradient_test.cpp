@@ -216,3 +216,54 @@ BOOST_AUTO_TEST_CASE(bernoulli_logits_one_node) {
     }
   }
 }
+
+// The sum of that node (an observed plate's log-likelihood, as
+// Trace::log_prob_sum takes it) is its summed form (Tape::set_summed_form):
+// the gradient goes from the sum's one adjoint straight into the logits
+// (and a value that is a leaf), and the node's own adjoint is never filled.
+// Bit for bit the numbers of the sum taken through a node in between (× 1,
+// exact), on the scalar and the vectorised paths, with data and with a
+// leaf as the value; and, when the node has another consumer too, the two
+// gradients add up.
+BOOST_AUTO_TEST_CASE(bernoulli_logits_summed_form) {
+  for (const std::int64_t n : {std::int64_t{5}, std::int64_t{100}, std::int64_t{1700}}) {
+    for (const bool data : {true, false}) {
+      BOOST_TEST_CONTEXT("n = " << n << (data ? ", data" : ", a leaf as the value")) {
+        ad::Tensor l(ad::Shape{n}), x(ad::Shape{n}), w(ad::Shape{n});
+        for (std::int64_t i = 0; i < n; ++i) {
+          l[i] = i % 7 == 0 ? (i % 2 ? 40.0 : -40.0) : 3.0 * std::sin(0.7 * static_cast<double>(i));
+          x[i] = i % 3 == 0 ? 1.0 : 0.0;
+          w[i] = std::cos(0.3 * static_cast<double>(i));
+        }
+        ad::Tape summed, through;
+        const ad::Var ls = summed.leaf(l), xs = data ? summed.constant(x) : summed.leaf(x);
+        const ad::Var lt = through.leaf(l), xt = data ? through.constant(x) : through.leaf(x);
+        const ad::Var lps = make_distribution("Bernoulli", summed, {{"logits", ls}})->log_prob(xs);
+        const ad::Var lpt = make_distribution("Bernoulli", through, {{"logits", lt}})->log_prob(xt);
+        const ad::Var ss = ad::sum(lps), st = ad::sum(lpt * 1.0);
+        BOOST_TEST(ss.item() == st.item());
+        summed.backward(ss);
+        through.backward(st);
+        const ad::Tensor gls = summed.grad(ls), glt = through.grad(lt), gxs = summed.grad(xs), gxt = through.grad(xt),
+                         node = summed.grad(lps);
+        for (std::int64_t i = 0; i < n; ++i) {
+          BOOST_TEST(gls[i] == glt[i], "logits' gradient " << i);
+          BOOST_TEST(gxs[i] == gxt[i], "value's gradient " << i);
+          BOOST_TEST(node[i] == 0.0, "the node's own adjoint " << i);
+        }
+        // Another consumer of the node: its gradient and the sum's add up.
+        ad::Tape both;
+        const ad::Var lb = both.leaf(l), xb = data ? both.constant(x) : both.leaf(x);
+        const ad::Var lpb = make_distribution("Bernoulli", both, {{"logits", lb}})->log_prob(xb);
+        both.backward(ad::sum(lpb) + ad::sum(lpb * both.constant(w)));
+        const ad::Tensor glb = both.grad(lb);
+        for (std::int64_t i = 0; i < n; ++i) {
+          // Each term is O(1) and rounded apart: an absolute tolerance
+          // (where 1 + w cancels, a relative one would not hold).
+          const double sig = 1 / (1 + std::exp(-l[i]));
+          BOOST_TEST(std::abs(glb[i] - (1 + w[i]) * (x[i] - sig)) < 1e-14, "element " << i);
+        }
+      }
+    }
+  }
+}
