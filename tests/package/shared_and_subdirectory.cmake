@@ -29,7 +29,7 @@ set(common -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX})
 # 1. Shared library, installed, found with find_package.
 run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/shared ${common} -DBUILD_SHARED_LIBS=ON -DVIREO_BUILD_TESTS=OFF
     -DVIREO_BUILD_TOOLS=OFF -DVIREO_BENCH=OFF)
-run(${CMAKE_COMMAND} --build ${WORK}/shared --target vireo_package)
+run(${CMAKE_COMMAND} --build ${WORK}/shared --target vireo_package vireo_c)
 run(${CMAKE_COMMAND} --install ${WORK}/shared --prefix ${WORK}/prefix)
 file(GLOB_RECURSE shared_libs ${WORK}/prefix/lib*/libvireo.so*)
 file(GLOB_RECURSE static_libs ${WORK}/prefix/lib*/libvireo.a)
