@@ -8,11 +8,13 @@
 
 #include "runtime/ad/tensor.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace vireo::ad {
@@ -183,12 +185,19 @@ class Tape {
   // plate's log density, whose every element's adjoint would be the same
   // number). ad::sum(v) over all of v's elements then pushes that node, with
   // v's inputs as its own and v's index in iaux[0]; its value is the sum
-  // exactly as ad::sum computes it. Until clear().
-  void set_summed_form(Var v, BackwardFn summed) { summed_forms_.push_back({v.index(), summed}); }
+  // exactly as ad::sum computes it. Until clear(). Kept in node order, so
+  // that a model with many such nodes (a loop's sites) pays a binary search
+  // per sum, not a scan.
+  void set_summed_form(Var v, BackwardFn summed) {
+    const std::pair<std::int32_t, BackwardFn> entry{v.index(), summed};
+    auto at = std::upper_bound(summed_forms_.begin(), summed_forms_.end(), entry,
+                               [](const auto& a, const auto& b) { return a.first < b.first; });
+    summed_forms_.insert(at, entry);
+  }
   BackwardFn summed_form(Var v) const {
-    for (auto it = summed_forms_.rbegin(); it != summed_forms_.rend(); ++it)
-      if (it->first == v.index()) return it->second;
-    return nullptr;
+    auto at = std::lower_bound(summed_forms_.begin(), summed_forms_.end(), v.index(),
+                               [](const auto& a, std::int32_t i) { return a.first < i; });
+    return at != summed_forms_.end() && at->first == v.index() ? at->second : nullptr;
   }
   // Throws unless v is a Var of this tape recorded since the last clear().
   void check(Var v, const char* op) const {

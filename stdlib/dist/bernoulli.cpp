@@ -90,8 +90,8 @@ void log_density_sum_backward(Tape& t, const ad::Node& s) {
 // values again.
 Var fused_log_density(Tape& t, Var x, Var logits, bool& inside) {
   Var r = t.push(t.node(logits).shape, &log_density_backward, x.index(), logits.index());
-  t.set_summed_form(r, &log_density_sum_backward);
   const std::int64_t n = t.node(r).numel;
+  if (n > 1) t.set_summed_form(r, &log_density_sum_backward);  // a scalar site's log density is its own sum
   if (n < ad::detail::kVectorMin) {
     const double *xv = t.val(t.node(x)), *l = t.val(t.node(logits));
     double* out = t.val(r);

@@ -114,4 +114,51 @@ BOOST_AUTO_TEST_CASE(misuse_is_reported) {
   BOOST_CHECK_THROW(index(a, 0), std::invalid_argument);
 }
 
+// A summed form (Tape::set_summed_form), whichever order nodes name theirs
+// in: ad::sum over all of that node's elements pushes a node with the form's
+// backward, the node's inputs and the node's index, and the same value as a
+// plain sum; sums of other nodes, by an axis, or after clear() are plain.
+namespace {
+void twice_backward(Tape& t, const Node& n) {
+  double* g = t.adj(t.node(n.in[0]));
+  for (std::int64_t i = 0; i < n.numel; ++i) g[i] += 2 * t.adj(n)[i];
+}
+void twice_summed(Tape& t, const Node& s) {
+  const Node& n = t.node(static_cast<std::int32_t>(s.iaux[0]));
+  double* g = t.adj(t.node(n.in[0]));
+  for (std::int64_t i = 0; i < n.numel; ++i) g[i] += 2 * t.adj(s)[0];
+}
+Var twice(Tape& t, Var x) {
+  Var r = t.push(x.shape(), &twice_backward, x.index());
+  for (std::int64_t i = 0; i < x.numel(); ++i) t.val(r)[i] = 2 * x.data()[i];
+  return r;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(summed_forms_are_found_for_their_nodes_only) {
+  Tape t;
+  Var x = t.leaf(Tensor(Shape{3}, std::vector<double>{1, 2, 4}));
+  Var a = twice(t, x), b = twice(t, x), c = twice(t, x);
+  t.set_summed_form(c, &twice_summed);  // out of node order
+  t.set_summed_form(a, &twice_summed);
+  for (Var v : {a, c}) {
+    Var s = sum(v);
+    BOOST_TEST(t.node(s).backward == &twice_summed);
+    BOOST_TEST(t.node(s).in[0] == x.index());
+    BOOST_TEST(t.node(s).iaux[0] == v.index());
+    BOOST_TEST(s.item() == 14.0);
+  }
+  BOOST_TEST(t.node(sum(b)).backward != &twice_summed);
+  BOOST_TEST(t.node(sum(a, 0)).backward != &twice_summed);
+  t.backward(sum(a) + sum(b));
+  const Tensor g = x.grad();
+  for (std::int64_t i = 0; i < 3; ++i) BOOST_TEST(g[i] == 4.0);
+  BOOST_TEST(a.grad()[0] == 0.0);  // the summed form left a's own adjoint alone
+  t.clear();
+  Var y = t.leaf(Tensor(Shape{3}, std::vector<double>{1, 2, 4}));
+  Var d = twice(t, y);
+  BOOST_TEST(d.index() == a.index());
+  BOOST_TEST(t.node(sum(d)).backward != &twice_summed);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
