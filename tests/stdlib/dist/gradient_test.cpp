@@ -12,6 +12,9 @@
 #include "stdlib/dist/ops.hpp"
 #include "stdlib/math/special.hpp"
 
+#include <Eigen/Core>
+
+#include <algorithm>
 #include <cmath>
 
 using namespace vireo;
@@ -182,13 +185,36 @@ BOOST_AUTO_TEST_CASE(implicit_gamma_holds_cdf_fixed) {
 // and 1700, which the node computes in strips of 512; even counts, so that
 // the node's value lies as the composite's softplus did, and Eigen's
 // kernels split it alike), the logits' gradient and a value's (a leaf here)
-// both; and a finite-difference check of the logits' gradient.
+// both; and a finite-difference check of the logits' gradient. The last
+// case's logits are all ones at which Eigen's packet exp and log and the
+// scalar std::exp and std::log round x·l − softplus(l) differently: a strip
+// that started off a packet boundary would compute some element on the
+// other path than the composite does, and show.
 BOOST_AUTO_TEST_CASE(bernoulli_logits_one_node) {
-  for (const std::int64_t n : {std::int64_t{5}, std::int64_t{100}, std::int64_t{1700}}) {
-    BOOST_TEST_CONTEXT("n = " << n) {
+  auto value = [](double l, double x, bool packet) {
+    // The node's (and elementwise.cpp's) expression, on one path or the other.
+    if (!packet) {
+      const double e = std::exp(-std::abs(l));
+      return x * l - (std::max(l, 0.0) + (std::log(1.0 + e) - (((1.0 + e) - 1.0) - e) / (1.0 + e)));
+    }
+    const Eigen::Array2d L = Eigen::Array2d::Constant(l), X = Eigen::Array2d::Constant(x);
+    const Eigen::Array2d e = (-L.abs()).exp();
+    const Eigen::Array2d out = X * L - (L.max(0.0) + ((1.0 + e).log() - (((1.0 + e) - 1.0) - e) / (1.0 + e)));
+    return out[0];
+  };
+  std::vector<double> apart;  // logits at which the two paths part, for x = 0 and x = 1
+  for (int k = 0; k < 20000 && apart.size() < 64; ++k) {
+    const double l = -9.0 + 18.0 * k / 20000.0 + 1e-7;
+    if (value(l, 0, false) != value(l, 0, true) && value(l, 1, false) != value(l, 1, true)) apart.push_back(l);
+  }
+  BOOST_TEST_REQUIRE(apart.size() >= 16u);
+  for (const auto& [n, parted] : {std::pair{std::int64_t{5}, false}, std::pair{std::int64_t{100}, false},
+                                   std::pair{std::int64_t{1700}, false}, std::pair{std::int64_t{1700}, true}}) {
+    BOOST_TEST_CONTEXT("n = " << n << (parted ? ", logits where the paths part" : "")) {
       ad::Tensor l(ad::Shape{n}), x(ad::Shape{n});
       for (std::int64_t i = 0; i < n; ++i) {
         l[i] = i % 7 == 0 ? (i % 2 ? 40.0 : -40.0) : 3.0 * std::sin(0.7 * static_cast<double>(i));
+        if (parted) l[i] = apart[static_cast<std::size_t>(i) % apart.size()];
         x[i] = i % 3 == 0 ? 1.0 : 0.0;
       }
       ad::Tape fused, plain;
