@@ -144,7 +144,11 @@ dist::DistributionPtr Interpreter::site_distribution(Frame& f, const ir::Site& s
       ad::Shape target = batch;
       for (int d = v.var.rank() - pe; d < v.var.rank(); ++d) target.push_back(v.var.shape()[d]);
       try {
-        const ad::Var aligned = align(v, plates, own_event);
+        // A plate-indexed parameter is one value per plate element, whose own
+        // dims line up from the right with the declared shape's (as a plain
+        // one's do): x per element against `v: real[2]` is a scalar per element.
+        const int declared = batch.rank() - static_cast<int>(plates.size()) + pe;
+        const ad::Var aligned = align(v, plates, std::max(own_event, declared));
         // Already the site's shape (a plate-indexed mean, per-element data): no copy node.
         var = aligned.shape() == target ? aligned : ad::broadcast_to(aligned, target);
       } catch (const std::exception& ex) {
