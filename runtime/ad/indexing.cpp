@@ -120,6 +120,21 @@ void concat_backward(Tape& t, const Node& nd) {
   }
 }
 
+// stack on axis 0: each input is one contiguous stretch of the result.
+void stack0_backward(Tape& t, const Node& nd) {
+  const std::int64_t* ins = t.ints(nd.iaux[0]);
+  const std::int64_t count = nd.iaux[1];
+  const std::int64_t chunk = nd.numel / count;
+  const double* g = t.adj(nd);
+  for (std::int64_t k = 0; k < count; ++k) {
+    const Node& nx = t.node(static_cast<std::int32_t>(ins[k]));
+    if (nx.adj < 0) continue;
+    t.reach(static_cast<std::int32_t>(ins[k]));
+    double* gx = t.adj(nx);
+    for (std::int64_t j = 0; j < chunk; ++j) gx[j] += g[k * chunk + j];
+  }
+}
+
 }  // namespace
 
 Var index(Var x, std::int64_t i) {  // index(x, {i}) without the vector (x[t] in a loop body)
@@ -304,8 +319,35 @@ Var concat(const std::vector<Var>& xs, int axis) {
 
 Var stack(const std::vector<Var>& xs, int axis) {
   if (xs.empty()) throw std::invalid_argument("stack: no inputs");
-  const Shape s = detail::tape_of(xs[0], "stack").node(xs[0]).shape;
+  Tape& t = detail::tape_of(xs[0], "stack");
+  const Shape s = t.node(xs[0]).shape;
   const int a = normalize_axis(axis, s.rank() + 1);
+  if (a == 0) {  // one node, whatever the number of inputs (a guide's per-iteration leaves)
+    Shape out{static_cast<std::int64_t>(xs.size())};
+    for (auto d : s) out.push_back(d);
+    std::int32_t grad_input = -1;
+    std::vector<std::int64_t> ins;
+    ins.reserve(xs.size());
+    for (Var x : xs) {
+      t.check(x, "stack");
+      if (!(t.node(x).shape == s))
+        throw std::invalid_argument("stack: shapes " + to_string(s) + " and " + to_string(t.node(x).shape) + " differ");
+      ins.push_back(x.index());
+      if (t.node(x).adj >= 0) grad_input = x.index();
+    }
+    // As concat: in[0] is an input that needs a gradient, the list is in the ints arena.
+    Var r = t.push(out, &stack0_backward, grad_input);
+    Node& nr = t.mutable_node(r);
+    nr.iaux[0] = t.push_ints(ins.data(), static_cast<std::int64_t>(ins.size()));
+    nr.iaux[1] = static_cast<std::int64_t>(ins.size());
+    double* o = t.val(r);
+    const std::int64_t chunk = s.numel();
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+      const double* xv = t.val(t.node(xs[k]));
+      std::copy(xv, xv + chunk, o + static_cast<std::int64_t>(k) * chunk);
+    }
+    return r;
+  }
   Shape expanded;
   for (int d = 0; d <= s.rank(); ++d) {
     if (d == a) expanded.push_back(1);

@@ -39,6 +39,8 @@ BOOST_AUTO_TEST_CASE(values) {
              std::vector<double>({0, 1, 0, 1, 10, 11, 10, 11, 20, 21, 20, 21}));
   BOOST_TEST((stack({loc, loc}).shape() == Shape{2, 3}));
   BOOST_TEST(stack({loc, loc}, 1).value().values() == std::vector<double>({-1, -1, 0, 0, 1, 1}));
+  BOOST_TEST(stack({loc, 2.0 * loc}).value().values() == std::vector<double>({-1, 0, 1, -2, 0, 2}));
+  BOOST_CHECK_THROW(stack({loc, x}), std::invalid_argument);
   BOOST_TEST(size(x) == 6);
   BOOST_TEST(size(x, -1) == 2);
 }
@@ -68,6 +70,14 @@ BOOST_AUTO_TEST_CASE(gradients) {
   check("concat0", [](Var v) { return concat({v, exp(v), v}, 0); });
   check("concat1", [](Var v) { return concat({v, slice(v, 1, 0, 1)}, 1); });
   check("stack", [](Var v) { return stack({v, 2.0 * v}, 2); });
+  // On axis 0 stack is one node: inputs repeated, scalars.
+  check("stack0", [](Var v) { return stack({v, exp(v), v}, 0); });
+  check("stack0 scalars", [](Var v) {
+    std::vector<Var> xs;
+    for (std::int64_t i = 0; i < 5; ++i) xs.push_back(index(v, {i % 4, i % 3, 1}));
+    xs.push_back(xs[1] * xs[2]);
+    return stack(xs);
+  });
   // `loc[z]` with a scalar-per-row parameter, as in a mixture likelihood.
   VIREO_CHECK_GRAD([](Tape& t, const std::vector<Var>& v) {
     const IntTensor z = IntTensor::vector({0, 2, 1, 2, 2});
