@@ -8,19 +8,27 @@
 // one, each iteration costs a trip through the interpreter, the handlers and
 // the trace; run at once, the loop costs about what its plate form does.
 //
+// Latent sites do not stop this when their values are known before the loop
+// runs, as they are when the model is scored at a guide's draws (an SVI
+// step): then even a random walk, `x ~ Normal(x, sigma)`, is a sum of terms
+// each of which reads known values — this iteration's draw and the previous
+// one's, which is the batch of draws shifted by one.
+//
 // A loop qualifies when running it as a batch cannot change any number or
 // any error the one-by-one run would give:
 //   * it is a statement of the model's own body, outside plates and other
 //     loops (it runs at most once per execution, so its sites never repeat);
-//   * its body holds only `let`, `deterministic`, `observe` and `factor`
-//     statements: nothing latent, no param, no assignment to a variable
-//     outside (no state carried from one iteration to the next), no nested
-//     control flow;
+//   * its body holds only `let`, `deterministic`, `observe`, `factor` and
+//     `~` statements: no param, no assignment `x = e` to a variable outside,
+//     no nested control flow;
+//   * a variable from outside the loop that a `~` statement writes (state
+//     carried to the next iteration) is written by that one statement only;
 //   * every site in it has a name no other statement of the program has (so
 //     the batch's one trace entry cannot hide a name clash);
 //   * an observe site's target varies with the loop and has no written type;
 //   * every expression that varies with the loop (the loop variable, lets of
-//     such values) is elementwise along the iterations: arithmetic and
+//     such values, the draws of its `~` sites and the state they carry) is
+//     elementwise along the iterations: arithmetic and
 //     comparisons, `@`, the elementwise functions of the signature table
 //     (exp, pow, detach, …), a distribution's arguments, or a subscript whose first index varies of a
 //     value that does not; a varying value is never an argument of another
@@ -47,11 +55,26 @@ bool elementwise(const sig::Signature& f) {
 
 class LoopCheck {
  public:
-  LoopCheck(const Graph& g, const Body& b, SlotId loop) : g_(g), b_(b), varying_(b.slot_names.size(), false) {
+  LoopCheck(const Graph& g, const Body& b, SlotId loop) : g_(g), b_(b), loop_(loop), varying_(b.slot_names.size(), false) {
     varying_[static_cast<std::size_t>(loop)] = true;
   }
 
+  // The loop's latent sites and carried state, valid after stmts() said yes.
+  BatchLoop result;
+
   bool stmts(const std::vector<Stmt>& body) {
+    // State carried in: a `~` statement writing a variable declared before
+    // the loop (slots are numbered in source order, the loop variable's
+    // after every outer one). Its value varies before that statement too.
+    for (const Stmt& s : body) {
+      if (s.kind != StmtKind::Sample) continue;
+      const Site& x = g_.site(s.site);
+      if (x.slot == none || x.slot >= loop_) continue;
+      for (const auto& c : result.carried)
+        if (c.slot == x.slot) return false;  // written twice in one iteration
+      result.carried.push_back({x.slot, x.id});
+      varying_[static_cast<std::size_t>(x.slot)] = true;
+    }
     for (const Stmt& s : body) {
       switch (s.kind) {
         case StmtKind::Let: {
@@ -64,6 +87,13 @@ class LoopCheck {
         case StmtKind::Factor:
           if (!site(g_.site(s.site))) return false;
           break;
+        case StmtKind::Sample: {
+          const Site& x = g_.site(s.site);
+          if (!site(x)) return false;
+          result.latent.push_back(x.id);
+          if (x.slot != none) varying_[static_cast<std::size_t>(x.slot)] = true;
+          break;
+        }
         case StmtKind::Deterministic: {  // a let that the trace records
           const Site& d = g_.site(s.site);
           bool v = false;
@@ -85,8 +115,13 @@ class LoopCheck {
       if (other.id != site.id && other.name == site.name) return false;
     bool v = false;
     if (!expr(site.value, v)) return false;
-    if (site.kind == SiteKind::Observe) {
-      if (!v || site.type.given) return false;
+    if (site.kind == SiteKind::Observe && (!v || site.type.given)) return false;
+    if (site.kind == SiteKind::Sample && site.type.given) {  // `x: real<lower=a>[K] ~ …`: the same in every iteration
+      for (ExprId d : site.type.dims)
+        if (!expr(d, v) || v) return false;
+      if (!expr(site.type.lower, v) || v || !expr(site.type.upper, v) || v) return false;
+    }
+    if (site.kind == SiteKind::Observe || site.kind == SiteKind::Sample) {
       const Expr& call = b_.expr(site.dist_call);
       for (std::uint32_t i = 0; i < call.count; ++i) {
         ExprId op = b_.operand(call, i);
@@ -171,13 +206,20 @@ class LoopCheck {
 
   const Graph& g_;
   const Body& b_;
+  SlotId loop_;
   std::vector<bool> varying_;
 };
 
-void mark(const Graph& g, const Body& b, std::vector<Stmt>& stmts) {
+void mark(Graph& g, const Body& b, std::vector<Stmt>& stmts) {
   for (Stmt& s : stmts) {
     if (s.kind == StmtKind::For) {
-      s.batchable = LoopCheck(g, b, s.slot).stmts(s.body);
+      LoopCheck check(g, b, s.slot);
+      s.batchable = check.stmts(s.body);
+      if (!s.batchable) continue;
+      s.batch_loop = static_cast<std::int32_t>(g.batch_loops.size());
+      check.result.frame = "for " + b.slot_names.at(static_cast<std::size_t>(s.slot));
+      for (SiteId id : check.result.latent) g.sites.at(static_cast<std::size_t>(id)).batch_loop = s.batch_loop;
+      g.batch_loops.push_back(std::move(check.result));
     } else if (s.kind == StmtKind::If || s.kind == StmtKind::Scale) {
       mark(g, b, s.body);
       mark(g, b, s.else_body);
@@ -189,6 +231,7 @@ void mark(const Graph& g, const Body& b, std::vector<Stmt>& stmts) {
 
 void mark_batchable_loops(Graph& graph) {
   if (graph.model == none) return;
+  graph.batch_loops.clear();
   Body& model = graph.bodies.at(static_cast<std::size_t>(graph.model));
   mark(graph, model, model.stmts);
 }

@@ -133,10 +133,11 @@ struct Stmt {
   std::vector<Stmt> body;
   std::vector<Stmt> else_body;
   bool has_else = false;
-  // For: the iterations are independent and touch no latent state, so an
-  // SVI step may run them all at once, as one batch (batch_loops.cpp says
-  // when; the interpreter's exec_batched_for how).
+  // For: an SVI step may run the iterations all at once, as one batch
+  // (batch_loops.cpp says when; the interpreter's exec_batched_for how);
+  // batch_loop is then its row of Graph::batch_loops.
   bool batchable = false;
+  std::int32_t batch_loop = none;
   Span span;
 };
 
@@ -223,6 +224,28 @@ struct Site {
   EnumerateOption enumerate = EnumerateOption::Default;
   Span span;                              // the whole statement
   Span name_span;                         // the name (observe: the target)
+  // A latent `~` site of a batchable loop: the loop's row of
+  // Graph::batch_loops (none for every other site).
+  std::int32_t batch_loop = none;
+};
+
+// A `for` loop of the model that an SVI step may run as one batch
+// (Stmt::batchable; batch_loops.cpp).
+struct BatchLoop {
+  std::string frame;            // the batch's frame name, "for t"
+  // Its latent `~` sites, in the body's order. A batch with latent sites
+  // runs only when all of their values are known before it starts: replayed
+  // from a guide that drew each of them as one batch (auto_normal's plan).
+  std::vector<SiteId> latent;
+  // State carried from one iteration to the next: a variable of the
+  // enclosing scope written by the body's `~` statement `site`. In a batch
+  // it holds, before that statement, the previous iterations' draws (the
+  // value from before the loop first) and after it this iteration's.
+  struct Carried {
+    SlotId slot = none;
+    SiteId site = none;
+  };
+  std::vector<Carried> carried;
 };
 
 // ---- dependency edges ----------------------------------------------------
@@ -263,6 +286,7 @@ struct Graph {
   std::vector<Site> sites;
   std::vector<Plate> plates;
   std::vector<Edge> edges;
+  std::vector<BatchLoop> batch_loops;  // Stmt::batch_loop's rows
   // Sites that run in the model's / guide's execution (their own bodies and
   // the fns they reach), in id order.
   std::vector<SiteId> model_sites, guide_sites;

@@ -62,7 +62,10 @@ Var Tape::constant(const Tensor& value) { return push_value_node(value, false); 
 Var Tape::leaf(const Shape& shape, const double* data) {
   Var v = push(shape, nullptr);
   Node& n = nodes_[num_nodes_ - 1];
-  std::copy(data, data + n.numel, val(n));
+  if (n.numel == 1)
+    *val(n) = *data;  // a scalar parameter (one per loop iteration): no call to memmove
+  else
+    std::copy(data, data + n.numel, val(n));
   n.adj = adj_size_;
   adj_size_ += n.numel;
   return v;

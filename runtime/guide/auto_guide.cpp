@@ -14,6 +14,7 @@
 #include "stdlib/dist/families.hpp"
 #include "stdlib/dist/registry.hpp"
 #include "stdlib/math/stable.hpp"
+#include "runtime/rng/samplers.hpp"
 
 namespace vireo::guide {
 
@@ -55,7 +56,13 @@ bool same_site(const Message& a, const Message& b) {
 
 void AutoGuide::run_planned(interp::Context& ctx) {
   if (!plannable()) return run(ctx);
-  if (!plan_ready_) {
+  last_stepping_ = ctx.stepping();
+  if (!plan_ready_ || skip_plan_once_) {
+    skip_plan_once_ = false;
+    if (!ctx.stepping()) {  // an evaluation: interpreted, and nothing recorded (Context::stepping)
+      last_run_ = Mode::Plain;
+      return run(ctx);
+    }
     recording_.clear();
     recording_ok_ = true;
     mode_ = Mode::Recording;
@@ -76,8 +83,12 @@ void AutoGuide::run_planned(interp::Context& ctx) {
   last_run_ = Mode::Plain;
   try {
     handlers::HandlerStack::Scoped scope(ctx.handlers(), *this);
-    for (const Message& m : plan_) {
-      scratch_ = m;
+    for (std::size_t i = 0; i < plan_.size();) {
+      if (const std::size_t taken = send_batch(ctx, i)) {
+        i += taken;
+        continue;
+      }
+      scratch_ = plan_[i++];
       scratch_.rng = &ctx.rng();
       scratch_.tape = &ctx.tape();
       ctx.handlers().apply(scratch_);
@@ -98,6 +109,86 @@ void AutoGuide::run_planned(interp::Context& ctx) {
   last_run_ = Mode::Planned;
 }
 
+namespace {
+
+// Whether two messages' supports are the same (kind and bounds).
+bool same_support(const Message& a, const Message& b) {
+  const constraints::Constraint &s = a.fn->support(), &t = b.fn->support();
+  return s.kind == t.kind && same_values(s.lower, t.lower) && same_values(s.upper, t.upper);
+}
+
+// Whether a bound of a batched site's support is, at iteration `it` of the
+// batch (n iterations), the iteration site's bound `one`: the same values
+// for every iteration, or the iteration's row.
+bool bound_at(const ad::Tensor& batched, std::int64_t n, std::int64_t it, const ad::Tensor& one) {
+  if (batched.numel() == one.numel()) return std::equal(one.data(), one.data() + one.numel(), batched.data());
+  if (batched.shape().rank() < 1 || batched.shape()[0] != n || batched.numel() != n * one.numel()) return false;
+  const double* row = batched.data() + it * one.numel();
+  return std::equal(one.data(), one.data() + one.numel(), row);
+}
+
+// Whether the plan's message `p` is iteration `it` of the model's batched
+// site `m`, whose support is `t`.
+bool same_iteration(const Message& p, const Message& m, const constraints::Constraint& t, std::int64_t n, std::int64_t it) {
+  if (p.site != m.site || p.loop_index.size() != 1 || p.loop_index[0] != m.batch_first + it || !p.frames.empty() ||
+      m.frames.size() != 1 || p.scale != m.scale || p.mask != m.mask)
+    return false;
+  const constraints::Constraint& s = p.fn->support();
+  return s.kind == t.kind && bound_at(t.lower, n, it, s.lower) && bound_at(t.upper, n, it, s.upper);
+}
+
+}  // namespace
+
+std::size_t AutoGuide::batch_length(std::size_t i) const {
+  const Message& first = plan_[i];
+  if (!first.site || first.site->batch_loop == ir::none || first.loop_index.size() != 1 || !first.frames.empty()) return 0;
+  const ir::BatchLoop& loop = graph_.batch_loops.at(static_cast<std::size_t>(first.site->batch_loop));
+  const std::size_t k = loop.latent.size();
+  std::size_t end = i;
+  while (end < plan_.size() && plan_[end].site && plan_[end].site->batch_loop == first.site->batch_loop) ++end;
+  if ((end - i) % k != 0 || (end - i) / k < 2) return 0;
+  const std::size_t n = (end - i) / k;
+  const std::int64_t lo = first.loop_index[0];
+  // The iterations in order, each with the loop's sites in the body's order,
+  // on one scale, and each site with one support throughout.
+  for (std::size_t it = 0; it < n; ++it)
+    for (std::size_t j = 0; j < k; ++j) {
+      const Message& p = plan_[i + it * k + j];
+      if (p.site->id != loop.latent[j] || p.loop_index.size() != 1 || p.loop_index[0] != lo + static_cast<std::int64_t>(it) ||
+          !p.frames.empty() || p.scale != first.scale || p.mask != first.mask || !same_support(p, plan_[i + j]))
+        return 0;
+    }
+  return end - i;
+}
+
+std::size_t AutoGuide::send_batch(interp::Context& ctx, std::size_t i) {
+  if (!ctx.batch_loops() || batches_refused_) return 0;
+  // Where the plan's batches are: found once per plan.
+  if (batch_lengths_version_ != plan_version_) {
+    batch_lengths_.assign(plan_.size(), unknown_length);
+    batch_lengths_version_ = plan_version_;
+  }
+  std::size_t& length = batch_lengths_[i];
+  if (length == unknown_length) length = batch_length(i);
+  if (length == 0) return 0;
+  const std::size_t k = graph_.batch_loops.at(static_cast<std::size_t>(plan_[i].site->batch_loop)).latent.size();
+  if (batch_.size() < k) batch_.resize(k);
+  const std::span<Message> out(batch_.data(), k);
+  if (!continuous_batch(ctx, i, std::span<const Message>(plan_.data() + i, length), k, out)) return 0;
+  for (Message& b : out) {
+    b.rng = &ctx.rng();
+    b.tape = &ctx.tape();
+    try {
+      ctx.handlers().apply(b);
+    } catch (const interp::RunError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw interp::site_error(b.site, b.name, e);
+    }
+  }
+  return length;
+}
+
 bool AutoGuide::confirm(handlers::Trace& guide_trace, const handlers::Trace& model_trace) {
   const Mode last = last_run_;
   last_run_ = Mode::Plain;
@@ -106,20 +197,60 @@ bool AutoGuide::confirm(handlers::Trace& guide_trace, const handlers::Trace& mod
     for (std::size_t i = 0; same && i < plan_.size(); ++i) same = same_site(recording_[i], plan_[i]);
     agreeing_runs_ = !recording_ok_ ? 0 : same ? agreeing_runs_ + 1 : 1;
     std::swap(plan_, recording_);
+    ++plan_version_;
     plan_ready_ = recording_ok_ && agreeing_runs_ >= needed_runs_;
     return true;
   }
   if (last != Mode::Planned) return true;
-  // The model's latent sites of this run must be the plan's, in order.
+  // A loop drawn as one batch that the model ran one iteration at a time:
+  // run again without batches, and draw none from now on.
+  for (const auto& g : guide_trace.sites())
+    if (g.msg.batch_first >= 0 && !model_trace.find(g.msg.name)) {
+      batches_refused_ = true;
+      return false;
+    }
+  // The model's latent sites of this run must be the plan's, in order; a
+  // loop's batched sites stand for the plan's block of its iterations (k
+  // sites each, iteration by iteration), one after another in the body's order.
   bool ok = !plan_missed_;
   std::size_t k = 0;
+  const ir::BatchLoop* loop = nullptr;  // the batch being matched
+  std::size_t block = 0, next = 0, width = 0;
+  std::int64_t n = 0;
   for (const auto& s : model_trace.sites()) {
     if (!ok) break;
-    if (s.msg.type != MsgType::Sample || s.msg.is_observed) continue;
-    ok = k < plan_.size() && same_site(plan_[k], s.msg);
-    ++k;
+    const Message& m = s.msg;
+    if (m.type != MsgType::Sample || m.is_observed) continue;
+    if (m.batch_first < 0) {
+      ok = (!loop || next == width) && k < plan_.size() && same_site(plan_[k], m);
+      loop = nullptr;
+      ++k;
+      continue;
+    }
+    if (!loop || next == width) {  // the batch's first site
+      ok = (!loop || next == width) && m.site && m.site->batch_loop != ir::none && m.value.var.rank() >= 1;
+      if (!ok) break;
+      loop = &graph_.batch_loops.at(static_cast<std::size_t>(m.site->batch_loop));
+      width = loop->latent.size();
+      n = m.value.var.shape()[0];
+      block = k;
+      next = 0;
+      k += static_cast<std::size_t>(n) * width;
+      ok = k <= plan_.size();
+      if (!ok) break;
+    }
+    ok = m.site->id == loop->latent[next] && m.value.var.rank() >= 1 && m.value.var.shape()[0] == n;
+    const constraints::Constraint& support = m.fn->support();
+    for (std::int64_t it = 0; ok && it < n; ++it)
+      ok = same_iteration(plan_[block + static_cast<std::size_t>(it) * width + next], m, support, n, it);
+    ++next;
   }
+  if (loop && next != width) ok = false;
   if (!ok || k != plan_.size()) {
+    if (!last_stepping_) {  // an evaluation: rerun interpreted; the steps' plan stays
+      skip_plan_once_ = true;
+      return false;
+    }
     plan_ready_ = false;
     agreeing_runs_ = 0;
     needed_runs_ = std::min(2 * needed_runs_, 1 << 12);
@@ -307,6 +438,80 @@ void AutoNormal::continuous_site(interp::Context& ctx, Message& msg) {
   msg.reparameterized = true;
   // On ℝ the transform is the identity: the value is a plain draw from q.
   if (msg.fn->support().kind == constraints::Kind::real) msg.q_dist = q;
+}
+
+bool AutoNormal::continuous_batch(interp::Context& ctx, std::size_t at, std::span<const Message> block, std::size_t k,
+                                  std::span<Message> out) {
+  ad::Tape& tape = ctx.tape();
+  const std::size_t n = block.size() / k;
+  const Message& first = block[0];
+  const ir::BatchLoop& loop = graph_.batch_loops.at(static_cast<std::size_t>(first.site->batch_loop));
+  // Each iteration's leaves in the order continuous_site makes them (the
+  // step's parameter order), and its noise drawn as it draws it: iteration
+  // by iteration, each site's own draws in turn.
+  std::vector<std::vector<ad::Var>> locs(k), scales(k);
+  std::vector<std::vector<double>> noise(k);
+  std::vector<ad::Shape> shapes(k);
+  for (std::size_t j = 0; j < k; ++j) {
+    locs[j].reserve(n);
+    scales[j].reserve(n);
+  }
+  for (std::size_t it = 0; it < n; ++it)
+    for (std::size_t j = 0; j < k; ++j) {
+      const Message& m = block[it * k + j];
+      if (entries_.size() < at + block.size()) entries_.resize(at + block.size());
+      Entries& where = entries_[at + it * k + j];
+      if (where.plan != plan_version() || where.store != ctx.store().generation()) {
+        const params::Entry *l = ctx.store().find(site_param("loc", m.name)), *s = ctx.store().find(site_param("scale", m.name));
+        if (!l || !s) throw PlanMissed{};  // made by an interpreted run, which draws them one by one
+        const params::Entry* base = ctx.store().entries().data();
+        where = {plan_version(), ctx.store().generation(), static_cast<std::size_t>(l - base),
+                 static_cast<std::size_t>(s - base)};
+      }
+      ad::Var loc = ctx.param_leaf_at(where.loc_at);
+      ad::Var scale = ctx.param_leaf_at(where.scale_at);
+      if (it == 0) {
+        shapes[j] = loc.shape();
+        noise[j].resize(n * static_cast<std::size_t>(loc.numel()));
+      }
+      if (!(loc.shape() == shapes[j]) || !(scale.shape() == shapes[j])) return false;
+      locs[j].push_back(loc);
+      scales[j].push_back(scale);
+      const std::int64_t per = loc.numel();
+      rng::fill_standard_normal(ctx.rng(), noise[j].data() + it * static_cast<std::size_t>(per), per);
+    }
+  for (std::size_t j = 0; j < k; ++j) {
+    const Message& m = block[j];
+    constraints::TransformPtr t = constraints::biject_to(m.fn->support());
+    ad::Var loc = ad::stack(locs[j]);
+    ad::Var scale = ad::softplus(ad::stack(scales[j]));
+    dist::DistributionPtr q;
+    try {
+      q = dist::normal(loc, scale);
+    } catch (const dist::ParameterError&) {
+      throw PlanMissed{};  // the interpreted run names the iteration's site and parameter
+    }
+    ad::Var eps = tape.constant(ad::Tensor(loc.shape(), std::move(noise[j])));
+    ad::Var u = loc + scale * eps;  // as Normal::rsample
+    ad::Var y = t->forward(u);
+    ad::Var lq = stl_ ? dist::normal(ad::detach(loc), ad::detach(scale))->log_prob(u) : q->log_prob(u);
+    for (int i = 0; i < t->unconstrained_event_dim(); ++i) lq = ad::sum(lq, -1);
+    Message& b = out[j];
+    b = m;
+    b.name = interp::batch_site_name(m.site->name, m.loop_index[0], m.loop_index[0] + static_cast<std::int64_t>(n));
+    b.batch_first = m.loop_index[0];
+    b.loop_index.clear();
+    b.frames.clear();
+    b.frames.push_back(handlers::Frame{interp::loop_batch_plate, loop.frame, static_cast<std::int64_t>(n),
+                                       static_cast<std::int64_t>(n)});
+    b.value = interp::Value{y, interp::Kind::Real, {interp::loop_batch_plate}};
+    b.has_value = true;
+    b.done = true;
+    b.log_prob = lq - t->log_abs_det_jacobian(u, y);
+    b.reparameterized = true;
+    b.q_dist = m.fn->support().kind == constraints::Kind::real ? q : nullptr;
+  }
+  return true;
 }
 
 void AutoDelta::continuous_site(interp::Context& ctx, Message& msg) {

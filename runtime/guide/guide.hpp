@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -186,6 +187,19 @@ class AutoGuide : public Guide, private handlers::Handler {
   // Sets msg.value (constrained), msg.log_prob (log q per element of the
   // site's plates, or finer) and msg.reparameterized for a continuous latent site.
   virtual void continuous_site(interp::Context& ctx, handlers::Message& msg) = 0;
+  // A batchable loop's latent sites (ir::BatchLoop) drawn at once, in a
+  // planned run of an SVI step that batches loops: `block` holds the plan's
+  // messages of the loop's iterations, `k` sites each, iteration by
+  // iteration; out[j] is set to one message for site j standing for every
+  // iteration (name `x[lo..hi]`, Message::batch_first, the batch's frame),
+  // with the values and log q that continuous_site would have given the
+  // iterations' sites one by one, from the same random draws. False: this
+  // guide draws them one by one.
+  // `at` is block[0]'s position in the plan.
+  virtual bool continuous_batch(interp::Context& /*ctx*/, std::size_t /*at*/, std::span<const handlers::Message> /*block*/,
+                                std::size_t /*k*/, std::span<handlers::Message> /*out*/) {
+    return false;
+  }
   // The per-site guide of a discrete site: the same family with learned
   // logits (or rate), starting at the prior's parameters clipped to [1e-3, 1 − 1e-3].
   void discrete_site(interp::Context& ctx, handlers::Message& msg);
@@ -212,6 +226,8 @@ class AutoGuide : public Guide, private handlers::Handler {
 
  protected:
   bool planned() const { return mode_ == Mode::Planned; }
+  // Changes whenever the plan does (what a plan position holds).
+  std::uint64_t plan_version() const { return plan_version_; }
   // Thrown by continuous_site in a planned run when a site has no parameters
   // (a store was loaded since the plan was made): the run is abandoned.
   struct PlanMissed {};
@@ -227,6 +243,24 @@ class AutoGuide : public Guide, private handlers::Handler {
   bool plan_ready_ = false;
   bool plan_missed_ = false;
   handlers::Message scratch_;  // the planned run's message (keeps its storage)
+  // The plan's messages from i on that are a batchable loop's latent sites,
+  // drawn as one batch per site and sent on: how many it took (0: none, as
+  // when the loop's iterations or supports differ from a batch's).
+  std::size_t send_batch(interp::Context& ctx, std::size_t i);
+  std::vector<handlers::Message> batch_;  // send_batch's messages (keep their storage)
+  // How many of the plan's messages from i on are one batch (0: none), from
+  // the plan alone; send_batch keeps it per plan position.
+  std::size_t batch_length(std::size_t i) const;
+  static constexpr std::size_t unknown_length = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> batch_lengths_;
+  std::uint64_t plan_version_ = 0, batch_lengths_version_ = static_cast<std::uint64_t>(-1);
+  // Set when the model ran one by one a loop this guide drew as a batch
+  // (its carried state did not fit one): batches are not drawn again.
+  bool batches_refused_ = false;
+  // A planned run refuted outside an SVI step: the rerun is interpreted,
+  // and the plan stays as the steps left it (Context::stepping).
+  bool skip_plan_once_ = false;
+  bool last_stepping_ = false;  // whether the last run_planned() ran in a step
 };
 
 // AutoNormal: an independent Normal per unconstrained coordinate, loc at the
@@ -245,9 +279,18 @@ class AutoNormal final : public AutoGuide {
 
  protected:
   void continuous_site(interp::Context& ctx, handlers::Message& msg) override;
+  bool continuous_batch(interp::Context& ctx, std::size_t at, std::span<const handlers::Message> block, std::size_t k,
+                        std::span<handlers::Message> out) override;
 
  private:
   bool stl_ = false;
+  // Where a plan position's loc and scale are in the store, found by name
+  // once per plan and store generation (continuous_batch).
+  struct Entries {
+    std::uint64_t plan = static_cast<std::uint64_t>(-1), store = 0;  // valid for this plan and store generation
+    std::size_t loc_at = 0, scale_at = 0;
+  };
+  std::vector<Entries> entries_;
 };
 
 // AutoDelta: a point mass per site (MAP estimation); log q = 0.

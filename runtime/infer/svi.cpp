@@ -74,11 +74,17 @@ StepResult Svi::step() {
   ElboEstimate est;
   // The step's executions only: evaluations, traces and diagnoses run every
   // loop iteration by iteration.
-  struct BatchLoops {
+  struct Stepping {
     interp::Context& c;
-    explicit BatchLoops(interp::Context& ctx, bool on) : c(ctx) { c.set_batch_loops(on); }
-    ~BatchLoops() { c.set_batch_loops(false); }
-  } batch_loops(ctx_, elbo_.batches_loops());
+    explicit Stepping(interp::Context& ctx, bool batch) : c(ctx) {
+      c.set_batch_loops(batch);
+      c.set_stepping(true);
+    }
+    ~Stepping() {
+      c.set_batch_loops(false);
+      c.set_stepping(false);
+    }
+  } stepping(ctx_, elbo_.batches_loops());
   try {
     est = elbo_.loss(ctx_, guide_);
   } catch (const interp::RunError& e) {
@@ -116,15 +122,25 @@ StepResult Svi::step() {
   entries.clear();
   double norm2 = 0;
   for (const auto& [name, leaf] : ctx_.param_leaves()) {
-    params::Entry* e = ctx_.store().find(name);
     const std::size_t k = entries.size();
+    params::Entry* e = &ctx_.store().entries()[ctx_.param_leaf_entry(k)];
     entries.push_back(e);
     if (grads.size() <= k) grads.emplace_back();
     Eigen::ArrayXd& g = grads[k];
-    if (const double* d = tape.grad_data(leaf))
+    const double* d = tape.grad_data(leaf);
+    if (leaf.numel() == 1) {  // a scalar parameter (one per loop iteration): no array machinery
+      g.resize(1);
+      g[0] = d ? *d : 0.0;
+      if (std::isfinite(g[0])) {
+        if (opts_.clip_value > 0) g[0] = std::min(std::max(g[0], -opts_.clip_value), opts_.clip_value);
+        norm2 += g[0] * g[0];
+        continue;
+      }
+    } else if (d) {
       g = Eigen::Map<const Eigen::ArrayXd>(d, static_cast<Eigen::Index>(leaf.numel()));
-    else
+    } else {
       g.setZero(static_cast<Eigen::Index>(leaf.numel()));
+    }
     if (!g.allFinite())
       for (Eigen::Index i = 0; i < g.size(); ++i)
         if (!std::isfinite(g[i]))
@@ -172,8 +188,8 @@ StepResult Svi::step() {
   r.lr = optim_.step_lr();
   for (std::size_t k = 0; k < entries.size(); ++k) {
     params::Entry* e = entries[k];
-    optim_.propose(e->name, e->unconstrained, grads[k], next[k]);
-    if (!next[k].allFinite())
+    optim_.propose(ctx_.param_leaf_entry(k), e->name, e->unconstrained, grads[k], next[k]);
+    if (next[k].size() == 1 ? !std::isfinite(next[k][0]) : !next[k].allFinite())
       return refuse(r, fmt::format("the update of {} overflows (parameter '{}', gradient norm {:.3g}, learning rate {:.3g})",
                                    describe_parameter(guide_, e->name), e->name, r.grad_norm, optim_.step_lr()), stored);
   }
@@ -181,7 +197,12 @@ StepResult Svi::step() {
   if (exchange_) exchange_->agree(nullptr);  // every rank's update is finite
 
   // 3. Commit: the one place where per-step state moves.
-  for (std::size_t k = 0; k < entries.size(); ++k) entries[k]->unconstrained = next[k];  // same size: no allocation
+  for (std::size_t k = 0; k < entries.size(); ++k) {  // same size: no allocation
+    if (next[k].size() == 1 && entries[k]->unconstrained.size() == 1)
+      entries[k]->unconstrained[0] = next[k][0];
+    else
+      entries[k]->unconstrained = next[k];
+  }
   optim_.commit();
   elbo_.end_step();
   opts_.schedule.end_step(t, est.elbo);

@@ -112,6 +112,12 @@ void run_particle(interp::Context& ctx, guide::Guide& guide, ParticleTraces& out
       handlers::ReplayHandler replay(out.guide);
       handlers::HandlerStack::Scoped s1(ctx.handlers(), trace);
       handlers::HandlerStack::Scoped s2(ctx.handlers(), replay);
+      // A loop whose latent sites the guide drew as one batch each runs as one batch too.
+      struct Replayed {
+        interp::Context& c;
+        ~Replayed() { c.set_replayed(nullptr); }
+      } replayed{ctx};
+      ctx.set_replayed(&out.guide);
       interp::Interpreter(ctx).run(ctx.graph().model);
     }
   } while (!guide.confirm(out.guide, out.model));

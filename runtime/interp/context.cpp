@@ -37,6 +37,7 @@ void Context::settings_from(const Context& parent) {
   epoch_step_ = parent.epoch_step_;
   full_plates_ = parent.full_plates_;
   batch_loops_ = parent.batch_loops_;
+  stepping_ = parent.stepping_;
 }
 
 void Context::begin_step() {
@@ -44,7 +45,7 @@ void Context::begin_step() {
   data_vars_.assign(data_.values.size(), ad::Var{});
   data_ready_.assign(data_.values.size(), false);
   num_leaves_ = 0;
-  leaf_index_.clear();
+  ++step_;
   open_plates_.clear();
   subsample_indices_.clear();
 }
@@ -115,35 +116,34 @@ ad::Var Context::param_leaf(const std::string& name) {
 }
 
 ad::Var Context::find_param_leaf(const std::string& name) {
-  bool fresh = false;
-  handlers::StampedIndex::Claim& claim = leaf_index_.claim(name, num_leaves_, fresh);
-  if (!fresh) return leaves_[claim.second].second;
-  params::Entry* e = store_.find(name);
-  ad::Var leaf;
-  try {
-    if (!e) {
-      handlers::StampedIndex::unclaim(claim);
-      return {};
-    }
-    const ad::Shape shape(e->shape);
-    if (shape.numel() != e->unconstrained.size())
-      throw std::invalid_argument("Tensor: " + std::to_string(e->unconstrained.size()) +
-                                  " values do not fill shape " + ad::to_string(shape));
-    // A frozen store (particles on several threads) does not change until the
-    // particles' tapes are done: their leaves read it in place.
-    leaf = store_.frozen() ? tape_.leaf_borrowed(shape, e->unconstrained.data())
-                           : tape_.leaf(shape, e->unconstrained.data());
-  } catch (...) {
-    handlers::StampedIndex::unclaim(claim);
-    throw;
-  }
+  const params::Entry* e = store_.find(name);
+  return e ? param_leaf_at(static_cast<std::size_t>(e - store_.entries().data())) : ad::Var{};
+}
+
+ad::Var Context::param_leaf_at(std::size_t i) {
+  const params::Entry& e = store_.entries().at(i);
+  // (A store cut back, refilled or replaced this step has another generation.)
+  if (i < entry_leaves_.size() && entry_leaves_[i].step == step_ && entry_leaves_[i].generation == store_.generation())
+    return leaves_[entry_leaves_[i].leaf].second;
+  const ad::Shape shape = e.shape.empty() ? ad::Shape{} : ad::Shape(e.shape);
+  if (shape.numel() != e.unconstrained.size())
+    throw std::invalid_argument("Tensor: " + std::to_string(e.unconstrained.size()) + " values do not fill shape " +
+                                ad::to_string(shape));
+  // A frozen store (particles on several threads) does not change until the
+  // particles' tapes are done: their leaves read it in place.
+  ad::Var leaf = store_.frozen() ? tape_.leaf_borrowed(shape, e.unconstrained.data()) : tape_.leaf(shape, e.unconstrained.data());
   const std::size_t k = num_leaves_++;
   if (k < leaves_.size()) {
-    leaves_[k].first = name;
+    // The slot holds this entry's name from an earlier step unless the store changed since.
+    if (leaf_entries_[k].entry != i || leaf_entries_[k].generation != store_.generation()) leaves_[k].first = e.name;
     leaves_[k].second = leaf;
+    leaf_entries_[k] = {i, store_.generation()};
   } else {
-    leaves_.emplace_back(name, leaf);
+    leaves_.emplace_back(e.name, leaf);
+    leaf_entries_.push_back({i, store_.generation()});
   }
+  if (i >= entry_leaves_.size()) entry_leaves_.resize(i + 1);
+  entry_leaves_[i] = {step_, store_.generation(), k};
   return leaf;
 }
 

@@ -16,10 +16,13 @@
 #include "lang/ir/graph.hpp"
 #include "runtime/ad/ad.hpp"
 #include "runtime/handlers/handler.hpp"
-#include "runtime/handlers/stamped_index.hpp"
 #include "runtime/value/value.hpp"
 #include "runtime/params/param_store.hpp"
 #include "runtime/rng/generator.hpp"
+
+namespace vireo::handlers {
+class Trace;
+}
 
 namespace vireo::interp {
 
@@ -167,8 +170,13 @@ class Context {
   // The same, or an invalid Var (nothing made) when the store has no `name`:
   // one lookup where asking the store first would take two.
   ad::Var find_param_leaf(const std::string& name);
+  // The leaf of store().entries()[i], as find_param_leaf gives it, without
+  // looking the name up (a guide that remembers where its entries are).
+  ad::Var param_leaf_at(std::size_t i);
   // Every leaf made this step, by parameter name (for reading gradients).
   ParamLeaves param_leaves() const { return {leaves_.data(), num_leaves_}; }
+  // The store entry (its index in store().entries()) of param_leaves()'s k-th leaf.
+  std::size_t param_leaf_entry(std::size_t k) const { return leaf_entries_[k].entry; }
 
   // Plates open right now (outermost first), with their sizes; mirrors the
   // PlateHandlers the interpreter has pushed.
@@ -236,6 +244,21 @@ class Context {
   // loops one iteration at a time: traces, samples, evaluations, diagnoses.
   bool batch_loops() const { return batch_loops_; }
   void set_batch_loops(bool on) { batch_loops_ = on; }
+  // Set while an SVI step's executions run (Svi::step). A cache that
+  // outlives the step and decides how the step computes — the automatic
+  // guide's plan, and with it whether a loop's latent sites run as one batch
+  // (which changes a step's sums in their last bits) — moves only then: an
+  // evaluation, a diagnosis or a trace between steps leaves the next step's
+  // numbers as they would have been.
+  bool stepping() const { return stepping_; }
+  void set_stepping(bool on) { stepping_ = on; }
+  // The trace whose latent values the running execution replays (the
+  // guide's, while an estimator scores the model at its draws), or nullptr.
+  // A batchable loop with latent sites runs as one batch only when this
+  // trace holds each of its sites as one batched draw (`x[0..T]`): their
+  // values, and so the state they carry, are then known before it starts.
+  const handlers::Trace* replayed() const { return replayed_; }
+  void set_replayed(const handlers::Trace* t) { replayed_ = t; }
   // Every subsampled plate met by an execution so far: name -> (N, B).
   std::map<std::string, std::pair<std::int64_t, std::int64_t>>& subsampled_plates() { return subsampled_plates_; }
 
@@ -269,7 +292,18 @@ class Context {
   // outlive the step, so the names are not copied again every step.
   std::vector<std::pair<std::string, ad::Var>> leaves_;
   std::size_t num_leaves_ = 0;
-  handlers::StampedIndex leaf_index_;
+  struct LeafEntry {
+    std::size_t entry = 0;         // the leaf's store entry
+    std::uint64_t generation = 0;  // the store's generation then
+  };
+  std::vector<LeafEntry> leaf_entries_;  // per leaf
+  // Per store entry, its leaf this step: valid when stamped with step_.
+  struct EntryLeaf {
+    std::uint64_t step = 0, generation = 0;  // valid for this step and the store's generation
+    std::size_t leaf = 0;
+  };
+  std::vector<EntryLeaf> entry_leaves_;
+  std::uint64_t step_ = 1;
   std::vector<handlers::Frame> open_plates_;
   std::unordered_map<ir::PlateId, ad::IntTensor> subsample_indices_;
   double latent_weight_ = 1.0;
@@ -280,6 +314,8 @@ class Context {
   std::optional<std::uint64_t> epoch_step_;
   bool full_plates_ = false;
   bool batch_loops_ = false;
+  bool stepping_ = false;
+  const handlers::Trace* replayed_ = nullptr;
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> subsampled_plates_;
   std::optional<Shard> shard_;
   struct EpochCache {

@@ -9,6 +9,7 @@
 
 #include "runtime/handlers/plate.hpp"
 #include "runtime/handlers/scale.hpp"
+#include "runtime/handlers/trace.hpp"
 #include "stdlib/dist/checks.hpp"
 #include "stdlib/dist/families.hpp"
 #include "stdlib/signatures/signature.hpp"
@@ -109,7 +110,7 @@ Interpreter::Flow Interpreter::exec(Frame& f, const ir::Stmt& s) {
           ctx_.batch_loops() &&
           ctx_.open_plates().empty() && depth_ == 0 && !batch_.on &&
           std::find(ctx_.data().missing.begin(), ctx_.data().missing.end(), true) == ctx_.data().missing.end())
-        return exec_batched_for(f, s, lo, hi);
+        if (std::optional<Flow> flow = exec_batched_for(f, s, lo, hi)) return *flow;
       for (std::int64_t i = lo; i < hi; ++i) {
         ctx_.check_deadline(s.span);
         f.slots[static_cast<std::size_t>(s.slot)] = Value{ctx_.tape().constant(static_cast<double>(i)), Kind::Int, {}};
@@ -152,6 +153,16 @@ void append_int(std::string& s, std::int64_t i) {
 }
 
 }  // namespace
+
+std::string batch_site_name(const std::string& base, std::int64_t first, std::int64_t end) {
+  std::string name = base;
+  name += '[';
+  append_int(name, first);
+  name += "..";
+  append_int(name, end);
+  name += ']';
+  return name;
+}
 
 int Interpreter::loop_occurrence(const ir::Site& site, const std::int64_t* index) {
   const auto id = static_cast<std::size_t>(site.id);
@@ -227,12 +238,7 @@ void Interpreter::exec_site(Frame& f, const ir::Stmt& s) {
   ctx_.check_deadline(site.span);
   Message msg;
   if (batch_.on) {  // y[1..T]: the iterations' sites y[1] … y[T - 1]
-    msg.name = site.name;
-    msg.name += '[';
-    append_int(msg.name, batch_.first);
-    msg.name += "..";
-    append_int(msg.name, batch_.first + batch_.count);
-    msg.name += ']';
+    msg.name = batch_site_name(site.name, batch_.first, batch_.first + batch_.count);
     msg.batch_first = batch_.first;
   } else {
     msg.name = site_name(f, site, &msg.loop_index);
@@ -377,13 +383,45 @@ Interpreter::Flow Interpreter::exec_plate(Frame& f, const ir::Stmt& s) {
   return flow;
 }
 
-Interpreter::Flow Interpreter::exec_batched_for(Frame& f, const ir::Stmt& s, std::int64_t lo, std::int64_t hi) {
-  ctx_.check_deadline(s.span);
+std::optional<Interpreter::Flow> Interpreter::exec_batched_for(Frame& f, const ir::Stmt& s, std::int64_t lo, std::int64_t hi) {
   const std::int64_t n = hi - lo;
+  const ir::BatchLoop& loop = ctx_.graph().batch_loops.at(static_cast<std::size_t>(s.batch_loop));
+  // Latent sites: their draws must be known before the batch starts, each as
+  // one batched draw in the trace this execution replays; the state they
+  // carry in must be one iteration's value. Otherwise (the guide's own run,
+  // a guide that drew them one by one, prior draws) the loop runs one
+  // iteration at a time; nothing has happened yet.
+  struct Carry {
+    std::size_t slot;
+    ad::Var initial, draws;
+  };
+  std::vector<Carry> carries;
+  if (!loop.latent.empty()) {
+    const handlers::Trace* replayed = ctx_.replayed();
+    if (latent_only_ || !replayed) return std::nullopt;
+    auto draws = [&](ir::SiteId id) -> const ad::Var* {
+      const handlers::TraceSite* r = replayed->find(batch_site_name(ctx_.graph().site(id).name, lo, hi));
+      if (!r || r->msg.batch_first != lo || !r->msg.has_value || r->msg.is_observed) return nullptr;
+      const ad::Var& x = r->msg.value.var;
+      return x.valid() && x.rank() >= 1 && x.shape()[0] == n ? &x : nullptr;
+    };
+    for (ir::SiteId id : loop.latent)
+      if (!draws(id)) return std::nullopt;
+    for (const auto& c : loop.carried) {
+      const auto slot = static_cast<std::size_t>(c.slot);
+      const ad::Var& x = *draws(c.site);
+      const Value& before = f.slots[slot];
+      ad::Shape one;
+      for (int d = 1; d < x.rank(); ++d) one.push_back(x.shape()[d]);
+      if (!f.bound[slot] || !before.plates.empty() || !(before.var.shape() == one)) return std::nullopt;
+      carries.push_back({slot, before.var, x});
+    }
+  }
+  ctx_.check_deadline(s.span);
   // A frame of its own, named so that no plate's frame matches it (plate
   // names are identifiers): the estimators sum the batch's log-densities as
   // they sum a site's outside every plate.
-  handlers::Frame frame{loop_batch_plate, "for " + f.body->slot_names[static_cast<std::size_t>(s.slot)], n, n};
+  handlers::Frame frame{loop_batch_plate, loop.frame, n, n};
   handlers::PlateHandler h(frame);
   handlers::HandlerStack::Scoped scope(ctx_.handlers(), h);
   ctx_.open_plates().push_back(frame);
@@ -398,8 +436,19 @@ Interpreter::Flow Interpreter::exec_batched_for(Frame& f, const ir::Stmt& s, std
   const auto slot = static_cast<std::size_t>(s.slot);
   f.slots[slot] = Value{ad::arange(ctx_.tape(), static_cast<double>(lo), static_cast<double>(hi)), Kind::Int, {loop_batch_plate}};
   f.bound[slot] = true;
+  // Carried state, as each iteration reads it before its `~` statement: the
+  // previous iteration's draw, the value from before the loop in the first.
+  for (const Carry& c : carries) {
+    ad::Shape lead{1};
+    for (auto d : c.initial.shape()) lead.push_back(d);
+    ad::Var first = ad::reshape(c.initial, lead);
+    ad::Var previous = n == 1 ? first : ad::concat({first, ad::slice(c.draws, 0, 0, n - 1)}, 0);
+    f.slots[c.slot] = Value{previous, Kind::Real, {loop_batch_plate}};
+  }
   Flow flow = exec_block(f, s.body);
   forget_plate(f, loop_batch_plate);
+  // After the loop a carried variable holds the last iteration's draw.
+  for (const Carry& c : carries) f.slots[c.slot].var = ad::index(f.slots[c.slot].var, n - 1);
   return flow;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,8 +61,10 @@ class Interpreter {
   // A loop marked ir::Stmt::batchable, in an SVI step (Context::batch_loops):
   // its iterations lo … hi - 1 at once, the loop variable a vector of them
   // laid out as a plate of their own (loop_batch_plate), each site one trace
-  // entry standing for every iteration (Message::batch_first).
-  Flow exec_batched_for(Frame& f, const ir::Stmt& s, std::int64_t lo, std::int64_t hi);
+  // entry standing for every iteration (Message::batch_first). Nothing (and
+  // nothing run) when the loop's latent sites have no batched draws to
+  // replay (Context::replayed).
+  std::optional<Flow> exec_batched_for(Frame& f, const ir::Stmt& s, std::int64_t lo, std::int64_t hi);
   // After a plate (or a batch) closes: the frame's values no longer count
   // `plate` among their plates (its dimension stays, now a plain one).
   void forget_plate(Frame& f, ir::PlateId plate);
@@ -115,6 +118,10 @@ class Interpreter {
   } batch_;
   bool latent_only_ = false;
 };
+
+// `y[1..T]`: the name of one site standing for a batched loop's iterations
+// first … end - 1 (Message::batch_first).
+std::string batch_site_name(const std::string& base, std::int64_t first, std::int64_t end);
 
 // Integer view of a Var holding whole numbers; throws RunError at `span` otherwise.
 ad::IntTensor to_ints(const ad::Var& v, lang::Span span, const char* what);

@@ -11,7 +11,10 @@ void Optimizer::discard() {
   // A parameter first seen in a step that was not committed leaves no slot.
   for (Slots::value_type* it : proposed_) {
     it->second.pending = false;
-    if (it->second.step == 0) slots_.erase(slots_.find(it->first));
+    if (it->second.step == 0) {
+      slots_.erase(slots_.find(it->first));
+      keyed_.clear();
+    }
   }
   proposed_.clear();
 }
@@ -21,12 +24,7 @@ void Optimizer::begin_step(double lr) {
   step_lr_ = decayed(lr);
 }
 
-void Optimizer::propose(const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value,
-                        const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next) {
-  if (moments() == None) {
-    compute(no_slot_, value, grad, step_lr_, next);
-    return;
-  }
+Optimizer::Slots::value_type* Optimizer::slot_of(const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value) {
   Slots::value_type* it = &*slots_.try_emplace(name).first;
   Slot& s = it->second;
   if (s.m.size() != value.size()) {  // first sight of this parameter (or its shape changed on load)
@@ -34,9 +32,36 @@ void Optimizer::propose(const std::string& name, const Eigen::Ref<const Eigen::A
     s.m = Eigen::ArrayXd::Zero(value.size());
     s.v = Eigen::ArrayXd::Zero(value.size());
   }
+  return it;
+}
+
+void Optimizer::propose_at(Slots::value_type* it, const Eigen::Ref<const Eigen::ArrayXd>& value,
+                           const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next) {
+  Slot& s = it->second;
   compute(s, value, grad, step_lr_, next);
   if (!s.pending) proposed_.push_back(it);
   s.pending = true;
+}
+
+void Optimizer::propose(const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value,
+                        const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next) {
+  if (moments() == None) {
+    compute(no_slot_, value, grad, step_lr_, next);
+    return;
+  }
+  propose_at(slot_of(name, value), value, grad, next);
+}
+
+void Optimizer::propose(std::size_t key, const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value,
+                        const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next) {
+  if (moments() == None) {
+    compute(no_slot_, value, grad, step_lr_, next);
+    return;
+  }
+  if (key >= keyed_.size()) keyed_.resize(key + 1, nullptr);
+  Slots::value_type*& it = keyed_[key];
+  if (!it || it->first != name || it->second.m.size() != value.size()) it = slot_of(name, value);
+  propose_at(it, value, grad, next);
 }
 
 void Optimizer::commit() {
@@ -77,6 +102,7 @@ nlohmann::json Optimizer::state() const {
 void Optimizer::load_state(const nlohmann::json& j) {
   lr_ = step_lr_ = j.at("lr").get<double>();
   proposed_.clear();
+  keyed_.clear();
   slots_.clear();
   for (const auto& [name, s] : j.at("slots").items()) {
     auto m = s.at("m").get<std::vector<double>>();
@@ -158,6 +184,16 @@ class Adam final : public Optimizer {
     const auto& corrections = corrections_.at(s.next_step, o_.beta1, o_.beta2);
     const double bc1 = corrections.first, bc2 = corrections.second;
     const Eigen::Index n = x.size();
+    if (n == 1) {  // a scalar (a loop iteration's guide parameter): the same arithmetic, element by element
+      s.next_m.resize(1);
+      s.next_v.resize(1);
+      next.resize(1);
+      const double gi = g(0);
+      s.next_m[0] = o_.beta1 * s.m[0] + (1 - o_.beta1) * gi;
+      s.next_v[0] = o_.beta2 * s.v[0] + (1 - o_.beta2) * (gi * gi);
+      next[0] = x[0] - (lr / bc1) * s.next_m[0] / (std::sqrt(s.next_v[0]) / std::sqrt(bc2) + eps_);
+      return;
+    }
     if (n <= par::kChunk) {  // one chunk: the whole-array expressions, no per-chunk set-up
       s.next_m = o_.beta1 * s.m + (1 - o_.beta1) * g;
       s.next_v = o_.beta2 * s.v + (1 - o_.beta2) * g.square();

@@ -44,10 +44,16 @@ struct OptimOptions {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;  // its slot pointers point into its own map
+  Optimizer& operator=(const Optimizer&) = delete;
   void begin_step(double lr);
   void begin_step() { begin_step(lr_); }
   // next = value after this step's update of the parameter `name`.
   void propose(const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value,
+               const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next);
+  // The same, for a caller that numbers its parameters (the store's entry
+  // index): `key` finds the slot again without hashing the name.
+  void propose(std::size_t key, const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value,
                const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next);
   void commit();
   // A whole step of one parameter, in place: begin_step(), propose, commit.
@@ -93,6 +99,12 @@ class Optimizer {
   // This step's slots, for commit(); storage reused. Pointers, which a
   // rehash leaves valid (iterators it does not).
   std::vector<Slots::value_type*> proposed_;
+  // propose(key, …)'s slots by key; checked against the name, and emptied
+  // when a slot is erased.
+  std::vector<Slots::value_type*> keyed_;
+  Slots::value_type* slot_of(const std::string& name, const Eigen::Ref<const Eigen::ArrayXd>& value);
+  void propose_at(Slots::value_type* it, const Eigen::Ref<const Eigen::ArrayXd>& value,
+                  const Eigen::Ref<const Eigen::ArrayXd>& grad, Eigen::ArrayXd& next);
   double lr_;
   double step_lr_;
 };

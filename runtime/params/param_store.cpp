@@ -15,6 +15,11 @@ std::int64_t element_count(const std::vector<std::int64_t>& shape) {
 }
 }  // namespace
 
+std::uint64_t ParamStore::next_generation() {
+  static std::atomic<std::uint64_t> counter{1};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
 Entry* ParamStore::find(const std::string& name) {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &entries_[it->second];
@@ -39,6 +44,7 @@ Entry& ParamStore::add(Entry e) {
 }
 
 void ParamStore::truncate(std::size_t n) {
+  if (entries_.size() > n) gen_.value = next_generation();
   while (entries_.size() > n) {
     index_.erase(entries_.back().name);
     entries_.pop_back();
@@ -46,6 +52,7 @@ void ParamStore::truncate(std::size_t n) {
 }
 
 void ParamStore::clear() {
+  gen_.value = next_generation();
   entries_.clear();
   index_.clear();
 }

@@ -49,6 +49,11 @@ class ParamStore {
   }
   bool add_refused() const { return add_refused_; }
   bool frozen() const { return frozen_; }
+  // Changes when an entry may have left or moved (truncate, clear, load, an
+  // assignment), never when one is added: an entry's index, remembered with
+  // the generation, still names the same entry while the generation is the
+  // same. Unique across stores, so a store assigned over another differs.
+  std::uint64_t generation() const { return gen_.value; }
   // Entries in the order they were first added (stable across save/load).
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<Entry>& entries() { return entries_; }
@@ -74,6 +79,21 @@ class ParamStore {
   std::vector<Entry> entries_;
   std::unordered_map<std::string, std::size_t> index_;
   bool frozen_ = false;
+  static std::uint64_t next_generation();
+  // Copied and moved with the entries it describes; a store that gives its
+  // entries away (moved from) takes a new one.
+  struct Generation {
+    std::uint64_t value = next_generation();
+    Generation() = default;
+    Generation(const Generation&) = default;
+    Generation(Generation&& o) noexcept : value(o.value) { o.value = next_generation(); }
+    Generation& operator=(const Generation&) = default;
+    Generation& operator=(Generation&& o) noexcept {
+      value = o.value;
+      o.value = next_generation();
+      return *this;
+    }
+  } gen_;
   // Set by add() on several threads at once: atomic, and copied by value.
   struct Flag {
     std::atomic<bool> on{false};

@@ -40,10 +40,14 @@ interp::DataSet schools() {
                         {ad::Tensor(ad::Shape{8}, std::vector<double>{15, 10, 16, 11, 9, 11, 10, 18}), interp::Kind::Real}});
 }
 
-// One particle: its ELBO and the gradient of every parameter, flattened in leaf order.
+// One particle of an SVI step (the plan is made and used only in steps,
+// interp::Context::stepping): its ELBO and the gradient of every parameter,
+// flattened in leaf order.
 std::vector<double> particle(test::Fit& fit, guide::Guide& guide, infer::ParticleTraces& t) {
   fit.ctx->begin_step();
+  fit.ctx->set_stepping(true);
   infer::run_particle(*fit.ctx, guide, t);
+  fit.ctx->set_stepping(false);
   ad::Var elbo = infer::particle_elbo(fit.ctx->tape(), t);
   fit.ctx->tape().backward(elbo);
   std::vector<double> out{elbo.item()};
@@ -96,6 +100,7 @@ model {
   for (int i = 0; i < 400; ++i) {
     planned += auto_guide(fit).plan_ready();
     fit.ctx->begin_step();
+    fit.ctx->set_stepping(true);
     infer::run_particle(*fit.ctx, *fit.guide, t);  // throws if guide and model disagree
     const bool positive = t.guide.find("x")->msg.value.var.item() > 0.4;
     BOOST_TEST((t.guide.find("y") != nullptr) == positive);
@@ -113,6 +118,7 @@ BOOST_AUTO_TEST_CASE(a_support_that_moves_keeps_the_guide_interpreted) {
   test::Fit fit(R"(model { a ~ Exponential(1)  b ~ Uniform(0, a) })", test::dataset({}), 9);
   fit.setup();
   infer::ParticleTraces t;
+  fit.ctx->set_stepping(true);
   for (int i = 0; i < 200; ++i) {
     fit.ctx->begin_step();
     infer::run_particle(*fit.ctx, *fit.guide, t);
@@ -151,4 +157,42 @@ BOOST_AUTO_TEST_CASE(a_numeric_failure_in_a_planned_run_is_a_refused_step) {
   const infer::StepResult r = fit.svi->step();
   BOOST_TEST(!r.applied);
   BOOST_TEST(r.rejected_because.find("mu") != std::string::npos, r.rejected_because);
+}
+
+// Evaluations, diagnoses and traces between steps run outside
+// Context::stepping: they neither record the plan nor refute it, so the
+// steps after them compute what they would have computed without them.
+BOOST_AUTO_TEST_CASE(evaluations_between_steps_leave_the_plan_alone) {
+  test::Fit fit(eight_schools, schools(), 3);
+  fit.setup();
+  infer::ParticleTraces t;
+  for (int i = 0; i < 4; ++i) {
+    fit.ctx->begin_step();
+    infer::run_particle(*fit.ctx, *fit.guide, t);
+  }
+  BOOST_TEST(!auto_guide(fit).plan_ready());  // nothing recorded
+  for (int i = 0; i < 2; ++i) particle(fit, *fit.guide, t);
+  BOOST_TEST(auto_guide(fit).plan_ready());
+
+  // A plan that the model refutes now and then (the branch on x): a refuting
+  // evaluation reruns its particle interpreted and keeps the plan.
+  test::Fit branch(R"(data { d: real }
+model {
+  x ~ Normal(0, 1)
+  if x > 0.4 { y ~ Normal(x, 1) }
+  observe d ~ Normal(x, 1)
+})",
+                   test::dataset({{ad::Tensor(0.3), interp::Kind::Real}}), 5);
+  branch.setup();
+  for (int i = 0; i < 400 && !auto_guide(branch).plan_ready(); ++i) particle(branch, *branch.guide, t);
+  BOOST_REQUIRE(auto_guide(branch).plan_ready());
+  int with_y = 0;
+  for (int i = 0; i < 100; ++i) {
+    branch.ctx->begin_step();
+    infer::run_particle(*branch.ctx, *branch.guide, t);  // throws if guide and model disagree
+    with_y += t.model.find("y") != nullptr;
+    BOOST_TEST(auto_guide(branch).plan_ready());
+  }
+  BOOST_TEST(with_y > 5);  // the plan was refuted, in both directions
+  BOOST_TEST(with_y < 95);
 }

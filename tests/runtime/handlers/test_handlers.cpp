@@ -299,3 +299,51 @@ BOOST_AUTO_TEST_CASE(an_affine_mean_is_one_tape_node) {
     }
   }
 }
+
+// A step has one leaf per parameter, found by name or by the entry's index;
+// the leaves' names and entries are this step's even when the store was cut
+// back and refilled (a refused step), or replaced, since the last one.
+BOOST_AUTO_TEST_CASE(a_parameter_has_one_leaf_per_step) {
+  auto fit = make_fit();
+  auto add = [&](const std::string& name, double v) {
+    params::Entry e;
+    e.name = name;
+    e.constraint = "real";
+    e.unconstrained = Eigen::ArrayXd::Constant(1, v);
+    fit.store.add(std::move(e));
+  };
+  add("a", 1.0);
+  add("b", 2.0);
+  interp::Context& ctx = *fit.ctx;
+  auto names = [&] {
+    std::vector<std::string> out;
+    for (std::size_t k = 0; k < ctx.param_leaves().size(); ++k)
+      out.push_back((ctx.param_leaves().begin() + k)->first + "@" + std::to_string(ctx.param_leaf_entry(k)));
+    return out;
+  };
+  ctx.begin_step();
+  const ad::Var b = ctx.param_leaf_at(1);
+  BOOST_TEST(ctx.find_param_leaf("b").index() == b.index());
+  BOOST_TEST(ctx.param_leaf("a").item() == 1.0);
+  BOOST_TEST(ctx.param_leaf_at(0).index() == ctx.param_leaf("a").index());
+  BOOST_TEST(!ctx.find_param_leaf("c").valid());
+  BOOST_TEST(names() == (std::vector<std::string>{"b@1", "a@0"}), boost::test_tools::per_element());
+  // Cut back and refilled within the step: entry 1 is another parameter now.
+  fit.store.truncate(1);
+  add("c", 3.0);
+  const ad::Var c = ctx.param_leaf_at(1);
+  BOOST_TEST(c.index() != b.index());
+  BOOST_TEST(c.item() == 3.0);
+  BOOST_TEST(names() == (std::vector<std::string>{"b@1", "a@0", "c@1"}), boost::test_tools::per_element());
+  // The next step reuses the slots: the names are the new step's.
+  ctx.begin_step();
+  BOOST_TEST(ctx.param_leaf_at(1).item() == 3.0);
+  BOOST_TEST(ctx.param_leaf_at(0).item() == 1.0);
+  BOOST_TEST(names() == (std::vector<std::string>{"c@1", "a@0"}), boost::test_tools::per_element());
+  // A store replaced between steps: its own entries.
+  fit.store = params::ParamStore{};
+  add("d", 4.0);
+  ctx.begin_step();
+  BOOST_TEST(ctx.param_leaf("d").item() == 4.0);
+  BOOST_TEST(names() == (std::vector<std::string>{"d@0"}), boost::test_tools::per_element());
+}

@@ -4,7 +4,9 @@
 // numbers up to the order of a sum — including negative subscripts, rows of
 // matrices, event-shaped observations, lets, `@`, factors and plain arrays
 // broadcast against the iterations. A failing element is named as the
-// iteration's own site.
+// iteration's own site. Loops with latent sites, and the state they carry
+// (the random walk), run as a batch when auto_normal's plan draws them as
+// one: from the same random draws, with the same numbers.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -116,6 +118,78 @@ void same_estimates(const std::string& text, const interp::DataSet& data) {
   }
 }
 
+// Latent loops run as one batch only on the guide's plan, which SVI steps
+// make (interp::Context::stepping): four steps' losses (the last two
+// planned) with the loops batched or not, and the last one's ELBO and
+// gradients; `batched_sites`: the batched latent sites of a fifth step's
+// traces, the guide's then the model's.
+Estimate stepped(const std::string& text, const interp::DataSet& data, bool batched, bool meanfield, bool stl,
+                 std::vector<std::string>* batched_sites = nullptr) {
+  test::Fit fit(text, data, 11);
+  fit.setup("auto_normal");
+  fit.guide->set_sticking_the_landing(stl);
+  std::unique_ptr<infer::Elbo> elbo;
+  if (meanfield)
+    elbo = std::make_unique<infer::TraceMeanFieldElbo>(1);
+  else
+    elbo = std::make_unique<infer::TraceElbo>(1);
+  auto in_step = [&](bool on) {
+    fit.ctx->set_batch_loops(on && batched);
+    fit.ctx->set_stepping(on);
+  };
+  Estimate out;
+  for (int step = 0; step < 4; ++step) {
+    fit.ctx->begin_step();
+    in_step(true);
+    auto est = elbo->loss(*fit.ctx, *fit.guide);
+    in_step(false);
+    fit.ctx->tape().backward(est.loss);
+    out.elbo = est.elbo;
+    out.grads.clear();
+    for (const auto& [name, leaf] : fit.ctx->param_leaves()) {
+      const ad::Tensor g = fit.ctx->tape().grad(leaf);
+      out.grads.emplace_back(name, std::vector<double>(g.data(), g.data() + g.numel()));
+    }
+  }
+  if (batched_sites) {
+    fit.ctx->begin_step();
+    in_step(true);
+    infer::ParticleTraces t;
+    infer::run_particle(*fit.ctx, *fit.guide, t);
+    in_step(false);
+    for (const auto* trace : {&t.guide, &t.model})
+      for (const auto& site : trace->sites())
+        if (site.msg.batch_first >= 0 && site.msg.type == handlers::MsgType::Sample && !site.msg.is_observed)
+          batched_sites->push_back(site.msg.name);
+  }
+  return out;
+}
+
+void same_latent_estimates(const std::string& text, const interp::DataSet& data,
+                           const std::vector<std::string>& expected_batches) {
+  std::vector<std::string> sites;
+  stepped(text, data, true, false, false, &sites);
+  BOOST_TEST(sites == expected_batches, boost::test_tools::per_element());
+  for (int variant = 0; variant < 3; ++variant) {
+    const bool meanfield = variant == 1, stl = variant == 2;
+    BOOST_TEST_CONTEXT((meanfield ? "meanfield" : stl ? "trace, sticking the landing" : "trace")) {
+      const Estimate plain = stepped(text, data, false, meanfield, stl);
+      const Estimate batch = stepped(text, data, true, meanfield, stl);
+      BOOST_TEST(std::isfinite(plain.elbo));
+      BOOST_TEST(std::abs(batch.elbo - plain.elbo) <= 1e-12 * (1 + std::abs(plain.elbo)));
+      BOOST_REQUIRE_EQUAL(batch.grads.size(), plain.grads.size());
+      for (std::size_t i = 0; i < plain.grads.size(); ++i) {
+        BOOST_TEST(batch.grads[i].first == plain.grads[i].first);
+        BOOST_REQUIRE_EQUAL(batch.grads[i].second.size(), plain.grads[i].second.size());
+        for (std::size_t j = 0; j < plain.grads[i].second.size(); ++j) {
+          const double a = batch.grads[i].second[j], b = plain.grads[i].second[j];
+          BOOST_TEST(std::abs(a - b) <= 1e-11 * (1 + std::abs(b)), plain.grads[i].first << "[" << j << "]: " << a << " vs " << b);
+        }
+      }
+    }
+  }
+}
+
 interp::DataSet series(int T) {
   std::vector<double> y, w;
   double prev = 0.3;
@@ -139,9 +213,13 @@ BOOST_AUTO_TEST_CASE(which_loops_run_as_a_batch) {
   BOOST_TEST(batchable(d + "model { a ~ Normal(0, 1)\n"
                            "  for t in 0..T { let m = exp(a * w[t])  observe y[t] ~ Normal(m, 1)  factor f = -abs(w[t] - a) } }") ==
              std::vector<bool>{true});
-  // State carried from one iteration to the next: a latent site, an assignment.
+  // Latent sites, and state carried by them from one iteration to the next
+  // (the random walk): a batch when the guide drew them as one.
   BOOST_TEST(batchable(d + "model { s ~ HalfNormal(1)  let x = 0.0\n"
-                           "  for t in 0..T { x ~ Normal(x, s)  observe y[t] ~ Normal(x, 0.5) } }") == std::vector<bool>{false});
+                           "  for t in 0..T { x ~ Normal(x, s)  observe y[t] ~ Normal(x, 0.5) } }") == std::vector<bool>{true});
+  // A draw given whole to a function that is not elementwise; state carried by an assignment.
+  BOOST_TEST(batchable(d + "model { for t in 0..T { z ~ Normal(0, 1)  observe y[t] ~ Normal(max(z, 0.5), 1) } }") ==
+             std::vector<bool>{false});
   BOOST_TEST(batchable(d + "model { let m = 0.0\n"
                            "  for t in 0..T { observe y[t] ~ Normal(m, 1)  m = y[t] } }") == std::vector<bool>{false});
   // A varying value given whole to a function that is not elementwise, or
@@ -260,4 +338,31 @@ BOOST_AUTO_TEST_CASE(a_refused_parameter_is_named_at_its_iteration) {
     return !e.numeric() && m.find("at site 'y[3]'") != std::string::npos && m.find("got -1") != std::string::npos &&
            m.find("flat index") == std::string::npos;
   });
+}
+
+BOOST_AUTO_TEST_CASE(a_random_walk_gives_the_numbers_of_its_iterations) {
+  // x carried from one iteration to the next, from 0 before the loop; its
+  // last draw read after the loop.
+  interp::DataSet data = series(30);
+  same_latent_estimates(std::string(series_data) +
+                            "model { s ~ HalfNormal(1)  let x = 0.0\n"
+                            "  for t in 0..T { x ~ Normal(x, s)  observe y[t] ~ Normal(x, 0.5) }\n"
+                            "  observe w[0] ~ Normal(x, 1) }",
+                        data, {"x[0..30]", "x[0..30]"});
+}
+
+BOOST_AUTO_TEST_CASE(latent_sites_with_supports_shapes_and_state_from_a_latent_start) {
+  // Three latent sites an iteration (the draws interleave), one on (0, ∞) and
+  // one a vector, state starting at a latent value, a deterministic of the
+  // draws, the loop variable in a mean.
+  same_latent_estimates(std::string(series_data) +
+                            "model { x0 ~ Normal(0, 1)  let x = x0\n"
+                            "  for t in 1..T {\n"
+                            "    g ~ Gamma(2, 2)\n"
+                            "    x ~ Normal(0.9 * x + 0.01 * t, g)\n"
+                            "    v: real[2] ~ Normal(x, w[t])\n"
+                            "    deterministic d = g * x\n"
+                            "    observe y[t] ~ Normal(d, 1)\n"
+                            "  } }",
+                        series(12), {"g[1..12]", "x[1..12]", "v[1..12]", "g[1..12]", "x[1..12]", "v[1..12]"});
 }

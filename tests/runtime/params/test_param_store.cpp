@@ -81,3 +81,31 @@ BOOST_AUTO_TEST_CASE(duplicate_names_and_size_mismatch_are_refused) {
   BOOST_CHECK_THROW(s.add(entry("a", {2}, {1, 2})), std::invalid_argument);
   BOOST_CHECK_THROW(s.add(entry("b", {3}, {1, 2})), std::invalid_argument);
 }
+
+// The generation says when an entry's index may name another entry: not
+// after an add, but after a truncate that removes, a clear, a load and an
+// assignment of another store; every store's is its own.
+BOOST_AUTO_TEST_CASE(the_generation_changes_when_entries_may_move) {
+  ParamStore s, t;
+  BOOST_TEST(s.generation() != t.generation());
+  const auto g0 = s.generation();
+  s.add(entry("a", {}, {1.0}));
+  s.add(entry("b", {2}, {1.0, 2.0}));
+  BOOST_TEST(s.generation() == g0);
+  s.truncate(2);  // removes nothing
+  BOOST_TEST(s.generation() == g0);
+  s.truncate(1);
+  const auto g1 = s.generation();
+  BOOST_TEST(g1 != g0);
+  s.load_json(s.to_json());
+  const auto g2 = s.generation();
+  BOOST_TEST(g2 != g1);
+  s = ParamStore{};
+  BOOST_TEST(s.generation() != g2);
+  t.add(entry("c", {}, {3.0}));
+  s = t;  // the same entries: the same generation
+  BOOST_TEST(s.generation() == t.generation());
+  const auto g3 = s.generation();
+  s.clear();
+  BOOST_TEST(s.generation() != g3);
+}
