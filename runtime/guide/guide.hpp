@@ -174,7 +174,11 @@ class AutoGuide : public Guide, private handlers::Handler {
   // site is continuous, outside subsampled plates, with no `param` statement
   // or baseline expression on the way; a model whose sites change between
   // runs (a recursion, a branch on a latent value, a support that depends on
-  // one) fails confirm() and goes back to interpreted runs.
+  // one) fails confirm() and goes back to interpreted runs. Only runs inside
+  // an SVI step (Context::stepping) record, refute or drop the plan; others
+  // draw from it as it stands or run interpreted. In a step that batches
+  // loops, a batchable loop's latent sites are drawn as one batch each
+  // (send_batch, continuous_batch).
   void run_planned(interp::Context& ctx) override;
   bool confirm(handlers::Trace& guide_trace, const handlers::Trace& model_trace) override;
   // Whether the next run_planned() draws from the plan.

@@ -2,7 +2,8 @@
 // recorded the same latent sites, a particle draws from the plan instead of
 // executing the model program in the guide. The plan must change nothing —
 // the same ELBO and gradients, bit for bit, as the interpreted guide — and a
-// model whose sites or supports change between runs must refute it.
+// model whose sites or supports change between runs must refute it. Only SVI
+// steps make and drop the plan; evaluations between them leave it alone.
 #include <boost/test/unit_test.hpp>
 
 #include "runtime/infer/trace_elbo.hpp"
@@ -58,6 +59,14 @@ std::vector<double> particle(test::Fit& fit, guide::Guide& guide, infer::Particl
   return out;
 }
 
+// `y` exists only when x > 0.4 (the guide starts at x ≈ 0.4 ± 0.1).
+const char* branch_model = R"(data { d: real }
+model {
+  x ~ Normal(0, 1)
+  if x > 0.4 { y ~ Normal(x, 1) }
+  observe d ~ Normal(x, 1)
+})";
+
 auto& auto_guide(test::Fit& fit) { return dynamic_cast<guide::AutoGuide&>(*fit.guide); }
 
 }  // namespace
@@ -83,16 +92,11 @@ BOOST_AUTO_TEST_CASE(planned_particles_equal_interpreted_ones_bit_for_bit) {
   BOOST_TEST(used == 6);  // two recording runs, then the plan
 }
 
-// `y` exists only when x > 0.4 (the guide starts at x ≈ 0.4 ± 0.1): a plan made without it (or with it) is refuted
-// by the model whenever the branch goes the other way, and the particle is
+// branch_model: a plan made without y (or with it) is refuted by the model
+// whenever the branch goes the other way, and the particle is
 // run again; every particle's guide and model agree on their latent sites.
 BOOST_AUTO_TEST_CASE(a_branch_on_a_latent_value_refutes_the_plan) {
-  test::Fit fit(R"(data { d: real }
-model {
-  x ~ Normal(0, 1)
-  if x > 0.4 { y ~ Normal(x, 1) }
-  observe d ~ Normal(x, 1)
-})",
+  test::Fit fit(branch_model,
                 test::dataset({{ad::Tensor(0.3), interp::Kind::Real}}), 5);
   fit.setup();
   infer::ParticleTraces t;
@@ -176,12 +180,7 @@ BOOST_AUTO_TEST_CASE(evaluations_between_steps_leave_the_plan_alone) {
 
   // A plan that the model refutes now and then (the branch on x): a refuting
   // evaluation reruns its particle interpreted and keeps the plan.
-  test::Fit branch(R"(data { d: real }
-model {
-  x ~ Normal(0, 1)
-  if x > 0.4 { y ~ Normal(x, 1) }
-  observe d ~ Normal(x, 1)
-})",
+  test::Fit branch(branch_model,
                    test::dataset({{ad::Tensor(0.3), interp::Kind::Real}}), 5);
   branch.setup();
   for (int i = 0; i < 400 && !auto_guide(branch).plan_ready(); ++i) particle(branch, *branch.guide, t);

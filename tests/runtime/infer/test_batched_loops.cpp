@@ -54,20 +54,18 @@ struct Estimate {
   std::vector<std::pair<std::string, std::vector<double>>> grads;
 };
 
-Estimate estimate(const std::string& text, const interp::DataSet& data, bool batched, bool meanfield = false) {
-  test::Fit fit(text, data, 11);
-  fit.setup("auto_normal");
-  std::unique_ptr<infer::Elbo> elbo;
-  if (meanfield)
-    elbo = std::make_unique<infer::TraceMeanFieldElbo>(2);
-  else
-    elbo = std::make_unique<infer::TraceElbo>(2);
+// `steps` SVI losses of `elbo` on `fit` with the model's loops batched or
+// not, inside a step (Context::stepping, which the guide's plan needs) or
+// not; the last one's ELBO and gradients.
+Estimate losses(test::Fit& fit, infer::Elbo& elbo, int steps, bool batched, bool stepping) {
   Estimate out;
-  for (int step = 0; step < 2; ++step) {  // the second step runs on the guide's plan
+  for (int step = 0; step < steps; ++step) {
     fit.ctx->begin_step();
     fit.ctx->set_batch_loops(batched);
-    auto est = elbo->loss(*fit.ctx, *fit.guide);
+    fit.ctx->set_stepping(stepping);
+    auto est = elbo.loss(*fit.ctx, *fit.guide);
     fit.ctx->set_batch_loops(false);
+    fit.ctx->set_stepping(false);
     fit.ctx->tape().backward(est.loss);
     out.elbo = est.elbo;
     out.grads.clear();
@@ -77,6 +75,33 @@ Estimate estimate(const std::string& text, const interp::DataSet& data, bool bat
     }
   }
   return out;
+}
+
+std::unique_ptr<infer::Elbo> make_elbo(bool meanfield, int particles) {
+  if (meanfield) return std::make_unique<infer::TraceMeanFieldElbo>(particles);
+  return std::make_unique<infer::TraceElbo>(particles);
+}
+
+Estimate estimate(const std::string& text, const interp::DataSet& data, bool batched, bool meanfield = false) {
+  test::Fit fit(text, data, 11);
+  fit.setup("auto_normal");
+  return losses(fit, *make_elbo(meanfield, 2), 2, batched, true);
+}
+
+// The batched estimate is the one-by-one loop's up to the order of a sum.
+void same_numbers(const Estimate& plain, const Estimate& batch) {
+  BOOST_TEST(std::isfinite(plain.elbo));
+  BOOST_TEST(std::abs(batch.elbo - plain.elbo) <= 1e-12 * (1 + std::abs(plain.elbo)));
+  BOOST_REQUIRE_EQUAL(batch.grads.size(), plain.grads.size());
+  BOOST_REQUIRE(!plain.grads.empty());
+  for (std::size_t i = 0; i < plain.grads.size(); ++i) {
+    BOOST_TEST(batch.grads[i].first == plain.grads[i].first);
+    BOOST_REQUIRE_EQUAL(batch.grads[i].second.size(), plain.grads[i].second.size());
+    for (std::size_t j = 0; j < plain.grads[i].second.size(); ++j) {
+      const double a = batch.grads[i].second[j], b = plain.grads[i].second[j];
+      BOOST_TEST(std::abs(a - b) <= 1e-11 * (1 + std::abs(b)), plain.grads[i].first << "[" << j << "]: " << a << " vs " << b);
+    }
+  }
 }
 
 // The site names of one run of the model from its prior, loops batched or not.
@@ -100,20 +125,7 @@ void same_estimates(const std::string& text, const interp::DataSet& data) {
   BOOST_TEST(std::any_of(batch.begin(), batch.end(), [](const std::string& n) { return n.find("..") != std::string::npos; }));
   for (bool meanfield : {false, true}) {
     BOOST_TEST_CONTEXT((meanfield ? "meanfield" : "trace")) {
-      const Estimate plain = estimate(text, data, false, meanfield);
-      const Estimate batch = estimate(text, data, true, meanfield);
-      BOOST_TEST(std::isfinite(plain.elbo));
-      BOOST_TEST(std::abs(batch.elbo - plain.elbo) <= 1e-12 * (1 + std::abs(plain.elbo)));
-      BOOST_REQUIRE_EQUAL(batch.grads.size(), plain.grads.size());
-      BOOST_REQUIRE(!plain.grads.empty());
-      for (std::size_t i = 0; i < plain.grads.size(); ++i) {
-        BOOST_TEST(batch.grads[i].first == plain.grads[i].first);
-        BOOST_REQUIRE_EQUAL(batch.grads[i].second.size(), plain.grads[i].second.size());
-        for (std::size_t j = 0; j < plain.grads[i].second.size(); ++j) {
-          const double a = batch.grads[i].second[j], b = plain.grads[i].second[j];
-          BOOST_TEST(std::abs(a - b) <= 1e-11 * (1 + std::abs(b)), plain.grads[i].first << "[" << j << "]: " << a << " vs " << b);
-        }
-      }
+      same_numbers(estimate(text, data, false, meanfield), estimate(text, data, true, meanfield));
     }
   }
 }
@@ -128,35 +140,15 @@ Estimate stepped(const std::string& text, const interp::DataSet& data, bool batc
   test::Fit fit(text, data, 11);
   fit.setup("auto_normal");
   fit.guide->set_sticking_the_landing(stl);
-  std::unique_ptr<infer::Elbo> elbo;
-  if (meanfield)
-    elbo = std::make_unique<infer::TraceMeanFieldElbo>(1);
-  else
-    elbo = std::make_unique<infer::TraceElbo>(1);
-  auto in_step = [&](bool on) {
-    fit.ctx->set_batch_loops(on && batched);
-    fit.ctx->set_stepping(on);
-  };
-  Estimate out;
-  for (int step = 0; step < 4; ++step) {
-    fit.ctx->begin_step();
-    in_step(true);
-    auto est = elbo->loss(*fit.ctx, *fit.guide);
-    in_step(false);
-    fit.ctx->tape().backward(est.loss);
-    out.elbo = est.elbo;
-    out.grads.clear();
-    for (const auto& [name, leaf] : fit.ctx->param_leaves()) {
-      const ad::Tensor g = fit.ctx->tape().grad(leaf);
-      out.grads.emplace_back(name, std::vector<double>(g.data(), g.data() + g.numel()));
-    }
-  }
+  const Estimate out = losses(fit, *make_elbo(meanfield, 1), 4, batched, true);
   if (batched_sites) {
     fit.ctx->begin_step();
-    in_step(true);
+    fit.ctx->set_batch_loops(batched);
+    fit.ctx->set_stepping(true);
     infer::ParticleTraces t;
     infer::run_particle(*fit.ctx, *fit.guide, t);
-    in_step(false);
+    fit.ctx->set_batch_loops(false);
+    fit.ctx->set_stepping(false);
     for (const auto* trace : {&t.guide, &t.model})
       for (const auto& site : trace->sites())
         if (site.msg.batch_first >= 0 && site.msg.type == handlers::MsgType::Sample && !site.msg.is_observed)
@@ -173,19 +165,7 @@ void same_latent_estimates(const std::string& text, const interp::DataSet& data,
   for (int variant = 0; variant < 3; ++variant) {
     const bool meanfield = variant == 1, stl = variant == 2;
     BOOST_TEST_CONTEXT((meanfield ? "meanfield" : stl ? "trace, sticking the landing" : "trace")) {
-      const Estimate plain = stepped(text, data, false, meanfield, stl);
-      const Estimate batch = stepped(text, data, true, meanfield, stl);
-      BOOST_TEST(std::isfinite(plain.elbo));
-      BOOST_TEST(std::abs(batch.elbo - plain.elbo) <= 1e-12 * (1 + std::abs(plain.elbo)));
-      BOOST_REQUIRE_EQUAL(batch.grads.size(), plain.grads.size());
-      for (std::size_t i = 0; i < plain.grads.size(); ++i) {
-        BOOST_TEST(batch.grads[i].first == plain.grads[i].first);
-        BOOST_REQUIRE_EQUAL(batch.grads[i].second.size(), plain.grads[i].second.size());
-        for (std::size_t j = 0; j < plain.grads[i].second.size(); ++j) {
-          const double a = batch.grads[i].second[j], b = plain.grads[i].second[j];
-          BOOST_TEST(std::abs(a - b) <= 1e-11 * (1 + std::abs(b)), plain.grads[i].first << "[" << j << "]: " << a << " vs " << b);
-        }
-      }
+      same_numbers(stepped(text, data, false, meanfield, stl), stepped(text, data, true, meanfield, stl));
     }
   }
 }
