@@ -346,3 +346,21 @@ BOOST_AUTO_TEST_CASE(latent_sites_with_supports_shapes_and_state_from_a_latent_s
                             "  } }",
                         series(12), {"g[1..12]", "x[1..12]", "v[1..12]", "g[1..12]", "x[1..12]", "v[1..12]"});
 }
+
+BOOST_AUTO_TEST_CASE(vector_state_carried_from_a_literal) {
+  // x: real[2] carried from a vector literal, observed as one event per
+  // iteration; a scalar site whose state starts as an integer.
+  const int T = 9;
+  std::vector<double> Y;
+  for (int t = 0; t < T; ++t) Y.insert(Y.end(), {std::sin(0.4 * t), std::cos(0.3 * t)});
+  interp::DataSet data = test::dataset({{ad::Tensor(static_cast<double>(T)), interp::Kind::Int},
+                                        {ad::Tensor(ad::Shape{T, 2}, Y), interp::Kind::Real}});
+  same_latent_estimates("data { T: int  Y: real[T, 2] }\n"
+                        "model { s ~ HalfNormal(1)  let x = [0.0, 0.5]  let k = 0\n"
+                        "  for t in 0..T {\n"
+                        "    x: real[2] ~ Normal(x, s)\n"
+                        "    k ~ Normal(k, 1)\n"
+                        "    observe Y[t] ~ Normal(x + k, 0.5)\n"
+                        "  } }",
+                        data, {"x[0..9]", "k[0..9]", "x[0..9]", "k[0..9]"});
+}
