@@ -203,9 +203,10 @@ bool AutoGuide::confirm(handlers::Trace& guide_trace, const handlers::Trace& mod
   }
   if (last != Mode::Planned) return true;
   // A loop drawn as one batch that the model ran one iteration at a time:
-  // run again without batches, and draw none from now on.
+  // run again without batches, and draw none from now on. (A run abandoned
+  // for a missing parameter is run again below, batches and all.)
   for (const auto& g : guide_trace.sites())
-    if (g.msg.batch_first >= 0 && !model_trace.find(g.msg.name)) {
+    if (!plan_missed_ && g.msg.batch_first >= 0 && !model_trace.find(g.msg.name)) {
       batches_refused_ = true;
       return false;
     }
