@@ -448,19 +448,20 @@ bool AutoNormal::continuous_batch(interp::Context& ctx, std::size_t at, std::spa
   const Message& first = block[0];
   const ir::BatchLoop& loop = graph_.batch_loops.at(static_cast<std::size_t>(first.site->batch_loop));
   // Each iteration's leaves in the order continuous_site makes them (the
-  // step's parameter order), and its noise drawn as it draws it: iteration
-  // by iteration, each site's own draws in turn.
+  // step's parameter order), each of the site's own shape (a stored
+  // parameter that does not fit is left to continuous_site to refuse).
   std::vector<std::vector<ad::Var>> locs(k), scales(k);
-  std::vector<std::vector<double>> noise(k);
   std::vector<ad::Shape> shapes(k);
   for (std::size_t j = 0; j < k; ++j) {
     locs[j].reserve(n);
     scales[j].reserve(n);
+    shapes[j] = block[j].fn->batch_shape();
+    for (auto d : block[j].fn->event_shape()) shapes[j].push_back(d);
   }
+  if (entries_.size() < at + block.size()) entries_.resize(at + block.size());
   for (std::size_t it = 0; it < n; ++it)
     for (std::size_t j = 0; j < k; ++j) {
       const Message& m = block[it * k + j];
-      if (entries_.size() < at + block.size()) entries_.resize(at + block.size());
       Entries& where = entries_[at + it * k + j];
       if (where.plan != plan_version() || where.store != ctx.store().generation()) {
         const params::Entry *l = ctx.store().find(site_param("loc", m.name)), *s = ctx.store().find(site_param("scale", m.name));
@@ -471,14 +472,17 @@ bool AutoNormal::continuous_batch(interp::Context& ctx, std::size_t at, std::spa
       }
       ad::Var loc = ctx.param_leaf_at(where.loc_at);
       ad::Var scale = ctx.param_leaf_at(where.scale_at);
-      if (it == 0) {
-        shapes[j] = loc.shape();
-        noise[j].resize(n * static_cast<std::size_t>(loc.numel()));
-      }
-      if (!(loc.shape() == shapes[j]) || !(scale.shape() == shapes[j])) return false;
+      if (!(loc.shape() == shapes[j]) || !(scale.shape() == shapes[j])) return false;  // nothing drawn yet
       locs[j].push_back(loc);
       scales[j].push_back(scale);
-      const std::int64_t per = loc.numel();
+    }
+  // The noise as continuous_site draws it: iteration by iteration, each
+  // site's own draws in turn.
+  std::vector<std::vector<double>> noise(k);
+  for (std::size_t j = 0; j < k; ++j) noise[j].resize(n * static_cast<std::size_t>(shapes[j].numel()));
+  for (std::size_t it = 0; it < n; ++it)
+    for (std::size_t j = 0; j < k; ++j) {
+      const std::int64_t per = shapes[j].numel();
       rng::fill_standard_normal(ctx.rng(), noise[j].data() + it * static_cast<std::size_t>(per), per);
     }
   for (std::size_t j = 0; j < k; ++j) {
