@@ -109,7 +109,7 @@ void concat_backward(Tape& t, const Node& nd) {
   std::int64_t start = 0;
   for (std::int64_t k = 0; k < count; ++k) {
     const Node& nx = t.node(static_cast<std::int32_t>(ins[k]));
-    const std::int64_t chunk = nx.shape[axis] * inner;
+    const std::int64_t chunk = outer > 0 ? nx.numel / outer : 0;  // its stretch of each outer block (stack's inputs lack the axis)
     if (nx.adj >= 0) {
       t.reach(static_cast<std::int32_t>(ins[k]));
       double* gx = t.adj(nx);
@@ -117,21 +117,6 @@ void concat_backward(Tape& t, const Node& nd) {
         for (std::int64_t j = 0; j < chunk; ++j) gx[o * chunk + j] += g[o * out_chunk + start + j];
     }
     start += chunk;
-  }
-}
-
-// stack on axis 0: each input is one contiguous stretch of the result.
-void stack0_backward(Tape& t, const Node& nd) {
-  const std::int64_t* ins = t.ints(nd.iaux[0]);
-  const std::int64_t count = nd.iaux[1];
-  const std::int64_t chunk = nd.numel / count;
-  const double* g = t.adj(nd);
-  for (std::int64_t k = 0; k < count; ++k) {
-    const Node& nx = t.node(static_cast<std::int32_t>(ins[k]));
-    if (nx.adj < 0) continue;
-    t.reach(static_cast<std::int32_t>(ins[k]));
-    double* gx = t.adj(nx);
-    for (std::int64_t j = 0; j < chunk; ++j) gx[j] += g[k * chunk + j];
   }
 }
 
@@ -271,25 +256,16 @@ Var broadcast_to(Var x, const Shape& shape) {
   return r;
 }
 
-Var concat(const std::vector<Var>& xs, int axis) {
-  if (xs.empty()) throw std::invalid_argument("concat: no inputs");
-  Tape& t = detail::tape_of(xs[0], "concat");
-  const Shape first = t.node(xs[0]).shape;
-  if (first.rank() == 0) throw std::invalid_argument("concat: cannot concatenate scalars; use stack");
-  const int a = normalize_axis(axis, first.rank());
-  Shape out = first;
-  out[a] = 0;
+namespace {
+
+// The node of concat (and of stack on axis 0): xs, whose shapes the caller
+// checked, one after another along `axis` of `out` — each input one stretch
+// of every outer block, numel / outer long.
+Var join(Tape& t, const std::vector<Var>& xs, const Shape& out, int axis) {
   std::int32_t grad_input = -1;
   std::vector<std::int64_t> ins;
+  ins.reserve(xs.size());
   for (Var x : xs) {
-    t.check(x, "concat");
-    const Shape& s = t.node(x).shape;
-    bool ok = s.rank() == first.rank();
-    for (int d = 0; ok && d < s.rank(); ++d) ok = d == a || s[d] == first[d];
-    if (!ok)
-      throw std::invalid_argument("concat: shapes " + to_string(first) + " and " + to_string(s) +
-                                  " differ off axis " + std::to_string(a));
-    out[a] += s[a];
     ins.push_back(x.index());
     if (t.node(x).adj >= 0) grad_input = x.index();
   }
@@ -299,22 +275,45 @@ Var concat(const std::vector<Var>& xs, int axis) {
   Node& nr = t.mutable_node(r);
   nr.iaux[0] = t.push_ints(ins.data(), static_cast<std::int64_t>(ins.size()));
   nr.iaux[1] = static_cast<std::int64_t>(ins.size());
-  nr.iaux[2] = a;
+  nr.iaux[2] = axis;
   std::int64_t outer = 1, inner = 1;
-  for (int d = 0; d < a; ++d) outer *= out[d];
-  for (int d = a + 1; d < out.rank(); ++d) inner *= out[d];
-  const std::int64_t out_chunk = out[a] * inner;
+  for (int d = 0; d < axis; ++d) outer *= out[d];
+  for (int d = axis + 1; d < out.rank(); ++d) inner *= out[d];
+  const std::int64_t out_chunk = out[axis] * inner;
   double* o = t.val(r);
   std::int64_t start = 0;
   for (Var x : xs) {
     const Node& nx = t.node(x);
     const double* xv = t.val(nx);
-    const std::int64_t chunk = nx.shape[a] * inner;
+    const std::int64_t chunk = outer > 0 ? nx.numel / outer : 0;
     for (std::int64_t q = 0; q < outer; ++q)
       std::copy(xv + q * chunk, xv + (q + 1) * chunk, o + q * out_chunk + start);
     start += chunk;
   }
   return r;
+}
+
+}  // namespace
+
+Var concat(const std::vector<Var>& xs, int axis) {
+  if (xs.empty()) throw std::invalid_argument("concat: no inputs");
+  Tape& t = detail::tape_of(xs[0], "concat");
+  const Shape first = t.node(xs[0]).shape;
+  if (first.rank() == 0) throw std::invalid_argument("concat: cannot concatenate scalars; use stack");
+  const int a = normalize_axis(axis, first.rank());
+  Shape out = first;
+  out[a] = 0;
+  for (Var x : xs) {
+    t.check(x, "concat");
+    const Shape& s = t.node(x).shape;
+    bool ok = s.rank() == first.rank();
+    for (int d = 0; ok && d < s.rank(); ++d) ok = d == a || s[d] == first[d];
+    if (!ok)
+      throw std::invalid_argument("concat: shapes " + to_string(first) + " and " + to_string(s) +
+                                  " differ off axis " + std::to_string(a));
+    out[a] += s[a];
+  }
+  return join(t, xs, out, a);
 }
 
 Var stack(const std::vector<Var>& xs, int axis) {
@@ -325,28 +324,12 @@ Var stack(const std::vector<Var>& xs, int axis) {
   if (a == 0) {  // one node, whatever the number of inputs (a guide's per-iteration leaves)
     Shape out{static_cast<std::int64_t>(xs.size())};
     for (auto d : s) out.push_back(d);
-    std::int32_t grad_input = -1;
-    std::vector<std::int64_t> ins;
-    ins.reserve(xs.size());
     for (Var x : xs) {
       t.check(x, "stack");
       if (!(t.node(x).shape == s))
         throw std::invalid_argument("stack: shapes " + to_string(s) + " and " + to_string(t.node(x).shape) + " differ");
-      ins.push_back(x.index());
-      if (t.node(x).adj >= 0) grad_input = x.index();
     }
-    // As concat: in[0] is an input that needs a gradient, the list is in the ints arena.
-    Var r = t.push(out, &stack0_backward, grad_input);
-    Node& nr = t.mutable_node(r);
-    nr.iaux[0] = t.push_ints(ins.data(), static_cast<std::int64_t>(ins.size()));
-    nr.iaux[1] = static_cast<std::int64_t>(ins.size());
-    double* o = t.val(r);
-    const std::int64_t chunk = s.numel();
-    for (std::size_t k = 0; k < xs.size(); ++k) {
-      const double* xv = t.val(t.node(xs[k]));
-      std::copy(xv, xv + chunk, o + static_cast<std::int64_t>(k) * chunk);
-    }
-    return r;
+    return join(t, xs, out, 0);
   }
   Shape expanded;
   for (int d = 0; d <= s.rank(); ++d) {

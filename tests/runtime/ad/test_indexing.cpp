@@ -37,6 +37,8 @@ BOOST_AUTO_TEST_CASE(values) {
   BOOST_CHECK_THROW(broadcast_to(loc, Shape{2}), std::invalid_argument);
   BOOST_TEST(concat({x, x}, 1).value().values() ==
              std::vector<double>({0, 1, 0, 1, 10, 11, 10, 11, 20, 21, 20, 21}));
+  // No rows before the axis: nothing to copy, and no division by the zero rows.
+  BOOST_TEST((concat({tape.constant(Tensor(Shape{0, 2})), tape.constant(Tensor(Shape{0, 3}))}, 1).shape() == Shape{0, 5}));
   BOOST_TEST((stack({loc, loc}).shape() == Shape{2, 3}));
   BOOST_TEST(stack({loc, loc}, 1).value().values() == std::vector<double>({-1, -1, 0, 0, 1, 1}));
   BOOST_TEST(stack({loc, 2.0 * loc}).value().values() == std::vector<double>({-1, 0, 1, -2, 0, 2}));
