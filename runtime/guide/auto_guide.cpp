@@ -164,10 +164,6 @@ std::size_t AutoGuide::batch_length(std::size_t i) const {
 std::size_t AutoGuide::send_batch(interp::Context& ctx, std::size_t i) {
   if (!ctx.batch_loops() || batches_refused_) return 0;
   // Where the plan's batches are: found once per plan.
-  if (batch_lengths_version_ != plan_version_) {
-    batch_lengths_.assign(plan_.size(), unknown_length);
-    batch_lengths_version_ = plan_version_;
-  }
   std::size_t& length = batch_lengths_[i];
   if (length == unknown_length) length = batch_length(i);
   if (length == 0) return 0;
@@ -198,6 +194,7 @@ bool AutoGuide::confirm(handlers::Trace& guide_trace, const handlers::Trace& mod
     agreeing_runs_ = !recording_ok_ ? 0 : same ? agreeing_runs_ + 1 : 1;
     std::swap(plan_, recording_);
     ++plan_version_;
+    batch_lengths_.assign(plan_.size(), unknown_length);
     plan_ready_ = recording_ok_ && agreeing_runs_ >= needed_runs_;
     return true;
   }

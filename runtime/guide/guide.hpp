@@ -253,11 +253,11 @@ class AutoGuide : public Guide, private handlers::Handler {
   std::size_t send_batch(interp::Context& ctx, std::size_t i);
   std::vector<handlers::Message> batch_;  // send_batch's messages (keep their storage)
   // How many of the plan's messages from i on are one batch (0: none), from
-  // the plan alone; send_batch keeps it per plan position.
+  // the plan alone; send_batch keeps it per plan position, until the plan changes.
   std::size_t batch_length(std::size_t i) const;
   static constexpr std::size_t unknown_length = static_cast<std::size_t>(-1);
-  std::vector<std::size_t> batch_lengths_;
-  std::uint64_t plan_version_ = 0, batch_lengths_version_ = static_cast<std::uint64_t>(-1);
+  std::vector<std::size_t> batch_lengths_;  // per plan position
+  std::uint64_t plan_version_ = 0;
   // Set when the model ran one by one a loop this guide drew as a batch
   // (its carried state did not fit one): batches are not drawn again.
   bool batches_refused_ = false;
