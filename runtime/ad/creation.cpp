@@ -8,6 +8,7 @@ namespace vireo::ad {
 
 Var fill(Tape& tape, const Shape& shape, double value) {
   Var r = tape.push(shape, nullptr);
+  tape.mark_constant(r);
   double* o = tape.val(r);
   std::fill(o, o + shape.numel(), value);
   return r;
@@ -22,6 +23,7 @@ Var arange(Tape& tape, double start, double stop, double step) {
   const double count = std::ceil((stop - start) / step);
   const std::int64_t n = count > 0 ? static_cast<std::int64_t>(count) : 0;
   Var r = tape.push(Shape{n}, nullptr);
+  tape.mark_constant(r);
   double* o = tape.val(r);
   for (std::int64_t i = 0; i < n; ++i) o[i] = start + static_cast<double>(i) * step;
   return r;

@@ -112,24 +112,25 @@ void relu_array_backward(Tape& t, const Node& n) {
   });
 }
 
+void relu_array_forward(Tape& t, const Node& r) {
+  const Node& nx = t.node(r.in[0]);
+  par::for_chunks(r.numel, [&](std::int64_t b, std::int64_t e) {
+    ArrayMap(t.val(r) + b, e - b) = ConstArrayMap(t.val(nx) + b, e - b).max(0.0);
+  });
+}
+
 Var relu_array(Var x) {
   Tape& t = detail::tape_of(x, "relu");
   Var r = t.push(t.node(x).shape, &relu_array_backward, x.index());
-  const std::int64_t n = t.node(r).numel;
-  par::for_chunks(n, [&](std::int64_t b, std::int64_t e) {
-    ArrayMap(t.val(r) + b, e - b) = ConstArrayMap(t.val(t.node(x)) + b, e - b).max(0.0);
-  });
+  t.compute(r, &relu_array_forward);
   return r;
 }
 
-Var softplus_array(Var x) {
-  Tape& t = detail::tape_of(x, "softplus");
-  Var r = t.push(t.node(x).shape, &softplus_array_backward, x.index());
-  const std::int64_t n = t.node(r).numel;
-  const std::int64_t off = t.push_scratch(n);
-  t.mutable_node(r).iaux[0] = off;
-  par::for_chunks(n, [&](std::int64_t b, std::int64_t end) {
-    const ConstArrayMap X(t.val(t.node(x)) + b, end - b);
+void softplus_array_forward(Tape& t, const Node& r) {
+  const Node& nx = t.node(r.in[0]);
+  const std::int64_t off = r.iaux[0];
+  par::for_chunks(r.numel, [&](std::int64_t b, std::int64_t end) {
+    const ConstArrayMap X(t.val(nx) + b, end - b);
     ArrayMap e(t.scratch(off) + b, end - b);
     e = (-X.abs()).exp();  // in (0, 1]
     // log1p(e) vectorised (Eigen's log1p is scalar): with u = 1 + e rounded,
@@ -137,6 +138,14 @@ Var softplus_array(Var x) {
     // is accurate for e in (0, 1]; where u == 1 it gives e.
     ArrayMap(t.val(r) + b, end - b) = X.max(0.0) + ((1.0 + e).log() - (((1.0 + e) - 1.0) - e) / (1.0 + e));
   });
+}
+
+Var softplus_array(Var x) {
+  Tape& t = detail::tape_of(x, "softplus");
+  Var r = t.push(t.node(x).shape, &softplus_array_backward, x.index());
+  const std::int64_t off = t.push_scratch(t.node(r).numel);
+  t.mutable_node(r).iaux[0] = off;
+  t.compute(r, &softplus_array_forward);
   return r;
 }
 
@@ -193,11 +202,17 @@ Var relu(Var x) {
 Var lgamma(Var x) { return detail::unary<Lgamma>(x); }
 Var digamma(Var x) { return detail::unary<Digamma>(x); }
 
+namespace {
+void detach_forward(Tape& t, const Node& r) {
+  const Node& nx = t.node(r.in[0]);
+  std::copy(t.val(nx), t.val(nx) + nx.numel, t.val(r));
+}
+}  // namespace
+
 Var detach(Var x) {
   Tape& t = detail::tape_of(x, "detach");
-  Var r = t.push(t.node(x).shape, nullptr);
-  const Node& nx = t.node(x);
-  std::copy(t.val(nx), t.val(nx) + nx.numel, t.val(r));
+  Var r = t.push(t.node(x).shape, nullptr, x.index());  // no backward: the input only feeds the value
+  t.compute(r, &detach_forward);
   return r;
 }
 

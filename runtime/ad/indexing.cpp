@@ -26,12 +26,16 @@ void block_backward(Tape& t, const Node& nd) {
   for (std::int64_t i = 0; i < nd.numel; ++i) gx[i] += g[i];
 }
 
+void block_forward(Tape& t, const Node& nd) {
+  const double* xv = t.val(t.node(nd.in[0])) + nd.iaux[0];
+  std::copy(xv, xv + nd.numel, t.val(nd));
+}
+
 Var block(Var x, const Shape& out, std::int64_t offset) {
   Tape& t = *x.tape();
   Var r = t.push(out, &block_backward, x.index());
   t.mutable_node(r).iaux[0] = offset;
-  const double* xv = t.val(t.node(x)) + offset;
-  std::copy(xv, xv + t.node(r).numel, t.val(r));
+  t.compute(r, &block_forward);
   return r;
 }
 
@@ -47,17 +51,24 @@ void gather_backward(Tape& t, const Node& nd) {
     for (std::int64_t j = 0; j < row; ++j) gx[src[i] + j] += g[i * row + j];
 }
 
-// out row i (of `row` elements) = x[src[i] : src[i] + row].
+// out row i (of `row` elements) = x[src[i] : src[i] + row]. A zero row
+// copies nothing, however many offsets there are.
+void gather_forward(Tape& t, const Node& nd) {
+  const std::int64_t* src = t.ints(nd.iaux[0]);
+  const std::int64_t row = nd.iaux[1];
+  const std::int64_t rows = row == 0 ? 0 : nd.numel / row;
+  const double* xv = t.val(t.node(nd.in[0]));
+  double* o = t.val(nd);
+  for (std::int64_t i = 0; i < rows; ++i) std::copy(xv + src[i], xv + src[i] + row, o + i * row);
+}
+
 Var gather_rows(Var x, const Shape& out, const std::vector<std::int64_t>& src, std::int64_t row) {
   Tape& t = *x.tape();
   Var r = t.push(out, &gather_backward, x.index());
   Node& nr = t.mutable_node(r);
   nr.iaux[0] = t.push_ints(src.data(), static_cast<std::int64_t>(src.size()));
   nr.iaux[1] = row;
-  const double* xv = t.val(t.node(x));
-  double* o = t.val(r);
-  for (std::size_t i = 0; i < src.size(); ++i)
-    std::copy(xv + src[i], xv + src[i] + row, o + static_cast<std::int64_t>(i) * row);
+  t.compute(r, &gather_forward);
   return r;
 }
 
@@ -73,6 +84,17 @@ void slice_backward(Tape& t, const Node& nd) {
     double* dst = gx + (o * n + begin) * inner;
     for (std::int64_t j = 0; j < chunk; ++j) dst[j] += g[o * chunk + j];
   }
+}
+
+// iaux as slice_backward reads them.
+void slice_forward(Tape& t, const Node& nd) {
+  const std::int64_t outer = nd.iaux[0], n = nd.iaux[1], begin = nd.iaux[2];
+  const std::int64_t chunk = outer == 0 ? 0 : nd.numel / outer;  // (e - b) * inner
+  const std::int64_t inner = nd.daux > 0 ? static_cast<std::int64_t>(nd.daux) : 0;
+  const double* xv = t.val(t.node(nd.in[0]));
+  double* o = t.val(nd);
+  for (std::int64_t q = 0; q < outer; ++q)
+    std::copy(xv + (q * n + begin) * inner, xv + (q * n + begin) * inner + chunk, o + q * chunk);
 }
 
 // ---- broadcast_to: backward sums over the broadcast axes ----
@@ -96,6 +118,22 @@ void broadcast_backward(Tape& t, const Node& nd) {
                             [&](std::int64_t o, const auto& off) { gx[off[0]] += g[o]; });
 }
 
+void broadcast_forward(Tape& t, const Node& nd) {
+  const Node& nx = t.node(nd.in[0]);
+  const double* xv = t.val(nx);
+  double* o = t.val(nd);
+  const std::int64_t n = nd.numel;
+  if (n > par::kChunk && (nx.numel == 1 || nx.numel == n)) {  // in chunks, which may run on threads
+    const bool one = nx.numel == 1;
+    par::for_range(n, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) o[i] = xv[one ? 0 : i];
+    });
+    return;
+  }
+  detail::broadcast_loop<1>(nd.shape, {&nx.shape},
+                            [&](std::int64_t i, const auto& off) { o[i] = xv[off[0]]; });
+}
+
 // ---- concat: inputs listed in the ints arena (iaux[0] offset, iaux[1] count), axis in iaux[2] ----
 void concat_backward(Tape& t, const Node& nd) {
   const std::int64_t* ins = t.ints(nd.iaux[0]);
@@ -116,6 +154,27 @@ void concat_backward(Tape& t, const Node& nd) {
       for (std::int64_t o = 0; o < outer; ++o)
         for (std::int64_t j = 0; j < chunk; ++j) gx[o * chunk + j] += g[o * out_chunk + start + j];
     }
+    start += chunk;
+  }
+}
+
+// Each input one stretch of every outer block, numel / outer long.
+void concat_forward(Tape& t, const Node& nd) {
+  const std::int64_t* ins = t.ints(nd.iaux[0]);
+  const std::int64_t count = nd.iaux[1];
+  const int axis = static_cast<int>(nd.iaux[2]);
+  std::int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= nd.shape[d];
+  for (int d = axis + 1; d < nd.shape.rank(); ++d) inner *= nd.shape[d];
+  const std::int64_t out_chunk = nd.shape[axis] * inner;
+  double* o = t.val(nd);
+  std::int64_t start = 0;
+  for (std::int64_t k = 0; k < count; ++k) {
+    const Node& nx = t.node(static_cast<std::int32_t>(ins[k]));
+    const double* xv = t.val(nx);
+    const std::int64_t chunk = outer > 0 ? nx.numel / outer : 0;
+    for (std::int64_t q = 0; q < outer; ++q)
+      std::copy(xv + q * chunk, xv + (q + 1) * chunk, o + q * out_chunk + start);
     start += chunk;
   }
 }
@@ -195,11 +254,7 @@ Var slice(Var x, int axis, std::int64_t begin, std::int64_t end) {
   nr.iaux[1] = n;
   nr.iaux[2] = begin;
   nr.daux = static_cast<double>(inner);  // exact below 2^53
-  const double* xv = t.val(t.node(x));
-  double* o = t.val(r);
-  const std::int64_t chunk = (end - begin) * inner;
-  for (std::int64_t q = 0; q < outer; ++q)
-    std::copy(xv + (q * n + begin) * inner, xv + (q * n + begin) * inner + chunk, o + q * chunk);
+  t.compute(r, &slice_forward);
   return r;
 }
 
@@ -240,19 +295,7 @@ Var broadcast_to(Var x, const Shape& shape) {
     throw std::invalid_argument("broadcast_to: cannot broadcast " + to_string(s) + " to " +
                                 to_string(shape));
   Var r = t.push(shape, &broadcast_backward, x.index());
-  const Node& nx = t.node(x);
-  const double* xv = t.val(nx);
-  double* o = t.val(r);
-  const std::int64_t n = t.node(r).numel;
-  if (n > par::kChunk && (nx.numel == 1 || nx.numel == n)) {  // in chunks, which may run on threads
-    const bool one = nx.numel == 1;
-    par::for_range(n, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) o[i] = xv[one ? 0 : i];
-    });
-    return r;
-  }
-  detail::broadcast_loop<1>(shape, {&nx.shape},
-                            [&](std::int64_t i, const auto& off) { o[i] = xv[off[0]]; });
+  t.compute(r, &broadcast_forward);
   return r;
 }
 
@@ -270,26 +313,14 @@ Var join(Tape& t, const std::vector<Var>& xs, const Shape& out, int axis) {
     if (t.node(x).adj >= 0) grad_input = x.index();
   }
   // The node's in[0] is any input that needs a gradient (it decides whether
-  // the node needs one); the full list is in the ints arena.
-  Var r = t.push(out, &concat_backward, grad_input);
+  // the node needs one), else the first (the node still reads it); the full
+  // list is in the ints arena.
+  Var r = t.push(out, &concat_backward, grad_input >= 0 ? grad_input : xs[0].index());
   Node& nr = t.mutable_node(r);
   nr.iaux[0] = t.push_ints(ins.data(), static_cast<std::int64_t>(ins.size()));
   nr.iaux[1] = static_cast<std::int64_t>(ins.size());
   nr.iaux[2] = axis;
-  std::int64_t outer = 1, inner = 1;
-  for (int d = 0; d < axis; ++d) outer *= out[d];
-  for (int d = axis + 1; d < out.rank(); ++d) inner *= out[d];
-  const std::int64_t out_chunk = out[axis] * inner;
-  double* o = t.val(r);
-  std::int64_t start = 0;
-  for (Var x : xs) {
-    const Node& nx = t.node(x);
-    const double* xv = t.val(nx);
-    const std::int64_t chunk = outer > 0 ? nx.numel / outer : 0;
-    for (std::int64_t q = 0; q < outer; ++q)
-      std::copy(xv + q * chunk, xv + (q + 1) * chunk, o + q * out_chunk + start);
-    start += chunk;
-  }
+  t.compute(r, &concat_forward);
   return r;
 }
 

@@ -60,16 +60,21 @@ void unary_backward(Tape& t, const Node& n) {
 }
 
 template <class Op>
-Var unary(Var x, double c = 0.0) {
-  Tape& t = tape_of(x, "elementwise operation");
-  Var r = t.push(t.node(x).shape, &unary_backward<Op>, x.index());
-  t.mutable_node(r).daux = c;
-  const Node& nr = t.node(r);
-  const double* __restrict xv = t.val(t.node(x));
+void unary_forward(Tape& t, const Node& nr) {
+  const double c = nr.daux;
+  const double* __restrict xv = t.val(t.node(nr.in[0]));
   double* __restrict out = t.val(nr);
   par::for_range(nr.numel, [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i) out[i] = Op::f(xv[i], c);
   });
+}
+
+template <class Op>
+Var unary(Var x, double c = 0.0) {
+  Tape& t = tape_of(x, "elementwise operation");
+  Var r = t.push(t.node(x).shape, &unary_backward<Op>, x.index());
+  t.mutable_node(r).daux = c;
+  t.compute(r, &unary_forward<Op>);
   return r;
 }
 
@@ -133,12 +138,9 @@ void binary_backward(Tape& t, const Node& n) {
   }
 }
 
-// Forward of a broadcasting binary op into the already pushed node `r`.
+// Forward of a broadcasting binary op into node `nr` from nodes `na`, `nb`.
 template <class F>
-void binary_forward(Tape& t, Var a, Var b, Var r, F f) {
-  const Node& na = t.node(a);
-  const Node& nb = t.node(b);
-  const Node& nr = t.node(r);
+void binary_forward(Tape& t, const Node& na, const Node& nb, const Node& nr, F f) {
   const double* av = t.val(na);
   const double* bv = t.val(nb);
   double* out = t.val(nr);
@@ -164,12 +166,18 @@ void binary_forward(Tape& t, Var a, Var b, Var r, F f) {
   }
 }
 
+// The ForwardFn of binary<Op>: inputs in[0], in[1].
+template <class Op>
+void binary_node_forward(Tape& t, const Node& n) {
+  binary_forward(t, t.node(n.in[0]), t.node(n.in[1]), n, [](double x, double y) { return Op::f(x, y); });
+}
+
 template <class Op>
 Var binary(Var a, Var b, const char* op) {
   Tape& t = same_tape(a, b, op);
   const Shape out = broadcast_for(t.node(a).shape, t.node(b).shape, op);
   Var r = t.push(out, &binary_backward<Op>, a.index(), b.index());
-  binary_forward(t, a, b, r, [](double x, double y) { return Op::f(x, y); });
+  t.compute(r, &binary_node_forward<Op>);
   return r;
 }
 

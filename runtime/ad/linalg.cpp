@@ -231,6 +231,24 @@ void dense_backward(Tape& t, const Node& nd) {
   if (nb.adj >= 0) RowVecMap(t.adj(nb), m) += G.colwise().sum();
 }
 
+void dense_forward(Tape& t, const Node& nd) {
+  const Node& nw = t.node(nd.in[1]);
+  const std::int64_t k = nw.shape[0], m = nw.shape[1], rows = nd.numel / std::max<std::int64_t>(m, 1);
+  MatMap C(t.val(nd), rows, m);
+  C.noalias() = CMatMap(t.val(t.node(nd.in[0])), rows, k) * CMatMap(t.val(nw), k, m);
+  C.rowwise() += CRowVecMap(t.val(t.node(nd.in[2])), m);
+}
+
+void transpose_forward(Tape& t, const Node& nd) {
+  const Node& nx = t.node(nd.in[0]);
+  const std::int64_t r = nx.shape[nx.shape.rank() - 2], c = nx.shape[nx.shape.rank() - 1];
+  const double* xv = t.val(nx);
+  double* o = t.val(nd);
+  const std::int64_t batch = r * c == 0 ? 0 : nx.numel / (r * c);
+  for (std::int64_t b = 0; b < batch; ++b)
+    MatMap(o + b * r * c, c, r) = CMatMap(xv + b * r * c, r, c).transpose();
+}
+
 }  // namespace
 
 Var dense(Var x, Var w, Var b) {
@@ -240,28 +258,26 @@ Var dense(Var x, Var w, Var b) {
   if (xs.rank() < 1 || ws.rank() != 2 || bs.rank() != 1 || xs[xs.rank() - 1] != ws[0] || bs[0] != ws[1])
     throw std::invalid_argument("dense: expects x [..., k], w [k, m], b [m]; got " + to_string(xs) + ", " +
                                 to_string(ws) + ", " + to_string(bs));
-  const std::int64_t k = ws[0], m = ws[1];
   Shape out;
   for (int d = 0; d + 1 < xs.rank(); ++d) out.push_back(xs[d]);
-  out.push_back(m);
+  out.push_back(ws[1]);
   Var r = t.push(out, &dense_backward, x.index(), w.index(), b.index());
-  const std::int64_t rows = t.node(r).numel / std::max<std::int64_t>(m, 1);
-  MatMap C(t.val(r), rows, m);
-  C.noalias() = CMatMap(t.val(t.node(x)), rows, k) * CMatMap(t.val(t.node(w)), k, m);
-  C.rowwise() += CRowVecMap(t.val(t.node(b)), m);
+  t.compute(r, &dense_forward);
   return r;
 }
 
 namespace {
 
-// The products of `r`, a node pushed with a's and b's matmul shape, into its
-// value, each plus the bias (null: none) whose element `at` lines up with
-// the node's.
-void matmul_into(Tape& t, Var a, Var b, Var r, const MatmulDims& d, const double* bias, bool scalar_bias) {
-  const double* A = t.val(t.node(a));
-  const double* B = t.val(t.node(b));
-  double* C = t.val(r);
-  if (const std::int64_t rows = folded_rows(d, t.node(b).shape)) {
+// The products of `nd`, a node of in[0]'s and in[1]'s matmul shape, into
+// its value, each plus the bias (null: none) whose element `at` lines up
+// with the node's.
+void matmul_into(Tape& t, const Node& nd, const double* bias, bool scalar_bias) {
+  const Node& nb = t.node(nd.in[1]);
+  const MatmulDims d = matmul_dims(t.node(nd.in[0]).shape, nb.shape);
+  const double* A = t.val(t.node(nd.in[0]));
+  const double* B = t.val(nb);
+  double* C = t.val(nd);
+  if (const std::int64_t rows = folded_rows(d, nb.shape)) {
     product(A, B, C, rows, d.k, d.m, Bias{bias, scalar_bias});
     return;
   }
@@ -272,13 +288,21 @@ void matmul_into(Tape& t, Var a, Var b, Var r, const MatmulDims& d, const double
   });
 }
 
+void matmul_forward(Tape& t, const Node& nd) { matmul_into(t, nd, nullptr, true); }
+
+// The bias is in[2]; iaux[0] is 1 when it is one value, 0 when it has the
+// product's shape.
+void matmul_add_forward(Tape& t, const Node& nd) {
+  matmul_into(t, nd, t.val(t.node(nd.in[2])), nd.iaux[0] != 0);
+}
+
 }  // namespace
 
 Var matmul(Var a, Var b) {
   Tape& t = detail::same_tape(a, b, "matmul");
   const MatmulDims d = matmul_dims(t.node(a).shape, t.node(b).shape);
   Var r = t.push(d.out, &matmul_backward, a.index(), b.index());
-  matmul_into(t, a, b, r, d, nullptr, true);
+  t.compute(r, &matmul_forward);
   return r;
 }
 
@@ -293,7 +317,8 @@ Var matmul_add(Var a, Var b, Var c) {
   const bool scalar = nc.numel == 1 && nc.shape.rank() <= d.out.rank();
   if (!scalar && nc.shape != d.out) return matmul(a, b) + c;
   Var r = t.push(d.out, &matmul_add_backward, a.index(), b.index(), c.index());
-  matmul_into(t, a, b, r, d, t.val(t.node(c)), scalar);
+  t.mutable_node(r).iaux[0] = scalar ? 1 : 0;
+  t.compute(r, &matmul_add_forward);
   return r;
 }
 
@@ -309,16 +334,11 @@ Var transpose(Var x) {
   Shape s = t.node(x).shape;
   if (s.rank() < 2) return x;
   const int q = s.rank();
-  const std::int64_t r = s[q - 2], c = s[q - 1];
   Shape out = s;
-  out[q - 2] = c;
-  out[q - 1] = r;
+  out[q - 2] = s[q - 1];
+  out[q - 1] = s[q - 2];
   Var res = t.push(out, &transpose_backward, x.index());
-  const double* xv = t.val(t.node(x));
-  double* o = t.val(res);
-  const std::int64_t batch = r * c == 0 ? 0 : s.numel() / (r * c);
-  for (std::int64_t b = 0; b < batch; ++b)
-    MatMap(o + b * r * c, c, r) = CMatMap(xv + b * r * c, r, c).transpose();
+  t.compute(res, &transpose_forward);
   return res;
 }
 

@@ -81,17 +81,29 @@ void sum_backward(Tape& t, const Node& nd) {
   });
 }
 
+void sum_forward(Tape& t, const Node& nd) {
+  const double* xv = t.val(t.node(nd.in[0]));
+  double* o = t.val(nd);
+  const double scale = nd.daux;
+  const std::int64_t n = nd.iaux[1], inner = nd.iaux[2];
+  for_rows(nd.iaux[0], n, inner, [&](std::int64_t xo, std::int64_t ro) {
+    o[ro] = scale * detail::sum_of(n, [&](std::int64_t j) { return xv[xo + j * inner]; });
+  });
+}
+
 Var sum_impl(Var x, const Shape& out, const Layout& l, double scale) {
   Var r = push_with_layout(x, out, l, &sum_backward);
   Tape& t = *x.tape();
   t.mutable_node(r).daux = scale;
-  const double* xv = t.val(t.node(x));
-  double* o = t.val(r);
-  const std::int64_t n = l.n, inner = l.inner;
-  for_rows(l.outer, n, inner, [&](std::int64_t xo, std::int64_t ro) {
-    o[ro] = scale * detail::sum_of(n, [&](std::int64_t j) { return xv[xo + j * inner]; });
-  });
+  t.compute(r, &sum_forward);
   return r;
+}
+
+// The summed form of node iaux[0] (Tape::set_summed_form): sum_impl's number.
+void summed_forward(Tape& t, const Node& nd) {
+  const Node& nx = t.node(static_cast<std::int32_t>(nd.iaux[0]));
+  const double* xv = t.val(nx);
+  *t.val(nd) = 1.0 * detail::sum_of(nx.numel, [&](std::int64_t j) { return xv[j]; });
 }
 
 // ---- max / min: the gradient goes to the first element equal to the result ----
@@ -111,20 +123,28 @@ void extremum_backward(Tape& t, const Node& nd) {
   });
 }
 
-Var extremum(Var x, const Shape& out, const Layout& l, bool is_max) {
-  if (l.n == 0) throw std::invalid_argument(is_max ? "max: empty axis" : "min: empty axis");
-  Var r = push_with_layout(x, out, l, &extremum_backward);
-  Tape& t = *x.tape();
-  const double* xv = t.val(t.node(x));
-  double* o = t.val(r);
-  for_rows(l.outer, l.n, l.inner, [&](std::int64_t xo, std::int64_t ro) {
+// daux: 1 for max, 0 for min.
+void extremum_forward(Tape& t, const Node& nd) {
+  const bool is_max = nd.daux != 0.0;
+  const double* xv = t.val(t.node(nd.in[0]));
+  double* o = t.val(nd);
+  const std::int64_t n = nd.iaux[1], inner = nd.iaux[2];
+  for_rows(nd.iaux[0], n, inner, [&](std::int64_t xo, std::int64_t ro) {
     double m = xv[xo];
-    for (std::int64_t j = 1; j < l.n; ++j) {
-      const double v = xv[xo + j * l.inner];
+    for (std::int64_t j = 1; j < n; ++j) {
+      const double v = xv[xo + j * inner];
       if (is_max ? v > m : v < m) m = v;
     }
     o[ro] = m;
   });
+}
+
+Var extremum(Var x, const Shape& out, const Layout& l, bool is_max) {
+  if (l.n == 0) throw std::invalid_argument(is_max ? "max: empty axis" : "min: empty axis");
+  Var r = push_with_layout(x, out, l, &extremum_backward);
+  Tape& t = *x.tape();
+  t.mutable_node(r).daux = is_max ? 1.0 : 0.0;
+  t.compute(r, &extremum_forward);
   return r;
 }
 
@@ -152,14 +172,16 @@ void logsumexp_backward(Tape& t, const Node& nd) {
   });
 }
 
+void logsumexp_forward(Tape& t, const Node& nd) {
+  const double* xv = t.val(t.node(nd.in[0]));
+  double* o = t.val(nd);
+  const std::int64_t n = nd.iaux[1], inner = nd.iaux[2];
+  for_rows(nd.iaux[0], n, inner, [&](std::int64_t xo, std::int64_t ro) { o[ro] = row_logsumexp(xv + xo, n, inner); });
+}
+
 Var logsumexp_impl(Var x, const Shape& out, const Layout& l) {
   Var r = push_with_layout(x, out, l, &logsumexp_backward);
-  Tape& t = *x.tape();
-  const double* xv = t.val(t.node(x));
-  double* o = t.val(r);
-  for_rows(l.outer, l.n, l.inner, [&](std::int64_t xo, std::int64_t ro) {
-    o[ro] = row_logsumexp(xv + xo, l.n, l.inner);
-  });
+  x.tape()->compute(r, &logsumexp_forward);
   return r;
 }
 
@@ -192,20 +214,26 @@ void log_softmax_backward(Tape& t, const Node& nd) {
   });
 }
 
+template <bool log_space>
+void normalise_forward(Tape& t, const Node& nd) {
+  const double* xv = t.val(t.node(nd.in[0]));
+  double* o = t.val(nd);
+  const std::int64_t n = nd.iaux[1], inner = nd.iaux[2];
+  for_rows(nd.iaux[0], n, inner, [&](std::int64_t xo, std::int64_t) {
+    const double lse = row_logsumexp(xv + xo, n, inner);
+    for (std::int64_t j = 0; j < n; ++j) {
+      const double v = xv[xo + j * inner] - lse;
+      o[xo + j * inner] = log_space ? v : std::exp(v);
+    }
+  });
+}
+
 Var normalise(Var x, int axis, bool log_space) {
   Tape& t = detail::tape_of(x, log_space ? "log_softmax" : "softmax");
   const Shape s = t.node(x).shape;
   const Layout l = s.rank() == 0 ? layout_all(s) : layout_of(s, axis, true);
   Var r = push_with_layout(x, s, l, log_space ? &log_softmax_backward : &softmax_backward);
-  const double* xv = t.val(t.node(x));
-  double* o = t.val(r);
-  for_rows(l.outer, l.n, l.inner, [&](std::int64_t xo, std::int64_t) {
-    const double lse = row_logsumexp(xv + xo, l.n, l.inner);
-    for (std::int64_t j = 0; j < l.n; ++j) {
-      const double v = xv[xo + j * l.inner] - lse;
-      o[xo + j * l.inner] = log_space ? v : std::exp(v);
-    }
-  });
+  t.compute(r, log_space ? &normalise_forward<true> : &normalise_forward<false>);
   return r;
 }
 
@@ -216,11 +244,9 @@ Var sum(Var x) {
   Tape& t = *x.tape();
   if (const BackwardFn summed = t.summed_form(x)) {  // Tape::set_summed_form
     const Node& nx = t.node(x);
-    const std::int64_t n = nx.numel;
     Var r = t.push(Shape{}, summed, nx.in[0], nx.in[1], nx.in[2]);
     t.mutable_node(r).iaux[0] = x.index();
-    const double* xv = t.val(t.node(x));
-    *t.val(r) = 1.0 * detail::sum_of(n, [&](std::int64_t j) { return xv[j]; });  // sum_impl's number
+    t.compute(r, &summed_forward);
     return r;
   }
   return sum_impl(x, Shape{}, layout_all(s), 1.0);

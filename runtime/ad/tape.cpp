@@ -3,6 +3,7 @@
 #include "runtime/par/parallel.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -48,8 +49,9 @@ Var Tape::push_after_growing(Shape shape, BackwardFn backward, std::int32_t in0,
 Var Tape::push_value_node(const Tensor& value, bool requires_grad) {
   Var v = push(value.shape(), nullptr);
   std::copy(value.data(), value.data() + value.numel(), val(v));
+  Node& n = nodes_[num_nodes_ - 1];
+  n.kind = requires_grad ? NodeKind::Leaf : NodeKind::Constant;
   if (requires_grad) {
-    Node& n = nodes_[num_nodes_ - 1];
     n.adj = adj_size_;
     adj_size_ += n.numel;
   }
@@ -62,6 +64,7 @@ Var Tape::constant(const Tensor& value) { return push_value_node(value, false); 
 Var Tape::leaf(const Shape& shape, const double* data) {
   Var v = push(shape, nullptr);
   Node& n = nodes_[num_nodes_ - 1];
+  n.kind = NodeKind::Leaf;
   if (n.numel == 1)
     *val(n) = *data;  // a scalar parameter (one per loop iteration): no call to memmove
   else
@@ -74,6 +77,7 @@ Var Tape::leaf(const Shape& shape, const double* data) {
 Var Tape::leaf_borrowed(const Shape& shape, const double* data) {
   Var v = push(Shape{}, nullptr);  // no arena space: the value stays where it is
   Node& n = nodes_[num_nodes_ - 1];
+  n.kind = NodeKind::Leaf;
   n.shape = shape;
   n.numel = shape.numel();
   n.ext = data;
@@ -86,18 +90,21 @@ Var Tape::leaf(double value) {
   Var v = push(Shape{}, nullptr);
   *val(v) = value;
   nodes_[num_nodes_ - 1].adj = adj_size_++;
+  nodes_[num_nodes_ - 1].kind = NodeKind::Leaf;
   return v;
 }
 
 Var Tape::constant(double value) {
   Var v = push(Shape{}, nullptr);
   *val(v) = value;
+  nodes_[num_nodes_ - 1].kind = NodeKind::Constant;
   return v;
 }
 
 Var Tape::borrow(const Tensor& value) {
   Var v = push(Shape{}, nullptr);  // no arena space: the value stays where it is
   Node& n = nodes_[num_nodes_ - 1];
+  n.kind = NodeKind::Constant;
   n.shape = value.shape();
   n.numel = value.numel();
   n.ext = value.data();
@@ -109,12 +116,7 @@ void Tape::fail_check(const char* op) {
                               ": a Var from another tape, or from before tape.clear()");
 }
 
-void Tape::backward(Var root) {
-  check(root, "backward");
-  const Node& r = node(root);
-  if (r.numel != 1)
-    throw std::invalid_argument("backward: the root must have one element, got shape " +
-                                to_string(r.shape));
+void Tape::zero_adjoints() {
   // Zeroed once, in chunks, which may run on threads (a large plate's
   // adjoints are tens of megabytes, on one thread a serial part of every
   // step). The buffer keeps its high-water size across clear(); only a step
@@ -127,6 +129,18 @@ void Tape::backward(Var root) {
     par::for_range(adj_size_, [&](std::int64_t b, std::int64_t e) { std::fill(adjs_.data() + b, adjs_.data() + e, 0.0); });
   }
   adj_ready_ = adj_size_;
+}
+
+void Tape::backward(Var root) { backward(root, nullptr); }
+
+void Tape::backward(Var root, std::vector<std::int32_t>* ran) {
+  check(root, "backward");
+  const Node& r = node(root);
+  if (r.numel != 1)
+    throw std::invalid_argument("backward: the root must have one element, got shape " +
+                                to_string(r.shape));
+  if (ran) ran->clear();
+  zero_adjoints();
   if (r.adj < 0) return;
   adjs_[static_cast<std::size_t>(r.adj)] = 1.0;
   // Nodes are in topological order, so a node is reached (some node the root
@@ -139,6 +153,21 @@ void Tape::backward(Var root) {
     if (!n.backward || !reached_[static_cast<std::size_t>(i)]) continue;
     for (std::int32_t in : n.in)
       if (in >= 0) reached_[static_cast<std::size_t>(in)] = 1;
+    if (ran) ran->push_back(i);
+    n.backward(*this, n);
+  }
+}
+
+void Tape::backward_along(Var root, const std::vector<std::int32_t>& ran) {
+  check(root, "backward");
+  zero_adjoints();
+  const Node& r = node(root);
+  if (r.adj < 0) return;
+  adjs_[static_cast<std::size_t>(r.adj)] = 1.0;
+  // reach() from a backward (concat's) writes here: keep it in range.
+  if (reached_.size() < num_nodes_) reached_.resize(num_nodes_);
+  for (std::int32_t i : ran) {
+    const Node& n = nodes_[static_cast<std::size_t>(i)];
     n.backward(*this, n);
   }
 }
@@ -161,7 +190,11 @@ const double* Tape::grad_data(Var v) const {
 
 Tensor Tape::value(Var v) const {
   check(v, "value");
-  const Node& n = node(v);
+  return value(v.index());
+}
+
+Tensor Tape::value(std::int32_t i) const {
+  const Node& n = node(i);
   Tensor t(n.shape);
   std::copy(val(n), val(n) + n.numel, t.data());
   return t;
@@ -201,8 +234,88 @@ void Tape::custom_backward(Tape& tape, const Node& n) {
   tape.customs_[static_cast<std::size_t>(n.iaux[0])](tape, n);
 }
 
+void Tape::forward() {
+  for (std::size_t i = 0; i < num_nodes_; ++i) {
+    const Node& n = nodes_[i];
+    if (n.kind == NodeKind::Op) n.forward(*this, n);
+  }
+}
+
+std::int32_t Tape::first_opaque() const {
+  for (std::size_t i = 0; i < num_nodes_; ++i)
+    if (nodes_[i].kind == NodeKind::Opaque) return static_cast<std::int32_t>(i);
+  return -1;
+}
+
+namespace {
+template <class Ok>
+bool every(const double* x, std::int64_t n, Ok ok) {
+  bool all = true;
+  for (std::int64_t i = 0; i < n; ++i) all &= ok(x[i]);
+  return all;
+}
+}  // namespace
+
+bool Tape::guards_hold() const {
+  for (const GuardEntry& g : guards_) {
+    if (g.node < 0) {
+      if (!g.holds(*this)) return false;
+      continue;
+    }
+    const Node& n = nodes_[static_cast<std::size_t>(g.node)];
+    const double* x = val(n);
+    bool ok = false;
+    switch (g.test) {
+      case ElementTest::Finite: ok = every(x, n.numel, [](double v) { return std::isfinite(v); }); break;
+      case ElementTest::Positive: ok = every(x, n.numel, [](double v) { return v > 0 && !std::isnan(v); }); break;
+      case ElementTest::NonNegative: ok = every(x, n.numel, [](double v) { return v >= 0; }); break;
+      case ElementTest::Probability: ok = every(x, n.numel, [](double v) { return v >= 0 && v <= 1; }); break;
+      case ElementTest::NonNegativeInteger:
+        ok = every(x, n.numel, [](double v) { return v >= 0 && std::isfinite(v) && std::floor(v) == v; });
+        break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void Tape::forward(const std::vector<std::int32_t>& ops) {
+  for (std::int32_t i : ops) {
+    const Node& n = nodes_[static_cast<std::size_t>(i)];
+    n.forward(*this, n);
+  }
+}
+
+void Tape::copy_from(const Tape& other) {
+  if (&other == this) return;
+  if (!other.customs_.empty()) throw std::invalid_argument("Tape::copy_from: a tape with custom backward nodes");
+  clear();
+  std::int64_t borrowed = 0;
+  for (std::size_t i = 0; i < other.num_nodes_; ++i)
+    if (other.nodes_[i].ext) borrowed += other.nodes_[i].numel;
+  nodes_.assign(other.nodes_.begin(), other.nodes_.begin() + static_cast<std::ptrdiff_t>(other.num_nodes_));
+  num_nodes_ = other.num_nodes_;
+  vals_.assign(other.vals_.begin(), other.vals_.begin() + other.num_vals_);
+  vals_.resize(static_cast<std::size_t>(other.num_vals_ + borrowed));
+  num_vals_ = other.num_vals_;
+  for (Node& n : nodes_) {
+    if (!n.ext) continue;
+    std::copy(n.ext, n.ext + n.numel, vals_.data() + num_vals_);
+    n.val = num_vals_;
+    n.ext = nullptr;
+    num_vals_ += n.numel;
+  }
+  ints_ = other.ints_;
+  summed_forms_ = other.summed_forms_;
+  guards_ = other.guards_;
+  adj_size_ = other.adj_size_;
+  adj_ready_ = 0;
+  max_bytes_ = other.max_bytes_;
+}
+
 void Tape::clear() {
   customs_.clear();
+  guards_.clear();
   summed_forms_.clear();
   num_nodes_ = 0;
   num_vals_ = 0;

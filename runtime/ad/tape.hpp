@@ -38,6 +38,19 @@ class TapeLimitError : public std::runtime_error {
 
 // Accumulates the node's adjoint into its inputs' adjoints.
 using BackwardFn = void (*)(Tape& tape, const Node& node);
+// Computes the node's value (and any scratch its backward reads) from its
+// inputs' values, its aux fields and the integer arena, and nothing else: a
+// replay of the tape (Tape::forward) calls it again after refilling leaves.
+using ForwardFn = void (*)(Tape& tape, const Node& node);
+
+// Where a node's value comes from, as far as a replay is concerned.
+enum class NodeKind : std::uint8_t {
+  Opaque,    // computed outside any ForwardFn: a tape holding one cannot be replayed
+  Constant,  // depends on no node (data, literals); a replay keeps it
+  Leaf,      // a parameter's value; a replay refills it from the parameter
+  Noise,     // standard normal draws (Tape::mark_noise); a replay draws them again
+  Op,        // recomputed by its ForwardFn
+};
 
 // One array operation. Kept trivially copyable; per-op extras go in the aux
 // fields (ints and doubles) or in the integer arena (index arrays).
@@ -51,6 +64,8 @@ struct Node {
   std::int64_t iaux[3] = {0, 0, 0};   // op-specific integers (axis, sizes, arena offsets)
   double daux = 0.0;                  // op-specific number
   const double* ext = nullptr;        // borrowed value (Tape::borrow) instead of the arena
+  ForwardFn forward = nullptr;        // set for NodeKind::Op
+  NodeKind kind = NodeKind::Opaque;
 };
 
 class Var {
@@ -106,6 +121,7 @@ class Tape {
   template <class F>
   Var constant_from(const Shape& shape, F next) {
     Var v = push(shape, nullptr);
+    mark_constant(v);
     double* d = val(v);
     const std::int64_t n = shape.numel();
     for (std::int64_t i = 0; i < n; ++i) d[i] = next();
@@ -120,8 +136,15 @@ class Tape {
   // (adjoints are reset each time). Only nodes the root depends on run their
   // backward: the sweep marks a node's in[0..2] as reached when it runs it.
   void backward(Var root);
+  // The same, recording in `ran` the nodes whose backward ran, in order.
+  // Which nodes run depends only on the tape's structure, so a replay of
+  // the tape (forward()) may then call backward_along(root, ran), which
+  // runs exactly those, without finding them again.
+  void backward(Var root, std::vector<std::int32_t>* ran);
+  void backward_along(Var root, const std::vector<std::int32_t>& ran);
   Tensor grad(Var v) const;
   Tensor value(Var v) const;
+  Tensor value(std::int32_t node) const;  // node `node`'s value (a guard's, which holds indices)
   // The gradient without a copy (numel(v) doubles, valid until the next
   // backward() or clear()); nullptr if v has none. For optimizers that must
   // not allocate per step.
@@ -139,7 +162,64 @@ class Tape {
   // Rewinds: drops every node, keeps the memory. Vars of this tape become invalid.
   void clear();
 
+  // ---- replay: the same computation again on new leaf and noise values ----
+  // A tape whose nodes are all Constant, Leaf, Noise or Op can be run again:
+  // refill its leaves and noise (val()), then forward() recomputes every Op
+  // node in order, with the same kernels and so the same bits as recording
+  // them did. infer/compiled_step.hpp decides when that is the same
+  // computation as running the program again.
+  void forward();
+  // forward() of the listed nodes only (a replay's Op nodes, found once).
+  void forward(const std::vector<std::int32_t>& ops);
+  // The first node whose kind is Opaque, or -1.
+  std::int32_t first_opaque() const;
+  // Makes this tape a copy of `other` (nodes, values, integers; borrowed
+  // values are copied into this tape's arena, so the copy depends on no
+  // outside storage). Refuses a tape with push_custom nodes.
+  void copy_from(const Tape& other);
+  // Marks `v` as standard normal draws, made by rng::fill_standard_normal
+  // for all of v's elements at once, in node order with the other noise.
+  void mark_noise(Var v) { mutable_node(v).kind = NodeKind::Noise; }
+  // Marks `v` as depending on no node (ops that create constants).
+  void mark_constant(Var v) { mutable_node(v).kind = NodeKind::Constant; }
+  // Marks `v` as not replayable: its value came from a decision on values
+  // that a replay would not make again (a support mask of latent values).
+  void mark_opaque(Var v) { mutable_node(v).kind = NodeKind::Opaque; }
+  // A decision made on values while recording (a value lies in a
+  // distribution's support, so no mask was pushed; a parameter passed its
+  // check, so nothing was thrown), which a replay must find still true:
+  // guards_hold() asks every guard again of the values a replay computed.
+  // Guards are kept only while guards are wanted (the steps a replay is
+  // recorded from); add_guard does nothing otherwise.
+  using Guard = std::function<bool(const Tape&)>;
+  // The common guards, without a callable: every element of a node passes
+  // a test (a distribution's parameter check).
+  enum class ElementTest : std::uint8_t { Finite, Positive, NonNegative, Probability, NonNegativeInteger };
+  void want_guards(bool on) { want_guards_ = on; }
+  bool guards_wanted() const { return want_guards_; }
+  void add_guard(Guard holds) {
+    if (want_guards_) guards_.push_back({-1, ElementTest::Finite, std::move(holds)});
+  }
+  // Asked once per node and test.
+  void add_guard(Var v, ElementTest test) {
+    if (!want_guards_) return;
+    for (const GuardEntry& g : guards_)
+      if (g.node == v.index() && g.test == test) return;
+    guards_.push_back({v.index(), test, nullptr});
+  }
+  bool guards_hold() const;
+  std::size_t num_guards() const { return guards_.size(); }
+  // For ops: sets v's ForwardFn and runs it, which computes v's value.
+  void compute(Var v, ForwardFn forward) {
+    Node& n = nodes_[static_cast<std::size_t>(v.index())];
+    n.forward = forward;
+    n.kind = NodeKind::Op;
+    forward(*this, n);
+  }
+
   std::size_t num_nodes() const { return num_nodes_; }
+  std::int64_t num_vals() const { return num_vals_; }   // doubles in use in the value arena
+  std::size_t num_ints() const { return ints_.size(); }  // integers in use in the integer arena
   // The most bytes the values and nodes may take (a limit of untrusted
   // models; the adjoints can add as much again as the values). Growing past
   // it throws TapeLimitError before anything is allocated. Default: no limit.
@@ -207,6 +287,7 @@ class Tape {
 
  private:
   Var push_value_node(const Tensor& value, bool requires_grad);
+  void zero_adjoints();
   [[noreturn]] static void fail_check(const char* op);
   void grow_nodes();
   void grow_vals(std::int64_t needed);
@@ -218,7 +299,10 @@ class Tape {
   std::vector<Node> nodes_;
   std::size_t num_nodes_ = 0;
   std::vector<std::pair<std::int32_t, BackwardFn>> summed_forms_;  // (node, its summed form's backward)
-  std::vector<double> vals_;
+  // Aligned as Eigen's packets want it, so that a tape and its copy
+  // (copy_from) split each kernel into packet and scalar parts alike, and
+  // compute the same bits.
+  std::vector<double, Eigen::aligned_allocator<double>> vals_;
   std::int64_t num_vals_ = 0;
   std::vector<double> adjs_;  // at its high-water size; adj_ready_ of it hold this tape's adjoints
   std::vector<std::int64_t> ints_;
@@ -226,6 +310,13 @@ class Tape {
   std::int64_t adj_ready_ = 0;  // adjoints filled by the last backward() since clear()
   std::vector<std::uint8_t> reached_;  // per node, during backward(): its adjoint may be nonzero
   std::vector<CustomBackward> customs_;  // push_custom's callables, by Node::iaux[0]
+  struct GuardEntry {
+    std::int32_t node;  // >= 0: every element of it passes `test`; else `holds`
+    ElementTest test;
+    Guard holds;
+  };
+  std::vector<GuardEntry> guards_;
+  bool want_guards_ = false;
   static void custom_backward(Tape& tape, const Node& node);
   std::size_t max_bytes_ = std::numeric_limits<std::size_t>::max();
 };
@@ -251,6 +342,8 @@ inline Var Tape::push(const Shape& shape, BackwardFn backward, std::int32_t in0,
   n.iaux[0] = n.iaux[1] = n.iaux[2] = 0;
   n.daux = 0.0;
   n.ext = nullptr;
+  n.forward = nullptr;
+  n.kind = NodeKind::Opaque;
   if (backward && ((in0 >= 0 && nodes_[in0].adj >= 0) || (in1 >= 0 && nodes_[in1].adj >= 0) ||
                    (in2 >= 0 && nodes_[in2].adj >= 0))) {
     n.backward = backward;

@@ -85,42 +85,34 @@ void log_density_sum_backward(Tape& t, const ad::Node& s) {
   add_log_density_gradient<true>(t, t.node(static_cast<std::int32_t>(s.iaux[0])), t.adj(s));
 }
 
-// `inside`: whether every x is 0 or 1 (Bernoulli's support), found in the
-// pass that computes the density — so that log_prob need not scan the
-// values again.
-Var fused_log_density(Tape& t, Var x, Var logits, bool& inside) {
-  Var r = t.push(t.node(logits).shape, &log_density_backward, x.index(), logits.index());
-  const std::int64_t n = t.node(r).numel;
-  if (n > 1) t.set_summed_form(r, &log_density_sum_backward);  // a scalar site's log density is its own sum
+// The node's value, and e's scratch on the vectorised path (iaux[0]: its
+// offset). With Check, also returns `inside`: whether every x is 0 or 1
+// (Bernoulli's support), found in the same pass so that log_prob need not
+// scan the values again.
+template <bool Check>
+bool log_density_pass(Tape& t, const ad::Node& nr) {
+  const std::int64_t n = nr.numel;
+  const double *xv = t.val(t.node(nr.in[0])), *l = t.val(t.node(nr.in[1]));
+  double* out = t.val(nr);
   if (n < ad::detail::kVectorMin) {
-    const double *xv = t.val(t.node(x)), *l = t.val(t.node(logits));
-    double* out = t.val(r);
-    inside = true;
+    bool inside = true;
     for (std::int64_t i = 0; i < n; ++i) {
       out[i] = xv[i] * l[i] - math::softplus(l[i]);
-      inside = inside && constraints::is_boolean(xv[i]);
+      if constexpr (Check) inside = inside && constraints::is_boolean(xv[i]);
     }
-    return r;
+    return inside;
   }
-  // e's scratch lies as the node's value does against Eigen's packets (both
-  // are offsets in the value arena), so that the strips below can start at
-  // packet boundaries of both. May move the arena: pointers taken below.
   constexpr std::int64_t P = Eigen::internal::packet_traits<double>::size;
-  std::int64_t off = t.push_scratch(n + P - 1);
-  off += ((t.node(r).val - off) % P + P) % P;
-  t.mutable_node(r).iaux[0] = off;
+  double* es = t.scratch(nr.iaux[0]);
   std::atomic<bool> outside{false};
   par::for_chunks(n, [&](std::int64_t b, std::int64_t end) {
-    const double *xv = t.val(t.node(x)), *l = t.val(t.node(logits));
-    double* out = t.val(r);
-    double* es = t.scratch(off);
     // In strips that stay in L1: e is written and read back while still
     // there, and x·l − softplus(l) is one pass. Eigen computes a strip's
     // elements before its destination's first packet boundary with scalar
     // code (std::exp, std::log), the rest with its packet kernels; so that
     // every element is computed as one call over the whole chunk computes
     // it, the strips after the first start at packet boundaries of both
-    // destinations (out and e lie alike against the packets: see above).
+    // destinations (out and e lie alike against the packets: see below).
     const auto phase = static_cast<std::int64_t>((reinterpret_cast<std::uintptr_t>(out + b) / sizeof(double)) % P);
     const std::int64_t head = (P - phase) % P;
     constexpr std::int64_t strip = 512;
@@ -138,12 +130,34 @@ Var fused_log_density(Tape& t, Var x, Var logits, bool& inside) {
       // is constraints::is_boolean (a sum of non-negative terms is 0 only if
       // each is; NaN and inf stay nonzero), in any order of summation: a
       // vectorised reduction.
-      strip_outside = strip_outside || (X * (X - 1.0)).abs().sum() != 0;
+      if constexpr (Check) strip_outside = strip_outside || (X * (X - 1.0)).abs().sum() != 0;
       s += len;
     }
     if (strip_outside) outside.store(true, std::memory_order_relaxed);
   });
-  inside = !outside.load(std::memory_order_relaxed);
+  return !outside.load(std::memory_order_relaxed);
+}
+
+void log_density_forward(Tape& t, const ad::Node& nr) { log_density_pass<false>(t, nr); }
+
+Var fused_log_density(Tape& t, Var x, Var logits, bool& inside) {
+  Var r = t.push(t.node(logits).shape, &log_density_backward, x.index(), logits.index());
+  const std::int64_t n = t.node(r).numel;
+  if (n > 1) t.set_summed_form(r, &log_density_sum_backward);  // a scalar site's log density is its own sum
+  if (n >= ad::detail::kVectorMin) {
+    // e's scratch lies as the node's value does against Eigen's packets (both
+    // are offsets in the value arena), so that the strips can start at packet
+    // boundaries of both.
+    constexpr std::int64_t P = Eigen::internal::packet_traits<double>::size;
+    std::int64_t off = t.push_scratch(n + P - 1);
+    off += ((t.node(r).val - off) % P + P) % P;
+    t.mutable_node(r).iaux[0] = off;
+  }
+  // t.compute(r, &log_density_forward) by hand: recording also checks x.
+  ad::Node& nr = t.mutable_node(r);
+  nr.forward = &log_density_forward;
+  nr.kind = ad::NodeKind::Op;
+  inside = log_density_pass<true>(t, nr);
   return r;
 }
 

@@ -25,6 +25,7 @@ class Binomial final : public Distribution {
   }
   std::string_view name() const override { return "Binomial"; }
   const constraints::Constraint& support() const override { return support_; }
+  bool support_varies() const override { return tape().node(n_).kind != ad::NodeKind::Constant; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
     const Shape s = extended_shape(sample_shape);

@@ -14,9 +14,12 @@
 namespace vireo::dist {
 namespace {
 
-// Throws for the first element failing `ok`.
+// Throws for the first element failing `ok`. A replay of the tape builds
+// no distribution: when `v` is not a constant it asks `test` (the same test
+// as `ok`) again of the values it computes (ad::Tape::add_guard).
 template <class Ok>
-void check_each(std::string_view dist, std::string_view param, ad::Var v, std::string_view must, Ok ok) {
+void check_each(std::string_view dist, std::string_view param, ad::Var v, std::string_view must, ad::Tape::ElementTest test,
+                Ok ok) {
   const double* t = v.data();  // read in place: distributions are built every step
   const std::int64_t n = v.numel();
   // A large parameter (a plate's logits) is scanned in chunks, which may run
@@ -29,7 +32,11 @@ void check_each(std::string_view dist, std::string_view param, ad::Var v, std::s
     for (std::int64_t i = b; i < e; ++i) bad += !ok(t[i]);
     return static_cast<double>(bad);
   });
-  if (failed == 0) return;
+  if (failed == 0) {
+    ad::Tape& tape = *v.tape();
+    if (tape.guards_wanted() && tape.node(v).kind != ad::NodeKind::Constant) tape.add_guard(v, test);
+    return;
+  }
   for (std::int64_t i = 0; i < n; ++i) {
     if (ok(t[i])) continue;
     std::string where = n > 1 ? fmt::format(" at flat index {}", i) : "";
@@ -50,21 +57,25 @@ void check_finite(std::string_view dist, std::string_view param, ad::Var v) {
     const double zeros = par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) {
       return (Eigen::Map<const Eigen::ArrayXd>(t + b, e - b) * 0.0).sum();
     });
-    if (zeros == 0) return;
+    if (zeros == 0) {
+      ad::Tape& tape = *v.tape();
+      if (tape.guards_wanted() && tape.node(v).kind != ad::NodeKind::Constant) tape.add_guard(v, ad::Tape::ElementTest::Finite);
+      return;
+    }
   }
-  check_each(dist, param, v, "finite", [](double x) { return std::isfinite(x); });
+  check_each(dist, param, v, "finite", ad::Tape::ElementTest::Finite, [](double x) { return std::isfinite(x); });
 }
 void check_positive(std::string_view dist, std::string_view param, ad::Var v) {
-  check_each(dist, param, v, "positive", [](double x) { return x > 0 && !std::isnan(x); });
+  check_each(dist, param, v, "positive", ad::Tape::ElementTest::Positive, [](double x) { return x > 0 && !std::isnan(x); });
 }
 void check_nonnegative(std::string_view dist, std::string_view param, ad::Var v) {
-  check_each(dist, param, v, "non-negative", [](double x) { return x >= 0; });
+  check_each(dist, param, v, "non-negative", ad::Tape::ElementTest::NonNegative, [](double x) { return x >= 0; });
 }
 void check_probability(std::string_view dist, std::string_view param, ad::Var v) {
-  check_each(dist, param, v, "in [0, 1]", [](double x) { return x >= 0 && x <= 1; });
+  check_each(dist, param, v, "in [0, 1]", ad::Tape::ElementTest::Probability, [](double x) { return x >= 0 && x <= 1; });
 }
 void check_nonnegative_integer(std::string_view dist, std::string_view param, ad::Var v) {
-  check_each(dist, param, v, "a non-negative integer",
+  check_each(dist, param, v, "a non-negative integer", ad::Tape::ElementTest::NonNegativeInteger,
              [](double x) { return x >= 0 && std::isfinite(x) && std::floor(x) == x; });
 }
 
@@ -79,6 +90,16 @@ void check_less(std::string_view dist, std::string_view low_name, ad::Var low, s
     throw ParameterError(fmt::format("{}: {} must be less than {}; got {} = {} and {} = {}{}", dist, low_name,
                                      high_name, low_name, lo[i], high_name, hi[i], where));
   }
+  ad::Tape& tape = *low.tape();
+  if (tape.guards_wanted() &&
+      (tape.node(low).kind != ad::NodeKind::Constant || tape.node(high).kind != ad::NodeKind::Constant))
+    tape.add_guard([l = low.index(), h = high.index(), s](const ad::Tape& t) {
+      const ad::Tensor a = constraints::broadcast_values(t.value(l), s);
+      const ad::Tensor b = constraints::broadcast_values(t.value(h), s);
+      for (std::int64_t i = 0; i < a.numel(); ++i)
+        if (!(a[i] < b[i])) return false;
+      return true;
+    });
 }
 
 void check_vector(std::string_view dist, std::string_view param, ad::Var v) {

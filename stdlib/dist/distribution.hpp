@@ -83,6 +83,11 @@ class Distribution {
     inside = false;
     return log_density(value);
   }
+  // Whether support()'s bounds were read from parameters that are not
+  // constants (Uniform(0, M) with M latent): a replay of the tape could not
+  // ask the support again with the bounds it computes, so log_prob marks
+  // its result as not replayable (ad::Tape::mark_opaque).
+  virtual bool support_varies() const { return false; }
   // sample_shape + batch_shape + event_shape.
   Shape extended_shape(const Shape& sample_shape) const;
   [[noreturn]] void not_defined(std::string_view what) const;

@@ -28,15 +28,18 @@ void log_density_backward(Tape& t, const ad::Node& n) {
   }
 }
 
-Var fused_log_density(Tape& t, Var x, Var loc, Var scale) {
-  Var r = t.push(t.node(x).shape, &log_density_backward, x.index(), loc.index(), scale.index());
-  const ad::Node& nr = t.node(r);
-  const double *xv = t.val(t.node(x)), *l = t.val(t.node(loc)), *s = t.val(t.node(scale));
+void log_density_forward(Tape& t, const ad::Node& nr) {
+  const double *xv = t.val(t.node(nr.in[0])), *l = t.val(t.node(nr.in[1])), *s = t.val(t.node(nr.in[2]));
   double* out = t.val(nr);
   for (std::int64_t i = 0; i < nr.numel; ++i) {
     const double z = (xv[i] - l[i]) / s[i];
     out[i] = -0.5 * (z * z) - std::log(s[i]) - 0.5 * detail::log_2pi;
   }
+}
+
+Var fused_log_density(Tape& t, Var x, Var loc, Var scale) {
+  Var r = t.push(t.node(x).shape, &log_density_backward, x.index(), loc.index(), scale.index());
+  t.compute(r, &log_density_forward);
   return r;
 }
 
@@ -62,6 +65,7 @@ class Normal final : public Distribution {
     // A large site's draws come in keyed chunks (fill_standard_normal), which may be drawn on several threads.
     Var eps = tape().push(extended_shape(sample_shape), nullptr);
     rng::fill_standard_normal(g, tape().val(eps), eps.numel());
+    tape().mark_noise(eps);
     return loc_ + scale_ * eps;
   }
   Var mean() const override { return ad::broadcast_to(loc_, batch_shape()); }

@@ -84,6 +84,31 @@ void diagonal_backward(Tape& tape, const Node& node) {
   for (std::int64_t i = 0; i < d; ++i) tape.adj(a)[i * d + i] += tape.adj(node)[i];
 }
 
+void cholesky_forward(Tape& tape, const Node& node) {
+  const std::int64_t d = node.shape[0];
+  const Matrix m = ConstMatrixMap(tape.val(tape.node(node.in[0])), d, d);
+  const Eigen::LLT<Matrix, Eigen::Lower> llt(m);
+  if (llt.info() != Eigen::Success) throw std::domain_error("cholesky: matrix is not positive definite");
+  const Matrix l = llt.matrixL();
+  MatrixMap(tape.val(node), d, d) = l;
+}
+
+void solve_lower_forward(Tape& tape, const Node& node) {
+  const std::int64_t d = tape.node(node.in[0]).shape[0];
+  const std::int64_t rows = node.numel / d;
+  const Matrix lv = ConstMatrixMap(tape.val(tape.node(node.in[0])), d, d);
+  const Matrix bv = ConstMatrixMap(tape.val(tape.node(node.in[1])), rows, d);
+  const Matrix z = lv.triangularView<Eigen::Lower>().solve(bv.transpose()).transpose();
+  MatrixMap(tape.val(node), rows, d) = z;
+}
+
+void diagonal_forward(Tape& tape, const Node& node) {
+  const std::int64_t d = node.numel;
+  const double* src = tape.val(tape.node(node.in[0]));
+  double* dst = tape.val(node);
+  for (std::int64_t i = 0; i < d; ++i) dst[i] = src[i * d + i];
+}
+
 void require_square(Var a, const char* op) {
   if (a.rank() != 2 || a.shape()[0] != a.shape()[1])
     throw std::invalid_argument(std::string(op) + ": expected one square matrix; got shape " +
@@ -97,6 +122,8 @@ Var implicit_gamma(Var concentration, const Tensor& z) {
     throw std::invalid_argument("implicit_gamma: concentration " + ad::to_string(concentration.shape()) +
                                 " and draws " + ad::to_string(z.shape()) + " differ in shape");
   Tape& tape = *concentration.tape();
+  // Left Opaque (no ForwardFn): the value is a draw, not a function of the
+  // input, so a replay must not reuse it.
   Var out = tape.push(z.shape(), implicit_gamma_backward, concentration.index());
   std::copy(z.data(), z.data() + z.numel(), tape.val(out));
   return out;
@@ -117,14 +144,9 @@ Var standard_gamma_rsample(Var concentration, const Shape& shape, rng::Generator
 
 Var cholesky(Var a) {
   require_square(a, "cholesky");
-  const std::int64_t d = a.shape()[0];
-  const Matrix m = ConstMatrixMap(a.data(), d, d);
-  const Eigen::LLT<Matrix, Eigen::Lower> llt(m);
-  if (llt.info() != Eigen::Success) throw std::domain_error("cholesky: matrix is not positive definite");
-  const Matrix l = llt.matrixL();
   Tape& tape = *a.tape();
   Var out = tape.push(a.shape(), cholesky_backward, a.index());
-  MatrixMap(tape.val(out), d, d) = l;
+  tape.compute(out, &cholesky_forward);  // throws if A is not positive definite
   return out;
 }
 
@@ -134,13 +156,9 @@ Var solve_lower(Var l, Var b) {
   if (b.rank() < 1 || b.shape()[b.rank() - 1] != d)
     throw std::invalid_argument("solve_lower: right-hand side of shape " + ad::to_string(b.shape()) +
                                 " does not end in " + std::to_string(d));
-  const std::int64_t rows = b.numel() / d;
-  const Matrix lv = ConstMatrixMap(l.data(), d, d);
-  const Matrix bv = ConstMatrixMap(b.data(), rows, d);
-  const Matrix z = lv.triangularView<Eigen::Lower>().solve(bv.transpose()).transpose();
   Tape& tape = *l.tape();
   Var out = tape.push(b.shape(), solve_lower_backward, l.index(), b.index());
-  MatrixMap(tape.val(out), rows, d) = z;
+  tape.compute(out, &solve_lower_forward);
   return out;
 }
 
@@ -149,9 +167,7 @@ Var diagonal(Var a) {
   const std::int64_t d = a.shape()[0];
   Tape& tape = *a.tape();
   Var out = tape.push(Shape{d}, diagonal_backward, a.index());
-  const double* src = tape.val(tape.node(a));
-  double* dst = tape.val(out);
-  for (std::int64_t i = 0; i < d; ++i) dst[i] = src[i * d + i];
+  tape.compute(out, &diagonal_forward);
   return out;
 }
 

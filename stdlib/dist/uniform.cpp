@@ -17,6 +17,9 @@ class Uniform final : public Distribution {
   }
   std::string_view name() const override { return "Uniform"; }
   const constraints::Constraint& support() const override { return support_; }
+  bool support_varies() const override {
+    return tape().node(low_).kind != ad::NodeKind::Constant || tape().node(high_).kind != ad::NodeKind::Constant;
+  }
   bool has_rsample() const override { return true; }
 
   Tensor sample(rng::Generator& g, const Shape& sample_shape) const override {
