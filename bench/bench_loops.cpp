@@ -11,9 +11,10 @@
 // figures Stan 2.21 ADVI (through rstan, CPU time per gradient step) and
 // Pyro took on this machine (issue 18; ../shared/bench/ANCHORS.md), and the
 // ratios the issue sets as goals.
-//   vireo_bench_loops [--quick] [--only NAME] [--steps N]
+//   vireo_bench_loops [--quick] [--only NAME] [--steps N] [--no-compare]
 // --quick: a tenth of the steps; --only: one model (for profiling); --steps:
-// that many steps for every model.
+// that many steps for every model; --no-compare: M1 without the interleaved
+// fit that runs every step through the interpreter (for profiling).
 #include "vireo/vireo.hpp"
 
 #include "bench_common.hpp"
@@ -91,17 +92,23 @@ std::string random_walk_data(int T) {
 }
 
 // Runs `steps` steps in 20 batches: µs per step over the whole run and in
-// the best batch (the least disturbed by other processes).
-nlohmann::json train(const vireo::Model& model, const vireo::Data& data, long steps) {
+// the best batch (the least disturbed by other processes). With `compare`,
+// a second fit that runs every step through the interpreter (FitOptions::
+// replay_steps off) takes its batches in turn with the first, so that the
+// two are measured in the same minutes of a machine whose speed drifts.
+nlohmann::json train(const vireo::Model& model, const vireo::Data& data, long steps, bool compare = false) {
   vireo::FitOptions o;
   o.guide = vireo::Guide::AutoNormal;
   o.lr = 0.01;
   o.seed = 1;
   vireo::Fit fit(model, data, o);
+  o.replay_steps = false;
+  vireo::Fit plain(model, data, o);
   fit.step();  // the first step creates the parameters
+  plain.step();
   const long batches = std::min<long>(20, steps);
-  std::vector<double> per;
-  double total = 0;
+  std::vector<double> per, plain_per;
+  double total = 0, plain_total = 0;
   long done = 0;
   for (long b = 0; b < batches; ++b) {
     const long n = steps * (b + 1) / batches - done;
@@ -111,18 +118,35 @@ nlohmann::json train(const vireo::Model& model, const vireo::Data& data, long st
     total += t;
     done += n;
     if (n > 0) per.push_back(1e6 * t / static_cast<double>(n));
+    if (compare && n > 0) {
+      const double p0 = cpu_seconds();
+      for (long i = 0; i < n; ++i) plain.step();
+      const double p = cpu_seconds() - p0;
+      plain_total += p;
+      plain_per.push_back(1e6 * p / static_cast<double>(n));
+    }
   }
   std::sort(per.begin(), per.end());
-  return {{"steps", steps},
-          {"us_per_step", 1e6 * total / static_cast<double>(steps)},
-          {"us_per_step_best_batch", per.front()},
-          {"running_elbo", fit.running_elbo()}};
+  nlohmann::json out = {{"steps", steps},
+                        {"us_per_step", 1e6 * total / static_cast<double>(steps)},
+                        {"us_per_step_best_batch", per.front()},
+                        {"replayed_steps", fit.replayed_steps()},
+                        {"running_elbo", fit.running_elbo()}};
+  if (compare) {
+    std::sort(plain_per.begin(), plain_per.end());
+    out["interpreted"] = {{"us_per_step", 1e6 * plain_total / static_cast<double>(steps)},
+                          {"us_per_step_best_batch", plain_per.front()},
+                          {"running_elbo", plain.running_elbo()}};
+    out["interpreted_over_replayed"] = plain_total / total;
+  }
+  return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   long scale = 1, fixed_steps = 0;
+  bool compare = true;
   std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -132,8 +156,10 @@ int main(int argc, char** argv) {
       only = argv[++i];
     } else if (a == "--steps" && i + 1 < argc) {
       fixed_steps = std::atol(argv[++i]);
+    } else if (a == "--no-compare") {
+      compare = false;
     } else {
-      std::cerr << "usage: vireo_bench_loops [--quick] [--only M1|random_walk|ar1_loop|ar1_vectorised] [--steps N]\n";
+      std::cerr << "usage: vireo_bench_loops [--quick] [--only M1|random_walk|ar1_loop|ar1_vectorised] [--steps N] [--no-compare]\n";
       return 2;
     }
   }
@@ -144,7 +170,7 @@ int main(int argc, char** argv) {
     const auto wanted = [&](const char* name) { return only.empty() || only == name; };
     const auto steps = [&](long n) { return fixed_steps > 0 ? fixed_steps : n / scale; };
     const vireo::Model m1 = vireo::Model::from_file(examples + "eight_schools.vireo");
-    if (wanted("M1")) out["M1"] = train(m1, vireo::Data::from_json_file(m1, shared + "eight_schools.json"), steps(20000));
+    if (wanted("M1")) out["M1"] = train(m1, vireo::Data::from_json_file(m1, shared + "eight_schools.json"), steps(20000), compare);
     out["M1"]["stan_gradient_step_us"] = "2.25";
     out["M1"]["stan_with_periodic_elbo_us"] = "3.8-4.2";
     out["M1"]["pyro_us"] = "3900 (ANCHORS.md)";

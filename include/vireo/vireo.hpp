@@ -518,6 +518,12 @@ struct FitOptions {
   // than one thread, host functions (Model::add_function) may be called from
   // several threads at once.
   int threads = 1;
+  // Replay recorded steps (README, "Steps that run without the
+  // interpreter"): when the model's structure cannot depend on latent
+  // values, a step is recorded once and later steps rerun its arithmetic
+  // alone. The numbers are the same, bit for bit, either way; false only
+  // to compare or to measure.
+  bool replay_steps = true;
 };
 
 // Posterior draws as a table: one column per element, named CmdStan's way —
@@ -794,6 +800,10 @@ class Fit {
   // Mean of the finite ELBOs over the last 10% (at least one) of all the
   // steps, those before a load_params too; NaN when there is none.
   double running_elbo() const;
+  // Steps of this fit that ran as a replay of a recorded step rather than
+  // through the interpreter (FitOptions::replay_steps), with the same
+  // numbers; 0 when the model's structure depends on latent values.
+  long replayed_steps() const;
   // Empty when the fit looks settled; otherwise why not: the mean ELBO of the
   // last tenth of this Fit's finite steps lies more than four standard
   // errors above the tenth before (each window's spread taken as if its

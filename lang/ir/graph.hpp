@@ -287,6 +287,12 @@ struct Graph {
   std::vector<Plate> plates;
   std::vector<Edge> edges;
   std::vector<BatchLoop> batch_loops;  // Stmt::batch_loop's rows
+  // Whether every execution performs the same operations on the same
+  // shapes, whatever the latent values and parameters (fixed_structure.cpp);
+  // if not, what varies and where.
+  bool fixed_structure = false;
+  std::string varying_structure;
+  Span varying_structure_at;
   // Sites that run in the model's / guide's execution (their own bodies and
   // the fns they reach), in id order.
   std::vector<SiteId> model_sites, guide_sites;

@@ -82,6 +82,7 @@ class Lowerer {
     }
     compute_dependencies(g_);
     mark_batchable_loops(g_);
+    mark_fixed_structure(g_);
     return std::move(g_);
   }
 

@@ -23,4 +23,8 @@ void compute_dependencies(Graph& graph);
 // (Stmt::batchable; batch_loops.cpp). lower() calls it; exposed for tests.
 void mark_batchable_loops(Graph& graph);
 
+// Sets Graph::fixed_structure and what breaks it (fixed_structure.cpp).
+// lower() calls it; exposed for tests.
+void mark_fixed_structure(Graph& graph);
+
 }  // namespace vireo::ir

@@ -157,6 +157,7 @@ Fit::Fit(const Model& model, const Data& data, FitOptions options) : impl_(std::
     f.stability.schedule = optim::Schedule::parse(options.lr_schedule->text());
     f.stability.kl_anneal = options.kl_anneal;
     f.stability.kl_floor = options.kl_floor;
+    f.stability.replay = options.replay_steps;
     infer::averaged_steps(1, *options.average_last);  // validates it
     f.ctx = std::make_unique<interp::Context>(f.model->graph, f.data, f.store, f.rng);
     f.ctx->set_seed(options.seed);  // params' random initialisers
@@ -312,6 +313,8 @@ FitOptions Fit::defaults_for(Guide guide) {
   return with_guide_defaults(o);
 }
 std::string Fit::guide_name() const { return impl_->guide->name(); }
+
+long Fit::replayed_steps() const { return impl_->svi ? impl_->svi->compiled().replayed() : 0; }
 
 double Fit::step() {
   Impl& f = *impl_;

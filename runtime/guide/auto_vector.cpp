@@ -232,6 +232,7 @@ ad::Var AutoContinuous::sticking_the_landing(interp::Context& ctx, const Draw& d
 ad::Var AutoContinuous::standard_normal(interp::Context& ctx, std::int64_t n) const {
   ad::Var eps = ctx.tape().push(ad::Shape{n}, nullptr);
   rng::fill_standard_normal(ctx.rng(), ctx.tape().val(eps), n);
+  ctx.tape().mark_noise(eps);
   return eps;
 }
 

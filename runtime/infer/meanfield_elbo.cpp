@@ -168,6 +168,7 @@ ElboEstimate TraceMeanFieldElbo::loss(interp::Context& ctx, guide::Guide& guide)
   refused_draws_ += sums.ruled_out;
   est.loss = sums.loss;
   est.elbo = sums.elbo;
+  est.elbo_node = sums.elbo_node;
   return est;
 }
 

@@ -38,6 +38,7 @@ class TraceMeanFieldElbo final : public Elbo {
   ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) override;
   std::string name() const override { return "meanfield"; }
   bool batches_loops() const override { return true; }
+  bool replayable() const override { return true; }
 
  private:
   int particles_;

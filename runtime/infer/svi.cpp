@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "runtime/infer/nonfinite.hpp"
+#include "runtime/rng/generator.hpp"
 
 namespace vireo::infer {
 
@@ -68,63 +69,84 @@ StepResult Svi::step() {
   const long t = steps_;
   const double lr = opts_.schedule.constant() ? optim_.lr() : base_lr_ * opts_.schedule.factor(t) * shrink_;
   const std::size_t stored = ctx_.store().size();  // parameters first created by this step go if it is refused
-  ctx_.set_latent_weight(latent_weight(t));
-  ctx_.begin_step();
+  const double weight = latent_weight(t);
   StepResult r;
+  r.lr = lr;
   ElboEstimate est;
-  // The step's executions only: evaluations, traces and diagnoses run every
-  // loop iteration by iteration.
-  struct Stepping {
-    interp::Context& c;
-    explicit Stepping(interp::Context& ctx, bool batch) : c(ctx) {
-      c.set_batch_loops(batch);
-      c.set_stepping(true);
-    }
-    ~Stepping() {
-      c.set_batch_loops(false);
-      c.set_stepping(false);
-    }
-  } stepping(ctx_, elbo_.batches_loops());
-  try {
-    est = elbo_.loss(ctx_, guide_);
-  } catch (const interp::RunError& e) {
-    ctx_.set_latent_weight(1.0);
-    if (!e.numeric() || exchange_) {
+  // A step recorded earlier and replayed (compiled_step.hpp): the same bits
+  // as running the program, or, when anything is not finite, not used.
+  const bool may_replay = opts_.replay && weight == 1.0 && !exchange_ && elbo_.replayable();
+  const bool replayed = may_replay && compiled_.ready(ctx_) && compiled_.run(ctx_);
+  ad::Tape& tape = replayed ? compiled_.tape() : ctx_.tape();
+  if (replayed) {
+    est.elbo = compiled_.elbo();
+    est.loss = compiled_.loss();
+    r.loss = -est.elbo;
+  } else {
+    const rng::Generator before = ctx_.rng();
+    ctx_.set_latent_weight(weight);
+    ctx_.begin_step();
+    // While a replay is being recorded, decisions on latent values are kept (ad::Tape::add_guard).
+    struct Guards {
+      ad::Tape& t;
+      ~Guards() { t.want_guards(false); }
+    } guards{ctx_.tape()};
+    ctx_.tape().want_guards(may_replay && !compiled_.ready(ctx_));
+    // The step's executions only: evaluations, traces and diagnoses run every
+    // loop iteration by iteration.
+    struct Stepping {
+      interp::Context& c;
+      explicit Stepping(interp::Context& ctx, bool batch) : c(ctx) {
+        c.set_batch_loops(batch);
+        c.set_stepping(true);
+      }
+      ~Stepping() {
+        c.set_batch_loops(false);
+        c.set_stepping(false);
+      }
+    } stepping(ctx_, elbo_.batches_loops());
+    try {
+      est = elbo_.loss(ctx_, guide_);
+    } catch (const interp::RunError& e) {
+      ctx_.set_latent_weight(1.0);
+      if (!e.numeric() || exchange_) {
+        ctx_.store().truncate(stored);
+        if (exchange_) exchange_->agree(std::current_exception());
+        throw;
+      }
+      r.loss = std::numeric_limits<double>::quiet_NaN();
+      r.error = e;
+      return refuse(r, e.what(), stored);
+    } catch (...) {
+      ctx_.set_latent_weight(1.0);
       ctx_.store().truncate(stored);
       if (exchange_) exchange_->agree(std::current_exception());
       throw;
     }
-    r.loss = std::numeric_limits<double>::quiet_NaN();
-    r.lr = lr;
-    r.error = e;
-    return refuse(r, e.what(), stored);
-  } catch (...) {
     ctx_.set_latent_weight(1.0);
-    ctx_.store().truncate(stored);
-    if (exchange_) exchange_->agree(std::current_exception());
-    throw;
+    r.loss = -est.elbo;
+    if (!std::isfinite(est.loss.item())) {
+      std::string why = fmt::format("the ELBO is {}", std::isfinite(est.elbo) ? "finite but the surrogate loss is not" : fmt::format("{}", est.elbo));
+      if (!est.nonfinite.empty()) why += " at " + est.nonfinite;
+      return refuse(r, why, stored);
+    }
+    if (may_replay) compiled_.observe(ctx_, before, est);
+    tape.backward(est.loss);
   }
-  ctx_.set_latent_weight(1.0);
-  r.loss = -est.elbo;
-  r.lr = lr;
-  ad::Tape& tape = ctx_.tape();
-  if (!std::isfinite(est.loss.item())) {
-    std::string why = fmt::format("the ELBO is {}", std::isfinite(est.elbo) ? "finite but the surrogate loss is not" : fmt::format("{}", est.elbo));
-    if (!est.nonfinite.empty()) why += " at " + est.nonfinite;
-    return refuse(r, why, stored);
-  }
-  tape.backward(est.loss);
 
   // 1. Gather every gradient first: a step is applied whole or not at all.
   //    The buffers live across steps, so this copies without allocating.
   std::vector<params::Entry*>& entries = entries_;
   std::vector<Eigen::ArrayXd>& grads = grads_;
   entries.clear();
+  entry_index_.clear();
   double norm2 = 0;
-  for (const auto& [name, leaf] : ctx_.param_leaves()) {
+  std::optional<StepResult> refused;
+  auto gather = [&](const std::string& name, const ad::Var& leaf, std::size_t index) {
     const std::size_t k = entries.size();
-    params::Entry* e = &ctx_.store().entries()[ctx_.param_leaf_entry(k)];
+    params::Entry* e = &ctx_.store().entries()[index];
     entries.push_back(e);
+    entry_index_.push_back(index);
     if (grads.size() <= k) grads.emplace_back();
     Eigen::ArrayXd& g = grads[k];
     const double* d = tape.grad_data(leaf);
@@ -134,7 +156,7 @@ StepResult Svi::step() {
       if (std::isfinite(g[0])) {
         if (opts_.clip_value > 0) g[0] = std::min(std::max(g[0], -opts_.clip_value), opts_.clip_value);
         norm2 += g[0] * g[0];
-        continue;
+        return true;
       }
     } else if (d) {
       g = Eigen::Map<const Eigen::ArrayXd>(d, static_cast<Eigen::Index>(leaf.numel()));
@@ -143,11 +165,22 @@ StepResult Svi::step() {
     }
     if (!g.allFinite())
       for (Eigen::Index i = 0; i < g.size(); ++i)
-        if (!std::isfinite(g[i]))
-          return refuse(r, fmt::format("the gradient for {} is {} (parameter '{}', element {}, value {:.6g}); the ELBO was {:.6g}",
-                                       describe_parameter(guide_, name), g[i], name, i, e->unconstrained[i], est.elbo), stored);
+        if (!std::isfinite(g[i])) {
+          refused = refuse(r, fmt::format("the gradient for {} is {} (parameter '{}', element {}, value {:.6g}); the ELBO was {:.6g}",
+                                          describe_parameter(guide_, name), g[i], name, i, e->unconstrained[i], est.elbo), stored);
+          return false;
+        }
     if (opts_.clip_value > 0) g = g.cwiseMax(-opts_.clip_value).cwiseMin(opts_.clip_value);
     norm2 += g.square().sum();
+    return true;
+  };
+  if (replayed) {
+    for (const CompiledStep::Leaf& l : compiled_.leaves())
+      if (!gather(ctx_.store().entries()[l.entry].name, ad::Var(&tape, l.node), l.entry)) return *refused;
+  } else {
+    std::size_t k = 0;
+    for (const auto& [name, leaf] : ctx_.param_leaves())
+      if (!gather(name, leaf, ctx_.param_leaf_entry(k++))) return *refused;
   }
   // A data-parallel fit: the whole data's ELBO and gradient from every rank's share.
   if (exchange_) {
@@ -188,7 +221,7 @@ StepResult Svi::step() {
   r.lr = optim_.step_lr();
   for (std::size_t k = 0; k < entries.size(); ++k) {
     params::Entry* e = entries[k];
-    optim_.propose(ctx_.param_leaf_entry(k), e->name, e->unconstrained, grads[k], next[k]);
+    optim_.propose(entry_index_[k], e->name, e->unconstrained, grads[k], next[k]);
     if (next[k].size() == 1 ? !std::isfinite(next[k][0]) : !next[k].allFinite())
       return refuse(r, fmt::format("the update of {} overflows (parameter '{}', gradient norm {:.3g}, learning rate {:.3g})",
                                    describe_parameter(guide_, e->name), e->name, r.grad_norm, optim_.step_lr()), stored);

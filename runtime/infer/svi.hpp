@@ -27,6 +27,7 @@
 #include <string>
 
 #include "runtime/guide/guide.hpp"
+#include "runtime/infer/compiled_step.hpp"
 #include "runtime/infer/trace_elbo.hpp"
 #include "runtime/interp/context.hpp"
 #include "runtime/optim/optimizer.hpp"
@@ -47,6 +48,9 @@ struct StabilityOptions {
   optim::Schedule schedule;   // the learning rate = base lr × schedule.factor(step)
   long kl_anneal = 0;         // > 0: latent sites' weight ramps from kl_floor to 1 over this many steps
   double kl_floor = 0.01;
+  // Replay a recorded step when the program allows it (compiled_step.hpp).
+  // It gives the same numbers; off only to compare or to measure.
+  bool replay = true;
 };
 
 struct StepResult {
@@ -112,6 +116,9 @@ class Svi {
   // A data-parallel fit: the ranks meet inside every step (StepExchange);
   // any refusal stops every rank. Null (the default): one process.
   void set_exchange(StepExchange* exchange) { exchange_ = exchange; }
+  // The recorded step (compiled_step.hpp): how many steps it replayed, and
+  // why it was not made, for tests and diagnostics.
+  const CompiledStep& compiled() const { return compiled_; }
 
  private:
   // Marks r refused under the policy; removes the parameters the step
@@ -133,6 +140,8 @@ class Svi {
   std::vector<params::Entry*> entries_;
   std::vector<Eigen::ArrayXd> grads_;
   std::vector<Eigen::ArrayXd> next_;
+  std::vector<std::size_t> entry_index_;  // entries_[k]'s index in the store
+  CompiledStep compiled_;
 };
 
 }  // namespace vireo::infer

@@ -207,6 +207,7 @@ ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int partic
     trace_particle(0, ctx, guide, work.traces[0], elbos[0], elbo_of);
     tally(out, elbos, work.traces, explain);
     out.loss = -surrogate_of(0, ctx, work.traces[0], elbos[0]);
+    out.elbo_node = elbos[0];
     return out;
   }
 
@@ -360,6 +361,7 @@ ElboEstimate TraceElbo::loss(interp::Context& ctx, guide::Guide& guide) {
   refused_draws_ += sums.ruled_out;
   est.loss = sums.loss;
   est.elbo = sums.elbo;
+  est.elbo_node = sums.elbo_node;
   return est;
 }
 

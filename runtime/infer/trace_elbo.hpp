@@ -37,6 +37,9 @@ struct ElboEstimate {
   double elbo = 0;    // the ELBO estimate (mean over particles)
   // When a particle's ELBO is not finite: where it came from (nonfinite.hpp).
   std::string nonfinite;
+  // One particle: its ELBO's node on ctx's tape, whose value is `elbo`
+  // (infer::CompiledStep replays it). Invalid for several particles.
+  ad::Var elbo_node;
 };
 
 // The two traces of one particle.
@@ -98,6 +101,7 @@ struct ParticleSums {
   double elbo = 0;       // mean over the particles
   std::string nonfinite; // where the first non-finite particle ELBO came from
   long ruled_out = 0;    // particles whose guide draw the model ruled out (model_rules_out)
+  ad::Var elbo_node;     // one particle: its ELBO on ctx's tape (ElboEstimate::elbo_node)
 };
 ParticleSums run_particles(interp::Context& ctx, guide::Guide& guide, int particles, Particles& work,
                            const std::function<ad::Var(int, interp::Context&, const ParticleTraces&)>& elbo_of,
@@ -133,6 +137,11 @@ class Elbo {
   // as one batch (interp::Context::batch_loops). Estimators that relate
   // sites to loop iterations or enumerate do not.
   virtual bool batches_loops() const { return false; }
+  // Whether a step's loss is a function of the parameters and the draws
+  // alone, with no state carried between steps, so that SVI may record one
+  // step's tape and replay it (compiled_step.hpp). Baselines that move
+  // every step, or loss terms assembled outside the tape, rule it out.
+  virtual bool replayable() const { return false; }
   // A remark for the user, printed once (empty when none).
   const std::string& note() const { return note_; }
   // Particles so far whose guide draw the model ruled out (model_rules_out):
@@ -157,6 +166,7 @@ class TraceElbo final : public Elbo {
   ElboEstimate loss(interp::Context& ctx, guide::Guide& guide) override;
   std::string name() const override { return "trace"; }
   bool batches_loops() const override { return true; }
+  bool replayable() const override { return true; }
 
  private:
   int particles_;
