@@ -200,11 +200,13 @@ class Tape {
   void add_guard(Guard holds) {
     if (want_guards_) guards_.push_back({-1, ElementTest::Finite, std::move(holds)});
   }
-  // Asked once per node and test.
+  // A node checked again right after (a parameter read by several
+  // distributions) is guarded once.
   void add_guard(Var v, ElementTest test) {
     if (!want_guards_) return;
-    for (const GuardEntry& g : guards_)
-      if (g.node == v.index() && g.test == test) return;
+    const std::size_t n = guards_.size();
+    for (std::size_t k = n > 8 ? n - 8 : 0; k < n; ++k)
+      if (guards_[k].node == v.index() && guards_[k].test == test) return;
     guards_.push_back({v.index(), test, nullptr});
   }
   bool guards_hold() const;

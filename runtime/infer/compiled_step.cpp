@@ -10,10 +10,6 @@ namespace vireo::infer {
 
 namespace {
 
-// Observed steps whose tapes differ before observing stops (until the
-// store changes): a program whose tape never repeats pays one tape copy per
-// step only this often.
-constexpr int kMaxMismatches = 4;
 // A larger tape is not copied: its steps are dominated by array arithmetic,
 // which a replay does not make cheaper.
 constexpr std::int64_t kMaxValues = std::int64_t{1} << 22;  // 32 MB of doubles
@@ -26,6 +22,13 @@ bool same_bits(const double* a, const double* b, std::int64_t n) {
 
 bool CompiledStep::ready(interp::Context& ctx) const {
   return ready_ && ctx.store().generation() == generation_ && ctx.store().size() == store_size_;
+}
+
+bool CompiledStep::recording(interp::Context& ctx) const {
+  if (!allowed_) return false;
+  const bool changed = generation_ != ctx.store().generation() || store_size_ != ctx.store().size();
+  if ((ready_ || have_candidate_) && changed) return true;  // observe() drops and records afresh
+  return !ready_ && mismatches_ < kMaxMismatches;
 }
 
 void CompiledStep::drop() {
@@ -95,6 +98,9 @@ bool CompiledStep::noise_matches(const ad::Tape& tape, const rng::Generator& bef
 }
 
 void CompiledStep::observe(interp::Context& ctx, const rng::Generator& before, const ElboEstimate& est) {
+  // The store changed under the program (a parameter added or removed, a
+  // load): record again, from scratch.
+  if ((ready_ || have_candidate_) && (generation_ != ctx.store().generation() || store_size_ != ctx.store().size())) drop();
   if (!allowed_ || ready_ || mismatches_ >= kMaxMismatches) return;
   if (!qualifies(ctx, est)) {
     ++mismatches_;

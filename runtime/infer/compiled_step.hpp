@@ -51,6 +51,11 @@ namespace vireo::infer {
 
 class CompiledStep {
  public:
+  // Observed steps whose tapes differ before observing stops (until the
+  // store changes): a program whose tape never repeats pays one tape copy
+  // per step only this often.
+  static constexpr int kMaxMismatches = 4;
+
   // A parameter leaf of the program: its node and its store entry.
   struct Leaf {
     std::int32_t node = -1;
@@ -65,6 +70,9 @@ class CompiledStep {
 
   // Whether a replay is ready for ctx's store as it is now.
   bool ready(interp::Context& ctx) const;
+  // Whether observe() would look at an interpreted step now, so that its
+  // decisions on values should be kept (ad::Tape::want_guards).
+  bool recording(interp::Context& ctx) const;
 
   // After an interpreted step built its loss (before its backward pass):
   // `before` is the generator as the step started. Compares the step's tape

@@ -91,7 +91,7 @@ StepResult Svi::step() {
       ad::Tape& t;
       ~Guards() { t.want_guards(false); }
     } guards{ctx_.tape()};
-    ctx_.tape().want_guards(may_replay && !compiled_.ready(ctx_));
+    ctx_.tape().want_guards(may_replay && compiled_.recording(ctx_));
     // The step's executions only: evaluations, traces and diagnoses run every
     // loop iteration by iteration.
     struct Stepping {
