@@ -135,14 +135,22 @@ void broadcast_forward(Tape& t, const Node& nd) {
 }
 
 // ---- concat: inputs listed in the ints arena (iaux[0] offset, iaux[1] count), axis in iaux[2] ----
+// A concat node's blocks: `outer` blocks before its axis, each out_chunk long.
+struct ConcatBlocks {
+  std::int64_t outer = 1, out_chunk = 1;
+  explicit ConcatBlocks(const Node& nd) {
+    const int axis = static_cast<int>(nd.iaux[2]);
+    std::int64_t inner = 1;
+    for (int d = 0; d < axis; ++d) outer *= nd.shape[d];
+    for (int d = axis + 1; d < nd.shape.rank(); ++d) inner *= nd.shape[d];
+    out_chunk = nd.shape[axis] * inner;
+  }
+};
+
 void concat_backward(Tape& t, const Node& nd) {
   const std::int64_t* ins = t.ints(nd.iaux[0]);
   const std::int64_t count = nd.iaux[1];
-  const int axis = static_cast<int>(nd.iaux[2]);
-  std::int64_t outer = 1, inner = 1;
-  for (int d = 0; d < axis; ++d) outer *= nd.shape[d];
-  for (int d = axis + 1; d < nd.shape.rank(); ++d) inner *= nd.shape[d];
-  const std::int64_t out_chunk = nd.shape[axis] * inner;
+  const auto [outer, out_chunk] = ConcatBlocks(nd);
   const double* g = t.adj(nd);
   std::int64_t start = 0;
   for (std::int64_t k = 0; k < count; ++k) {
@@ -162,11 +170,7 @@ void concat_backward(Tape& t, const Node& nd) {
 void concat_forward(Tape& t, const Node& nd) {
   const std::int64_t* ins = t.ints(nd.iaux[0]);
   const std::int64_t count = nd.iaux[1];
-  const int axis = static_cast<int>(nd.iaux[2]);
-  std::int64_t outer = 1, inner = 1;
-  for (int d = 0; d < axis; ++d) outer *= nd.shape[d];
-  for (int d = axis + 1; d < nd.shape.rank(); ++d) inner *= nd.shape[d];
-  const std::int64_t out_chunk = nd.shape[axis] * inner;
+  const auto [outer, out_chunk] = ConcatBlocks(nd);
   double* o = t.val(nd);
   std::int64_t start = 0;
   for (std::int64_t k = 0; k < count; ++k) {

@@ -102,6 +102,30 @@ BOOST_AUTO_TEST_CASE(same_seed_same_numbers) {
   BOOST_TEST(csv(7) != csv(8));
 }
 
+// A replayed step (FitOptions::replay_steps, README "Steps that run without
+// the interpreter") gives the numbers the interpreter gives: the same ELBO
+// history, parameters, draws and summary, with the defaults a user gets
+// (auto_normal, sticking the landing, iterate averaging, a draw summary).
+BOOST_AUTO_TEST_CASE(replayed_steps_give_the_interpreters_numbers) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_json_file(m, examples + "eight_schools.json");
+  auto run = [&](bool replay, long* replayed) {
+    vireo::FitOptions o;
+    o.seed = 5;
+    o.replay_steps = replay;
+    vireo::Fit fit(m, d, o);
+    fit.run(400);
+    *replayed = fit.replayed_steps();
+    return std::make_pair(fit.step_history_csv(), fit.draws(100).to_csv() + fit.params_json());
+  };
+  long on = 0, off = 0;
+  const auto a = run(true, &on), b = run(false, &off);
+  BOOST_TEST(on >= 390);
+  BOOST_TEST(off == 0);
+  BOOST_TEST(a.first == b.first);
+  BOOST_TEST(a.second == b.second);
+}
+
 BOOST_AUTO_TEST_CASE(predictive_draws_of_observed_sites) {
   vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
   vireo::Data d = vireo::Data::from_arrays(m, schools());

@@ -92,4 +92,23 @@ inline interp::DataSet dataset(std::vector<std::pair<ad::Tensor, interp::Kind>> 
   return d;
 }
 
+// Eight schools (examples/eight_schools.vireo) and its data: a small model
+// with a positive latent and a plate, for tests of the fitting machinery.
+inline const char* const eight_schools = R"(data { J: int<lower=1>  y: real[J]  sigma: real<lower=0>[J] }
+model {
+  mu ~ Normal(0, 5)
+  tau ~ HalfCauchy(5)
+  plate schools(J) {
+    eta ~ Normal(0, 1)
+    deterministic theta = mu + tau * eta
+    observe y ~ Normal(theta, sigma)
+  }
+})";
+
+inline interp::DataSet schools() {
+  return dataset({{ad::Tensor(8.0), interp::Kind::Int},
+                  {ad::Tensor(ad::Shape{8}, std::vector<double>{28, 8, -3, 7, -1, 1, 18, 12}), interp::Kind::Real},
+                  {ad::Tensor(ad::Shape{8}, std::vector<double>{15, 10, 16, 11, 9, 11, 10, 18}), interp::Kind::Real}});
+}
+
 }  // namespace vireo::test

@@ -24,22 +24,8 @@ class Interpreted final : public guide::Guide {
   guide::Guide& g_;
 };
 
-const char* eight_schools = R"(data { J: int<lower=1>  y: real[J]  sigma: real<lower=0>[J] }
-model {
-  mu ~ Normal(0, 5)
-  tau ~ HalfCauchy(5)
-  plate schools(J) {
-    eta ~ Normal(0, 1)
-    deterministic theta = mu + tau * eta
-    observe y ~ Normal(theta, sigma)
-  }
-})";
-
-interp::DataSet schools() {
-  return test::dataset({{ad::Tensor(8.0), interp::Kind::Int},
-                        {ad::Tensor(ad::Shape{8}, std::vector<double>{28, 8, -3, 7, -1, 1, 18, 12}), interp::Kind::Real},
-                        {ad::Tensor(ad::Shape{8}, std::vector<double>{15, 10, 16, 11, 9, 11, 10, 18}), interp::Kind::Real}});
-}
+using test::eight_schools;
+using test::schools;
 
 // One particle of an SVI step (the plan is made and used only in steps,
 // interp::Context::stepping): its ELBO and the gradient of every parameter,

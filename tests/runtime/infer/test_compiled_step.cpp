@@ -25,24 +25,8 @@ ad::Tensor vec(std::vector<double> v) {
   return ad::Tensor(ad::Shape{n}, std::move(v));
 }
 
-const char* const eight_schools = R"(
-data { J: int  y: real[J]  sigma: real<lower=0>[J] }
-model {
-  mu ~ Normal(0, 5)
-  tau ~ HalfCauchy(5)
-  plate schools(J) {
-    eta ~ Normal(0, 1)
-    deterministic theta = mu + tau * eta
-    observe y ~ Normal(theta, sigma)
-  }
-}
-)";
-
-interp::DataSet schools() {
-  return test::dataset({{ad::Tensor(8.0), interp::Kind::Int},
-                        {vec({28, 8, -3, 7, -1, 1, 18, 12}), interp::Kind::Real},
-                        {vec({15, 10, 16, 11, 9, 11, 10, 18}), interp::Kind::Real}});
-}
+using test::eight_schools;
+using test::schools;
 
 struct Run {
   std::vector<double> elbos;
@@ -159,9 +143,8 @@ model {
 }
 
 BOOST_AUTO_TEST_CASE(non_normal_noise_is_never_replayed) {
-  // auto_delta draws nothing; a Gamma-reparameterised guide site would draw
-  // gamma variates: here the model's own site draws none, so use a guide
-  // whose draws are not standard normals.
+  // The guide draws r from a Gamma: its draw is not a function of standard
+  // normals the step's generator gave, so no step is replayed.
   const char* text = R"(
 data { N: int  y: real[N] }
 model {
