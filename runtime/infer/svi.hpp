@@ -12,6 +12,10 @@
 //              (Optimizer::commit) and the estimator's per-step state
 //              (Elbo::end_step), the schedule's record of the ELBOs
 //              (Schedule::end_step), and the step count.
+//   When the program's structure is fixed, steps 2–4 are a replay of a
+//   recorded step once one is verified (compiled_step.hpp): the same
+//   numbers, without the interpreter; anything not finite runs the step
+//   through the interpreter instead, so 5's messages are unchanged.
 //   Until 8 nothing that outlives the step has changed, so a refused step
 //   leaves every piece of state as it was (parameters it created are
 //   removed); only the random stream moves on (the host reseeds per attempt:
