@@ -242,6 +242,9 @@ class Tape {
   double* adj(const Node& n) { return adjs_.data() + n.adj; }
   // Appends a node of `shape` whose value buffer is uninitialised; the node
   // requires a gradient iff `backward` is set and some input requires one.
+  // It is Opaque until the op gives it a ForwardFn (compute()) or marks it
+  // a constant or noise: a new op that fills its value inline works, but a
+  // tape holding it is never replayed.
   Var push(const Shape& shape, BackwardFn backward, std::int32_t in0 = -1, std::int32_t in1 = -1,
            std::int32_t in2 = -1);
   Node& mutable_node(Var v) { return nodes_[static_cast<std::size_t>(v.index())]; }
