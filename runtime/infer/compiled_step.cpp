@@ -20,14 +20,15 @@ bool same_bits(const double* a, const double* b, std::int64_t n) {
 
 }  // namespace
 
-bool CompiledStep::ready(interp::Context& ctx) const {
-  return ready_ && ctx.store().generation() == generation_ && ctx.store().size() == store_size_;
+bool CompiledStep::store_changed(interp::Context& ctx) const {
+  return generation_ != ctx.store().generation() || store_size_ != ctx.store().size();
 }
+
+bool CompiledStep::ready(interp::Context& ctx) const { return ready_ && !store_changed(ctx); }
 
 bool CompiledStep::recording(interp::Context& ctx) const {
   if (!allowed_) return false;
-  const bool changed = generation_ != ctx.store().generation() || store_size_ != ctx.store().size();
-  if ((ready_ || have_candidate_) && changed) return true;  // observe() drops and records afresh
+  if ((ready_ || have_candidate_) && store_changed(ctx)) return true;  // observe() drops and records afresh
   return !ready_ && mismatches_ < kMaxMismatches;
 }
 
@@ -41,18 +42,14 @@ void CompiledStep::drop() {
   program_.clear();
 }
 
-bool CompiledStep::qualifies(interp::Context& ctx, const ElboEstimate& est) {
-  auto no = [&](const char* why) {
-    refused_ = why;
-    return false;
-  };
-  if (!ctx.graph().fixed_structure) return no("the program's structure depends on latent values");
+const char* CompiledStep::disqualified(interp::Context& ctx, const ElboEstimate& est) {
+  if (!ctx.graph().fixed_structure) return "the program's structure depends on latent values";
   if (!est.elbo_node.valid() || est.elbo_node.tape() != &ctx.tape() || est.loss.tape() != &ctx.tape())
-    return no("the loss is not one particle's, on the step's tape");
+    return "the loss is not one particle's, on the step's tape";
   const ad::Tape& t = ctx.tape();
-  if (t.num_vals() > kMaxValues) return no("the step's tape is too large to copy");
-  if (t.first_opaque() >= 0) return no("a value on the tape is computed outside it (a host function, a non-normal draw)");
-  return true;
+  if (t.num_vals() > kMaxValues) return "the step's tape is too large to copy";
+  if (t.first_opaque() >= 0) return "a value on the tape is computed outside it (a host function, a non-normal draw)";
+  return nullptr;
 }
 
 CompiledStep::Recording CompiledStep::record(interp::Context& ctx, const ElboEstimate& est) const {
@@ -100,19 +97,18 @@ bool CompiledStep::noise_matches(const ad::Tape& tape, const rng::Generator& bef
 void CompiledStep::observe(interp::Context& ctx, const rng::Generator& before, const ElboEstimate& est) {
   // The store changed under the program (a parameter added or removed, a
   // load): record again, from scratch.
-  if ((ready_ || have_candidate_) && (generation_ != ctx.store().generation() || store_size_ != ctx.store().size())) drop();
+  if ((ready_ || have_candidate_) && store_changed(ctx)) drop();
   if (!allowed_ || ready_ || mismatches_ >= kMaxMismatches) return;
-  if (!qualifies(ctx, est)) {
-    ++mismatches_;
-    return;
-  }
-  Recording now = record(ctx, est);
-  if (!noise_matches(ctx.tape(), before, ctx.rng())) {
-    refused_ = "the step drew random numbers other than the guide's standard normals";
+  // This step cannot be the program, nor the first of two that agree.
+  auto refuse = [&](const char* why) {
+    refused_ = why;
     ++mismatches_;
     have_candidate_ = false;
-    return;
-  }
+  };
+  if (const char* why = disqualified(ctx, est)) return refuse(why);
+  Recording now = record(ctx, est);
+  if (!noise_matches(ctx.tape(), before, ctx.rng()))
+    return refuse("the step drew random numbers other than the guide's standard normals");
   auto same_leaves = [&] {
     if (now.leaves.size() != leaves_.size()) return false;
     for (std::size_t k = 0; k < now.leaves.size(); ++k)
@@ -123,15 +119,9 @@ void CompiledStep::observe(interp::Context& ctx, const rng::Generator& before, c
   std::size_t leaf_nodes = 0;
   for (std::int32_t i = 0; i < static_cast<std::int32_t>(ctx.tape().num_nodes()); ++i)
     leaf_nodes += ctx.tape().node(i).kind == ad::NodeKind::Leaf;
-  if (leaf_nodes != now.leaves.size()) {
-    refused_ = "a leaf on the tape is not a parameter's";
-    ++mismatches_;
-    have_candidate_ = false;
-    return;
-  }
-  if (have_candidate_ && same_leaves() && now.loss == loss_ && now.elbo == elbo_ &&
-      generation_ == ctx.store().generation() && store_size_ == ctx.store().size() &&
-      same_tape(program_, ctx.tape())) {
+  if (leaf_nodes != now.leaves.size()) return refuse("a leaf on the tape is not a parameter's");
+  // (A candidate is of this store: a changed store dropped it above.)
+  if (have_candidate_ && same_leaves() && now.loss == loss_ && now.elbo == elbo_ && same_tape(program_, ctx.tape())) {
     ready_ = true;
     refused_.clear();
     noise_.clear();

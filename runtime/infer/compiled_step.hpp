@@ -105,7 +105,9 @@ class CompiledStep {
     std::vector<Leaf> leaves;
     std::int32_t loss = -1, elbo = -1;
   };
-  bool qualifies(interp::Context& ctx, const ElboEstimate& est);
+  // Why this step's tape cannot be a program at all, or nullptr.
+  static const char* disqualified(interp::Context& ctx, const ElboEstimate& est);
+  bool store_changed(interp::Context& ctx) const;
   Recording record(interp::Context& ctx, const ElboEstimate& est) const;
   bool noise_matches(const ad::Tape& tape, const rng::Generator& before, const rng::Generator& after);
   static bool same_tape(const ad::Tape& a, const ad::Tape& b);
