@@ -200,10 +200,11 @@ class Tape {
   void add_guard(Guard holds) {
     if (want_guards_) guards_.push_back({-1, ElementTest::Finite, std::move(holds)});
   }
-  // A node checked again right after (a parameter read by several
-  // distributions) is guarded once.
+  // A constant needs no guard (its values cannot change); a node checked
+  // again right after (a parameter read by several distributions) is
+  // guarded once.
   void add_guard(Var v, ElementTest test) {
-    if (!want_guards_) return;
+    if (!want_guards_ || node(v).kind == NodeKind::Constant) return;
     const std::size_t n = guards_.size();
     for (std::size_t k = n > 8 ? n - 8 : 0; k < n; ++k)
       if (guards_[k].node == v.index() && guards_[k].test == test) return;

@@ -33,8 +33,7 @@ void check_each(std::string_view dist, std::string_view param, ad::Var v, std::s
     return static_cast<double>(bad);
   });
   if (failed == 0) {
-    ad::Tape& tape = *v.tape();
-    if (tape.guards_wanted() && tape.node(v).kind != ad::NodeKind::Constant) tape.add_guard(v, test);
+    v.tape()->add_guard(v, test);
     return;
   }
   for (std::int64_t i = 0; i < n; ++i) {
@@ -58,8 +57,7 @@ void check_finite(std::string_view dist, std::string_view param, ad::Var v) {
       return (Eigen::Map<const Eigen::ArrayXd>(t + b, e - b) * 0.0).sum();
     });
     if (zeros == 0) {
-      ad::Tape& tape = *v.tape();
-      if (tape.guards_wanted() && tape.node(v).kind != ad::NodeKind::Constant) tape.add_guard(v, ad::Tape::ElementTest::Finite);
+      v.tape()->add_guard(v, ad::Tape::ElementTest::Finite);
       return;
     }
   }
