@@ -202,17 +202,15 @@ Var relu(Var x) {
 Var lgamma(Var x) { return detail::unary<Lgamma>(x); }
 Var digamma(Var x) { return detail::unary<Digamma>(x); }
 
-namespace {
-void detach_forward(Tape& t, const Node& r) {
+void detail::copy_forward(Tape& t, const Node& r) {
   const Node& nx = t.node(r.in[0]);
   std::copy(t.val(nx), t.val(nx) + nx.numel, t.val(r));
 }
-}  // namespace
 
 Var detach(Var x) {
   Tape& t = detail::tape_of(x, "detach");
   Var r = t.push(t.node(x).shape, nullptr, x.index());  // no backward: the input only feeds the value
-  t.compute(r, &detach_forward);
+  t.compute_pure(r, &detail::copy_forward);
   return r;
 }
 

@@ -102,6 +102,18 @@ void broadcast_backward(Tape& t, const Node& nd) {
   const Node& nx = t.node(nd.in[0]);
   const double* g = t.adj(nd);
   double* gx = t.adj(nx);
+  const std::int64_t n = nd.numel;
+  // A small array from one element or from as many: broadcast_loop's sums, in its order.
+  if (n <= par::kChunk && nx.numel == 1) {
+    double s = gx[0];
+    for (std::int64_t i = 0; i < n; ++i) s += g[i];
+    gx[0] = s;
+    return;
+  }
+  if (n <= par::kChunk && nx.numel == n) {
+    for (std::int64_t i = 0; i < n; ++i) gx[i] += g[i];
+    return;
+  }
   // A large array from one element or from as many: in chunks, which may
   // run on threads (the scalar's gradient summed per chunk, in chunk order).
   if (nd.numel > par::kChunk && nx.numel == 1) {
@@ -123,6 +135,14 @@ void broadcast_forward(Tape& t, const Node& nd) {
   const double* xv = t.val(nx);
   double* o = t.val(nd);
   const std::int64_t n = nd.numel;
+  if (n <= par::kChunk && nx.numel == 1) {
+    std::fill(o, o + n, xv[0]);
+    return;
+  }
+  if (n <= par::kChunk && nx.numel == n) {
+    std::copy(xv, xv + n, o);
+    return;
+  }
   if (n > par::kChunk && (nx.numel == 1 || nx.numel == n)) {  // in chunks, which may run on threads
     const bool one = nx.numel == 1;
     par::for_range(n, [&](std::int64_t b, std::int64_t e) {
@@ -299,7 +319,7 @@ Var broadcast_to(Var x, const Shape& shape) {
     throw std::invalid_argument("broadcast_to: cannot broadcast " + to_string(s) + " to " +
                                 to_string(shape));
   Var r = t.push(shape, &broadcast_backward, x.index());
-  t.compute(r, &broadcast_forward);
+  t.compute_pure(r, &broadcast_forward);
   return r;
 }
 

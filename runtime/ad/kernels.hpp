@@ -44,6 +44,23 @@ inline Shape broadcast_for(const Shape& a, const Shape& b, const char* op) {
 // form (softplus does); below it the per-call set-up costs more than it saves.
 inline constexpr std::int64_t kVectorMin = 32;
 
+// The kernels below run an array of up to par::kChunk elements as a plain
+// loop in the kernel itself, and hand longer ones to an out-of-line function
+// that splits them into chunks (which may run on threads) or broadcasts.
+// A closure passed to par::for_range must live in memory, and with it every
+// pointer it captures: on a small model's step, where most arrays hold one
+// or eight numbers, that set-up cost more than the arithmetic. Each element
+// is computed by the same expression on either path.
+
+template <class Op>
+[[gnu::noinline]] void unary_backward_chunks(const double* __restrict x, const double* __restrict out,
+                                             const double* __restrict g, double* __restrict gx, std::int64_t n,
+                                             double c) {
+  par::for_range(n, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) gx[i] += g[i] * Op::d(x[i], out[i], c);
+  });
+}
+
 template <class Op>
 void unary_backward(Tape& t, const Node& n) {
   const Node& nx = t.node(n.in[0]);
@@ -54,8 +71,16 @@ void unary_backward(Tape& t, const Node& n) {
   const double* __restrict g = t.adj(n);
   double* __restrict gx = t.adj(nx);
   const double c = n.daux;
-  par::for_range(n.numel, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) gx[i] += g[i] * Op::d(x[i], out[i], c);
+  const std::int64_t N = n.numel;
+  if (N > par::kChunk) return unary_backward_chunks<Op>(x, out, g, gx, N, c);
+  for (std::int64_t i = 0; i < N; ++i) gx[i] += g[i] * Op::d(x[i], out[i], c);
+}
+
+template <class Op>
+[[gnu::noinline]] void unary_forward_chunks(const double* __restrict xv, double* __restrict out, std::int64_t n,
+                                            double c) {
+  par::for_range(n, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) out[i] = Op::f(xv[i], c);
   });
 }
 
@@ -64,9 +89,9 @@ void unary_forward(Tape& t, const Node& nr) {
   const double c = nr.daux;
   const double* __restrict xv = t.val(t.node(nr.in[0]));
   double* __restrict out = t.val(nr);
-  par::for_range(nr.numel, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t i = b; i < e; ++i) out[i] = Op::f(xv[i], c);
-  });
+  const std::int64_t N = nr.numel;
+  if (N > par::kChunk) return unary_forward_chunks<Op>(xv, out, N, c);
+  for (std::int64_t i = 0; i < N; ++i) out[i] = Op::f(xv[i], c);
 }
 
 template <class Op>
@@ -74,32 +99,43 @@ Var unary(Var x, double c = 0.0) {
   Tape& t = tape_of(x, "elementwise operation");
   Var r = t.push(t.node(x).shape, &unary_backward<Op>, x.index());
   t.mutable_node(r).daux = c;
-  t.compute(r, &unary_forward<Op>);
+  t.compute_pure(r, &unary_forward<Op>);
   return r;
 }
 
-// sum_i f(i) with four independent accumulators: the compiler may not
-// reassociate one floating-point sum, and a single dependent chain of adds
-// is what a broadcast scalar's gradient would otherwise cost. Beyond
-// par::kChunk elements: the same per chunk, the chunks' sums added in order.
+// sum_{b <= i < e} f(i) with four independent accumulators: the compiler
+// may not reassociate one floating-point sum, and a single dependent chain
+// of adds is what a broadcast scalar's gradient would otherwise cost.
+template <class F>
+double sum_of_chunk(std::int64_t b, std::int64_t e, F&& f) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  std::int64_t i = b;
+  for (; i + 4 <= e; i += 4) {
+    s0 += f(i);
+    s1 += f(i + 1);
+    s2 += f(i + 2);
+    s3 += f(i + 3);
+  }
+  for (; i < e; ++i) s0 += f(i);
+  return (s0 + s1) + (s2 + s3);
+}
+
+// sum_i f(i) over [0, n): sum_of_chunk, and beyond par::kChunk elements the
+// same per chunk, the chunks' sums added in order.
 template <class F>
 double sum_of(std::int64_t n, F f) {
-  return par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    std::int64_t i = b;
-    for (; i + 4 <= e; i += 4) {
-      s0 += f(i);
-      s1 += f(i + 1);
-      s2 += f(i + 2);
-      s3 += f(i + 3);
-    }
-    for (; i < e; ++i) s0 += f(i);
-    return (s0 + s1) + (s2 + s3);
-  });
+  if (n <= par::kChunk) return sum_of_chunk(0, n, f);
+  return par::sum_chunks(n, [&](std::int64_t b, std::int64_t e) { return sum_of_chunk(b, e, f); });
+}
+
+// Whether a binary op's operands are each the output's size or one element:
+// the forms binary_forward and binary_backward run inline when small.
+inline bool full_or_scalar(const Node& na, const Node& nb, std::int64_t N) {
+  return (na.numel == N || na.numel == 1) && (nb.numel == N || nb.numel == 1);
 }
 
 template <class Op>
-void binary_backward(Tape& t, const Node& n) {
+[[gnu::noinline]] void binary_backward_general(Tape& t, const Node& n) {
   const Node& na = t.node(n.in[0]);
   const Node& nb = t.node(n.in[1]);
   const double* a = t.val(na);
@@ -138,9 +174,45 @@ void binary_backward(Tape& t, const Node& n) {
   }
 }
 
-// Forward of a broadcasting binary op into node `nr` from nodes `na`, `nb`.
+template <class Op>
+void binary_backward(Tape& t, const Node& n) {
+  const Node& na = t.node(n.in[0]);
+  const Node& nb = t.node(n.in[1]);
+  const std::int64_t N = n.numel;
+  if (N > par::kChunk || !full_or_scalar(na, nb, N)) return binary_backward_general<Op>(t, n);
+  // binary_backward_general's numbers, in its order (a's adjoint first: x + x adds twice to one array).
+  const double* a = t.val(na);
+  const double* b = t.val(nb);
+  const double* out = t.val(n);
+  const double* g = t.adj(n);
+  if (na.adj >= 0) {
+    double* ga = t.adj(na);
+    if (na.numel == N) {
+      if (nb.numel == N)
+        for (std::int64_t i = 0; i < N; ++i) ga[i] += g[i] * Op::da(a[i], b[i], out[i]);
+      else
+        for (std::int64_t i = 0; i < N; ++i) ga[i] += g[i] * Op::da(a[i], b[0], out[i]);
+    } else {
+      ga[0] += sum_of_chunk(0, N, [&](std::int64_t i) { return g[i] * Op::da(a[0], b[i], out[i]); });
+    }
+  }
+  if (nb.adj >= 0) {
+    double* gb = t.adj(nb);
+    if (nb.numel == N) {
+      if (na.numel == N)
+        for (std::int64_t i = 0; i < N; ++i) gb[i] += g[i] * Op::db(a[i], b[i], out[i]);
+      else
+        for (std::int64_t i = 0; i < N; ++i) gb[i] += g[i] * Op::db(a[0], b[i], out[i]);
+    } else {
+      gb[0] += sum_of_chunk(0, N, [&](std::int64_t i) { return g[i] * Op::db(a[i], b[0], out[i]); });
+    }
+  }
+}
+
+// Forward of a broadcasting binary op into node `nr` from nodes `na`, `nb`:
+// the chunked and broadcast forms.
 template <class F>
-void binary_forward(Tape& t, const Node& na, const Node& nb, const Node& nr, F f) {
+[[gnu::noinline]] void binary_forward_general(Tape& t, const Node& na, const Node& nb, const Node& nr, F f) {
   const double* av = t.val(na);
   const double* bv = t.val(nb);
   double* out = t.val(nr);
@@ -166,6 +238,25 @@ void binary_forward(Tape& t, const Node& na, const Node& nb, const Node& nr, F f
   }
 }
 
+// Forward of a broadcasting binary op into node `nr` from nodes `na`, `nb`.
+template <class F>
+void binary_forward(Tape& t, const Node& na, const Node& nb, const Node& nr, F f) {
+  const std::int64_t N = nr.numel;
+  if (N > par::kChunk || !full_or_scalar(na, nb, N)) return binary_forward_general(t, na, nb, nr, f);
+  const double* av = t.val(na);
+  const double* bv = t.val(nb);
+  double* out = t.val(nr);
+  if (na.numel == N && nb.numel == N) {
+    for (std::int64_t i = 0; i < N; ++i) out[i] = f(av[i], bv[i]);
+  } else if (na.numel == N) {
+    const double s = bv[0];
+    for (std::int64_t i = 0; i < N; ++i) out[i] = f(av[i], s);
+  } else {
+    const double s = av[0];
+    for (std::int64_t i = 0; i < N; ++i) out[i] = f(s, bv[i]);
+  }
+}
+
 // The ForwardFn of binary<Op>: inputs in[0], in[1].
 template <class Op>
 void binary_node_forward(Tape& t, const Node& n) {
@@ -177,7 +268,7 @@ Var binary(Var a, Var b, const char* op) {
   Tape& t = same_tape(a, b, op);
   const Shape out = broadcast_for(t.node(a).shape, t.node(b).shape, op);
   Var r = t.push(out, &binary_backward<Op>, a.index(), b.index());
-  t.compute(r, &binary_node_forward<Op>);
+  t.compute_pure(r, &binary_node_forward<Op>);
   return r;
 }
 

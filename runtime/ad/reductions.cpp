@@ -70,6 +70,10 @@ void sum_backward(Tape& t, const Node& nd) {
   const double s = nd.daux;
   if (nd.iaux[0] == 1 && inner == 1) {  // a full reduction: one broadcast, split in chunks
     const double gr = g[0] * s;
+    if (n <= par::kChunk) {
+      for (std::int64_t j = 0; j < n; ++j) gx[j] += gr;
+      return;
+    }
     par::for_range(n, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t j = b; j < e; ++j) gx[j] += gr;
     });
@@ -86,6 +90,10 @@ void sum_forward(Tape& t, const Node& nd) {
   double* o = t.val(nd);
   const double scale = nd.daux;
   const std::int64_t n = nd.iaux[1], inner = nd.iaux[2];
+  if (nd.iaux[0] == 1 && inner == 1 && n <= par::kChunk) {  // a small full reduction: sum_of's number, inline
+    o[0] = scale * detail::sum_of_chunk(0, n, [&](std::int64_t j) { return xv[j]; });
+    return;
+  }
   for_rows(nd.iaux[0], n, inner, [&](std::int64_t xo, std::int64_t ro) {
     o[ro] = scale * detail::sum_of(n, [&](std::int64_t j) { return xv[xo + j * inner]; });
   });
@@ -95,7 +103,7 @@ Var sum_impl(Var x, const Shape& out, const Layout& l, double scale) {
   Var r = push_with_layout(x, out, l, &sum_backward);
   Tape& t = *x.tape();
   t.mutable_node(r).daux = scale;
-  t.compute(r, &sum_forward);
+  t.compute_pure(r, &sum_forward);
   return r;
 }
 

@@ -43,6 +43,12 @@ using BackwardFn = void (*)(Tape& tape, const Node& node);
 // replay of the tape (Tape::forward) calls it again after refilling leaves.
 using ForwardFn = void (*)(Tape& tape, const Node& node);
 
+namespace detail {
+// The ForwardFn of detach (a copy of in[0]'s value): a guard on a copy is a
+// guard on the node it copies (Tape::add_guard).
+void copy_forward(Tape& tape, const Node& node);
+}  // namespace detail
+
 // Where a node's value comes from, as far as a replay is concerned.
 enum class NodeKind : std::uint8_t {
   Opaque,    // computed outside any ForwardFn: a tape holding one cannot be replayed
@@ -200,11 +206,14 @@ class Tape {
   void add_guard(Guard holds) {
     if (want_guards_) guards_.push_back({-1, ElementTest::Finite, std::move(holds)});
   }
-  // A constant needs no guard (its values cannot change); a node checked
-  // again right after (a parameter read by several distributions) is
-  // guarded once.
+  // A constant needs no guard (its values cannot change); a copy (detach)
+  // is guarded as the node it copies; a node checked again right after (a
+  // parameter read by several distributions, and by the detached
+  // distribution a sticking-the-landing guide scores with) is guarded once.
   void add_guard(Var v, ElementTest test) {
-    if (!want_guards_ || node(v).kind == NodeKind::Constant) return;
+    if (!want_guards_) return;
+    while (node(v).kind == NodeKind::Op && node(v).forward == &detail::copy_forward) v = Var(this, node(v).in[0]);
+    if (node(v).kind == NodeKind::Constant) return;
     const std::size_t n = guards_.size();
     for (std::size_t k = n > 8 ? n - 8 : 0; k < n; ++k)
       if (guards_[k].node == v.index() && guards_[k].test == test) return;
@@ -218,6 +227,23 @@ class Tape {
     n.forward = forward;
     n.kind = NodeKind::Op;
     forward(*this, n);
+  }
+  // compute() for an op whose value depends on the nodes in its in[] and
+  // on no other node (none named in its aux fields or the integer arena):
+  // when every input is a constant, so is the op's value (constant
+  // folding). A replay then keeps it rather than computing it again, no
+  // guard asks about it, and a distribution whose parameter it is knows
+  // its support is fixed.
+  void compute_pure(Var v, ForwardFn forward) {
+    compute(v, forward);
+    Node& n = nodes_[static_cast<std::size_t>(v.index())];
+    bool any = false;
+    for (std::int32_t i : n.in) {
+      if (i < 0) continue;
+      if (nodes_[static_cast<std::size_t>(i)].kind != NodeKind::Constant) return;
+      any = true;
+    }
+    if (any) n.kind = NodeKind::Constant;
   }
 
   std::size_t num_nodes() const { return num_nodes_; }

@@ -107,4 +107,32 @@ BOOST_AUTO_TEST_CASE(constants_stay_and_opaque_nodes_are_found) {
   BOOST_TEST(copy.val(copy.node(0))[1] == 8.0);
 }
 
+// An elementwise op, broadcast, sum or copy of constants is a constant
+// (Tape::compute_pure): a replay keeps its value, and it needs no guard. A
+// guard on a copy (detach) is the guard on what it copies.
+BOOST_AUTO_TEST_CASE(ops_of_constants_fold) {
+  Tape t;
+  const Var w = t.leaf(Tensor::vector({1.0, 2.0}));
+  const Var c = t.constant(Tensor::vector({3.0, 4.0}));
+  const Var folded = sum(broadcast_to(log(c), Shape{3, 2}) * 2.0 - detach(c) + c / c);
+  BOOST_TEST((t.node(folded).kind == NodeKind::Constant));
+  BOOST_TEST(folded.item() == 3 * (2.0 * std::log(3.0) - 3.0 + 1.0 + 2.0 * std::log(4.0) - 4.0 + 1.0), boost::test_tools::tolerance(1e-14));
+  const Var mixed = c * w;
+  BOOST_TEST((t.node(mixed).kind == NodeKind::Op));
+  BOOST_TEST((t.node(detach(w)).kind == NodeKind::Op));
+  t.want_guards(true);
+  t.add_guard(w, Tape::ElementTest::Finite);
+  t.add_guard(detach(detach(w)), Tape::ElementTest::Finite);
+  t.add_guard(folded, Tape::ElementTest::Positive);
+  BOOST_TEST(t.num_guards() == 1u);
+  t.add_guard(detach(w), Tape::ElementTest::Positive);
+  t.add_guard(detach(mixed), Tape::ElementTest::Finite);
+  BOOST_TEST(t.num_guards() == 3u);
+  // Replayed: the folded values stay, the ops that read them run again.
+  check_replay({uniform(vec, -2, 2, 70)}, {uniform(vec, -2, 2, 71)}, [](Tape& tape, const std::vector<Var>& x) {
+    const Var k = exp(tape.constant(uniform(vec, -1, 1, 72)));
+    return x[0] * k + sum(k * 2.0) - detach(k);
+  });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
