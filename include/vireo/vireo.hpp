@@ -793,7 +793,8 @@ class Fit {
   const std::vector<double>& elbo_history() const;
   // The same steps with their learning rate, annealing weight and whether
   // the guard refused them (elbo_history()[i] is step_history()[i].elbo).
-  const std::vector<StepRecord>& step_history() const;
+  // Built when called (the fit keeps its history compactly): O(steps).
+  std::vector<StepRecord> step_history() const;
   // step_history() as CSV: `step,elbo,lr,latent_weight,rejected` (rejected 0/1;
   // NaN and ±inf written nan, inf, -inf; 17 significant digits).
   std::string step_history_csv() const;

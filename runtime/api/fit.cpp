@@ -342,7 +342,7 @@ double Fit::step() {
   f.applied = f.svi->steps_taken();
   double elbo = -r.loss;
   f.history.push_back(elbo);
-  f.steps_record.push_back({f.steps, elbo, r.lr, weight, !r.applied, r.applied ? std::string() : r.rejected_because});
+  f.step_log.add(f.steps, r.lr, weight, !r.applied, r.rejected_because);
   f.running.add(elbo);
   f.lr_shrink = f.svi->lr_shrink();
   if (!r.applied) {
@@ -421,7 +421,7 @@ long Fit::rejected_steps() const { return impl_->rejected; }
 long Fit::refused_draws() const { return impl_->refused_draws; }
 const std::string& Fit::last_rejection() const { return impl_->last_rejection; }
 const std::vector<double>& Fit::elbo_history() const { return impl_->history; }
-const std::vector<StepRecord>& Fit::step_history() const { return impl_->steps_record; }
+std::vector<StepRecord> Fit::step_history() const { return impl_->step_log.records(impl_->history); }
 
 std::string Fit::step_history_csv() const {
   const auto number = [](double x) {
@@ -430,7 +430,7 @@ std::string Fit::step_history_csv() const {
     return fmt::format("{:.17g}", x);
   };
   std::string out = "step,elbo,lr,latent_weight,rejected\n";
-  for (const StepRecord& r : impl_->steps_record)
+  for (const StepRecord& r : step_history())
     out += fmt::format("{},{},{},{},{}\n", r.step, number(r.elbo), number(r.lr), number(r.latent_weight), r.rejected ? 1 : 0);
   return out;
 }

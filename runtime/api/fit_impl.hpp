@@ -10,6 +10,7 @@
 
 #include "runtime/api/model_impl.hpp"
 #include "runtime/api/running_elbo.hpp"
+#include "runtime/api/step_log.hpp"
 #include "runtime/guide/guide.hpp"
 #include "runtime/infer/posterior.hpp"
 #include "runtime/infer/svi.hpp"
@@ -48,7 +49,7 @@ struct detail::FitImpl {
   long refused_draws = 0;  // guide draws the model ruled out (log p = −∞), over this Fit's steps
   std::string last_rejection;
   std::vector<double> history;  // this Fit's steps
-  std::vector<StepRecord> steps_record;  // the same steps with lr, annealing weight, refusal
+  api::StepLog step_log;  // the same steps' numbers, learning rates, annealing weights, refusals
   api::RunningElbo running;      // every step's, from a saved fit's window on
   // With iterate averaging the store holds the averaged parameters, which
   // draws, traces, evidence and saved files use; training goes on from the

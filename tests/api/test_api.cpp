@@ -248,6 +248,48 @@ BOOST_AUTO_TEST_CASE(resume_is_bit_for_bit) {
   }
 }
 
+// The step history (kept as runs of repeated values, built when asked for):
+// each step's number, ELBO, learning rate and annealing weight, across a
+// decaying learning rate, a KL ramp, and a load that sets the step count
+// back (the numbers then repeat, as the steps were taken).
+BOOST_AUTO_TEST_CASE(step_history_records_every_step) {
+  vireo::Model m = vireo::Model::from_file(examples + "eight_schools.vireo");
+  vireo::Data d = vireo::Data::from_json_file(m, examples + "eight_schools.json");
+  vireo::FitOptions o;
+  o.seed = 5;
+  o.optim = vireo::Optimizer::ClippedAdam;
+  o.lrd = 0.9;
+  o.kl_anneal = 4;
+  vireo::Fit fit(m, d, o);
+  fit.run(6);
+  const fs::path saved = temp("history.json");
+  fit.save_params(saved.string());
+  fit.run(3);
+  fit.load_params(saved.string());
+  fit.run(2);
+  fs::remove(saved);
+  const std::vector<vireo::StepRecord> h = fit.step_history();
+  BOOST_TEST_REQUIRE(h.size() == 11u);
+  const std::vector<long> numbers = {1, 2, 3, 4, 5, 6, 7, 8, 9, 7, 8};
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    BOOST_TEST_CONTEXT("record " << i) {
+      BOOST_TEST(h[i].step == numbers[i]);
+      BOOST_TEST(h[i].elbo == fit.elbo_history()[i]);
+      BOOST_TEST(!h[i].rejected);
+      BOOST_TEST(h[i].rejected_because.empty());
+      if (i > 0 && i < 9) BOOST_TEST(h[i].lr == h[i - 1].lr * 0.9, boost::test_tools::tolerance(1e-12));
+      // The ramp over 4 steps: from kl_floor, rising, 1 from the fifth step on.
+      if (i > 0 && h[i].step <= 5) BOOST_TEST(h[i].latent_weight > h[i - 1].latent_weight);
+      BOOST_TEST((h[i].step >= 5 ? h[i].latent_weight == 1.0 : h[i].latent_weight < 1.0));
+    }
+  }
+  BOOST_TEST(h[0].latent_weight == o.kl_floor);
+  // Steps 7 and 8 again, from the loaded state: the same learning rates.
+  BOOST_TEST(h[9].lr == h[6].lr);
+  BOOST_TEST(h[10].lr == h[7].lr);
+  BOOST_TEST(fit.step_history_csv().find("\n7,") != fit.step_history_csv().rfind("\n7,"));
+}
+
 // A host stops a fit from its progress callback (run_while returning false)
 // at step 37 of 100, saves it, and a fresh Fit resumes it for the other 63:
 // the same bytes as 100 steps in one go — the stop fell before the
