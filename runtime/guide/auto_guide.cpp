@@ -9,6 +9,7 @@
 #include "runtime/guide/auto_vector.hpp"
 #include "runtime/guide/guide.hpp"
 #include "runtime/interp/interpreter.hpp"
+#include "runtime/par/parallel.hpp"
 #include "stdlib/constraints/biject_to.hpp"
 #include "stdlib/dist/checks.hpp"
 #include "stdlib/dist/families.hpp"
@@ -493,7 +494,18 @@ bool AutoNormal::continuous_batch(interp::Context& ctx, std::size_t at, std::spa
     } catch (const dist::ParameterError&) {
       throw PlanMissed{};  // the interpreted run names the iteration's site and parameter
     }
-    ad::Var eps = tape.constant(ad::Tensor(loc.shape(), std::move(noise[j])));
+    // With one site per iteration, its draws are those of one fill of the
+    // whole block (fill_standard_normal draws one chunk in order), so they
+    // are the step's noise in node order, which a recorded step draws again
+    // (infer::CompiledStep); several sites' draws interleave, and are data.
+    ad::Var eps;
+    if (k == 1 && loc.numel() <= par::kChunk) {
+      eps = tape.push(loc.shape(), nullptr);
+      std::copy(noise[j].begin(), noise[j].end(), tape.val(eps));
+      tape.mark_noise(eps);
+    } else {
+      eps = tape.constant(ad::Tensor(loc.shape(), std::move(noise[j])));
+    }
     ad::Var u = loc + scale * eps;  // as Normal::rsample
     ad::Var y = t->forward(u);
     ad::Var lq = stl_ ? dist::normal(ad::detach(loc), ad::detach(scale))->log_prob(u) : q->log_prob(u);

@@ -127,6 +127,43 @@ BOOST_AUTO_TEST_CASE(annealing_replays_only_once_the_weight_is_one) {
   BOOST_TEST(r.replayed <= 70);
 }
 
+// A loop whose iterations each draw one latent runs as one batch (the
+// random walk), whose guide draws are one fill of the step's generator:
+// its noise in node order, so the step replays. With two latents an
+// iteration the batch's draws interleave and are kept as data: the tapes
+// differ and nothing is replayed. Both fits equal the interpreter's.
+BOOST_AUTO_TEST_CASE(batched_loops_replay_with_one_latent_an_iteration) {
+  const char* walk = R"(
+data { T: int  y: real[T] }
+model {
+  sigma ~ HalfNormal(1)
+  let x = 0.0
+  for t in 0..T {
+    x ~ Normal(x, sigma)
+    observe y[t] ~ Normal(x, 0.5)
+  }
+}
+)";
+  const char* two = R"(
+data { T: int  y: real[T] }
+model {
+  sigma ~ HalfNormal(1)
+  let x = 0.0
+  for t in 0..T {
+    x ~ Normal(x, sigma)
+    z ~ Normal(x, 1)
+    observe y[t] ~ Normal(z, 0.5)
+  }
+}
+)";
+  const interp::DataSet d = test::dataset(
+      {{ad::Tensor(6.0), interp::Kind::Int}, {vec({0.3, 0.1, 0.6, 1.2, 0.8, 1.5}), interp::Kind::Real}});
+  const Run one = same_fit(walk, d, 100);
+  BOOST_TEST(one.replayed >= 90);
+  const Run interleaved = same_fit(two, d, 60);
+  BOOST_TEST(interleaved.replayed == 0);
+}
+
 BOOST_AUTO_TEST_CASE(value_dependent_structure_is_never_replayed) {
   // An `if` on a latent value: which observe runs depends on the draw.
   const char* branch = R"(
