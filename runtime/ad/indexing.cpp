@@ -179,8 +179,11 @@ void concat_backward(Tape& t, const Node& nd) {
     if (nx.adj >= 0) {
       t.reach(static_cast<std::int32_t>(ins[k]));
       double* gx = t.adj(nx);
-      for (std::int64_t o = 0; o < outer; ++o)
-        for (std::int64_t j = 0; j < chunk; ++j) gx[o * chunk + j] += g[o * out_chunk + start + j];
+      if (outer == 1)  // a stack of scalars (a loop's parameters) or a concat on the first axis
+        for (std::int64_t j = 0; j < chunk; ++j) gx[j] += g[start + j];
+      else
+        for (std::int64_t o = 0; o < outer; ++o)
+          for (std::int64_t j = 0; j < chunk; ++j) gx[o * chunk + j] += g[o * out_chunk + start + j];
     }
     start += chunk;
   }
@@ -196,6 +199,10 @@ void concat_forward(Tape& t, const Node& nd) {
   for (std::int64_t k = 0; k < count; ++k) {
     const Node& nx = t.node(static_cast<std::int32_t>(ins[k]));
     const double* xv = t.val(nx);
+    if (outer == 1 && nx.numel == 1) {  // a stack of scalars (a loop's parameters): no copy call
+      o[start++] = *xv;
+      continue;
+    }
     const std::int64_t chunk = outer > 0 ? nx.numel / outer : 0;
     for (std::int64_t q = 0; q < outer; ++q)
       std::copy(xv + q * chunk, xv + (q + 1) * chunk, o + q * out_chunk + start);
