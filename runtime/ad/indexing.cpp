@@ -103,27 +103,26 @@ void broadcast_backward(Tape& t, const Node& nd) {
   const double* g = t.adj(nd);
   double* gx = t.adj(nx);
   const std::int64_t n = nd.numel;
-  // A small array from one element or from as many: broadcast_loop's sums, in its order.
-  if (n <= par::kChunk && nx.numel == 1) {
-    double s = gx[0];
-    for (std::int64_t i = 0; i < n; ++i) s += g[i];
-    gx[0] = s;
+  // From one element or from as many: up to a chunk inline (a scalar's
+  // gradient summed in broadcast_loop's order), beyond it in chunks, which
+  // may run on threads (the scalar's gradient summed per chunk, in chunk order).
+  if (nx.numel == 1) {
+    if (n <= par::kChunk) {
+      double s = gx[0];
+      for (std::int64_t i = 0; i < n; ++i) s += g[i];
+      gx[0] = s;
+    } else {
+      gx[0] += detail::sum_of(n, [&](std::int64_t i) { return g[i]; });
+    }
     return;
   }
-  if (n <= par::kChunk && nx.numel == n) {
-    for (std::int64_t i = 0; i < n; ++i) gx[i] += g[i];
-    return;
-  }
-  // A large array from one element or from as many: in chunks, which may
-  // run on threads (the scalar's gradient summed per chunk, in chunk order).
-  if (nd.numel > par::kChunk && nx.numel == 1) {
-    gx[0] += detail::sum_of(nd.numel, [&](std::int64_t i) { return g[i]; });
-    return;
-  }
-  if (nd.numel > par::kChunk && nx.numel == nd.numel) {
-    par::for_range(nd.numel, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t i = b; i < e; ++i) gx[i] += g[i];
-    });
+  if (nx.numel == n) {
+    if (n <= par::kChunk)
+      for (std::int64_t i = 0; i < n; ++i) gx[i] += g[i];
+    else
+      par::for_range(n, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i) gx[i] += g[i];
+      });
     return;
   }
   detail::broadcast_loop<1>(nd.shape, {&nx.shape},
@@ -135,16 +134,15 @@ void broadcast_forward(Tape& t, const Node& nd) {
   const double* xv = t.val(nx);
   double* o = t.val(nd);
   const std::int64_t n = nd.numel;
-  if (n <= par::kChunk && nx.numel == 1) {
-    std::fill(o, o + n, xv[0]);
-    return;
-  }
-  if (n <= par::kChunk && nx.numel == n) {
-    std::copy(xv, xv + n, o);
-    return;
-  }
-  if (n > par::kChunk && (nx.numel == 1 || nx.numel == n)) {  // in chunks, which may run on threads
+  if (nx.numel == 1 || nx.numel == n) {  // up to a chunk inline, beyond it in chunks, which may run on threads
     const bool one = nx.numel == 1;
+    if (n <= par::kChunk) {
+      if (one)
+        std::fill(o, o + n, xv[0]);
+      else
+        std::copy(xv, xv + n, o);
+      return;
+    }
     par::for_range(n, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t i = b; i < e; ++i) o[i] = xv[one ? 0 : i];
     });

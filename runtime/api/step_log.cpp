@@ -5,15 +5,16 @@
 
 namespace vireo::api {
 
-void StepLog::Runs::add(std::size_t i, double v) {
+template <class T>
+void StepLog::Runs<T>::add(std::size_t i, T v) {
+  static_assert(sizeof(T) == sizeof(std::uint64_t));
   if (runs.empty() || std::bit_cast<std::uint64_t>(runs.back().second) != std::bit_cast<std::uint64_t>(v))
     runs.emplace_back(i, v);
 }
 
 void StepLog::add(long step, double lr, double latent_weight, bool rejected, const std::string& refusal) {
   const std::size_t i = size_++;
-  const long offset = step - static_cast<long>(i);
-  if (step_offsets_.empty() || step_offsets_.back().second != offset) step_offsets_.emplace_back(i, offset);
+  step_offsets_.add(i, step - static_cast<long>(i));
   lr_.add(i, lr);
   latent_weight_.add(i, latent_weight);
   if (rejected) refusals_.emplace_back(i, refusal);
@@ -28,7 +29,7 @@ std::vector<StepRecord> StepLog::records(const std::vector<double>& elbo) const 
       for (std::size_t i = runs[r].first; i < end; ++i) set(out[i], i, runs[r].second);
     }
   };
-  fill(step_offsets_, [](StepRecord& s, std::size_t i, long offset) { s.step = static_cast<long>(i) + offset; });
+  fill(step_offsets_.runs, [](StepRecord& s, std::size_t i, long offset) { s.step = static_cast<long>(i) + offset; });
   fill(lr_.runs, [](StepRecord& s, std::size_t, double v) { s.lr = v; });
   fill(latent_weight_.runs, [](StepRecord& s, std::size_t, double v) { s.latent_weight = v; });
   for (const auto& [i, why] : refusals_) {

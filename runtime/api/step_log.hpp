@@ -30,15 +30,16 @@ class StepLog {
 
  private:
   // A value per step, stored once for each stretch of steps that share it:
-  // (first index, value). Values are compared by their bits.
+  // (first index, value). Numbers are compared by their bits.
+  template <class T>
   struct Runs {
-    std::vector<std::pair<std::size_t, double>> runs;
-    void add(std::size_t i, double v);
+    std::vector<std::pair<std::size_t, T>> runs;
+    void add(std::size_t i, T v);
   };
 
   std::size_t size_ = 0;
-  std::vector<std::pair<std::size_t, long>> step_offsets_;  // (first index, step − index)
-  Runs lr_, latent_weight_;
+  Runs<long> step_offsets_;  // step − index
+  Runs<double> lr_, latent_weight_;
   std::vector<std::pair<std::size_t, std::string>> refusals_;  // (index, reason), in order
 };
 

@@ -28,41 +28,29 @@ void log_density_backward(Tape& t, const ad::Node& n) {
   }
 }
 
+// The log scale: std::log of each scale, or, with kLogScaleNode, read from
+// node iaux[0], which holds those logarithms (ad::log of a constant scale,
+// a constant itself): a replayed step need not take the logarithm of the
+// data's or a prior's scales again. Same numbers either way.
+template <bool kLogScaleNode>
 void log_density_forward(Tape& t, const ad::Node& nr) {
   const double *xv = t.val(t.node(nr.in[0])), *l = t.val(t.node(nr.in[1])), *s = t.val(t.node(nr.in[2]));
+  const double* log_s = kLogScaleNode ? t.val(t.node(static_cast<std::int32_t>(nr.iaux[0]))) : nullptr;
   double* out = t.val(nr);
   for (std::int64_t i = 0; i < nr.numel; ++i) {
     const double z = (xv[i] - l[i]) / s[i];
-    out[i] = -0.5 * (z * z) - std::log(s[i]) - 0.5 * detail::log_2pi;
-  }
-}
-
-// The same, with log scale read from node iaux[0] (ad::log of a constant
-// scale, a constant itself): a replayed step need not take the logarithm of
-// the data's or a prior's scales again. Same numbers: that node holds
-// std::log of each scale.
-void log_density_forward_log_scale(Tape& t, const ad::Node& nr) {
-  const double *xv = t.val(t.node(nr.in[0])), *l = t.val(t.node(nr.in[1])), *s = t.val(t.node(nr.in[2]));
-  const double* log_s = t.val(t.node(static_cast<std::int32_t>(nr.iaux[0])));
-  double* out = t.val(nr);
-  for (std::int64_t i = 0; i < nr.numel; ++i) {
-    const double z = (xv[i] - l[i]) / s[i];
-    out[i] = -0.5 * (z * z) - log_s[i] - 0.5 * detail::log_2pi;
+    out[i] = -0.5 * (z * z) - (kLogScaleNode ? log_s[i] : std::log(s[i])) - 0.5 * detail::log_2pi;
   }
 }
 
 // (compute_pure: the log scale node is a constant whenever the scale is, so
 // the value is a constant whenever x, loc and scale are.)
 Var fused_log_density(Tape& t, Var x, Var loc, Var scale) {
-  if (t.node(scale).kind == ad::NodeKind::Constant) {
-    const Var log_scale = ad::log(scale);
-    Var r = t.push(t.node(x).shape, &log_density_backward, x.index(), loc.index(), scale.index());
-    t.mutable_node(r).iaux[0] = log_scale.index();
-    t.compute_pure(r, &log_density_forward_log_scale);
-    return r;
-  }
+  const bool constant_scale = t.node(scale).kind == ad::NodeKind::Constant;
+  const Var log_scale = constant_scale ? ad::log(scale) : Var();
   Var r = t.push(t.node(x).shape, &log_density_backward, x.index(), loc.index(), scale.index());
-  t.compute_pure(r, &log_density_forward);
+  if (constant_scale) t.mutable_node(r).iaux[0] = log_scale.index();
+  t.compute_pure(r, constant_scale ? &log_density_forward<true> : &log_density_forward<false>);
   return r;
 }
 
